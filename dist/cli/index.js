@@ -1,0 +1,4962 @@
+#!/usr/bin/env node
+/******/ (() => { // webpackBootstrap
+/******/ 	"use strict";
+/******/ 	var __webpack_modules__ = ({
+
+/***/ 598:
+/***/ ((module) => {
+
+module.exports = require("node:crypto");
+
+/***/ }),
+
+/***/ 24:
+/***/ ((module) => {
+
+module.exports = require("node:fs");
+
+/***/ })
+
+/******/ 	});
+/************************************************************************/
+/******/ 	// The module cache
+/******/ 	var __webpack_module_cache__ = {};
+/******/ 	
+/******/ 	// The require function
+/******/ 	function __nccwpck_require__(moduleId) {
+/******/ 		// Check if module is in cache
+/******/ 		var cachedModule = __webpack_module_cache__[moduleId];
+/******/ 		if (cachedModule !== undefined) {
+/******/ 			return cachedModule.exports;
+/******/ 		}
+/******/ 		// Create a new module (and put it into the cache)
+/******/ 		var module = __webpack_module_cache__[moduleId] = {
+/******/ 			// no module.id needed
+/******/ 			// no module.loaded needed
+/******/ 			exports: {}
+/******/ 		};
+/******/ 	
+/******/ 		// Execute the module function
+/******/ 		var threw = true;
+/******/ 		try {
+/******/ 			__webpack_modules__[moduleId].call(module.exports, module, module.exports, __nccwpck_require__);
+/******/ 			threw = false;
+/******/ 		} finally {
+/******/ 			if(threw) delete __webpack_module_cache__[moduleId];
+/******/ 		}
+/******/ 	
+/******/ 		// Return the exports of the module
+/******/ 		return module.exports;
+/******/ 	}
+/******/ 	
+/******/ 	// expose the modules object (__webpack_modules__)
+/******/ 	__nccwpck_require__.m = __webpack_modules__;
+/******/ 	
+/************************************************************************/
+/******/ 	/* webpack/runtime/asset-relocator-loader */
+/******/ 	if (typeof __nccwpck_require__ !== 'undefined') __nccwpck_require__.ab = __dirname + "/";
+/******/ 	
+/******/ 	/* webpack/runtime/create fake namespace object */
+/******/ 	(() => {
+/******/ 		var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 		var leafPrototypes;
+/******/ 		// create a fake namespace object
+/******/ 		// mode & 1: value is a module id, require it
+/******/ 		// mode & 2: merge all properties of value into the ns
+/******/ 		// mode & 4: return value when already ns object
+/******/ 		// mode & 16: return value when it's Promise-like
+/******/ 		// mode & 8|1: behave like require
+/******/ 		__nccwpck_require__.t = function(value, mode) {
+/******/ 			if(mode & 1) value = this(value);
+/******/ 			if(mode & 8) return value;
+/******/ 			if(typeof value === 'object' && value) {
+/******/ 				if((mode & 4) && value.__esModule) return value;
+/******/ 				if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 			}
+/******/ 			var ns = Object.create(null);
+/******/ 			__nccwpck_require__.r(ns);
+/******/ 			var def = {};
+/******/ 			leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 			for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 				Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 			}
+/******/ 			def['default'] = () => (value);
+/******/ 			__nccwpck_require__.d(ns, def);
+/******/ 			return ns;
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/define property getters */
+/******/ 	(() => {
+/******/ 		// define getter functions for harmony exports
+/******/ 		__nccwpck_require__.d = (exports, definition) => {
+/******/ 			for(var key in definition) {
+/******/ 				if(__nccwpck_require__.o(definition, key) && !__nccwpck_require__.o(exports, key)) {
+/******/ 					Object.defineProperty(exports, key, { enumerable: true, get: definition[key] });
+/******/ 				}
+/******/ 			}
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/ensure chunk */
+/******/ 	(() => {
+/******/ 		__nccwpck_require__.f = {};
+/******/ 		// This file contains only the entry chunk.
+/******/ 		// The chunk loading function for additional chunks
+/******/ 		__nccwpck_require__.e = (chunkId) => {
+/******/ 			return Promise.all(Object.keys(__nccwpck_require__.f).reduce((promises, key) => {
+/******/ 				__nccwpck_require__.f[key](chunkId, promises);
+/******/ 				return promises;
+/******/ 			}, []));
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/get javascript chunk filename */
+/******/ 	(() => {
+/******/ 		// This function allow to reference async chunks
+/******/ 		__nccwpck_require__.u = (chunkId) => {
+/******/ 			// return url for filenames based on template
+/******/ 			return "" + chunkId + ".index.js";
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/hasOwnProperty shorthand */
+/******/ 	(() => {
+/******/ 		__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/make namespace object */
+/******/ 	(() => {
+/******/ 		// define __esModule on exports
+/******/ 		__nccwpck_require__.r = (exports) => {
+/******/ 			if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 				Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 			}
+/******/ 			Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 		};
+/******/ 	})();
+/******/ 	
+/******/ 	/* webpack/runtime/require chunk loading */
+/******/ 	(() => {
+/******/ 		// no baseURI
+/******/ 		
+/******/ 		// object to store loaded chunks
+/******/ 		// "1" means "loaded", otherwise not loaded yet
+/******/ 		var installedChunks = {
+/******/ 			792: 1
+/******/ 		};
+/******/ 		
+/******/ 		// no on chunks loaded
+/******/ 		
+/******/ 		var installChunk = (chunk) => {
+/******/ 			var moreModules = chunk.modules, chunkIds = chunk.ids, runtime = chunk.runtime;
+/******/ 			for(var moduleId in moreModules) {
+/******/ 				if(__nccwpck_require__.o(moreModules, moduleId)) {
+/******/ 					__nccwpck_require__.m[moduleId] = moreModules[moduleId];
+/******/ 				}
+/******/ 			}
+/******/ 			if(runtime) runtime(__nccwpck_require__);
+/******/ 			for(var i = 0; i < chunkIds.length; i++)
+/******/ 				installedChunks[chunkIds[i]] = 1;
+/******/ 		
+/******/ 		};
+/******/ 		
+/******/ 		// require() chunk loading for javascript
+/******/ 		__nccwpck_require__.f.require = (chunkId, promises) => {
+/******/ 			// "1" is the signal for "already loaded"
+/******/ 			if(!installedChunks[chunkId]) {
+/******/ 				if(true) { // all chunks have JS
+/******/ 					installChunk(require("./" + __nccwpck_require__.u(chunkId)));
+/******/ 				} else installedChunks[chunkId] = 1;
+/******/ 			}
+/******/ 		};
+/******/ 		
+/******/ 		// no external install chunk
+/******/ 		
+/******/ 		// no HMR
+/******/ 		
+/******/ 		// no HMR manifest
+/******/ 	})();
+/******/ 	
+/************************************************************************/
+var __webpack_exports__ = {};
+
+;// CONCATENATED MODULE: ./src/db/redact.ts
+// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
+// the engine can be passed through a Redactor that knows the secrets of the URL in use.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+function redactUrl(text) {
+    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
+}
+class Redactor {
+    secrets = [];
+    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
+    addUrl(url) {
+        if (!url)
+            return this;
+        try {
+            const parsed = new URL(url);
+            if (parsed.password)
+                this.add(parsed.password).add(decodeURIComponent(parsed.password));
+            const param = parsed.searchParams.get('password');
+            if (param)
+                this.add(param);
+        }
+        catch {
+            /* not a URL: redactUrl still covers the user:pass@ shape */
+        }
+        return this;
+    }
+    add(secret) {
+        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
+        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
+            this.secrets.push(secret);
+        this.secrets.sort((a, b) => b.length - a.length);
+        return this;
+    }
+    get values() {
+        return this.secrets;
+    }
+    redact(text) {
+        let out = redactUrl(text);
+        for (const s of this.secrets)
+            out = out.split(s).join('***');
+        return out;
+    }
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(24);
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: external "os"
+const external_os_namespaceObject = require("os");
+;// CONCATENATED MODULE: external "fs"
+const external_fs_namespaceObject = require("fs");
+;// CONCATENATED MODULE: ./node_modules/postgres/src/query.js
+const originCache = new Map()
+    , originStackCache = new Map()
+    , originError = Symbol('OriginError')
+
+const CLOSE = {}
+class Query extends Promise {
+  constructor(strings, args, handler, canceller, options = {}) {
+    let resolve
+      , reject
+
+    super((a, b) => {
+      resolve = a
+      reject = b
+    })
+
+    this.tagged = Array.isArray(strings.raw)
+    this.strings = strings
+    this.args = args
+    this.handler = handler
+    this.canceller = canceller
+    this.options = options
+
+    this.state = null
+    this.statement = null
+
+    this.resolve = x => (this.active = false, resolve(x))
+    this.reject = x => (this.active = false, reject(x))
+
+    this.active = false
+    this.cancelled = null
+    this.executed = false
+    this.signature = ''
+
+    this[originError] = this.handler.debug
+      ? new Error()
+      : this.tagged && cachedError(this.strings)
+  }
+
+  get origin() {
+    return (this.handler.debug
+      ? this[originError].stack
+      : this.tagged && originStackCache.has(this.strings)
+        ? originStackCache.get(this.strings)
+        : originStackCache.set(this.strings, this[originError].stack).get(this.strings)
+    ) || ''
+  }
+
+  static get [Symbol.species]() {
+    return Promise
+  }
+
+  cancel() {
+    return this.canceller && (this.canceller(this), this.canceller = null)
+  }
+
+  simple() {
+    this.options.simple = true
+    this.options.prepare = false
+    return this
+  }
+
+  async readable() {
+    this.simple()
+    this.streaming = true
+    return this
+  }
+
+  async writable() {
+    this.simple()
+    this.streaming = true
+    return this
+  }
+
+  cursor(rows = 1, fn) {
+    this.options.simple = false
+    if (typeof rows === 'function') {
+      fn = rows
+      rows = 1
+    }
+
+    this.cursorRows = rows
+
+    if (typeof fn === 'function')
+      return (this.cursorFn = fn, this)
+
+    let prev
+    return {
+      [Symbol.asyncIterator]: () => ({
+        next: () => {
+          if (this.executed && !this.active)
+            return { done: true }
+
+          prev && prev()
+          const promise = new Promise((resolve, reject) => {
+            this.cursorFn = value => {
+              resolve({ value, done: false })
+              return new Promise(r => prev = r)
+            }
+            this.resolve = () => (this.active = false, resolve({ done: true }))
+            this.reject = x => (this.active = false, reject(x))
+          })
+          this.execute()
+          return promise
+        },
+        return() {
+          prev && prev(CLOSE)
+          return { done: true }
+        }
+      })
+    }
+  }
+
+  describe() {
+    this.options.simple = false
+    this.onlyDescribe = this.options.prepare = true
+    return this
+  }
+
+  stream() {
+    throw new Error('.stream has been renamed to .forEach')
+  }
+
+  forEach(fn) {
+    this.forEachFn = fn
+    this.handle()
+    return this
+  }
+
+  raw() {
+    this.isRaw = true
+    return this
+  }
+
+  values() {
+    this.isRaw = 'values'
+    return this
+  }
+
+  async handle() {
+    !this.executed && (this.executed = true) && await 1 && this.handler(this)
+  }
+
+  execute() {
+    this.handle()
+    return this
+  }
+
+  then() {
+    this.handle()
+    return super.then.apply(this, arguments)
+  }
+
+  catch() {
+    this.handle()
+    return super.catch.apply(this, arguments)
+  }
+
+  finally() {
+    this.handle()
+    return super.finally.apply(this, arguments)
+  }
+}
+
+function cachedError(xs) {
+  if (originCache.has(xs))
+    return originCache.get(xs)
+
+  const x = Error.stackTraceLimit
+  Error.stackTraceLimit = 4
+  originCache.set(xs, new Error())
+  Error.stackTraceLimit = x
+  return originCache.get(xs)
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/errors.js
+class PostgresError extends Error {
+  constructor(x) {
+    super(x.message)
+    this.name = this.constructor.name
+    Object.assign(this, x)
+  }
+}
+
+const Errors = {
+  connection,
+  postgres,
+  generic,
+  notSupported
+}
+
+function connection(x, options, socket) {
+  const { host, port } = socket || options
+  const error = Object.assign(
+    new Error(('write ' + x + ' ' + (options.path || (host + ':' + port)))),
+    {
+      code: x,
+      errno: x,
+      address: options.path || host
+    }, options.path ? {} : { port: port }
+  )
+  Error.captureStackTrace(error, connection)
+  return error
+}
+
+function postgres(x) {
+  const error = new PostgresError(x)
+  Error.captureStackTrace(error, postgres)
+  return error
+}
+
+function generic(code, message) {
+  const error = Object.assign(new Error(code + ': ' + message), { code })
+  Error.captureStackTrace(error, generic)
+  return error
+}
+
+/* c8 ignore next 10 */
+function notSupported(x) {
+  const error = Object.assign(
+    new Error(x + ' (B) is not supported'),
+    {
+      code: 'MESSAGE_NOT_SUPPORTED',
+      name: x
+    }
+  )
+  Error.captureStackTrace(error, notSupported)
+  return error
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/types.js
+
+
+
+const types = {
+  string: {
+    to: 25,
+    from: null,             // defaults to string
+    serialize: x => '' + x
+  },
+  number: {
+    to: 0,
+    from: [21, 23, 26, 700, 701],
+    serialize: x => '' + x,
+    parse: x => +x
+  },
+  json: {
+    to: 114,
+    from: [114, 3802],
+    serialize: x => JSON.stringify(x),
+    parse: x => JSON.parse(x)
+  },
+  boolean: {
+    to: 16,
+    from: 16,
+    serialize: x => x === true ? 't' : 'f',
+    parse: x => x === 't'
+  },
+  date: {
+    to: 1184,
+    from: [1082, 1114, 1184],
+    serialize: x => (x instanceof Date ? x : new Date(x)).toISOString(),
+    parse: x => new Date(x)
+  },
+  bytea: {
+    to: 17,
+    from: 17,
+    serialize: x => '\\x' + Buffer.from(x).toString('hex'),
+    parse: x => Buffer.from(x.slice(2), 'hex')
+  }
+}
+
+class NotTagged { then() { notTagged() } catch() { notTagged() } finally() { notTagged() }}
+
+class Identifier extends NotTagged {
+  constructor(value) {
+    super()
+    this.value = escapeIdentifier(value)
+  }
+}
+
+class Parameter extends NotTagged {
+  constructor(value, type, array) {
+    super()
+    this.value = value
+    this.type = type
+    this.array = array
+  }
+}
+
+class Builder extends NotTagged {
+  constructor(first, rest) {
+    super()
+    this.first = first
+    this.rest = rest
+  }
+
+  build(before, parameters, types, options) {
+    const keyword = builders.map(([x, fn]) => ({ fn, i: before.search(x) })).sort((a, b) => a.i - b.i).pop()
+    return keyword.i === -1
+      ? escapeIdentifiers(this.first, options)
+      : keyword.fn(this.first, this.rest, parameters, types, options)
+  }
+}
+
+function handleValue(x, parameters, types, options) {
+  let value = x instanceof Parameter ? x.value : x
+  if (value === undefined) {
+    x instanceof Parameter
+      ? x.value = options.transform.undefined
+      : value = x = options.transform.undefined
+
+    if (value === undefined)
+      throw Errors.generic('UNDEFINED_VALUE', 'Undefined values are not allowed')
+  }
+
+  return '$' + (types.push(
+    x instanceof Parameter
+      ? (parameters.push(x.value), x.array
+        ? x.array[x.type || inferType(x.value)] || x.type || firstIsString(x.value)
+        : x.type
+      )
+      : (parameters.push(x), inferType(x))
+  ))
+}
+
+const defaultHandlers = typeHandlers(types)
+
+function stringify(q, string, value, parameters, types, options) { // eslint-disable-line
+  for (let i = 1; i < q.strings.length; i++) {
+    string += (stringifyValue(string, value, parameters, types, options)) + q.strings[i]
+    value = q.args[i]
+  }
+
+  return string
+}
+
+function stringifyValue(string, value, parameters, types, o) {
+  return (
+    value instanceof Builder ? value.build(string, parameters, types, o) :
+    value instanceof Query ? fragment(value, parameters, types, o) :
+    value instanceof Identifier ? value.value :
+    value && value[0] instanceof Query ? value.reduce((acc, x) => acc + ' ' + fragment(x, parameters, types, o), '') :
+    handleValue(value, parameters, types, o)
+  )
+}
+
+function fragment(q, parameters, types, options) {
+  q.fragment = true
+  return stringify(q, q.strings[0], q.args[0], parameters, types, options)
+}
+
+function valuesBuilder(first, parameters, types, columns, options) {
+  return first.map(row =>
+    '(' + columns.map(column =>
+      stringifyValue('values', row[column], parameters, types, options)
+    ).join(',') + ')'
+  ).join(',')
+}
+
+function values(first, rest, parameters, types, options) {
+  const multi = Array.isArray(first[0])
+  const columns = rest.length ? rest.flat() : Object.keys(multi ? first[0] : first)
+  return valuesBuilder(multi ? first : [first], parameters, types, columns, options)
+}
+
+function types_select(first, rest, parameters, types, options) {
+  typeof first === 'string' && (first = [first].concat(rest))
+  if (Array.isArray(first))
+    return escapeIdentifiers(first, options)
+
+  let value
+  const columns = rest.length ? rest.flat() : Object.keys(first)
+  return columns.map(x => {
+    value = first[x]
+    return (
+      value instanceof Query ? fragment(value, parameters, types, options) :
+      value instanceof Identifier ? value.value :
+      handleValue(value, parameters, types, options)
+    ) + ' as ' + escapeIdentifier(options.transform.column.to ? options.transform.column.to(x) : x)
+  }).join(',')
+}
+
+const builders = Object.entries({
+  values,
+  in: (...xs) => {
+    const x = values(...xs)
+    return x === '()' ? '(null)' : x
+  },
+  select: types_select,
+  as: types_select,
+  returning: types_select,
+  '\\(': types_select,
+
+  update(first, rest, parameters, types, options) {
+    return (rest.length ? rest.flat() : Object.keys(first)).map(x =>
+      escapeIdentifier(options.transform.column.to ? options.transform.column.to(x) : x) +
+      '=' + stringifyValue('values', first[x], parameters, types, options)
+    )
+  },
+
+  insert(first, rest, parameters, types, options) {
+    const columns = rest.length ? rest.flat() : Object.keys(Array.isArray(first) ? first[0] : first)
+    return '(' + escapeIdentifiers(columns, options) + ')values' +
+    valuesBuilder(Array.isArray(first) ? first : [first], parameters, types, columns, options)
+  }
+}).map(([x, fn]) => ([new RegExp('((?:^|[\\s(])' + x + '(?:$|[\\s(]))(?![\\s\\S]*\\1)', 'i'), fn]))
+
+function notTagged() {
+  throw Errors.generic('NOT_TAGGED_CALL', 'Query not called as a tagged template literal')
+}
+
+const serializers = defaultHandlers.serializers
+const parsers = defaultHandlers.parsers
+
+const END = {}
+
+function firstIsString(x) {
+  if (Array.isArray(x))
+    return firstIsString(x[0])
+  return typeof x === 'string' ? 1009 : 0
+}
+
+const mergeUserTypes = function(types) {
+  const user = typeHandlers(types || {})
+  return {
+    serializers: Object.assign({}, serializers, user.serializers),
+    parsers: Object.assign({}, parsers, user.parsers)
+  }
+}
+
+function typeHandlers(types) {
+  return Object.keys(types).reduce((acc, k) => {
+    types[k].from && [].concat(types[k].from).forEach(x => acc.parsers[x] = types[k].parse)
+    if (types[k].serialize) {
+      acc.serializers[types[k].to] = types[k].serialize
+      types[k].from && [].concat(types[k].from).forEach(x => acc.serializers[x] = types[k].serialize)
+    }
+    return acc
+  }, { parsers: {}, serializers: {} })
+}
+
+function escapeIdentifiers(xs, { transform: { column } }) {
+  return xs.map(x => escapeIdentifier(column.to ? column.to(x) : x)).join(',')
+}
+
+const escapeIdentifier = function escape(str) {
+  return '"' + str.replace(/"/g, '""').replace(/\./g, '"."') + '"'
+}
+
+const inferType = function inferType(x) {
+  return (
+    x instanceof Parameter ? x.type :
+    x instanceof Date ? 1184 :
+    x instanceof Uint8Array ? 17 :
+    (x === true || x === false) ? 16 :
+    typeof x === 'bigint' ? 20 :
+    Array.isArray(x) ? inferType(x[0]) :
+    0
+  )
+}
+
+const escapeBackslash = /\\/g
+const escapeQuote = /"/g
+
+function arrayEscape(x) {
+  return x
+    .replace(escapeBackslash, '\\\\')
+    .replace(escapeQuote, '\\"')
+}
+
+const arraySerializer = function arraySerializer(xs, serializer, options, typarray) {
+  if (Array.isArray(xs) === false)
+    return xs
+
+  if (!xs.length)
+    return '{}'
+
+  const first = xs[0]
+  // Only _box (1020) has the ';' delimiter for arrays, all other types use the ',' delimiter
+  const delimiter = typarray === 1020 ? ';' : ','
+
+  if (Array.isArray(first) && !first.type)
+    return '{' + xs.map(x => arraySerializer(x, serializer, options, typarray)).join(delimiter) + '}'
+
+  return '{' + xs.map(x => {
+    if (x === undefined) {
+      x = options.transform.undefined
+      if (x === undefined)
+        throw Errors.generic('UNDEFINED_VALUE', 'Undefined values are not allowed')
+    }
+
+    return x === null
+      ? 'null'
+      : '"' + arrayEscape(serializer ? serializer(x.type ? x.value : x) : '' + x) + '"'
+  }).join(delimiter) + '}'
+}
+
+const arrayParserState = {
+  i: 0,
+  char: null,
+  str: '',
+  quoted: false,
+  last: 0
+}
+
+const arrayParser = function arrayParser(x, parser, typarray) {
+  arrayParserState.i = arrayParserState.last = 0
+  return arrayParserLoop(arrayParserState, x, parser, typarray)
+}
+
+function arrayParserLoop(s, x, parser, typarray) {
+  const xs = []
+  // Only _box (1020) has the ';' delimiter for arrays, all other types use the ',' delimiter
+  const delimiter = typarray === 1020 ? ';' : ','
+  for (; s.i < x.length; s.i++) {
+    s.char = x[s.i]
+    if (s.quoted) {
+      if (s.char === '\\') {
+        s.str += x[++s.i]
+      } else if (s.char === '"') {
+        xs.push(parser ? parser(s.str) : s.str)
+        s.str = ''
+        s.quoted = x[s.i + 1] === '"'
+        s.last = s.i + 2
+      } else {
+        s.str += s.char
+      }
+    } else if (s.char === '"') {
+      s.quoted = true
+    } else if (s.char === '{') {
+      s.last = ++s.i
+      xs.push(arrayParserLoop(s, x, parser, typarray))
+    } else if (s.char === '}') {
+      s.quoted = false
+      s.last < s.i && xs.push(parser ? parser(x.slice(s.last, s.i)) : x.slice(s.last, s.i))
+      s.last = s.i + 1
+      break
+    } else if (s.char === delimiter && s.p !== '}' && s.p !== '"') {
+      xs.push(parser ? parser(x.slice(s.last, s.i)) : x.slice(s.last, s.i))
+      s.last = s.i + 1
+    }
+    s.p = s.char
+  }
+  s.last < s.i && xs.push(parser ? parser(x.slice(s.last, s.i + 1)) : x.slice(s.last, s.i + 1))
+  return xs
+}
+
+const toCamel = x => {
+  let str = x[0]
+  for (let i = 1; i < x.length; i++)
+    str += x[i] === '_' ? x[++i].toUpperCase() : x[i]
+  return str
+}
+
+const toPascal = x => {
+  let str = x[0].toUpperCase()
+  for (let i = 1; i < x.length; i++)
+    str += x[i] === '_' ? x[++i].toUpperCase() : x[i]
+  return str
+}
+
+const toKebab = x => x.replace(/_/g, '-')
+
+const fromCamel = x => x.replace(/([A-Z])/g, '_$1').toLowerCase()
+const fromPascal = x => (x.slice(0, 1) + x.slice(1).replace(/([A-Z])/g, '_$1')).toLowerCase()
+const fromKebab = x => x.replace(/-/g, '_')
+
+function createJsonTransform(fn) {
+  return function jsonTransform(x, column) {
+    return typeof x === 'object' && x !== null && (column.type === 114 || column.type === 3802)
+      ? Array.isArray(x)
+        ? x.map(x => jsonTransform(x, column))
+        : Object.entries(x).reduce((acc, [k, v]) => Object.assign(acc, { [fn(k)]: jsonTransform(v, column) }), {})
+      : x
+  }
+}
+
+toCamel.column = { from: toCamel }
+toCamel.value = { from: createJsonTransform(toCamel) }
+fromCamel.column = { to: fromCamel }
+
+const camel = { ...toCamel }
+camel.column.to = fromCamel
+
+toPascal.column = { from: toPascal }
+toPascal.value = { from: createJsonTransform(toPascal) }
+fromPascal.column = { to: fromPascal }
+
+const pascal = { ...toPascal }
+pascal.column.to = fromPascal
+
+toKebab.column = { from: toKebab }
+toKebab.value = { from: createJsonTransform(toKebab) }
+fromKebab.column = { to: fromKebab }
+
+const kebab = { ...toKebab }
+kebab.column.to = fromKebab
+
+;// CONCATENATED MODULE: external "net"
+const external_net_namespaceObject = require("net");
+;// CONCATENATED MODULE: external "tls"
+const external_tls_namespaceObject = require("tls");
+;// CONCATENATED MODULE: external "crypto"
+const external_crypto_namespaceObject = require("crypto");
+;// CONCATENATED MODULE: external "stream"
+const external_stream_namespaceObject = require("stream");
+;// CONCATENATED MODULE: external "perf_hooks"
+const external_perf_hooks_namespaceObject = require("perf_hooks");
+;// CONCATENATED MODULE: ./node_modules/postgres/src/result.js
+class Result extends Array {
+  constructor() {
+    super()
+    Object.defineProperties(this, {
+      count: { value: null, writable: true },
+      state: { value: null, writable: true },
+      command: { value: null, writable: true },
+      columns: { value: null, writable: true },
+      statement: { value: null, writable: true }
+    })
+  }
+
+  static get [Symbol.species]() {
+    return Array
+  }
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/queue.js
+/* harmony default export */ const src_queue = (Queue);
+
+function Queue(initial = []) {
+  let xs = initial.slice()
+  let index = 0
+
+  return {
+    get length() {
+      return xs.length - index
+    },
+    remove: (x) => {
+      const index = xs.indexOf(x)
+      return index === -1
+        ? null
+        : (xs.splice(index, 1), x)
+    },
+    push: (x) => (xs.push(x), x),
+    shift: () => {
+      const out = xs[index++]
+
+      if (index === xs.length) {
+        index = 0
+        xs = []
+      } else {
+        xs[index - 1] = undefined
+      }
+
+      return out
+    }
+  }
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/bytes.js
+const size = 256
+let buffer = Buffer.allocUnsafe(size)
+
+const messages = 'BCcDdEFfHPpQSX'.split('').reduce((acc, x) => {
+  const v = x.charCodeAt(0)
+  acc[x] = () => {
+    buffer[0] = v
+    b.i = 5
+    return b
+  }
+  return acc
+}, {})
+
+const b = Object.assign(bytes_reset, messages, {
+  N: String.fromCharCode(0),
+  i: 0,
+  inc(x) {
+    b.i += x
+    return b
+  },
+  str(x) {
+    const length = Buffer.byteLength(x)
+    fit(length)
+    b.i += buffer.write(x, b.i, length, 'utf8')
+    return b
+  },
+  i16(x) {
+    fit(2)
+    buffer.writeUInt16BE(x, b.i)
+    b.i += 2
+    return b
+  },
+  i32(x, i) {
+    if (i || i === 0) {
+      buffer.writeUInt32BE(x, i)
+      return b
+    }
+    fit(4)
+    buffer.writeUInt32BE(x, b.i)
+    b.i += 4
+    return b
+  },
+  z(x) {
+    fit(x)
+    buffer.fill(0, b.i, b.i + x)
+    b.i += x
+    return b
+  },
+  raw(x) {
+    buffer = Buffer.concat([buffer.subarray(0, b.i), x])
+    b.i = buffer.length
+    return b
+  },
+  end(at = 1) {
+    buffer.writeUInt32BE(b.i - at, at)
+    const out = buffer.subarray(0, b.i)
+    b.i = 0
+    buffer = Buffer.allocUnsafe(size)
+    return out
+  }
+})
+
+/* harmony default export */ const bytes = (b);
+
+function fit(x) {
+  if (buffer.length - b.i < x) {
+    const prev = buffer
+        , length = prev.length
+
+    buffer = Buffer.allocUnsafe(length + (length >> 1) + x)
+    prev.copy(buffer)
+  }
+}
+
+function bytes_reset() {
+  b.i = 0
+  return b
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/connection.js
+
+
+
+
+
+
+
+
+
+
+
+
+
+/* harmony default export */ const src_connection = (Connection);
+
+let uid = 1
+
+const Sync = bytes().S().end()
+    , Flush = bytes().H().end()
+    , SSLRequest = bytes().i32(8).i32(80877103).end(8)
+    , ExecuteUnnamed = Buffer.concat([bytes().E().str(bytes.N).i32(0).end(), Sync])
+    , DescribeUnnamed = bytes().D().str('S').str(bytes.N).end()
+    , noop = () => { /* noop */ }
+
+const retryRoutines = new Set([
+  'FetchPreparedStatement',
+  'RevalidateCachedQuery',
+  'transformAssignedExpr'
+])
+
+const errorFields = {
+  83  : 'severity_local',    // S
+  86  : 'severity',          // V
+  67  : 'code',              // C
+  77  : 'message',           // M
+  68  : 'detail',            // D
+  72  : 'hint',              // H
+  80  : 'position',          // P
+  112 : 'internal_position', // p
+  113 : 'internal_query',    // q
+  87  : 'where',             // W
+  115 : 'schema_name',       // s
+  116 : 'table_name',        // t
+  99  : 'column_name',       // c
+  100 : 'data type_name',    // d
+  110 : 'constraint_name',   // n
+  70  : 'file',              // F
+  76  : 'line',              // L
+  82  : 'routine'            // R
+}
+
+function Connection(options, queues = {}, { onopen = noop, onend = noop, onclose = noop } = {}) {
+  const {
+    sslnegotiation,
+    ssl,
+    max,
+    user,
+    host,
+    port,
+    database,
+    parsers,
+    transform,
+    onnotice,
+    onnotify,
+    onparameter,
+    max_pipeline,
+    keep_alive,
+    backoff,
+    target_session_attrs
+  } = options
+
+  const sent = src_queue()
+      , id = uid++
+      , backend = { pid: null, secret: null }
+      , idleTimer = timer(end, options.idle_timeout)
+      , lifeTimer = timer(end, options.max_lifetime)
+      , connectTimer = timer(connectTimedOut, options.connect_timeout)
+
+  let socket = null
+    , cancelMessage
+    , errorResponse = null
+    , result = new Result()
+    , incoming = Buffer.alloc(0)
+    , needsTypes = options.fetch_types
+    , backendParameters = {}
+    , statements = {}
+    , statementId = Math.random().toString(36).slice(2)
+    , statementCount = 1
+    , closedTime = 0
+    , remaining = 0
+    , hostIndex = 0
+    , retries = 0
+    , length = 0
+    , delay = 0
+    , rows = 0
+    , serverSignature = null
+    , nextWriteTimer = null
+    , terminated = false
+    , incomings = null
+    , results = null
+    , initial = null
+    , ending = null
+    , stream = null
+    , chunk = null
+    , ended = null
+    , nonce = null
+    , query = null
+    , final = null
+
+  const connection = {
+    queue: queues.closed,
+    idleTimer,
+    connect(query) {
+      initial = query
+      reconnect()
+    },
+    terminate,
+    execute,
+    cancel,
+    end,
+    count: 0,
+    id
+  }
+
+  queues.closed && queues.closed.push(connection)
+
+  return connection
+
+  async function createSocket() {
+    let x
+    try {
+      x = options.socket
+        ? (await Promise.resolve(options.socket(options)))
+        : new external_net_namespaceObject.Socket()
+    } catch (e) {
+      error(e)
+      return
+    }
+    x.on('error', error)
+    x.on('close', closed)
+    x.on('drain', drain)
+    return x
+  }
+
+  async function cancel({ pid, secret }, resolve, reject) {
+    try {
+      cancelMessage = bytes().i32(16).i32(80877102).i32(pid).i32(secret).end(16)
+      await connect()
+      socket.once('error', reject)
+      socket.once('close', resolve)
+    } catch (error) {
+      reject(error)
+    }
+  }
+
+  function execute(q) {
+    if (terminated)
+      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))
+
+    if (stream)
+      return queryError(q, Errors.generic('COPY_IN_PROGRESS', 'You cannot execute queries during copy'))
+
+    if (q.cancelled)
+      return
+
+    try {
+      q.state = backend
+      query
+        ? sent.push(q)
+        : (query = q, query.active = true)
+
+      build(q)
+      return write(toBuffer(q))
+        && !q.describeFirst
+        && !q.cursorFn
+        && sent.length < max_pipeline
+        && (!q.options.onexecute || q.options.onexecute(connection))
+    } catch (error) {
+      sent.length === 0 && write(Sync)
+      errored(error)
+      return true
+    }
+  }
+
+  function toBuffer(q) {
+    if (q.parameters.length >= 65534)
+      throw Errors.generic('MAX_PARAMETERS_EXCEEDED', 'Max number of parameters (65534) exceeded')
+
+    return q.options.simple
+      ? bytes().Q().str(q.statement.string + bytes.N).end()
+      : q.describeFirst
+        ? Buffer.concat([describe(q), Flush])
+        : q.prepare
+          ? q.prepared
+            ? prepared(q)
+            : Buffer.concat([describe(q), prepared(q)])
+          : unnamed(q)
+  }
+
+  function describe(q) {
+    return Buffer.concat([
+      Parse(q.statement.string, q.parameters, q.statement.types, q.statement.name),
+      Describe('S', q.statement.name)
+    ])
+  }
+
+  function prepared(q) {
+    return Buffer.concat([
+      Bind(q.parameters, q.statement.types, q.statement.name, q.cursorName),
+      q.cursorFn
+        ? Execute('', q.cursorRows)
+        : ExecuteUnnamed
+    ])
+  }
+
+  function unnamed(q) {
+    return Buffer.concat([
+      Parse(q.statement.string, q.parameters, q.statement.types),
+      DescribeUnnamed,
+      prepared(q)
+    ])
+  }
+
+  function build(q) {
+    const parameters = []
+        , types = []
+
+    const string = stringify(q, q.strings[0], q.args[0], parameters, types, options)
+
+    !q.tagged && q.args.forEach(x => handleValue(x, parameters, types, options))
+
+    q.prepare = options.prepare && ('prepare' in q.options ? q.options.prepare : true)
+    q.string = string
+    q.signature = q.prepare && types + string
+    q.onlyDescribe && (delete statements[q.signature])
+    q.parameters = q.parameters || parameters
+    q.prepared = q.prepare && q.signature in statements
+    q.describeFirst = q.onlyDescribe || (parameters.length && !q.prepared)
+    q.statement = q.prepared
+      ? statements[q.signature]
+      : { string, types, name: q.prepare ? statementId + statementCount++ : '' }
+
+    typeof options.debug === 'function' && options.debug(id, string, parameters, types)
+  }
+
+  function write(x, fn) {
+    chunk = chunk ? Buffer.concat([chunk, x]) : Buffer.from(x)
+    if (fn || chunk.length >= 1024)
+      return nextWrite(fn)
+    nextWriteTimer === null && (nextWriteTimer = setImmediate(nextWrite))
+    return true
+  }
+
+  function nextWrite(fn) {
+    const x = socket.write(chunk, fn)
+    nextWriteTimer !== null && clearImmediate(nextWriteTimer)
+    chunk = nextWriteTimer = null
+    return x
+  }
+
+  function connectTimedOut() {
+    errored(Errors.connection('CONNECT_TIMEOUT', options, socket))
+    socket.destroy()
+  }
+
+  async function secure() {
+    if (sslnegotiation !== 'direct') {
+      write(SSLRequest)
+      const canSSL = await new Promise(r => socket.once('data', x => r(x[0] === 83))) // S
+
+      if (!canSSL && ssl === 'prefer')
+        return connected()
+    }
+
+    const options = {
+      socket,
+      servername: external_net_namespaceObject.isIP(socket.host) ? undefined : socket.host
+    }
+
+    if (sslnegotiation === 'direct')
+      options.ALPNProtocols = ['postgresql']
+
+    if (ssl === 'require' || ssl === 'allow' || ssl === 'prefer')
+      options.rejectUnauthorized = false
+    else if (typeof ssl === 'object')
+      Object.assign(options, ssl)
+
+    socket.removeAllListeners()
+    socket = external_tls_namespaceObject.connect(options)
+    socket.on('secureConnect', connected)
+    socket.on('error', error)
+    socket.on('close', closed)
+    socket.on('drain', drain)
+  }
+
+  /* c8 ignore next 3 */
+  function drain() {
+    !query && onopen(connection)
+  }
+
+  function data(x) {
+    if (incomings) {
+      incomings.push(x)
+      remaining -= x.length
+      if (remaining > 0)
+        return
+    }
+
+    incoming = incomings
+      ? Buffer.concat(incomings, length - remaining)
+      : incoming.length === 0
+        ? x
+        : Buffer.concat([incoming, x], incoming.length + x.length)
+
+    while (incoming.length > 4) {
+      length = incoming.readUInt32BE(1)
+      if (length >= incoming.length) {
+        remaining = length - incoming.length
+        incomings = [incoming]
+        break
+      }
+
+      try {
+        handle(incoming.subarray(0, length + 1))
+      } catch (e) {
+        query && (query.cursorFn || query.describeFirst) && write(Sync)
+        errored(e)
+      }
+      incoming = incoming.subarray(length + 1)
+      remaining = 0
+      incomings = null
+    }
+  }
+
+  async function connect() {
+    terminated = false
+    backendParameters = {}
+    socket || (socket = await createSocket())
+
+    if (!socket)
+      return
+
+    connectTimer.start()
+
+    if (options.socket)
+      return ssl ? secure() : connected()
+
+    socket.on('connect', ssl ? secure : connected)
+
+    if (options.path)
+      return socket.connect(options.path)
+
+    socket.ssl = ssl
+    socket.connect(port[hostIndex], host[hostIndex])
+    socket.host = host[hostIndex]
+    socket.port = port[hostIndex]
+
+    hostIndex = (hostIndex + 1) % port.length
+  }
+
+  function reconnect() {
+    setTimeout(connect, closedTime ? Math.max(0, closedTime + delay - external_perf_hooks_namespaceObject.performance.now()) : 0)
+  }
+
+  function connected() {
+    try {
+      statements = {}
+      needsTypes = options.fetch_types
+      statementId = Math.random().toString(36).slice(2)
+      statementCount = 1
+      lifeTimer.start()
+      socket.on('data', data)
+      keep_alive && socket.setKeepAlive && socket.setKeepAlive(true, 1000 * keep_alive)
+      const s = StartupMessage()
+      write(s)
+    } catch (err) {
+      error(err)
+    }
+  }
+
+  function error(err) {
+    if (connection.queue === queues.connecting && options.host[retries + 1])
+      return
+
+    errored(err)
+    while (sent.length)
+      queryError(sent.shift(), err)
+  }
+
+  function errored(err) {
+    stream && (stream.destroy(err), stream = null)
+    query && queryError(query, err)
+    initial && (queryError(initial, err), initial = null)
+  }
+
+  function queryError(query, err) {
+    if (query.reserve)
+      return query.reject(err)
+
+    if (!err || typeof err !== 'object')
+      err = new Error(err)
+
+    'query' in err || 'parameters' in err || Object.defineProperties(err, {
+      stack: { value: err.stack + query.origin.replace(/.*\n/, '\n'), enumerable: options.debug },
+      query: { value: query.string, enumerable: options.debug },
+      parameters: { value: query.parameters, enumerable: options.debug },
+      args: { value: query.args, enumerable: options.debug },
+      types: { value: query.statement && query.statement.types, enumerable: options.debug }
+    })
+    query.reject(err)
+  }
+
+  function end() {
+    return ending || (
+      !connection.reserved && onend(connection),
+      !connection.reserved && !initial && !query && sent.length === 0
+        ? (terminate(), new Promise(r => socket && socket.readyState !== 'closed' ? socket.once('close', r) : r()))
+        : ending = new Promise(r => ended = r)
+    )
+  }
+
+  function terminate() {
+    terminated = true
+    if (stream || query || initial || sent.length)
+      error(Errors.connection('CONNECTION_DESTROYED', options))
+
+    clearImmediate(nextWriteTimer)
+    if (socket) {
+      socket.removeListener('data', data)
+      socket.removeListener('connect', connected)
+      socket.readyState === 'open' && socket.end(bytes().X().end())
+    }
+    ended && (ended(), ending = ended = null)
+  }
+
+  async function closed(hadError) {
+    incoming = Buffer.alloc(0)
+    remaining = 0
+    incomings = null
+    clearImmediate(nextWriteTimer)
+    socket.removeListener('data', data)
+    socket.removeListener('connect', connected)
+    idleTimer.cancel()
+    lifeTimer.cancel()
+    connectTimer.cancel()
+
+    socket.removeAllListeners()
+    socket = null
+
+    if (initial)
+      return reconnect()
+
+    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))
+    closedTime = external_perf_hooks_namespaceObject.performance.now()
+    hadError && options.shared.retries++
+    delay = (typeof backoff === 'function' ? backoff(options.shared.retries) : backoff) * 1000
+    onclose(connection, Errors.connection('CONNECTION_CLOSED', options, socket))
+  }
+
+  /* Handlers */
+  function handle(xs, x = xs[0]) {
+    (
+      x === 68 ? DataRow :                   // D
+      x === 100 ? CopyData :                 // d
+      x === 65 ? NotificationResponse :      // A
+      x === 83 ? ParameterStatus :           // S
+      x === 90 ? ReadyForQuery :             // Z
+      x === 67 ? CommandComplete :           // C
+      x === 50 ? BindComplete :              // 2
+      x === 49 ? ParseComplete :             // 1
+      x === 116 ? ParameterDescription :     // t
+      x === 84 ? RowDescription :            // T
+      x === 82 ? Authentication :            // R
+      x === 110 ? NoData :                   // n
+      x === 75 ? BackendKeyData :            // K
+      x === 69 ? ErrorResponse :             // E
+      x === 115 ? PortalSuspended :          // s
+      x === 51 ? CloseComplete :             // 3
+      x === 71 ? CopyInResponse :            // G
+      x === 78 ? NoticeResponse :            // N
+      x === 72 ? CopyOutResponse :           // H
+      x === 99 ? CopyDone :                  // c
+      x === 73 ? EmptyQueryResponse :        // I
+      x === 86 ? FunctionCallResponse :      // V
+      x === 118 ? NegotiateProtocolVersion : // v
+      x === 87 ? CopyBothResponse :          // W
+      /* c8 ignore next */
+      UnknownMessage
+    )(xs)
+  }
+
+  function DataRow(x) {
+    let index = 7
+    let length
+    let column
+    let value
+
+    const row = query.isRaw ? new Array(query.statement.columns.length) : {}
+    for (let i = 0; i < query.statement.columns.length; i++) {
+      column = query.statement.columns[i]
+      length = x.readInt32BE(index)
+      index += 4
+
+      value = length === -1
+        ? null
+        : query.isRaw === true
+          ? x.subarray(index, index += length)
+          : column.parser === undefined
+            ? x.toString('utf8', index, index += length)
+            : column.parser.array === true
+              ? column.parser(x.toString('utf8', index + 1, index += length))
+              : column.parser(x.toString('utf8', index, index += length))
+
+      query.isRaw
+        ? (row[i] = query.isRaw === true
+          ? value
+          : transform.value.from ? transform.value.from(value, column) : value)
+        : (row[column.name] = transform.value.from ? transform.value.from(value, column) : value)
+    }
+
+    query.forEachFn
+      ? query.forEachFn(transform.row.from ? transform.row.from(row) : row, result)
+      : (result[rows++] = transform.row.from ? transform.row.from(row) : row)
+  }
+
+  function ParameterStatus(x) {
+    const [k, v] = x.toString('utf8', 5, x.length - 1).split(bytes.N)
+    backendParameters[k] = v
+    if (options.parameters[k] !== v) {
+      options.parameters[k] = v
+      onparameter && onparameter(k, v)
+    }
+  }
+
+  function ReadyForQuery(x) {
+    if (query) {
+      if (errorResponse) {
+        query.retried
+          ? errored(query.retried)
+          : query.prepared && retryRoutines.has(errorResponse.routine)
+            ? retry(query, errorResponse)
+            : errored(errorResponse)
+      } else {
+        query.resolve(results || result)
+      }
+    } else if (errorResponse) {
+      errored(errorResponse)
+    }
+
+    query = results = errorResponse = null
+    result = new Result()
+    connectTimer.cancel()
+
+    if (initial) {
+      if (target_session_attrs) {
+        if (!backendParameters.in_hot_standby || !backendParameters.default_transaction_read_only)
+          return fetchState()
+        else if (tryNext(target_session_attrs, backendParameters))
+          return terminate()
+      }
+
+      if (needsTypes) {
+        initial.reserve && (initial = null)
+        return fetchArrayTypes()
+      }
+
+      initial && !initial.reserve && execute(initial)
+      options.shared.retries = retries = 0
+      initial = null
+      return
+    }
+
+    while (sent.length && (query = sent.shift()) && (query.active = true, query.cancelled))
+      Connection(options).cancel(query.state, query.cancelled.resolve, query.cancelled.reject)
+
+    if (query)
+      return // Consider opening if able and sent.length < 50
+
+    connection.reserved
+      ? !connection.reserved.release && x[5] === 73 // I
+        ? ending
+          ? terminate()
+          : (connection.reserved = null, onopen(connection))
+        : connection.reserved()
+      : ending
+        ? terminate()
+        : onopen(connection)
+  }
+
+  function CommandComplete(x) {
+    rows = 0
+
+    for (let i = x.length - 1; i > 0; i--) {
+      if (x[i] === 32 && x[i + 1] < 58 && result.count === null)
+        result.count = +x.toString('utf8', i + 1, x.length - 1)
+      if (x[i - 1] >= 65) {
+        result.command = x.toString('utf8', 5, i)
+        result.state = backend
+        break
+      }
+    }
+
+    final && (final(), final = null)
+
+    if (result.command === 'BEGIN' && max !== 1 && !connection.reserved)
+      return errored(Errors.generic('UNSAFE_TRANSACTION', 'Only use sql.begin, sql.reserved or max: 1'))
+
+    if (query.options.simple)
+      return BindComplete()
+
+    if (query.cursorFn) {
+      result.count && query.cursorFn(result)
+      write(Sync)
+    }
+  }
+
+  function ParseComplete() {
+    query.parsing = false
+  }
+
+  function BindComplete() {
+    !result.statement && (result.statement = query.statement)
+    result.columns = query.statement.columns
+  }
+
+  function ParameterDescription(x) {
+    const length = x.readUInt16BE(5)
+
+    for (let i = 0; i < length; ++i)
+      !query.statement.types[i] && (query.statement.types[i] = x.readUInt32BE(7 + i * 4))
+
+    query.prepare && (statements[query.signature] = query.statement)
+    query.describeFirst && !query.onlyDescribe && (write(prepared(query)), query.describeFirst = false)
+  }
+
+  function RowDescription(x) {
+    if (result.command) {
+      results = results || [result]
+      results.push(result = new Result())
+      result.count = null
+      query.statement.columns = null
+    }
+
+    const length = x.readUInt16BE(5)
+    let index = 7
+    let start
+
+    query.statement.columns = Array(length)
+
+    for (let i = 0; i < length; ++i) {
+      start = index
+      while (x[index++] !== 0);
+      const table = x.readUInt32BE(index)
+      const number = x.readUInt16BE(index + 4)
+      const type = x.readUInt32BE(index + 6)
+      query.statement.columns[i] = {
+        name: transform.column.from
+          ? transform.column.from(x.toString('utf8', start, index - 1))
+          : x.toString('utf8', start, index - 1),
+        parser: parsers[type],
+        table,
+        number,
+        type
+      }
+      index += 18
+    }
+
+    result.statement = query.statement
+    if (query.onlyDescribe)
+      return (query.resolve(query.statement), write(Sync))
+  }
+
+  async function Authentication(x, type = x.readUInt32BE(5)) {
+    (
+      type === 3 ? AuthenticationCleartextPassword :
+      type === 5 ? AuthenticationMD5Password :
+      type === 10 ? SASL :
+      type === 11 ? SASLContinue :
+      type === 12 ? SASLFinal :
+      type !== 0 ? UnknownAuth :
+      noop
+    )(x, type)
+  }
+
+  /* c8 ignore next 5 */
+  async function AuthenticationCleartextPassword() {
+    const payload = await Pass()
+    write(
+      bytes().p().str(payload).z(1).end()
+    )
+  }
+
+  async function AuthenticationMD5Password(x) {
+    const payload = 'md5' + (
+      await md5(
+        Buffer.concat([
+          Buffer.from(await md5((await Pass()) + user)),
+          x.subarray(9)
+        ])
+      )
+    )
+    write(
+      bytes().p().str(payload).z(1).end()
+    )
+  }
+
+  async function SASL() {
+    nonce = (await external_crypto_namespaceObject.randomBytes(18)).toString('base64')
+    bytes().p().str('SCRAM-SHA-256' + bytes.N)
+    const i = bytes.i
+    write(bytes.inc(4).str('n,,n=*,r=' + nonce).i32(bytes.i - i - 4, i).end())
+  }
+
+  async function SASLContinue(x) {
+    const res = x.toString('utf8', 9).split(',').reduce((acc, x) => (acc[x[0]] = x.slice(2), acc), {})
+
+    const saltedPassword = await external_crypto_namespaceObject.pbkdf2Sync(
+      await Pass(),
+      Buffer.from(res.s, 'base64'),
+      parseInt(res.i), 32,
+      'sha256'
+    )
+
+    const clientKey = await hmac(saltedPassword, 'Client Key')
+
+    const auth = 'n=*,r=' + nonce + ','
+               + 'r=' + res.r + ',s=' + res.s + ',i=' + res.i
+               + ',c=biws,r=' + res.r
+
+    serverSignature = (await hmac(await hmac(saltedPassword, 'Server Key'), auth)).toString('base64')
+
+    const payload = 'c=biws,r=' + res.r + ',p=' + xor(
+      clientKey, Buffer.from(await hmac(await sha256(clientKey), auth))
+    ).toString('base64')
+
+    write(
+      bytes().p().str(payload).end()
+    )
+  }
+
+  function SASLFinal(x) {
+    if (x.toString('utf8', 9).split(bytes.N, 1)[0].slice(2) === serverSignature)
+      return
+    /* c8 ignore next 5 */
+    errored(Errors.generic('SASL_SIGNATURE_MISMATCH', 'The server did not return the correct signature'))
+    socket.destroy()
+  }
+
+  function Pass() {
+    return Promise.resolve(typeof options.pass === 'function'
+      ? options.pass()
+      : options.pass
+    )
+  }
+
+  function NoData() {
+    result.statement = query.statement
+    result.statement.columns = []
+    if (query.onlyDescribe)
+      return (query.resolve(query.statement), write(Sync))
+  }
+
+  function BackendKeyData(x) {
+    backend.pid = x.readUInt32BE(5)
+    backend.secret = x.readUInt32BE(9)
+  }
+
+  async function fetchArrayTypes() {
+    needsTypes = false
+    const types = await new Query([`
+      select b.oid, b.typarray
+      from pg_catalog.pg_type a
+      left join pg_catalog.pg_type b on b.oid = a.typelem
+      where a.typcategory = 'A'
+      group by b.oid, b.typarray
+      order by b.oid
+    `], [], execute)
+    types.forEach(({ oid, typarray }) => addArrayType(oid, typarray))
+  }
+
+  function addArrayType(oid, typarray) {
+    if (!!options.parsers[typarray] && !!options.serializers[typarray]) return
+    const parser = options.parsers[oid]
+    options.shared.typeArrayMap[oid] = typarray
+    options.parsers[typarray] = (xs) => arrayParser(xs, parser, typarray)
+    options.parsers[typarray].array = true
+    options.serializers[typarray] = (xs) => arraySerializer(xs, options.serializers[oid], options, typarray)
+  }
+
+  function tryNext(x, xs) {
+    return (
+      (x === 'read-write' && xs.default_transaction_read_only === 'on') ||
+      (x === 'read-only' && xs.default_transaction_read_only === 'off') ||
+      (x === 'primary' && xs.in_hot_standby === 'on') ||
+      (x === 'standby' && xs.in_hot_standby === 'off') ||
+      (x === 'prefer-standby' && xs.in_hot_standby === 'off' && options.host[retries])
+    )
+  }
+
+  function fetchState() {
+    const query = new Query([`
+      show transaction_read_only;
+      select pg_catalog.pg_is_in_recovery()
+    `], [], execute, null, { simple: true })
+    query.resolve = ([[a], [b]]) => {
+      backendParameters.default_transaction_read_only = a.transaction_read_only
+      backendParameters.in_hot_standby = b.pg_is_in_recovery ? 'on' : 'off'
+    }
+    query.execute()
+  }
+
+  function ErrorResponse(x) {
+    if (query) {
+      (query.cursorFn || query.describeFirst) && write(Sync)
+      errorResponse = Errors.postgres(parseError(x))
+    } else {
+      errored(Errors.postgres(parseError(x)))
+    }
+  }
+
+  function retry(q, error) {
+    delete statements[q.signature]
+    q.retried = error
+    execute(q)
+  }
+
+  function NotificationResponse(x) {
+    if (!onnotify)
+      return
+
+    let index = 9
+    while (x[index++] !== 0);
+    onnotify(
+      x.toString('utf8', 9, index - 1),
+      x.toString('utf8', index, x.length - 1)
+    )
+  }
+
+  async function PortalSuspended() {
+    try {
+      const x = await Promise.resolve(query.cursorFn(result))
+      rows = 0
+      x === CLOSE
+        ? write(Close(query.portal))
+        : (result = new Result(), write(Execute('', query.cursorRows)))
+    } catch (err) {
+      write(Sync)
+      query.reject(err)
+    }
+  }
+
+  function CloseComplete() {
+    result.count && query.cursorFn(result)
+    query.resolve(result)
+  }
+
+  function CopyInResponse() {
+    stream = new external_stream_namespaceObject.Writable({
+      autoDestroy: true,
+      write(chunk, encoding, callback) {
+        socket.write(bytes().d().raw(chunk).end(), callback)
+      },
+      destroy(error, callback) {
+        callback(error)
+        socket.write(bytes().f().str(error + bytes.N).end())
+        stream = null
+      },
+      final(callback) {
+        socket.write(bytes().c().end())
+        final = callback
+        stream = null
+      }
+    })
+    query.resolve(stream)
+  }
+
+  function CopyOutResponse() {
+    stream = new external_stream_namespaceObject.Readable({
+      read() { socket.resume() }
+    })
+    query.resolve(stream)
+  }
+
+  /* c8 ignore next 3 */
+  function CopyBothResponse() {
+    stream = new external_stream_namespaceObject.Duplex({
+      autoDestroy: true,
+      read() { socket.resume() },
+      /* c8 ignore next 11 */
+      write(chunk, encoding, callback) {
+        socket.write(bytes().d().raw(chunk).end(), callback)
+      },
+      destroy(error, callback) {
+        callback(error)
+        socket.write(bytes().f().str(error + bytes.N).end())
+        stream = null
+      },
+      final(callback) {
+        socket.write(bytes().c().end())
+        final = callback
+      }
+    })
+    query.resolve(stream)
+  }
+
+  function CopyData(x) {
+    stream && (stream.push(x.subarray(5)) || socket.pause())
+  }
+
+  function CopyDone() {
+    stream && stream.push(null)
+    stream = null
+  }
+
+  function NoticeResponse(x) {
+    onnotice
+      ? onnotice(parseError(x))
+      : console.log(parseError(x)) // eslint-disable-line
+
+  }
+
+  /* c8 ignore next 3 */
+  function EmptyQueryResponse() {
+    /* noop */
+  }
+
+  /* c8 ignore next 3 */
+  function FunctionCallResponse() {
+    errored(Errors.notSupported('FunctionCallResponse'))
+  }
+
+  /* c8 ignore next 3 */
+  function NegotiateProtocolVersion() {
+    errored(Errors.notSupported('NegotiateProtocolVersion'))
+  }
+
+  /* c8 ignore next 3 */
+  function UnknownMessage(x) {
+    console.error('Postgres.js : Unknown Message:', x[0]) // eslint-disable-line
+  }
+
+  /* c8 ignore next 3 */
+  function UnknownAuth(x, type) {
+    console.error('Postgres.js : Unknown Auth:', type) // eslint-disable-line
+  }
+
+  /* Messages */
+  function Bind(parameters, types, statement = '', portal = '') {
+    let prev
+      , type
+
+    bytes().B().str(portal + bytes.N).str(statement + bytes.N).i16(0).i16(parameters.length)
+
+    parameters.forEach((x, i) => {
+      if (x === null)
+        return bytes.i32(0xFFFFFFFF)
+
+      type = types[i]
+      parameters[i] = x = type in options.serializers
+        ? options.serializers[type](x)
+        : '' + x
+
+      prev = bytes.i
+      bytes.inc(4).str(x).i32(bytes.i - prev - 4, prev)
+    })
+
+    bytes.i16(0)
+
+    return bytes.end()
+  }
+
+  function Parse(str, parameters, types, name = '') {
+    bytes().P().str(name + bytes.N).str(str + bytes.N).i16(parameters.length)
+    parameters.forEach((x, i) => bytes.i32(types[i] || 0))
+    return bytes.end()
+  }
+
+  function Describe(x, name = '') {
+    return bytes().D().str(x).str(name + bytes.N).end()
+  }
+
+  function Execute(portal = '', rows = 0) {
+    return Buffer.concat([
+      bytes().E().str(portal + bytes.N).i32(rows).end(),
+      Flush
+    ])
+  }
+
+  function Close(portal = '') {
+    return Buffer.concat([
+      bytes().C().str('P').str(portal + bytes.N).end(),
+      bytes().S().end()
+    ])
+  }
+
+  function StartupMessage() {
+    return cancelMessage || bytes().inc(4).i16(3).z(2).str(
+      Object.entries(Object.assign({
+        user,
+        database,
+        client_encoding: 'UTF8'
+      },
+        options.connection
+      )).filter(([, v]) => v).map(([k, v]) => k + bytes.N + v).join(bytes.N)
+    ).z(2).end(0)
+  }
+
+}
+
+function parseError(x) {
+  const error = {}
+  let start = 5
+  for (let i = 5; i < x.length - 1; i++) {
+    if (x[i] === 0) {
+      error[errorFields[x[start]]] = x.toString('utf8', start + 1, i)
+      start = i + 1
+    }
+  }
+  return error
+}
+
+function md5(x) {
+  return external_crypto_namespaceObject.createHash('md5').update(x).digest('hex')
+}
+
+function hmac(key, x) {
+  return external_crypto_namespaceObject.createHmac('sha256', key).update(x).digest()
+}
+
+function sha256(x) {
+  return external_crypto_namespaceObject.createHash('sha256').update(x).digest()
+}
+
+function xor(a, b) {
+  const length = Math.max(a.length, b.length)
+  const buffer = Buffer.allocUnsafe(length)
+  for (let i = 0; i < length; i++)
+    buffer[i] = a[i] ^ b[i]
+  return buffer
+}
+
+function timer(fn, seconds) {
+  seconds = typeof seconds === 'function' ? seconds() : seconds
+  if (!seconds)
+    return { cancel: noop, start: noop }
+
+  let timer
+  return {
+    cancel() {
+      timer && (clearTimeout(timer), timer = null)
+    },
+    start() {
+      timer && clearTimeout(timer)
+      timer = setTimeout(done, seconds * 1000, arguments)
+    }
+  }
+
+  function done(args) {
+    fn.apply(null, args)
+    timer = null
+  }
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/subscribe.js
+const subscribe_noop = () => { /* noop */ }
+
+function Subscribe(postgres, options) {
+  const subscribers = new Map()
+      , slot = 'postgresjs_' + Math.random().toString(36).slice(2)
+      , state = {}
+
+  let connection
+    , stream
+    , ended = false
+
+  const sql = subscribe.sql = postgres({
+    ...options,
+    transform: { column: {}, value: {}, row: {} },
+    max: 1,
+    fetch_types: false,
+    idle_timeout: null,
+    max_lifetime: null,
+    connection: {
+      ...options.connection,
+      replication: 'database'
+    },
+    onclose: async function() {
+      if (ended)
+        return
+      stream = null
+      state.pid = state.secret = undefined
+      connected(await init(sql, slot, options.publications))
+      subscribers.forEach(event => event.forEach(({ onsubscribe }) => onsubscribe()))
+    },
+    no_subscribe: true
+  })
+
+  const end = sql.end
+      , close = sql.close
+
+  sql.end = async() => {
+    ended = true
+    stream && (await new Promise(r => (stream.once('close', r), stream.end())))
+    return end()
+  }
+
+  sql.close = async() => {
+    stream && (await new Promise(r => (stream.once('close', r), stream.end())))
+    return close()
+  }
+
+  return subscribe
+
+  async function subscribe(event, fn, onsubscribe = subscribe_noop, onerror = subscribe_noop) {
+    event = parseEvent(event)
+
+    if (!connection)
+      connection = init(sql, slot, options.publications)
+
+    const subscriber = { fn, onsubscribe }
+    const fns = subscribers.has(event)
+      ? subscribers.get(event).add(subscriber)
+      : subscribers.set(event, new Set([subscriber])).get(event)
+
+    const unsubscribe = () => {
+      fns.delete(subscriber)
+      fns.size === 0 && subscribers.delete(event)
+    }
+
+    return connection.then(x => {
+      connected(x)
+      onsubscribe()
+      stream && stream.on('error', onerror)
+      return { unsubscribe, state, sql }
+    })
+  }
+
+  function connected(x) {
+    stream = x.stream
+    state.pid = x.state.pid
+    state.secret = x.state.secret
+  }
+
+  async function init(sql, slot, publications) {
+    if (!publications)
+      throw new Error('Missing publication names')
+
+    const xs = await sql.unsafe(
+      `CREATE_REPLICATION_SLOT ${ slot } TEMPORARY LOGICAL pgoutput NOEXPORT_SNAPSHOT`
+    )
+
+    const [x] = xs
+
+    const stream = await sql.unsafe(
+      `START_REPLICATION SLOT ${ slot } LOGICAL ${
+        x.consistent_point
+      } (proto_version '1', publication_names '${ publications }')`
+    ).writable()
+
+    const state = {
+      lsn: Buffer.concat(x.consistent_point.split('/').map(x => Buffer.from(('00000000' + x).slice(-8), 'hex')))
+    }
+
+    stream.on('data', data)
+    stream.on('error', error)
+    stream.on('close', sql.close)
+
+    return { stream, state: xs.state }
+
+    function error(e) {
+      console.error('Unexpected error during logical streaming - reconnecting', e) // eslint-disable-line
+    }
+
+    function data(x) {
+      if (x[0] === 0x77) {
+        parse(x.subarray(25), state, sql.options.parsers, handle, options.transform)
+      } else if (x[0] === 0x6b && x[17]) {
+        state.lsn = x.subarray(1, 9)
+        pong()
+      }
+    }
+
+    function handle(a, b) {
+      const path = b.relation.schema + '.' + b.relation.table
+      call('*', a, b)
+      call('*:' + path, a, b)
+      b.relation.keys.length && call('*:' + path + '=' + b.relation.keys.map(x => a[x.name]), a, b)
+      call(b.command, a, b)
+      call(b.command + ':' + path, a, b)
+      b.relation.keys.length && call(b.command + ':' + path + '=' + b.relation.keys.map(x => a[x.name]), a, b)
+    }
+
+    function pong() {
+      const x = Buffer.alloc(34)
+      x[0] = 'r'.charCodeAt(0)
+      x.fill(state.lsn, 1)
+      x.writeBigInt64BE(BigInt(Date.now() - Date.UTC(2000, 0, 1)) * BigInt(1000), 25)
+      stream.write(x)
+    }
+  }
+
+  function call(x, a, b) {
+    subscribers.has(x) && subscribers.get(x).forEach(({ fn }) => fn(a, b, x))
+  }
+}
+
+function Time(x) {
+  return new Date(Date.UTC(2000, 0, 1) + Number(x / BigInt(1000)))
+}
+
+function parse(x, state, parsers, handle, transform) {
+  const char = (acc, [k, v]) => (acc[k.charCodeAt(0)] = v, acc)
+
+  Object.entries({
+    R: x => {  // Relation
+      let i = 1
+      const r = state[x.readUInt32BE(i)] = {
+        schema: x.toString('utf8', i += 4, i = x.indexOf(0, i)) || 'pg_catalog',
+        table: x.toString('utf8', i + 1, i = x.indexOf(0, i + 1)),
+        columns: Array(x.readUInt16BE(i += 2)),
+        keys: []
+      }
+      i += 2
+
+      let columnIndex = 0
+        , column
+
+      while (i < x.length) {
+        column = r.columns[columnIndex++] = {
+          key: x[i++],
+          name: transform.column.from
+            ? transform.column.from(x.toString('utf8', i, i = x.indexOf(0, i)))
+            : x.toString('utf8', i, i = x.indexOf(0, i)),
+          type: x.readUInt32BE(i += 1),
+          parser: parsers[x.readUInt32BE(i)],
+          atttypmod: x.readUInt32BE(i += 4)
+        }
+
+        column.key && r.keys.push(column)
+        i += 4
+      }
+    },
+    Y: () => { /* noop */ }, // Type
+    O: () => { /* noop */ }, // Origin
+    B: x => { // Begin
+      state.date = Time(x.readBigInt64BE(9))
+      state.lsn = x.subarray(1, 9)
+    },
+    I: x => { // Insert
+      let i = 1
+      const relation = state[x.readUInt32BE(i)]
+      const { row } = tuples(x, relation.columns, i += 7, transform)
+
+      handle(row, {
+        command: 'insert',
+        relation
+      })
+    },
+    D: x => { // Delete
+      let i = 1
+      const relation = state[x.readUInt32BE(i)]
+      i += 4
+      const key = x[i] === 75
+      handle(key || x[i] === 79
+        ? tuples(x, relation.columns, i += 3, transform).row
+        : null
+      , {
+        command: 'delete',
+        relation,
+        key
+      })
+    },
+    U: x => { // Update
+      let i = 1
+      const relation = state[x.readUInt32BE(i)]
+      i += 4
+      const key = x[i] === 75
+      const xs = key || x[i] === 79
+        ? tuples(x, relation.columns, i += 3, transform)
+        : null
+
+      xs && (i = xs.i)
+
+      const { row } = tuples(x, relation.columns, i + 3, transform)
+
+      handle(row, {
+        command: 'update',
+        relation,
+        key,
+        old: xs && xs.row
+      })
+    },
+    T: () => { /* noop */ }, // Truncate,
+    C: () => { /* noop */ }  // Commit
+  }).reduce(char, {})[x[0]](x)
+}
+
+function tuples(x, columns, xi, transform) {
+  let type
+    , column
+    , value
+
+  const row = transform.raw ? new Array(columns.length) : {}
+  for (let i = 0; i < columns.length; i++) {
+    type = x[xi++]
+    column = columns[i]
+    value = type === 110 // n
+      ? null
+      : type === 117 // u
+        ? undefined
+        : column.parser === undefined
+          ? x.toString('utf8', xi + 4, xi += 4 + x.readUInt32BE(xi))
+          : column.parser.array === true
+            ? column.parser(x.toString('utf8', xi + 5, xi += 4 + x.readUInt32BE(xi)))
+            : column.parser(x.toString('utf8', xi + 4, xi += 4 + x.readUInt32BE(xi)))
+
+    transform.raw
+      ? (row[i] = transform.raw === true
+        ? value
+        : transform.value.from ? transform.value.from(value, column) : value)
+      : (row[column.name] = transform.value.from
+        ? transform.value.from(value, column)
+        : value
+      )
+  }
+
+  return { i: xi, row: transform.row.from ? transform.row.from(row) : row }
+}
+
+function parseEvent(x) {
+  const xs = x.match(/^(\*|insert|update|delete)?:?([^.]+?\.?[^=]+)?=?(.+)?/i) || []
+
+  if (!xs)
+    throw new Error('Malformed subscribe pattern: ' + x)
+
+  const [, command, path, key] = xs
+
+  return (command || '*')
+       + (path ? ':' + (path.indexOf('.') === -1 ? 'public.' + path : path) : '')
+       + (key ? '=' + key : '')
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/large.js
+
+
+function largeObject(sql, oid, mode = 0x00020000 | 0x00040000) {
+  return new Promise(async(resolve, reject) => {
+    await sql.begin(async sql => {
+      let finish
+      !oid && ([{ oid }] = await sql`select lo_creat(-1) as oid`)
+      const [{ fd }] = await sql`select lo_open(${ oid }, ${ mode }) as fd`
+
+      const lo = {
+        writable,
+        readable,
+        close     : () => sql`select lo_close(${ fd })`.then(finish),
+        tell      : () => sql`select lo_tell64(${ fd })`,
+        read      : (x) => sql`select loread(${ fd }, ${ x }) as data`,
+        write     : (x) => sql`select lowrite(${ fd }, ${ x })`,
+        truncate  : (x) => sql`select lo_truncate64(${ fd }, ${ x })`,
+        seek      : (x, whence = 0) => sql`select lo_lseek64(${ fd }, ${ x }, ${ whence })`,
+        size      : () => sql`
+          select
+            lo_lseek64(${ fd }, location, 0) as position,
+            seek.size
+          from (
+            select
+              lo_lseek64($1, 0, 2) as size,
+              tell.location
+            from (select lo_tell64($1) as location) tell
+          ) seek
+        `
+      }
+
+      resolve(lo)
+
+      return new Promise(async r => finish = r)
+
+      async function readable({
+        highWaterMark = 2048 * 8,
+        start = 0,
+        end = Infinity
+      } = {}) {
+        let max = end - start
+        start && await lo.seek(start)
+        return new external_stream_namespaceObject.Readable({
+          highWaterMark,
+          async read(size) {
+            const l = size > max ? size - max : size
+            max -= size
+            const [{ data }] = await lo.read(l)
+            this.push(data)
+            if (data.length < size)
+              this.push(null)
+          }
+        })
+      }
+
+      async function writable({
+        highWaterMark = 2048 * 8,
+        start = 0
+      } = {}) {
+        start && await lo.seek(start)
+        return new external_stream_namespaceObject.Writable({
+          highWaterMark,
+          write(chunk, encoding, callback) {
+            lo.write(chunk).then(() => callback(), callback)
+          }
+        })
+      }
+    }).catch(reject)
+  })
+}
+
+;// CONCATENATED MODULE: ./node_modules/postgres/src/index.js
+
+
+
+
+
+
+
+
+
+
+
+
+Object.assign(Postgres, {
+  PostgresError: PostgresError,
+  toPascal: toPascal,
+  pascal: pascal,
+  toCamel: toCamel,
+  camel: camel,
+  toKebab: toKebab,
+  kebab: kebab,
+  fromPascal: fromPascal,
+  fromCamel: fromCamel,
+  fromKebab: fromKebab,
+  BigInt: {
+    to: 20,
+    from: [20],
+    parse: x => BigInt(x), // eslint-disable-line
+    serialize: x => x.toString()
+  }
+})
+
+/* harmony default export */ const src = (Postgres);
+
+function Postgres(a, b) {
+  const options = parseOptions(a, b)
+      , subscribe = options.no_subscribe || Subscribe(Postgres, { ...options })
+
+  let ending = false
+
+  const queries = src_queue()
+      , connecting = src_queue()
+      , reserved = src_queue()
+      , closed = src_queue()
+      , ended = src_queue()
+      , open = src_queue()
+      , busy = src_queue()
+      , full = src_queue()
+      , queues = { connecting, reserved, closed, ended, open, busy, full }
+
+  const connections = [...Array(options.max)].map(() => src_connection(options, queues, { onopen, onend, onclose }))
+
+  const sql = Sql(handler)
+
+  Object.assign(sql, {
+    get parameters() { return options.parameters },
+    largeObject: largeObject.bind(null, sql),
+    subscribe,
+    CLOSE: CLOSE,
+    END: CLOSE,
+    PostgresError: PostgresError,
+    options,
+    reserve,
+    listen,
+    begin,
+    close,
+    end
+  })
+
+  return sql
+
+  function Sql(handler) {
+    handler.debug = options.debug
+
+    Object.entries(options.types).reduce((acc, [name, type]) => {
+      acc[name] = (x) => new Parameter(x, type.to)
+      return acc
+    }, typed)
+
+    Object.assign(sql, {
+      types: typed,
+      typed,
+      unsafe,
+      notify,
+      array,
+      json,
+      file
+    })
+
+    return sql
+
+    function typed(value, type) {
+      return new Parameter(value, type)
+    }
+
+    function sql(strings, ...args) {
+      const query = strings && Array.isArray(strings.raw)
+        ? new Query(strings, args, handler, cancel)
+        : typeof strings === 'string' && !args.length
+          ? new Identifier(options.transform.column.to ? options.transform.column.to(strings) : strings)
+          : new Builder(strings, args)
+      return query
+    }
+
+    function unsafe(string, args = [], options = {}) {
+      arguments.length === 2 && !Array.isArray(args) && (options = args, args = [])
+      const query = new Query([string], args, handler, cancel, {
+        prepare: false,
+        ...options,
+        simple: 'simple' in options ? options.simple : args.length === 0
+      })
+      return query
+    }
+
+    function file(path, args = [], options = {}) {
+      arguments.length === 2 && !Array.isArray(args) && (options = args, args = [])
+      const query = new Query([], args, (query) => {
+        external_fs_namespaceObject.readFile(path, 'utf8', (err, string) => {
+          if (err)
+            return query.reject(err)
+
+          query.strings = [string]
+          handler(query)
+        })
+      }, cancel, {
+        ...options,
+        simple: 'simple' in options ? options.simple : args.length === 0
+      })
+      return query
+    }
+  }
+
+  async function listen(name, fn, onlisten) {
+    const listener = { fn, onlisten }
+
+    const sql = listen.sql || (listen.sql = Postgres({
+      ...options,
+      max: 1,
+      idle_timeout: null,
+      max_lifetime: null,
+      fetch_types: false,
+      onclose() {
+        Object.entries(listen.channels).forEach(([name, { listeners }]) => {
+          delete listen.channels[name]
+          Promise.all(listeners.map(l => listen(name, l.fn, l.onlisten).catch(() => { /* noop */ })))
+        })
+      },
+      onnotify(c, x) {
+        c in listen.channels && listen.channels[c].listeners.forEach(l => l.fn(x))
+      }
+    }))
+
+    const channels = listen.channels || (listen.channels = {})
+        , exists = name in channels
+
+    if (exists) {
+      channels[name].listeners.push(listener)
+      const result = await channels[name].result
+      listener.onlisten && listener.onlisten()
+      return { state: result.state, unlisten }
+    }
+
+    channels[name] = { result: sql`listen ${
+      sql.unsafe('"' + name.replace(/"/g, '""') + '"')
+    }`, listeners: [listener] }
+    const result = await channels[name].result
+    listener.onlisten && listener.onlisten()
+    return { state: result.state, unlisten }
+
+    async function unlisten() {
+      if (name in channels === false)
+        return
+
+      channels[name].listeners = channels[name].listeners.filter(x => x !== listener)
+      if (channels[name].listeners.length)
+        return
+
+      delete channels[name]
+      return sql`unlisten ${
+        sql.unsafe('"' + name.replace(/"/g, '""') + '"')
+      }`
+    }
+  }
+
+  async function notify(channel, payload) {
+    return await sql`select pg_notify(${ channel }, ${ '' + payload })`
+  }
+
+  async function reserve() {
+    const queue = src_queue()
+    const c = open.length
+      ? open.shift()
+      : await new Promise((resolve, reject) => {
+        const query = { reserve: resolve, reject }
+        queries.push(query)
+        closed.length && connect(closed.shift(), query)
+      })
+
+    move(c, reserved)
+    c.reserved = () => queue.length
+      ? c.execute(queue.shift())
+      : move(c, reserved)
+    c.reserved.release = true
+
+    const sql = Sql(handler)
+    sql.release = () => {
+      c.reserved = null
+      onopen(c)
+    }
+
+    return sql
+
+    function handler(q) {
+      c.queue === full
+        ? queue.push(q)
+        : c.execute(q) || move(c, full)
+    }
+  }
+
+  async function begin(options, fn) {
+    !fn && (fn = options, options = '')
+    const queries = src_queue()
+    let savepoints = 0
+      , connection
+      , prepare = null
+
+    try {
+      await sql.unsafe('begin ' + options.replace(/[^a-z ]/ig, ''), [], { onexecute }).execute()
+      return await Promise.race([
+        scope(connection, fn),
+        new Promise((_, reject) => connection.onclose = reject)
+      ])
+    } catch (error) {
+      throw error
+    }
+
+    async function scope(c, fn, name) {
+      const sql = Sql(handler)
+      sql.savepoint = savepoint
+      sql.prepare = x => prepare = x.replace(/[^a-z0-9$-_. ]/gi)
+      let uncaughtError
+        , result
+
+      name && await sql`savepoint ${ sql(name) }`
+      try {
+        result = await new Promise((resolve, reject) => {
+          const x = fn(sql)
+          Promise.resolve(Array.isArray(x) ? Promise.all(x) : x).then(resolve, reject)
+        })
+
+        if (uncaughtError)
+          throw uncaughtError
+      } catch (e) {
+        await (name
+          ? sql`rollback to ${ sql(name) }`
+          : sql`rollback`
+        )
+        throw e instanceof PostgresError && e.code === '25P02' && uncaughtError || e
+      }
+
+      if (!name) {
+        prepare
+          ? await sql`prepare transaction '${ sql.unsafe(prepare) }'`
+          : await sql`commit`
+      }
+
+      return result
+
+      function savepoint(name, fn) {
+        if (name && Array.isArray(name.raw))
+          return savepoint(sql => sql.apply(sql, arguments))
+
+        arguments.length === 1 && (fn = name, name = null)
+        return scope(c, fn, 's' + savepoints++ + (name ? '_' + name : ''))
+      }
+
+      function handler(q) {
+        q.catch(e => uncaughtError || (uncaughtError = e))
+        c.queue === full
+          ? queries.push(q)
+          : c.execute(q) || move(c, full)
+      }
+    }
+
+    function onexecute(c) {
+      connection = c
+      move(c, reserved)
+      c.reserved = () => queries.length
+        ? c.execute(queries.shift())
+        : move(c, reserved)
+    }
+  }
+
+  function move(c, queue) {
+    c.queue.remove(c)
+    queue.push(c)
+    c.queue = queue
+    queue === open
+      ? c.idleTimer.start()
+      : c.idleTimer.cancel()
+    return c
+  }
+
+  function json(x) {
+    return new Parameter(x, 3802)
+  }
+
+  function array(x, type) {
+    if (!Array.isArray(x))
+      return array(Array.from(arguments))
+
+    return new Parameter(x, type || (x.length ? inferType(x) || 25 : 0), options.shared.typeArrayMap)
+  }
+
+  function handler(query) {
+    if (ending)
+      return query.reject(Errors.connection('CONNECTION_ENDED', options, options))
+
+    if (open.length)
+      return go(open.shift(), query)
+
+    if (closed.length)
+      return connect(closed.shift(), query)
+
+    busy.length
+      ? go(busy.shift(), query)
+      : queries.push(query)
+  }
+
+  function go(c, query) {
+    return c.execute(query)
+      ? move(c, busy)
+      : move(c, full)
+  }
+
+  function cancel(query) {
+    return new Promise((resolve, reject) => {
+      query.state
+        ? query.active
+          ? src_connection(options).cancel(query.state, resolve, reject)
+          : query.cancelled = { resolve, reject }
+        : (
+          queries.remove(query),
+          query.cancelled = true,
+          query.reject(Errors.generic('57014', 'canceling statement due to user request')),
+          resolve()
+        )
+    })
+  }
+
+  async function end({ timeout = null } = {}) {
+    if (ending)
+      return ending
+
+    await 1
+    let timer
+    return ending = Promise.race([
+      new Promise(r => timeout !== null && (timer = setTimeout(destroy, timeout * 1000, r))),
+      Promise.all(connections.map(c => c.end()).concat(
+        listen.sql ? listen.sql.end({ timeout: 0 }) : [],
+        subscribe.sql ? subscribe.sql.end({ timeout: 0 }) : []
+      ))
+    ]).then(() => clearTimeout(timer))
+  }
+
+  async function close() {
+    await Promise.all(connections.map(c => c.end()))
+  }
+
+  async function destroy(resolve) {
+    await Promise.all(connections.map(c => c.terminate()))
+    while (queries.length)
+      queries.shift().reject(Errors.connection('CONNECTION_DESTROYED', options))
+    resolve()
+  }
+
+  function connect(c, query) {
+    move(c, connecting)
+    c.connect(query)
+    return c
+  }
+
+  function onend(c) {
+    move(c, ended)
+  }
+
+  function onopen(c) {
+    if (queries.length === 0)
+      return move(c, open)
+
+    let max = Math.ceil(queries.length / (connecting.length + 1))
+      , ready = true
+
+    while (ready && queries.length && max-- > 0) {
+      const query = queries.shift()
+      if (query.reserve)
+        return query.reserve(c)
+
+      ready = c.execute(query)
+    }
+
+    ready
+      ? move(c, busy)
+      : move(c, full)
+  }
+
+  function onclose(c, e) {
+    move(c, closed)
+    c.reserved = null
+    c.onclose && (c.onclose(e), c.onclose = null)
+    options.onclose && options.onclose(c.id)
+    queries.length && connect(c, queries.shift())
+  }
+}
+
+function parseOptions(a, b) {
+  if (a && a.shared)
+    return a
+
+  const env = process.env // eslint-disable-line
+      , o = (!a || typeof a === 'string' ? b : a) || {}
+      , { url, multihost } = parseUrl(a)
+      , query = [...url.searchParams].reduce((a, [b, c]) => (a[b] = c, a), {})
+      , host = o.hostname || o.host || multihost || url.hostname || env.PGHOST || 'localhost'
+      , port = o.port || url.port || env.PGPORT || 5432
+      , user = o.user || o.username || url.username || env.PGUSERNAME || env.PGUSER || osUsername()
+
+  o.no_prepare && (o.prepare = false)
+  query.sslmode && (query.ssl = query.sslmode, delete query.sslmode)
+  'timeout' in o && (console.log('The timeout option is deprecated, use idle_timeout instead'), o.idle_timeout = o.timeout) // eslint-disable-line
+  query.sslrootcert === 'system' && (query.ssl = 'verify-full')
+
+  const ints = ['idle_timeout', 'connect_timeout', 'max_lifetime', 'max_pipeline', 'backoff', 'keep_alive']
+  const defaults = {
+    max             : globalThis.Cloudflare ? 3 : 10,
+    ssl             : false,
+    sslnegotiation  : null,
+    idle_timeout    : null,
+    connect_timeout : 30,
+    max_lifetime    : max_lifetime,
+    max_pipeline    : 100,
+    backoff         : backoff,
+    keep_alive      : 60,
+    prepare         : true,
+    debug           : false,
+    fetch_types     : true,
+    publications    : 'alltables',
+    target_session_attrs: null
+  }
+
+  return {
+    host            : Array.isArray(host) ? host : host.split(',').map(x => x.split(':')[0]),
+    port            : Array.isArray(port) ? port : host.split(',').map(x => parseInt(x.split(':')[1] || port)),
+    path            : o.path || host.indexOf('/') > -1 && host + '/.s.PGSQL.' + port,
+    database        : o.database || o.db || (url.pathname || '').slice(1) || env.PGDATABASE || user,
+    user            : user,
+    pass            : o.pass || o.password || url.password || env.PGPASSWORD || '',
+    ...Object.entries(defaults).reduce(
+      (acc, [k, d]) => {
+        const value = k in o ? o[k] : k in query
+          ? (query[k] === 'disable' || query[k] === 'false' ? false : query[k])
+          : env['PG' + k.toUpperCase()] || d
+        acc[k] = typeof value === 'string' && ints.includes(k)
+          ? +value
+          : value
+        return acc
+      },
+      {}
+    ),
+    connection      : {
+      application_name: env.PGAPPNAME || 'postgres.js',
+      ...o.connection,
+      ...Object.entries(query).reduce((acc, [k, v]) => (k in defaults || (acc[k] = v), acc), {})
+    },
+    types           : o.types || {},
+    target_session_attrs: tsa(o, url, env),
+    onnotice        : o.onnotice,
+    onnotify        : o.onnotify,
+    onclose         : o.onclose,
+    onparameter     : o.onparameter,
+    socket          : o.socket,
+    transform       : parseTransform(o.transform || { undefined: undefined }),
+    parameters      : {},
+    shared          : { retries: 0, typeArrayMap: {} },
+    ...mergeUserTypes(o.types)
+  }
+}
+
+function tsa(o, url, env) {
+  const x = o.target_session_attrs || url.searchParams.get('target_session_attrs') || env.PGTARGETSESSIONATTRS
+  if (!x || ['read-write', 'read-only', 'primary', 'standby', 'prefer-standby'].includes(x))
+    return x
+
+  throw new Error('target_session_attrs ' + x + ' is not supported')
+}
+
+function backoff(retries) {
+  return (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, 20)
+}
+
+function max_lifetime() {
+  return 60 * (30 + Math.random() * 30)
+}
+
+function parseTransform(x) {
+  return {
+    undefined: x.undefined,
+    column: {
+      from: typeof x.column === 'function' ? x.column : x.column && x.column.from,
+      to: x.column && x.column.to
+    },
+    value: {
+      from: typeof x.value === 'function' ? x.value : x.value && x.value.from,
+      to: x.value && x.value.to
+    },
+    row: {
+      from: typeof x.row === 'function' ? x.row : x.row && x.row.from,
+      to: x.row && x.row.to
+    }
+  }
+}
+
+function parseUrl(url) {
+  if (!url || typeof url !== 'string')
+    return { url: { searchParams: new Map() } }
+
+  let host = url
+  host = host.slice(host.indexOf('://') + 3).split(/[?/]/)[0]
+  host = decodeURIComponent(host.slice(host.indexOf('@') + 1))
+
+  const urlObj = new URL(url.replace(host, host.split(',')[0]))
+
+  return {
+    url: {
+      username: decodeURIComponent(urlObj.username),
+      password: decodeURIComponent(urlObj.password),
+      host: urlObj.host,
+      hostname: urlObj.hostname,
+      port: urlObj.port,
+      pathname: urlObj.pathname,
+      searchParams: urlObj.searchParams
+    },
+    multihost: host.indexOf(',') > -1 && host
+  }
+}
+
+function osUsername() {
+  try {
+    return external_os_namespaceObject.userInfo().username // eslint-disable-line
+  } catch (_) {
+    return process.env.USERNAME || process.env.USER || process.env.LOGNAME  // eslint-disable-line
+  }
+}
+
+;// CONCATENATED MODULE: ./src/errors.ts
+/** Exit codes shared by the CLI and documented in its --help and the README. */
+const ExitCode = {
+    ok: 0,
+    migrationFailed: 1,
+    usage: 2,
+    validation: 3,
+    lock: 4,
+};
+/** Every error the engine raises on purpose; anything else is a bug. */
+class PgshiftError extends Error {
+    exitCode;
+    constructor(message, exitCode) {
+        super(message);
+        this.exitCode = exitCode;
+        this.name = 'PgshiftError';
+    }
+}
+/** Bad flags, a missing directory, an unreachable database: nothing was attempted. */
+class ConfigError extends PgshiftError {
+    constructor(message) {
+        super(message, ExitCode.usage);
+        this.name = 'ConfigError';
+    }
+}
+/** The files or the tracking table refuse the run (checksum, missing, order, parse, failed). */
+class ValidationError extends PgshiftError {
+    problems;
+    constructor(message, problems) {
+        super(message, ExitCode.validation);
+        this.problems = problems;
+        this.name = 'ValidationError';
+    }
+}
+/** Another run holds the migration lock. */
+class LockError extends PgshiftError {
+    holder;
+    constructor(message, holder) {
+        super(message, ExitCode.lock);
+        this.holder = holder;
+        this.name = 'LockError';
+    }
+}
+/** A migration's SQL failed; `failure` says where, and what state the database is in. */
+class MigrationFailedError extends PgshiftError {
+    failure;
+    constructor(message, failure) {
+        super(message, ExitCode.migrationFailed);
+        this.failure = failure;
+        this.name = 'MigrationFailedError';
+    }
+}
+/** The run was interrupted (SIGINT/SIGTERM); the current migration was rolled back. */
+class AbortedError extends PgshiftError {
+    constructor(message = 'interrupted: the running migration was cancelled and rolled back') {
+        super(message, ExitCode.migrationFailed);
+        this.name = 'AbortedError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/db/connect.ts
+// Opens the database with retries (a deploy often races a database that is still starting), and
+// turns connection failures into one sentence naming host, port and database, never the password.
+
+
+function describeTarget(url) {
+    try {
+        const u = new URL(url);
+        return {
+            host: decodeURIComponent(u.hostname || u.searchParams.get('host') || 'localhost'),
+            port: u.port || '5432',
+            database: decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres',
+            user: decodeURIComponent(u.username),
+        };
+    }
+    catch {
+        throw new ConfigError('the database URL is not a valid URL: use postgres://user:password@host:5432/database.');
+    }
+}
+/** Errors a retry can cure: the server is not up yet, or is full for a moment. */
+function isTransient(err) {
+    const e = err;
+    const code = e?.code ?? e?.errno ?? '';
+    return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '53300'].includes(code);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function connect(opts) {
+    if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl)) {
+        throw new ConfigError('the database URL must start with postgres:// or postgresql:// (set --database-url or DATABASE_URL).');
+    }
+    const target = describeTarget(opts.databaseUrl);
+    const deadline = Date.now() + opts.connectTimeoutMs;
+    for (let attempt = 1;; attempt++) {
+        const sql = src(opts.databaseUrl, {
+            max: 1,
+            onnotice: () => { },
+            connect_timeout: Math.max(1, Math.ceil(Math.min(10_000, opts.connectTimeoutMs) / 1000)),
+            connection: { application_name: opts.applicationName ?? 'pgshift' },
+            // Migrations are DDL run once each: prepared statements would only fill the server's cache.
+            prepare: false,
+        });
+        try {
+            await sql `select 1`;
+            return sql;
+        }
+        catch (err) {
+            await sql.end({ timeout: 0 }).catch(() => { });
+            const reason = opts.redactor.redact(err?.message ?? String(err));
+            const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
+            const remaining = deadline - Date.now();
+            if (!isTransient(err) || remaining <= 0) {
+                throw new ConfigError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
+            }
+            const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
+            opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });
+            await sleep(delayMs);
+        }
+    }
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(598);
+;// CONCATENATED MODULE: ./src/db/lock.ts
+// One run at a time per tracking table. A session-level advisory lock, polled with pg_try_advisory_lock
+// on the reserved connection that runs the migrations: the session holds no transaction while it
+// waits or between migrations, so CREATE INDEX CONCURRENTLY never waits on the lock's own holder
+// (the deadlock of transaction-scoped locks).
+
+
+/** A stable 64-bit key for a tracking schema, split as pg_locks shows it (classid, objid). */
+function lockKey(schema) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(`pgshift:${schema}.schema_migrations`).digest();
+    const key = digest.readBigInt64BE(0);
+    const unsigned = BigInt.asUintN(64, key);
+    return { key: key.toString(), classid: Number(unsigned >> 32n), objid: Number(unsigned & 0xffffffffn) };
+}
+async function lockHolder(sql, schema) {
+    const { classid, objid } = lockKey(schema);
+    const rows = await sql `
+    select a.pid, a.application_name, coalesce(a.xact_start, a.backend_start) as since, a.state
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted and l.classid::text = ${String(classid)} and l.objid::text = ${String(objid)} and l.objsubid = 1
+       and l.pid <> pg_backend_pid()
+     limit 1`;
+    const r = rows[0];
+    return r ? { pid: r.pid, applicationName: r.application_name, since: r.since, state: r.state } : undefined;
+}
+function describeHolder(h) {
+    if (!h)
+        return 'another session (it let go before it could be named)';
+    return `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
+}
+const lock_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function acquireLock(sql, schema, waitMs, onEvent, signal) {
+    const { key } = lockKey(schema);
+    const started = Date.now();
+    let delay = 50;
+    let reported = 0;
+    for (;;) {
+        if (signal?.aborted)
+            throw new AbortedError('interrupted while waiting for the migration lock');
+        const [{ locked }] = await sql `select pg_try_advisory_lock(${key}::bigint) as locked`;
+        const waited = Date.now() - started;
+        if (locked) {
+            onEvent?.({ type: 'lock-acquired', waitedMs: waited });
+            return {
+                async release() {
+                    await sql `select pg_advisory_unlock(${key}::bigint)`;
+                },
+            };
+        }
+        if (waited >= waitMs) {
+            const holder = await lockHolder(sql, schema);
+            throw new LockError(`another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${Math.round(waited / 1000)}s; wait for it to finish, raise --lock-wait, or stop that session.`, holder);
+        }
+        if (waited - reported >= 5000 || reported === 0) {
+            reported = waited || 1;
+            onEvent?.({ type: 'lock-wait', waitedMs: waited, holder: await lockHolder(sql, schema) });
+        }
+        await lock_sleep(Math.min(delay, waitMs - waited));
+        delay = Math.min(1000, delay * 2);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/files/version.ts
+// Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
+/** Numeric parts of a version; trailing zero parts dropped so "1" and "1.0" are one version. */
+function versionKey(version) {
+    // A row written by another tool may hold a non-numeric version: it sorts first instead of throwing.
+    if (!isVersion(version))
+        return [-1n];
+    const parts = version.split(/[._]/).map((p) => BigInt(p));
+    while (parts.length > 1 && parts[parts.length - 1] === 0n)
+        parts.pop();
+    return parts;
+}
+function compareKeys(a, b) {
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+        const x = a[i] ?? 0n;
+        const y = b[i] ?? 0n;
+        if (x !== y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+function compareVersions(a, b) {
+    return compareKeys(versionKey(a), versionKey(b));
+}
+/** A stable identity for a version: "001" and "1" map to the same string. */
+function versionId(version) {
+    return isVersion(version) ? versionKey(version).join('.') : version;
+}
+function isVersion(text) {
+    return /^\d+(?:[._]\d+)*$/.test(text);
+}
+
+;// CONCATENATED MODULE: ./src/db/identifiers.ts
+/** Quotes an identifier (schema name) for SQL text; values always go as parameters instead. */
+function quoteIdent(name) {
+    return '"' + name.replace(/"/g, '""') + '"';
+}
+
+;// CONCATENATED MODULE: ./src/db/transaction.ts
+/** BEGIN … COMMIT on a reserved connection (which has no sql.begin); ROLLBACK when `fn` throws. */
+async function inTransaction(sql, fn) {
+    await sql.unsafe('begin');
+    try {
+        const out = await fn(sql);
+        await sql.unsafe('commit');
+        return out;
+    }
+    catch (err) {
+        await sql.unsafe('rollback').catch(() => { });
+        throw err;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/db/tracking.ts
+// The tracking tables: which migrations are applied (schema_migrations) and every attempt ever made
+// (migration_history). Created by the first run that writes; an existing dbmate table is adopted.
+
+
+
+
+class Tracking {
+    schema;
+    migrations;
+    history;
+    constructor(schema) {
+        this.schema = schema;
+        this.migrations = `${quoteIdent(schema)}.schema_migrations`;
+        this.history = `${quoteIdent(schema)}.migration_history`;
+    }
+    /** Columns of schema_migrations, or null when it does not exist. Read-only. */
+    async columns(sql) {
+        const rows = await sql `
+      select a.attname as column_name
+        from pg_attribute a
+       where a.attrelid = to_regclass(${this.migrations}) and a.attnum > 0 and not a.attisdropped`;
+        if (rows.length === 0) {
+            const [{ exists }] = await sql `select to_regclass(${this.migrations}) is not null as exists`;
+            return exists ? [] : null;
+        }
+        return rows.map((r) => r.column_name);
+    }
+    /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
+    async read(sql) {
+        const columns = await this.columns(sql);
+        if (columns === null)
+            return { exists: false, rows: [] };
+        if (!columns.includes('checksum')) {
+            // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
+            const rows = await sql.unsafe(`select version::text as version from ${this.migrations}`);
+            return {
+                exists: true,
+                rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
+            };
+        }
+        const rows = await sql.unsafe(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
+        return {
+            exists: true,
+            rows: rows.map((r) => ({
+                version: r.version,
+                name: r.name,
+                checksum: r.checksum,
+                status: r.status,
+                appliedAt: r.applied_at,
+                executionTimeMs: r.execution_time_ms,
+                errorMessage: r.error_message,
+                appliedBy: r.applied_by,
+            })),
+        };
+    }
+    /**
+     * Creates the tables if missing, or adopts a dbmate schema_migrations(version) table. Runs under the
+     * migration lock. Returns what it did, for the log.
+     */
+    async ensure(sql, files, actor, environment) {
+        const columns = await this.columns(sql);
+        const [{ has_schema }] = await sql `select to_regnamespace(${quoteIdent(this.schema)}) is not null as has_schema`;
+        const historyDdl = `create table if not exists ${this.history} (
+        id bigint generated always as identity primary key,
+        version text not null,
+        name text,
+        action text not null check (action in ('apply', 'rollback', 'resolve')),
+        status text not null check (status in ('success', 'failed')),
+        environment text,
+        executed_by text,
+        executed_at timestamptz not null default now(),
+        execution_time_ms integer,
+        error_message text,
+        checksum text)`;
+        if (columns !== null && columns.includes('checksum')) {
+            await sql.unsafe(historyDdl);
+            return 'exists';
+        }
+        if (columns === null) {
+            await inTransaction(sql, async (tx) => {
+                if (!has_schema)
+                    await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
+                await tx.unsafe(`create table ${this.migrations} (
+            version text primary key,
+            name text not null,
+            checksum text not null,
+            status text not null check (status in ('applied', 'running', 'failed')),
+            applied_at timestamptz,
+            execution_time_ms integer,
+            error_message text,
+            applied_by text)`);
+                await tx.unsafe(historyDdl);
+            });
+            return 'created';
+        }
+        if (!columns.includes('version') || columns.some((c) => !['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'].includes(c))) {
+            throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
+        }
+        // dbmate's table: add our columns, keep its rows, fill checksums from the files as they are now.
+        let adopted = 0;
+        await inTransaction(sql, async (tx) => {
+            await tx.unsafe(`alter table ${this.migrations}
+          add column if not exists name text,
+          add column if not exists checksum text,
+          add column if not exists status text,
+          add column if not exists applied_at timestamptz,
+          add column if not exists execution_time_ms integer,
+          add column if not exists error_message text,
+          add column if not exists applied_by text`);
+            await tx.unsafe(historyDdl);
+            const rows = await tx.unsafe(`select version::text as version from ${this.migrations}`);
+            for (const { version } of rows) {
+                const match = files.get(versionId(version));
+                const name = match?.file.name ?? '';
+                const sum = match?.checksum() ?? 'unknown';
+                await tx.unsafe(`update ${this.migrations} set name = $1, checksum = $2, status = 'applied', applied_by = $3 where version = $4`, [name, sum, actor, version]);
+                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [version, name, environment, actor, sum, 'adopted from dbmate schema_migrations']);
+                adopted++;
+            }
+            await tx.unsafe(`alter table ${this.migrations}
+          alter column name set not null,
+          alter column checksum set not null,
+          alter column status set not null,
+          add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
+        });
+        return { adopted };
+    }
+    /** SQL and parameters that record a finished step; run inside the step's transaction. */
+    recordSuccess(step, ms, actor, environment) {
+        // Inside a pipelined transaction the duration is not known yet: the server measures it from BEGIN.
+        const duration = `coalesce($6::integer, (extract(epoch from clock_timestamp() - now()) * 1000)::integer)`;
+        if (step.direction === 'up') {
+            return {
+                text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum)
+                 values ($1, $2, 'apply', 'success', $5, $4, ${duration}, $3))
+               insert into ${this.migrations} (version, name, checksum, status, applied_at, execution_time_ms, applied_by)
+               values ($1, $2, $3, 'applied', now(), ${duration}, $4)
+               on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, status = 'applied',
+                 applied_at = excluded.applied_at, execution_time_ms = excluded.execution_time_ms, error_message = null, applied_by = excluded.applied_by`,
+                params: [step.version, step.name, step.checksum, actor, environment, ms === null ? null : Math.round(ms)],
+            };
+        }
+        return {
+            text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum)
+               values ($1, $2, 'rollback', 'success', $4, $3, ${duration}, $5))
+             delete from ${this.migrations} where version = $1`,
+            params: [step.version, step.name, actor, environment, step.checksum, ms === null ? null : Math.round(ms)],
+        };
+    }
+    async recordFailure(sql, step, ms, error, actor, environment) {
+        await sql.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, error_message, checksum)
+       values ($1, $2, $3, 'failed', $4, $5, $6, $7, $8)`, [step.version, step.name, step.direction === 'up' ? 'apply' : 'rollback', environment, actor, Math.round(ms), error, step.checksum]);
+    }
+    /** Marks a non-transactional step as running before its first statement. */
+    async markRunning(sql, step, actor) {
+        await sql.unsafe(`insert into ${this.migrations} (version, name, checksum, status, applied_at, applied_by) values ($1, $2, $3, 'running', now(), $4)
+       on conflict (version) do update set status = 'running', error_message = null, applied_by = excluded.applied_by`, [step.version, step.name, step.checksum, actor]);
+    }
+    async markFailed(sql, version, ms, error) {
+        await sql.unsafe(`update ${this.migrations} set status = 'failed', execution_time_ms = $2, error_message = $3 where version = $1`, [version, Math.round(ms), error]);
+    }
+    /** `pgshift resolve`: settles a failed or running row by hand. */
+    async resolve(sql, row, as, actor, environment) {
+        await inTransaction(sql, async (tx) => {
+            if (as === 'applied') {
+                await tx.unsafe(`update ${this.migrations} set status = 'applied', error_message = null, applied_by = $2 where version = $1`, [row.version, actor]);
+            }
+            else {
+                await tx.unsafe(`delete from ${this.migrations} where version = $1`, [row.version]);
+            }
+            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [row.version, row.name, environment, actor, row.checksum, `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`]);
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/sql/position.ts
+// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
+// error reports show under the failing spot.
+/** Offsets at which each line of `text` starts. */
+function lineStarts(text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        starts.push(i + 1);
+    return starts;
+}
+/** 1-based file line and column of a 0-based offset into a section starting on `startLine`. */
+function locate(starts, startLine, offset) {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return { line: startLine + lo, column: offset - starts[lo] + 1 };
+}
+/**
+ * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
+ * line number, with a caret under the spot. Long statements keep two lines either side.
+ */
+function caretExcerpt(statement, statementLine, offset) {
+    const lines = statement.split('\n');
+    const starts = lineStarts(statement);
+    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)));
+    const focus = at?.line ?? 0;
+    const from = Math.max(0, focus - 2);
+    const to = Math.min(lines.length, focus + 3);
+    const width = String(statementLine + to).length;
+    const out = [];
+    for (let i = from; i < to; i++) {
+        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
+        if (at && i === focus) {
+            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
+        }
+    }
+    if (to < lines.length)
+        out.push(`${' '.repeat(width)} | …`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/execute/failure.ts
+
+/** pgshift's own hint for errors with a known cure. */
+function extraHint(code, step) {
+    if (code === '25001' && step.transactional) {
+        return step.migration.form === 'dbmate'
+            ? 'this statement cannot run inside a transaction: put it in its own migration whose header reads "-- migrate:up transaction:false"'
+            : 'this statement cannot run inside a transaction: put it in its own migration that starts with "-- pgshift:no-transaction"';
+    }
+    if (code === '55P03')
+        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
+    if (code === '57014')
+        return 'the statement ran past --statement-timeout, or the run was interrupted';
+    return undefined;
+}
+function toMigrationError(step, statementIndex, err, outcome, redactor) {
+    const e = (err ?? {});
+    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
+    const pos = e.position !== undefined && e.position !== '' ? Number(e.position) - 1 : undefined;
+    const at = stmt && pos !== undefined ? locate(lineStarts(step.section.sql), step.section.startLine, stmt.offset + pos) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
+    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        line: at.line,
+        column: at.column,
+        statementNumber: statementIndex + 1,
+        statement: redactor.redact(stmt?.sql ?? ''),
+        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
+        code: e.code,
+        message: redactor.redact(e.message ?? String(err)),
+        detail: e.detail ? redactor.redact(e.detail) : undefined,
+        hint: hints ? redactor.redact(hints) : undefined,
+        outcome,
+    };
+}
+/** One line for the tracking tables' error_message. */
+function errorSummary(f) {
+    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+}
+
+;// CONCATENATED MODULE: ./src/execute/run.ts
+
+
+const run_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const LOCK_NOT_AVAILABLE = '55P03';
+/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
+function queueStep(sql, o, step, parts) {
+    const first = parts.length;
+    for (const s of step.statements)
+        parts.push(sql.unsafe(s.sql));
+    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
+    parts.push(sql.unsafe(record.text, record.params));
+    return { first };
+}
+function timeoutQueries(sql, o, local) {
+    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
+    if (o.statementTimeout)
+        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
+    return q;
+}
+/** Sends every part in order, cancelling the in-flight ones if the run is interrupted. */
+async function settle(parts, signal) {
+    const cancel = () => parts.forEach((p) => p.cancel());
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+        for (const p of parts)
+            p.execute();
+        return await Promise.allSettled(parts);
+    }
+    finally {
+        signal?.removeEventListener('abort', cancel);
+    }
+}
+function firstFailure(results, from, statements) {
+    for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        if (r.status === 'rejected') {
+            const index = i >= from && i < from + statements ? i - from : -1;
+            return { ok: false, index, error: r.reason };
+        }
+    }
+    return { ok: true, index: -1 };
+}
+async function executePlan(steps, o) {
+    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
+}
+async function runEach(steps, o) {
+    const results = [];
+    for (let i = 0; i < steps.length; i++) {
+        if (o.signal?.aborted)
+            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
+        const step = steps[i];
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
+        results.push(outcome.result);
+        if (outcome.error) {
+            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
+            if (o.signal?.aborted)
+                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
+            return { steps: results, error: outcome.error };
+        }
+        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+    }
+    return { steps: results };
+}
+function stepResult(step, status, durationMs, attempts) {
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        status,
+        durationMs: Math.round(durationMs),
+        attempts,
+    };
+}
+async function runTransactional(step, o) {
+    const { sql } = o;
+    const started = performance.now();
+    for (let attempt = 1;; attempt++) {
+        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+        const { first } = queueStep(sql, o, step, parts);
+        parts.push(sql.unsafe('commit'));
+        const failure = firstFailure(await settle(parts, o.signal), first, step.statements.length);
+        if (failure.ok)
+            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
+        const code = failure.error?.code;
+        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
+            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
+            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
+            await run_sleep(delayMs);
+            continue;
+        }
+        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
+        await sql.unsafe('rollback').catch(() => { });
+        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+        const ms = performance.now() - started;
+        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+        return { result: stepResult(step, 'failed', ms, attempt), error };
+    }
+}
+function trackingStep(step) {
+    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+}
+async function invalidIndexes(sql) {
+    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
+    return new Set(rows.map((r) => r.name));
+}
+/**
+ * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
+ * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
+ * `failed` until `pgshift resolve`, since statements before the failing one stay done.
+ */
+async function runNonTransactional(step, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const before = await invalidIndexes(sql);
+    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
+    await settle(timeoutQueries(sql, o, false));
+    try {
+        for (let i = 0; i < step.statements.length; i++) {
+            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
+            const query = sql.unsafe(step.statements[i].sql);
+            const [r] = await settle([query], o.signal);
+            if (r.status === 'rejected') {
+                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
+                await sql.unsafe('rollback').catch(() => { });
+                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
+                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
+                if (left.length)
+                    error.invalidIndex = left.join(', ');
+                const ms = performance.now() - started;
+                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
+                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
+                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
+                return { result: stepResult(step, 'failed', ms, 1), error };
+            }
+            if (o.signal?.aborted && i < step.statements.length - 1) {
+                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
+            }
+        }
+        const ms = performance.now() - started;
+        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
+        await sql.unsafe(record.text, record.params);
+        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
+    }
+    catch (err) {
+        if (err instanceof AbortedError) {
+            await o.tracking.markFailed(sql, step.migration.version, performance.now() - started, err.message).catch(() => { });
+        }
+        throw err;
+    }
+    finally {
+        await sql `select set_config('lock_timeout', default, false), set_config('statement_timeout', default, false)`.catch(() => { });
+    }
+}
+/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
+async function runBatch(steps, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+    const spans = [];
+    steps.forEach((step, i) => {
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const { first } = queueStep(sql, o, step, parts);
+        spans.push({ step, first, end: parts.length });
+    });
+    parts.push(sql.unsafe('commit'));
+    const settled = await settle(parts, o.signal);
+    const ms = performance.now() - started;
+    const bad = settled.findIndex((r) => r.status === 'rejected');
+    if (bad < 0) {
+        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
+        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
+        return { steps: results };
+    }
+    await sql.unsafe('rollback').catch(() => { });
+    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
+    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
+    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
+    o.onEvent?.({ type: 'step-failed', step: span.step, error });
+    if (o.signal?.aborted)
+        throw new AbortedError('interrupted: the whole batch was rolled back');
+    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
+}
+
+;// CONCATENATED MODULE: ./src/files/discover.ts
+// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
+// migrations costs one readdir.
+
+
+
+
+const PAIR = /^(\d+)_(.+)\.(up|down)\.sql$/i;
+const FLYWAY = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
+const SINGLE = /^(\d+)_(.+)\.sql$/i;
+function discoverMigrations(directory) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
+    let entries;
+    try {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
+            throw new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
+        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+            .filter((e) => e.isFile() || (e.isSymbolicLink() && (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name)).isFile()))
+            .map((e) => e.name);
+    }
+    catch (err) {
+        if (err instanceof ConfigError)
+            throw err;
+        throw new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+    }
+    entries.sort();
+    const problems = [];
+    const ups = [];
+    const pairDowns = new Map();
+    const undos = new Map();
+    for (const entry of entries) {
+        if (!entry.toLowerCase().endsWith('.sql'))
+            continue;
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
+        let m;
+        if ((m = entry.match(PAIR))) {
+            const named = { version: m[1], name: m[2], path };
+            if (m[3].toLowerCase() === 'up')
+                ups.push({ ...named, form: 'pair' });
+            else
+                pairDowns.set(`${versionKey(m[1]).join('.')}/${m[2]}`, named);
+        }
+        else if ((m = entry.match(FLYWAY))) {
+            const named = { version: m[2], name: m[3], path };
+            if (m[1] === 'V')
+                ups.push({ ...named, form: 'flyway' });
+            else
+                undos.set(versionKey(m[2]).join('.'), named);
+        }
+        else if ((m = entry.match(SINGLE))) {
+            // dbmate or plain is decided when the file is read (by its markers).
+            ups.push({ version: m[1], name: m[2], path, form: 'dbmate' });
+        }
+        else {
+            problems.push({
+                kind: 'unmatched',
+                path,
+                message: `${path}: not a migration file name, so it will not run. Rename it to <version>_<name>.sql, <version>_<name>.up.sql/.down.sql or V<version>__<name>.sql${/^R__/.test(entry) ? ' (Flyway repeatable migrations are not supported)' : ''}.`,
+                blocking: false,
+            });
+        }
+    }
+    const files = ups.map((u) => ({ ...u, versionKey: versionKey(u.version), upPath: u.path }));
+    files.sort((a, b) => compareKeys(a.versionKey, b.versionKey) || a.upPath.localeCompare(b.upPath));
+    for (const f of files)
+        delete f.path;
+    // Two files claiming one version would run in an undefined order: refuse.
+    for (let i = 1; i < files.length; i++) {
+        if (compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
+            problems.push({
+                kind: 'file',
+                path: files[i].upPath,
+                version: files[i].version,
+                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
+                blocking: true,
+            });
+        }
+    }
+    for (const file of files) {
+        const id = file.versionKey.join('.');
+        const down = file.form === 'pair' ? pairDowns.get(`${id}/${file.name}`) : file.form === 'flyway' ? undos.get(id) : undefined;
+        if (down) {
+            file.downPath = down.path;
+            if (file.form === 'pair')
+                pairDowns.delete(`${id}/${file.name}`);
+            else
+                undos.delete(id);
+        }
+    }
+    for (const orphan of [...pairDowns.values(), ...undos.values()]) {
+        problems.push({
+            kind: 'file',
+            path: orphan.path,
+            version: orphan.version,
+            message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
+            blocking: true,
+        });
+    }
+    return { dir, files, problems };
+}
+
+;// CONCATENATED MODULE: ./src/files/checksum.ts
+
+/** Text as pgshift reads it: no UTF-8 BOM, LF line ends, so a Windows checkout keeps its checksums. */
+function normaliseText(text) {
+    const noBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return noBom.includes('\r\n') ? noBom.replace(/\r\n/g, '\n') : noBom;
+}
+/** `sha256:<hex>` of an (already normalised) up section; the algorithm is stored with the digest. */
+function checksum(normalisedSql) {
+    return 'sha256:' + (0,external_node_crypto_.createHash)('sha256').update(normalisedSql, 'utf8').digest('hex');
+}
+
+;// CONCATENATED MODULE: ./src/files/read.ts
+// Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
+// only on the sections that will run.
+
+
+/** A file that cannot be used as a migration; carries the line to point at. */
+class MigrationFileError extends Error {
+    path;
+    line;
+    reason;
+    constructor(path, line, reason) {
+        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.reason = reason;
+        this.name = 'MigrationFileError';
+    }
+}
+const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
+const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** Directives that belong to the linter, accepted anywhere. */
+const LINT_DIRECTIVES = new Set(['ignore']);
+const decoder = new TextDecoder('utf-8', { fatal: true });
+function readText(path) {
+    const bytes = (0,external_node_fs_.readFileSync)(path);
+    try {
+        return normaliseText(decoder.decode(bytes));
+    }
+    catch {
+        const bad = firstInvalidUtf8(bytes);
+        const line = bytes.subarray(0, bad).toString('latin1').split('\n').length;
+        throw new MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
+    }
+}
+/** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
+function firstInvalidUtf8(bytes) {
+    for (let i = 0; i < bytes.length;) {
+        const b = bytes[i];
+        const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+        if (need < 0)
+            return i;
+        for (let k = 1; k <= need; k++)
+            if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80)
+                return i;
+        i += need + 1;
+    }
+    return 0;
+}
+/** True when the text holds nothing but white space and comments. */
+function isBlankSql(sql) {
+    return sql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/--[^\n]*/g, '').replace(/[\s;]/g, '') === '';
+}
+/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
+function standaloneSection(path, sql) {
+    let transaction = true;
+    const lines = sql.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        const d = line.match(PGSHIFT_DIRECTIVE);
+        if (d) {
+            if (d[1] === 'no-transaction' && d[2].trim() === '')
+                transaction = false;
+            else if (!LINT_DIRECTIVES.has(d[1])) {
+                throw new MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
+            }
+            continue;
+        }
+        if (DBMATE_MARKER.test(line)) {
+            throw new MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
+        }
+    }
+    return { sql, path, startLine: 1, transaction };
+}
+function parseDbmateOptions(path, lineNo, rest) {
+    let transaction = true;
+    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
+        const m = option.match(/^transaction:(true|false)$/);
+        if (!m)
+            throw new MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
+        transaction = m[1] === 'true';
+    }
+    return transaction;
+}
+/** Splits a dbmate file into its up and down sections; null when the file has no markers (plain form). */
+function dbmateSections(path, text) {
+    const lines = text.split('\n');
+    let up;
+    let down;
+    let firstContent;
+    let any = false;
+    for (let i = 0; i < lines.length; i++) {
+        const trimmed = lines[i].trim();
+        const m = trimmed.match(DBMATE_MARKER);
+        if (!m) {
+            const d = trimmed.match(PGSHIFT_DIRECTIVE);
+            if (d && !LINT_DIRECTIVES.has(d[1])) {
+                throw new MigrationFileError(path, i + 1, `unknown directive "${trimmed}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
+            }
+            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
+                firstContent = i + 1;
+            continue;
+        }
+        any = true;
+        const lineNo = i + 1;
+        if (m[1] === 'up') {
+            if (up)
+                throw new MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
+            if (down)
+                throw new MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
+            if (firstContent !== undefined) {
+                throw new MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
+            }
+            up = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
+        }
+        else if (m[1] === 'down') {
+            if (!up)
+                throw new MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
+            if (down)
+                throw new MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
+            down = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
+        }
+        else {
+            throw new MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
+        }
+    }
+    if (!any)
+        return null;
+    if (!up)
+        throw new MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
+    const upEnd = down ? down.line - 1 : lines.length;
+    const section = (from, to, transaction) => ({
+        sql: lines.slice(from, to).join('\n'),
+        path,
+        startLine: from + 1,
+        transaction,
+    });
+    return {
+        up: section(up.line, upEnd, up.transaction),
+        down: down ? section(down.line, lines.length, down.transaction) : undefined,
+    };
+}
+/** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
+function readMigration(file) {
+    const text = readText(file.upPath);
+    let up;
+    let down;
+    let form = file.form;
+    const sections = file.form === 'dbmate' ? dbmateSections(file.upPath, text) : null;
+    if (sections) {
+        ({ up, down } = sections);
+    }
+    else {
+        if (form === 'dbmate')
+            form = 'plain';
+        up = standaloneSection(file.upPath, text);
+        if (file.downPath)
+            down = standaloneSection(file.downPath, readText(file.downPath));
+    }
+    if (isBlankSql(up.sql)) {
+        throw new MigrationFileError(file.upPath, up.startLine, 'the up migration is empty. Write its SQL, or delete the file.');
+    }
+    // An empty down section means "no down", as in dbmate.
+    if (down && isBlankSql(down.sql))
+        down = undefined;
+    return { ...file, form, up, down, checksum: checksum(up.sql) };
+}
+
+;// CONCATENATED MODULE: ./src/plan/catalog.ts
+// The migrations directory as a lazily read catalog: file names are listed once, a file is read only
+// when its checksum or its SQL is needed, and at most once per run.
+
+
+
+class Catalog {
+    dir;
+    files;
+    /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
+    nameProblems;
+    byId = new Map();
+    cache = new Map();
+    constructor(dir) {
+        this.dir = dir;
+        const found = discoverMigrations(dir);
+        this.files = found.files;
+        this.nameProblems = found.problems;
+        for (const f of this.files)
+            if (!this.byId.has(versionId(f.version)))
+                this.byId.set(versionId(f.version), f);
+    }
+    find(version) {
+        return this.byId.get(versionId(version));
+    }
+    /** The migration, or the file error that makes it unusable. */
+    load(file) {
+        let hit = this.cache.get(file);
+        if (!hit) {
+            try {
+                hit = readMigration(file);
+            }
+            catch (err) {
+                if (!(err instanceof MigrationFileError))
+                    throw err;
+                hit = err;
+            }
+            this.cache.set(file, hit);
+        }
+        return hit;
+    }
+    /** Checksum of a file's up section, or undefined when the file cannot be read. */
+    checksum(file) {
+        const m = this.load(file);
+        return m instanceof MigrationFileError ? undefined : m.checksum;
+    }
+}
+function fileProblem(err, version) {
+    return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
+}
+
+;// CONCATENATED MODULE: ./src/sql/split.ts
+
+let parser;
+/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
+async function loadParser() {
+    if (parser)
+        return;
+    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
+    await mod.loadModule();
+    parser = mod;
+}
+/** A section the parser rejects; `line`/`column` point into the file. */
+class SqlSyntaxError extends Error {
+    path;
+    line;
+    column;
+    reason;
+    constructor(path, line, column, reason) {
+        super(`${path}:${line}:${column}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.column = column;
+        this.reason = reason;
+        this.name = 'SqlSyntaxError';
+    }
+}
+/** Character offsets for the parser's UTF-8 byte offsets. */
+function byteToCharMapper(sql) {
+    if (Buffer.byteLength(sql) === sql.length)
+        return (b) => b;
+    const map = [];
+    for (let i = 0; i < sql.length; i++) {
+        const cp = sql.codePointAt(i);
+        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        for (let k = 0; k < bytes; k++)
+            map.push(i);
+        if (cp >= 0x10000)
+            i++;
+    }
+    map.push(sql.length);
+    return (b) => map[b] ?? sql.length;
+}
+/** Where the statement's own text begins, past white space and comments the parser may include. */
+function skipLeadingTrivia(sql, from, to) {
+    let i = from;
+    while (i < to) {
+        const c = sql[i];
+        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
+            i++;
+        else if (c === '-' && sql[i + 1] === '-') {
+            const nl = sql.indexOf('\n', i);
+            i = nl < 0 ? to : nl + 1;
+        }
+        else if (c === '/' && sql[i + 1] === '*') {
+            let depth = 1;
+            i += 2;
+            while (i < to && depth > 0) {
+                if (sql[i] === '/' && sql[i + 1] === '*')
+                    (depth++, (i += 2));
+                else if (sql[i] === '*' && sql[i + 1] === '/')
+                    (depth--, (i += 2));
+                else
+                    i++;
+            }
+        }
+        else
+            break;
+    }
+    return i;
+}
+function splitStatements(section) {
+    if (!parser)
+        throw new Error('internal: loadParser() must be awaited before splitStatements()');
+    const { sql } = section;
+    const starts = lineStarts(sql);
+    let parsed;
+    try {
+        parsed = parser.parseSync(sql);
+    }
+    catch (err) {
+        const e = err;
+        const cursor = e.sqlDetails?.cursorPosition;
+        const at = locate(starts, section.startLine, cursor !== undefined && cursor >= 0 ? Math.min(cursor, sql.length) : 0);
+        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message} — fix the SQL there.`);
+    }
+    const toChar = byteToCharMapper(sql);
+    const out = [];
+    for (const raw of parsed.stmts ?? []) {
+        const byteStart = raw.stmt_location ?? 0;
+        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
+        const end = toChar(byteEnd);
+        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
+        const text = sql.slice(start, end).replace(/\s+$/, '');
+        if (!text)
+            continue;
+        const at = locate(starts, section.startLine, start);
+        const kind = Object.keys(raw.stmt)[0];
+        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan.ts
+// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
+// Pure: it reads files but never the database (the caller passes the rows in).
+
+
+
+
+
+/** Statements that begin or end a transaction, which a file may carry by habit. */
+const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
+/** Statements that would end pgshift's transaction early or undo it. */
+const FORBIDDEN_KINDS = {
+    TRANS_STMT_ROLLBACK: 'ROLLBACK',
+    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+/**
+ * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
+ * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
+ * keeps the all-or-nothing guarantee those statements were written for.
+ */
+function transactionalStatements(section, statements, problems, version) {
+    const kept = [];
+    let dropped = 0;
+    for (const s of statements) {
+        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
+        if (BLOCK_KINDS.has(kind)) {
+            dropped++;
+            continue;
+        }
+        if (FORBIDDEN_KINDS[kind]) {
+            problems.push({
+                kind: 'transaction-control',
+                path: section.path,
+                line: s.line,
+                version,
+                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
+                blocking: true,
+            });
+        }
+        kept.push(s);
+    }
+    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
+    return { statements: kept, notes };
+}
+function planStep(migration, direction, problems) {
+    const section = direction === 'up' ? migration.up : migration.down;
+    let statements = [];
+    try {
+        statements = splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
+    }
+    let notes = [];
+    if (section.transaction)
+        ({ statements, notes } = transactionalStatements(section, statements, problems, migration.version));
+    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+        problems.push({ kind: 'file', path: section.path, line: section.startLine, version: migration.version, message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`, blocking: true });
+    }
+    return {
+        migration,
+        direction,
+        section,
+        statements,
+        transactional: section.transaction,
+        rollback: direction === 'up' ? migration.down : undefined,
+        notes,
+    };
+}
+function checkTarget(target, catalog, rows, direction) {
+    if (target === undefined || target === '')
+        return undefined;
+    if (!isVersion(target))
+        throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+    if (direction === 'down' && versionKey(target).every((p) => p === 0n))
+        return [0n];
+    const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
+    if (!known)
+        throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
+    return versionKey(target);
+}
+function buildPlan(catalog, tracking, selection) {
+    const problems = [...catalog.nameProblems];
+    const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
+    const applied = tracking.rows.filter((r) => r.status === 'applied');
+    let highest;
+    let currentVersion = null;
+    for (const r of applied) {
+        const k = versionKey(r.version);
+        if (!highest || compareKeys(k, highest) > 0)
+            (highest = k), (currentVersion = r.version);
+    }
+    // Applied files must be unchanged; their text is hashed, never parsed.
+    for (const row of tracking.rows) {
+        const file = catalog.find(row.version);
+        if (row.status !== 'applied') {
+            problems.push({
+                kind: 'failed',
+                version: row.version,
+                path: file?.upPath,
+                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
+                blocking: true,
+            });
+            continue;
+        }
+        if (!file) {
+            problems.push({
+                kind: 'missing',
+                version: row.version,
+                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from ${catalog.dir}. Restore the file, or pass --allow-missing to go on without it.`,
+                blocking: !selection.allowMissing,
+            });
+            continue;
+        }
+        if (!row.checksum)
+            continue; // a dbmate row before adoption: nothing to compare yet
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError) {
+            problems.push(fileProblem(loaded, row.version));
+            continue;
+        }
+        if (loaded.checksum !== row.checksum) {
+            problems.push({
+                kind: 'modified',
+                version: row.version,
+                path: file.upPath,
+                storedChecksum: row.checksum,
+                currentChecksum: loaded.checksum,
+                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
+                blocking: true,
+            });
+        }
+    }
+    // Pending files: read (and so checked) before anything touches the database.
+    const pending = [];
+    for (const file of catalog.files) {
+        if (rowsById.has(versionId(file.version)))
+            continue;
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError) {
+            problems.push(fileProblem(loaded, file.version));
+            continue;
+        }
+        pending.push(loaded);
+        if (highest && compareKeys(file.versionKey, highest) < 0) {
+            problems.push({
+                kind: 'out-of-order',
+                version: file.version,
+                path: file.upPath,
+                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
+                blocking: !selection.allowOutOfOrder,
+            });
+        }
+    }
+    const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
+    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
+    const steps = [];
+    if (selection.direction === 'up') {
+        let chosen = pending.filter((m) => !target || compareKeys(m.versionKey, target) <= 0);
+        if (selection.steps !== undefined)
+            chosen = chosen.slice(0, selection.steps);
+        for (const m of chosen)
+            steps.push(planStep(m, 'up', problems));
+    }
+    else {
+        let chosen = [...applied].sort((a, b) => compareKeys(versionKey(b.version), versionKey(a.version)));
+        if (target)
+            chosen = chosen.filter((r) => compareKeys(versionKey(r.version), target) > 0);
+        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
+        for (const row of chosen) {
+            const file = catalog.find(row.version);
+            const loaded = file ? catalog.load(file) : undefined;
+            if (!file || loaded === undefined) {
+                problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from ${catalog.dir}. Restore the file first.`, blocking: true });
+                continue;
+            }
+            if (loaded instanceof MigrationFileError)
+                continue; // already reported above
+            if (!loaded.down) {
+                problems.push({
+                    kind: 'file',
+                    version: row.version,
+                    path: loaded.upPath,
+                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+                    blocking: true,
+                });
+                continue;
+            }
+            steps.push(planStep(loaded, 'down', problems));
+        }
+    }
+    const blocked = problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+    return {
+        direction: selection.direction,
+        steps,
+        problems,
+        applied: tracking.rows,
+        pendingCount: pendingFiles.length,
+        currentVersion,
+        trackingExists: tracking.exists,
+        databaseChecked: tracking.databaseChecked,
+        blocked,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/status.ts
+// Every migration's state, from the files and the tracking rows together.
+
+
+function migrationStatus(catalog, rows) {
+    const out = [];
+    const seen = new Set();
+    for (const row of rows) {
+        const file = catalog.find(row.version);
+        seen.add(versionId(row.version));
+        let state = row.status;
+        if (row.status === 'applied') {
+            if (!file)
+                state = 'missing';
+            else if (row.checksum) {
+                const loaded = catalog.load(file);
+                if (loaded instanceof MigrationFileError || loaded.checksum !== row.checksum)
+                    state = 'modified';
+            }
+        }
+        out.push({ version: row.version, name: row.name || file?.name || '', state, path: file?.upPath, appliedAt: row.appliedAt, executionTimeMs: row.executionTimeMs, errorMessage: row.errorMessage });
+    }
+    for (const file of catalog.files) {
+        if (seen.has(versionId(file.version)))
+            continue;
+        seen.add(versionId(file.version));
+        out.push({ version: file.version, name: file.name, state: 'pending', path: file.upPath, appliedAt: null, executionTimeMs: null, errorMessage: null });
+    }
+    return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
+}
+
+;// CONCATENATED MODULE: ./src/engine.ts
+// The engine's public face: plan, status, migrate (up/down), resolve, new. Files → plan → execution →
+// result objects. No printing, no process.exit: the CLI and the action decide what to show.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+const DEFAULTS = {
+    schema: 'public',
+    environment: 'development',
+    lockWaitMs: 60_000,
+    lockTimeout: '10s',
+    lockRetries: 3,
+    connectTimeoutMs: 30_000,
+};
+function defaultActor() {
+    if (process.env.GITHUB_ACTOR)
+        return process.env.GITHUB_ACTOR;
+    try {
+        return (0,external_node_os_namespaceObject.userInfo)().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+/** Opens what every database command needs; the directory is checked before connecting. */
+async function engine_open(o) {
+    const catalog = new Catalog(o.dir);
+    const redactor = (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
+    if (!o.databaseUrl)
+        throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+    const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent });
+    return { sql, redactor, tracking: new Tracking(o.schema ?? DEFAULTS.schema), catalog };
+}
+/** Every failure leaves with credentials redacted. */
+function redactError(err, redactor) {
+    if (redactor && err instanceof Error)
+        err.message = redactor.redact(err.message);
+    throw err;
+}
+function refuse(plan) {
+    const blocking = plan.problems.filter((p) => p.blocking);
+    throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
+}
+/** Read-only dry run: no table created, no lock taken, reads inside a READ ONLY transaction. */
+async function plan(o, selection) {
+    await loadParser();
+    if (!o.databaseUrl) {
+        const catalog = new Catalog(o.dir);
+        return buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection);
+    }
+    const s = await engine_open(o);
+    try {
+        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        return buildPlan(s.catalog, { ...state, databaseChecked: true }, selection);
+    }
+    catch (err) {
+        redactError(err, s.redactor);
+    }
+    finally {
+        await s.sql.end({ timeout: 5 });
+    }
+}
+async function engine_status(o) {
+    const s = await engine_open(o);
+    try {
+        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        // Status never parses SQL: its problems come from names, rows and checksums alone.
+        const p = buildPlan(s.catalog, { ...state, databaseChecked: true }, { direction: 'up', steps: 0 });
+        return { entries: migrationStatus(s.catalog, state.rows), problems: p.problems, trackingExists: state.exists };
+    }
+    catch (err) {
+        redactError(err, s.redactor);
+    }
+    finally {
+        await s.sql.end({ timeout: 5 });
+    }
+}
+/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
+async function withLock(s, o, fn) {
+    const reserved = await s.sql.reserve();
+    try {
+        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? DEFAULTS.lockWaitMs, o.onEvent, o.signal);
+        try {
+            return await fn(reserved);
+        }
+        finally {
+            await lock.release().catch(() => { });
+        }
+    }
+    finally {
+        reserved.release();
+    }
+}
+/** `up` or `down`: validates, locks, applies; the result says what ran and, on failure, where. */
+async function migrate(o, selection) {
+    await loadParser();
+    const s = await engine_open(o);
+    const actor = o.actor ?? defaultActor();
+    const environment = o.environment ?? DEFAULTS.environment;
+    try {
+        return await withLock(s, o, async (sql) => {
+            const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
+            let state = await readState();
+            let p = buildPlan(s.catalog, state, selection);
+            if (p.blocked)
+                refuse(p);
+            if (p.steps.length === 0)
+                return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
+            if (o.singleTransaction) {
+                const nonTx = p.steps.filter((st) => !st.transactional);
+                if (nonTx.length) {
+                    throw new ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
+                }
+            }
+            const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
+            const ensured = await s.tracking.ensure(sql, files, actor, environment);
+            if (ensured === 'created')
+                o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
+            if (typeof ensured === 'object') {
+                o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
+                state = await readState();
+                p = buildPlan(s.catalog, state, selection);
+                if (p.blocked)
+                    refuse(p);
+            }
+            const outcome = await executePlan(p.steps, {
+                sql,
+                tracking: s.tracking,
+                lockTimeout: o.lockTimeout ?? DEFAULTS.lockTimeout,
+                statementTimeout: o.statementTimeout,
+                lockRetries: o.lockRetries ?? DEFAULTS.lockRetries,
+                retryDelayMs: o.retryDelayMs,
+                singleTransaction: !!o.singleTransaction,
+                actor,
+                environment,
+                redactor: s.redactor,
+                onEvent: o.onEvent,
+                signal: o.signal,
+            });
+            const after = await s.tracking.read(sql);
+            const current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+            return {
+                direction: p.direction,
+                status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
+                steps: outcome.steps,
+                plan: p,
+                error: outcome.error,
+                currentVersion: current,
+            };
+        });
+    }
+    catch (err) {
+        redactError(err, s.redactor);
+    }
+    finally {
+        await s.sql.end({ timeout: 5 });
+    }
+}
+/** `pgshift resolve <version> --applied|--rolled-back`: settles a failed or running migration. */
+async function resolve(o, version, as) {
+    const s = await engine_open(o);
+    try {
+        return await withLock(s, o, async (sql) => {
+            const { rows } = await s.tracking.read(sql);
+            const row = rows.find((r) => versionId(r.version) === versionId(version));
+            if (!row)
+                throw new ConfigError(`migration ${version} has no row in ${s.tracking.schema}.schema_migrations: there is nothing to resolve.`);
+            if (row.status === 'applied')
+                throw new ConfigError(`migration ${version} is applied, not failed: there is nothing to resolve (use "pgshift down" to roll it back).`);
+            await s.tracking.resolve(sql, row, as, o.actor ?? defaultActor(), o.environment ?? DEFAULTS.environment);
+            return { ...row, status: as === 'applied' ? 'applied' : row.status };
+        });
+    }
+    catch (err) {
+        redactError(err, s.redactor);
+    }
+    finally {
+        await s.sql.end({ timeout: 5 });
+    }
+}
+/** UTC yyyymmddhhmmss, dbmate's version format. */
+function timestampVersion(now) {
+    return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+/** `pgshift new <name>`: writes `<timestamp>_<name>.sql` with both sections; returns its path. */
+function newMigration(dir, name, now = new Date()) {
+    const slug = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+    if (!slug)
+        throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
+    if (!(0,external_node_fs_.existsSync)(dir))
+        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    const catalog = new Catalog(dir);
+    const version = timestampVersion(now);
+    const clash = catalog.find(version);
+    if (clash)
+        throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
+    const path = (0,external_node_path_namespaceObject.join)(dir, `${version}_${slug}.sql`);
+    (0,external_node_fs_.writeFileSync)(path, `-- migrate:up\n\n\n-- migrate:down\n\n`, { flag: 'wx' });
+    return path;
+}
+
+
+;// CONCATENATED MODULE: ./src/report/json.ts
+// JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
+function toJson(value) {
+    return JSON.stringify(value, (key, v) => {
+        if (key === 'node' || key === 'versionKey')
+            return undefined;
+        if (typeof v === 'bigint')
+            return v.toString();
+        return v;
+    }, 2);
+}
+
+;// CONCATENATED MODULE: ./src/report/text.ts
+// Plain-text renderings of engine results, for the terminal and the action's log.
+
+function displayPath(path) {
+    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
+    return rel && !rel.startsWith('..') ? rel : path;
+}
+/** Absolute paths in a message shown relative to the working directory. */
+function displayMessage(message) {
+    const cwd = process.cwd() + '/';
+    return message.split(cwd).join('');
+}
+function formatMs(ms) {
+    if (ms === null || ms === undefined)
+        return '';
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+function stepLabel(step) {
+    return `${step.migration.version} ${step.migration.name}`;
+}
+function renderProblems(problems) {
+    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
+}
+function indent(text, pad) {
+    return text
+        .split('\n')
+        .map((l) => (l ? pad + l : l))
+        .join('\n');
+}
+function renderPlan(plan) {
+    const out = [];
+    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
+    if (!plan.databaseChecked)
+        out.push('No database given: every migration in the directory is treated as pending.');
+    else if (!plan.trackingExists)
+        out.push('The tracking table does not exist yet: the first run that writes will create it.');
+    out.push(plan.steps.length === 0
+        ? plan.direction === 'up'
+            ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
+            : 'Nothing to roll back.'
+        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
+    plan.steps.forEach((step, i) => {
+        out.push('');
+        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
+        for (const note of step.notes)
+            out.push(`   note: ${note}`);
+        out.push(indent(step.section.sql.trim(), '     '));
+        if (plan.direction === 'up')
+            out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
+    });
+    if (plan.problems.length) {
+        out.push('');
+        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
+        out.push(renderProblems(plan.problems));
+    }
+    return out.join('\n');
+}
+function renderStatus(entries) {
+    if (entries.length === 0)
+        return 'No migrations found.';
+    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
+    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+    const counts = new Map();
+    for (const e of entries)
+        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+    return [line(header), ...rows.map(line), '', summary].join('\n');
+}
+function renderFailure(f) {
+    const out = [
+        `✗ ${f.version} ${f.name} failed at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
+        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
+    ];
+    if (f.excerpt)
+        out.push(indent(f.excerpt, '  '));
+    if (f.detail)
+        out.push(`  DETAIL: ${f.detail}`);
+    if (f.hint)
+        out.push(`  HINT: ${f.hint}`);
+    if (f.invalidIndex)
+        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
+    out.push(f.outcome === 'rolled-back'
+        ? '  The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
+        : `  Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: external "node:util"
+const external_node_util_namespaceObject = require("node:util");
+;// CONCATENATED MODULE: ./src/cli/args.ts
+// Command-line flags → typed options. Every bad flag is a usage error (exit 2) naming the fix.
+
+
+const COMMANDS = ['up', 'down', 'status', 'plan', 'new', 'resolve', 'help', 'version'];
+const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
+function parseDuration(text, flag) {
+    const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
+    if (!m)
+        throw new ConfigError(`${flag} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
+    return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
+}
+function parseCount(text, flag, min) {
+    if (!/^\d+$/.test(text.trim()) || Number(text) < min)
+        throw new ConfigError(`${flag} ${text} must be a whole number${min > 0 ? ` of at least ${min}` : ''}.`);
+    return Number(text);
+}
+function parseCli(argv, env = process.env) {
+    let parsed;
+    try {
+        parsed = (0,external_node_util_namespaceObject.parseArgs)({
+            args: argv,
+            allowPositionals: true,
+            strict: true,
+            options: {
+                dir: { type: 'string', short: 'd' },
+                'database-url': { type: 'string' },
+                schema: { type: 'string' },
+                env: { type: 'string' },
+                json: { type: 'boolean' },
+                verbose: { type: 'boolean', short: 'v' },
+                help: { type: 'boolean', short: 'h' },
+                version: { type: 'boolean' },
+                target: { type: 'string' },
+                steps: { type: 'string' },
+                'lock-wait': { type: 'string' },
+                'lock-timeout': { type: 'string' },
+                'statement-timeout': { type: 'string' },
+                'lock-retries': { type: 'string' },
+                'connect-timeout': { type: 'string' },
+                'single-transaction': { type: 'boolean' },
+                'allow-missing': { type: 'boolean' },
+                'allow-out-of-order': { type: 'boolean' },
+                'exit-code': { type: 'boolean' },
+                applied: { type: 'boolean' },
+                'rolled-back': { type: 'boolean' },
+            },
+        });
+    }
+    catch (err) {
+        throw new ConfigError(`${err.message.replace(/\. To specify.*$/s, '')}. See "pgshift --help".`);
+    }
+    const v = parsed.values;
+    const [first, ...positionals] = parsed.positionals;
+    const command = (v.help ? 'help' : v.version ? 'version' : (first ?? 'help'));
+    if (!COMMANDS.includes(command))
+        throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, new, resolve. See "pgshift --help".`);
+    if (v.applied && v['rolled-back'])
+        throw new ConfigError('pass either --applied or --rolled-back to resolve, not both.');
+    const ms = (flag, value, fallback) => (value === undefined ? fallback : parseDuration(value, flag));
+    const statementTimeout = v['statement-timeout'];
+    return {
+        command,
+        positionals: v.help || v.version ? parsed.positionals : positionals,
+        dir: v.dir ?? './migrations',
+        databaseUrl: v['database-url'] ?? (env.DATABASE_URL || undefined),
+        schema: v.schema ?? 'public',
+        env: v.env ?? 'development',
+        json: !!v.json,
+        verbose: !!v.verbose,
+        target: v.target,
+        steps: v.steps === undefined ? undefined : parseCount(v.steps, '--steps', 1),
+        lockWaitMs: ms('--lock-wait', v['lock-wait'], 60_000),
+        // Postgres gets plain milliseconds: validated here, passed as a parameter there.
+        lockTimeout: String(ms('--lock-timeout', v['lock-timeout'], 10_000)),
+        statementTimeout: statementTimeout ? String(parseDuration(statementTimeout, '--statement-timeout')) : undefined,
+        lockRetries: v['lock-retries'] === undefined ? 3 : parseCount(v['lock-retries'], '--lock-retries', 0),
+        connectTimeoutMs: ms('--connect-timeout', v['connect-timeout'], 30_000),
+        singleTransaction: !!v['single-transaction'],
+        allowMissing: !!v['allow-missing'],
+        allowOutOfOrder: !!v['allow-out-of-order'],
+        exitCode: !!v['exit-code'],
+        resolveAs: v.applied ? 'applied' : v['rolled-back'] ? 'rolled-back' : undefined,
+    };
+}
+const HELP = `pgshift — safe, fast PostgreSQL schema migrations
+
+Usage: pgshift <command> [options]
+
+Commands:
+  up                    apply pending migrations (all, or --target / --steps)
+  down                  roll back the last applied migration (--steps N, or --target V)
+  status                list every migration: applied, pending, failed, modified or missing
+  plan [up|down]        dry run: what up/down would run, with its SQL (read-only: no table, no lock)
+  new <name>            write <UTC yyyymmddhhmmss>_<name>.sql with -- migrate:up / -- migrate:down
+  resolve <version>     settle a failed non-transactional migration: --applied or --rolled-back
+
+Options:
+  -d, --dir <path>            migrations directory (default ./migrations)
+      --database-url <url>    target database (default $DATABASE_URL)
+      --schema <name>         schema of the tracking tables (default public)
+      --env <name>            environment recorded in the history (default development)
+      --target <version>      up: apply up to this version; down: roll back everything above it (0: all)
+      --steps <n>             at most n migrations (down: default 1)
+      --lock-wait <dur>       wait this long for another run's lock (default 60s)
+      --lock-timeout <dur>    SET LOCAL lock_timeout in each migration (default 10s)
+      --lock-retries <n>      retries of a migration that hit the lock timeout (default 3)
+      --statement-timeout <dur>  SET LOCAL statement_timeout in each migration (default none)
+      --connect-timeout <dur> keep retrying the connection this long (default 30s)
+      --single-transaction    run the whole batch all-or-nothing (transactional migrations only)
+      --allow-missing         go on when an applied migration's file is gone
+      --allow-out-of-order    apply pending migrations older than the newest applied one
+      --exit-code             status: exit 1 when anything is pending
+      --json                  print the result as JSON
+  -v, --verbose               say more as it runs
+  -h, --help                  this help
+      --version               print the version
+
+Migration files (decided per file):
+  <version>_<name>.sql with -- migrate:up / -- migrate:down sections (dbmate; header may add transaction:false)
+  <version>_<name>.up.sql with an optional <version>_<name>.down.sql
+  V<version>__<name>.sql with an optional U<version>__<name>.sql (Flyway)
+  <version>_<name>.sql with no markers: the whole file is the up migration (no down)
+
+Exit codes:
+  0  success
+  1  a migration failed (it was rolled back, or is marked failed until resolve)
+  2  usage or configuration error (bad flag, missing directory, database unreachable)
+  3  validation refused the run (changed or missing applied file, out-of-order, parse error)
+  4  the migration lock was not acquired within --lock-wait
+`;
+
+;// CONCATENATED MODULE: ./src/cli/version.ts
+/** Kept equal to package.json's version by a test. */
+const VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/cli/main.ts
+// The CLI: a thin shell over the engine. Parses flags, calls the engine, prints, returns an exit code.
+
+
+
+
+
+
+
+/** Shows each migration as it runs; a long one gets a "still running" line every 10 s. */
+function progress(args, io) {
+    let timer;
+    let current;
+    const say = (line) => (args.json ? io.err(line) : io.out(line));
+    return (e) => {
+        switch (e.type) {
+            case 'connect-retry':
+                io.err(`… ${e.message}`);
+                break;
+            case 'lock-wait':
+                io.err(`… waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''} (${Math.round(e.waitedMs / 1000)}s)`);
+                break;
+            case 'tracking-created':
+                if (args.verbose)
+                    say(`created ${e.schema}.schema_migrations and ${e.schema}.migration_history`);
+                break;
+            case 'tracking-adopted':
+                say(`adopted dbmate's ${e.schema}.schema_migrations (${e.rows} applied migrations kept; checksums taken from the current files)`);
+                break;
+            case 'step-start':
+                current = { step: e.step, started: Date.now() };
+                if (args.verbose)
+                    say(`${e.step.direction === 'up' ? '↑' : '↓'} ${stepLabel(e.step)} (${e.index + 1}/${e.total}, ${e.step.transactional ? 'transactional' : 'non-transactional'})…`);
+                clearInterval(timer);
+                timer = setInterval(() => {
+                    if (current)
+                        say(`  … ${stepLabel(current.step)} still running (${Math.round((Date.now() - current.started) / 1000)} s${current.statement ? `, ${current.statement}` : ''})`);
+                }, 10_000);
+                timer.unref();
+                break;
+            case 'statement-start':
+                if (current)
+                    current.statement = `statement ${e.statementNumber}/${e.statementCount}`;
+                break;
+            case 'step-retry':
+                say(`  ↻ ${stepLabel(e.step)}: ${e.message}; retry ${e.attempt} in ${formatMs(e.delayMs)}`);
+                break;
+            case 'step-done':
+                clearInterval(timer);
+                say(`${e.result.direction === 'up' ? '✓ applied    ' : '✓ rolled back'} ${stepLabel(e.step)}  ${formatMs(e.result.durationMs)}`);
+                break;
+            case 'step-failed':
+                clearInterval(timer);
+                break;
+            case 'warning':
+                io.err(`warning: ${e.message}`);
+                break;
+        }
+    };
+}
+function engineOptions(args, io, redactor) {
+    return {
+        dir: args.dir,
+        databaseUrl: args.databaseUrl,
+        schema: args.schema,
+        environment: args.env,
+        lockWaitMs: args.lockWaitMs,
+        lockTimeout: args.lockTimeout,
+        statementTimeout: args.statementTimeout,
+        lockRetries: args.lockRetries,
+        connectTimeoutMs: args.connectTimeoutMs,
+        singleTransaction: args.singleTransaction,
+        onEvent: progress(args, io),
+        signal: io.signal,
+        redactor,
+    };
+}
+async function runCommand(args, io, redactor) {
+    const o = engineOptions(args, io, redactor);
+    const selection = { target: args.target, steps: args.steps, allowMissing: args.allowMissing, allowOutOfOrder: args.allowOutOfOrder };
+    switch (args.command) {
+        case 'help':
+            io.out(HELP);
+            return ExitCode.ok;
+        case 'version':
+            io.out(VERSION);
+            return ExitCode.ok;
+        case 'new': {
+            const name = args.positionals.join('_');
+            if (!name)
+                throw new ConfigError('pgshift new needs a name: pgshift new add_users_email');
+            const path = newMigration(args.dir, name);
+            io.out(args.json ? toJson({ path }) : `created ${displayPath(path)}`);
+            return ExitCode.ok;
+        }
+        case 'plan': {
+            const direction = args.positionals[0] ?? 'up';
+            if (direction !== 'up' && direction !== 'down')
+                throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
+            const p = await plan(o, { ...selection, direction });
+            io.out(args.json ? toJson(p) : renderPlan(p));
+            return p.blocked ? ExitCode.validation : ExitCode.ok;
+        }
+        case 'status': {
+            const s = await engine_status(o);
+            if (args.json)
+                io.out(toJson(s));
+            else {
+                io.out(renderStatus(s.entries));
+                if (s.problems.length)
+                    io.out('\n' + renderProblems(s.problems));
+            }
+            return args.exitCode && s.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
+        }
+        case 'up':
+        case 'down': {
+            if (!args.databaseUrl)
+                throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+            const result = await migrate(o, { ...selection, direction: args.command });
+            if (args.json)
+                io.out(toJson(result));
+            else {
+                for (const problem of result.plan.problems)
+                    io.err(`warning: ${displayMessage(problem.message)}`);
+                if (result.error)
+                    io.err(renderFailure(result.error));
+                else if (result.steps.length === 0)
+                    io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
+                else
+                    io.out(`${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`);
+            }
+            return result.error ? ExitCode.migrationFailed : ExitCode.ok;
+        }
+        case 'resolve': {
+            const version = args.positionals[0];
+            if (!version || !args.resolveAs)
+                throw new ConfigError('usage: pgshift resolve <version> --applied|--rolled-back');
+            const row = await resolve(o, version, args.resolveAs);
+            io.out(args.json ? toJson({ version: row.version, resolvedAs: args.resolveAs }) : `resolved ${row.version} ${row.name} as ${args.resolveAs}.`);
+            return ExitCode.ok;
+        }
+    }
+}
+async function main(argv, io) {
+    const redactor = new Redactor();
+    const safe = (f) => (t) => f(redactor.redact(t));
+    const sio = { ...io, out: safe(io.out), err: safe(io.err) };
+    let args;
+    try {
+        args = parseCli(argv, io.env);
+        redactor.addUrl(args.databaseUrl);
+        return await runCommand(args, sio, redactor);
+    }
+    catch (err) {
+        if (err instanceof PgshiftError) {
+            if (args?.json)
+                sio.out(toJson({ error: { type: err.name, message: displayMessage(err.message), exitCode: err.exitCode, problems: err instanceof ValidationError ? err.problems : undefined } }));
+            sio.err(`pgshift: ${displayMessage(err.message)}`);
+            return err.exitCode;
+        }
+        sio.err(`pgshift: unexpected error: ${redactUrl(err?.stack ?? String(err))}`);
+        return ExitCode.migrationFailed;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/cli/index.ts
+// Entry of the `pgshift` binary: wires the process (argv, streams, signals, exit code) to main().
+
+const controller = new AbortController();
+let interrupts = 0;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, () => {
+        // First signal: cancel the running statement, roll back, unlock. A second one exits at once.
+        if (++interrupts > 1)
+            process.exit(130);
+        process.stderr.write(`\npgshift: ${sig} received: cancelling the running migration and releasing the lock…\n`);
+        controller.abort();
+    });
+}
+main(process.argv.slice(2), {
+    out: (t) => process.stdout.write(t + '\n'),
+    err: (t) => process.stderr.write(t + '\n'),
+    env: process.env,
+    signal: controller.signal,
+}).then((code) => {
+    process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
+}, (err) => {
+    process.stderr.write(`pgshift: ${String(err)}\n`);
+    process.exitCode = 1;
+});
+
+module.exports = __webpack_exports__;
+/******/ })()
+;

@@ -1,0 +1,82 @@
+// Opens the database with retries (a deploy often races a database that is still starting), and
+// turns connection failures into one sentence naming host, port and database, never the password.
+import postgres from 'postgres';
+import { ConfigError } from '../errors';
+import type { EngineEvent } from '../types';
+import { Redactor } from './redact';
+
+export type Sql = postgres.Sql<Record<string, never>>;
+export type ReservedSql = postgres.ReservedSql<Record<string, never>>;
+
+export interface ConnectOptions {
+  databaseUrl: string;
+  /** Give up connecting after this long (ms). */
+  connectTimeoutMs: number;
+  redactor: Redactor;
+  onEvent?: (e: EngineEvent) => void;
+  /** application_name shown in pg_stat_activity, so a lock holder can be named. */
+  applicationName?: string;
+}
+
+export interface Target {
+  host: string;
+  port: string;
+  database: string;
+  user: string;
+}
+
+export function describeTarget(url: string): Target {
+  try {
+    const u = new URL(url);
+    return {
+      host: decodeURIComponent(u.hostname || u.searchParams.get('host') || 'localhost'),
+      port: u.port || '5432',
+      database: decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres',
+      user: decodeURIComponent(u.username),
+    };
+  } catch {
+    throw new ConfigError('the database URL is not a valid URL: use postgres://user:password@host:5432/database.');
+  }
+}
+
+/** Errors a retry can cure: the server is not up yet, or is full for a moment. */
+function isTransient(err: unknown): boolean {
+  const e = err as { code?: string; errno?: string };
+  const code = e?.code ?? e?.errno ?? '';
+  return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '53300'].includes(code);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function connect(opts: ConnectOptions): Promise<Sql> {
+  if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl)) {
+    throw new ConfigError('the database URL must start with postgres:// or postgresql:// (set --database-url or DATABASE_URL).');
+  }
+  const target = describeTarget(opts.databaseUrl);
+  const deadline = Date.now() + opts.connectTimeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    const sql = postgres(opts.databaseUrl, {
+      max: 1,
+      onnotice: () => {},
+      connect_timeout: Math.max(1, Math.ceil(Math.min(10_000, opts.connectTimeoutMs) / 1000)),
+      connection: { application_name: opts.applicationName ?? 'pgshift' },
+      // Migrations are DDL run once each: prepared statements would only fill the server's cache.
+      prepare: false,
+    }) as unknown as Sql;
+    try {
+      await sql`select 1`;
+      return sql;
+    } catch (err) {
+      await sql.end({ timeout: 0 }).catch(() => {});
+      const reason = opts.redactor.redact((err as Error)?.message ?? String(err));
+      const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
+      const remaining = deadline - Date.now();
+      if (!isTransient(err) || remaining <= 0) {
+        throw new ConfigError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
+      }
+      const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
+      opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });
+      await sleep(delayMs);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// Turns a Postgres error into a MigrationError that points at the file, line and column: the server's
+// `position` is a 1-based character offset into the statement sent, and each statement knows its
+// offset in the section and the section its first line in the file.
+import type { Redactor } from '../db/redact';
+import { caretExcerpt, lineStarts, locate } from '../sql/position';
+import type { MigrationError, PlannedStep } from '../types';
+
+export interface PgErrorFields {
+  code?: string;
+  message?: string;
+  detail?: string;
+  hint?: string;
+  position?: string | number;
+}
+
+/** pgshift's own hint for errors with a known cure. */
+function extraHint(code: string | undefined, step: PlannedStep): string | undefined {
+  if (code === '25001' && step.transactional) {
+    return step.migration.form === 'dbmate'
+      ? 'this statement cannot run inside a transaction: put it in its own migration whose header reads "-- migrate:up transaction:false"'
+      : 'this statement cannot run inside a transaction: put it in its own migration that starts with "-- pgshift:no-transaction"';
+  }
+  if (code === '55P03') return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
+  if (code === '57014') return 'the statement ran past --statement-timeout, or the run was interrupted';
+  return undefined;
+}
+
+export function toMigrationError(step: PlannedStep, statementIndex: number, err: unknown, outcome: MigrationError['outcome'], redactor: Redactor): MigrationError {
+  const e = (err ?? {}) as PgErrorFields;
+  const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
+  const pos = e.position !== undefined && e.position !== '' ? Number(e.position) - 1 : undefined;
+  const at = stmt && pos !== undefined ? locate(lineStarts(step.section.sql), step.section.startLine, stmt.offset + pos) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
+  const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
+  return {
+    version: step.migration.version,
+    name: step.migration.name,
+    path: step.section.path,
+    direction: step.direction,
+    line: at.line,
+    column: at.column,
+    statementNumber: statementIndex + 1,
+    statement: redactor.redact(stmt?.sql ?? ''),
+    excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
+    code: e.code,
+    message: redactor.redact(e.message ?? String(err)),
+    detail: e.detail ? redactor.redact(e.detail) : undefined,
+    hint: hints ? redactor.redact(hints) : undefined,
+    outcome,
+  };
+}
+
+/** One line for the tracking tables' error_message. */
+export function errorSummary(f: MigrationError): string {
+  return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+}

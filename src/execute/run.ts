@@ -1,0 +1,235 @@
+// Runs a Plan's steps on the reserved connection that holds the migration lock.
+//
+// A transactional step is sent as one pipeline: BEGIN, the timeouts (SET LOCAL), each statement, the
+// tracking rows, COMMIT. One round trip per migration, and still all-or-nothing: after the first
+// failing statement the server rejects the rest and turns COMMIT into ROLLBACK.
+import type postgres from 'postgres';
+import type { ReservedSql } from '../db/connect';
+import type { Redactor } from '../db/redact';
+import type { Tracking } from '../db/tracking';
+import { AbortedError } from '../errors';
+import type { EngineEvent, MigrationError, PlannedStep, StepResult } from '../types';
+import { errorSummary, toMigrationError } from './failure';
+
+export interface ExecuteOptions {
+  sql: ReservedSql;
+  tracking: Tracking;
+  /** Postgres interval text ("10s"), applied with SET LOCAL in every transaction. */
+  lockTimeout: string;
+  statementTimeout?: string;
+  /** Retries of a transactional step that hit lock_timeout. */
+  lockRetries: number;
+  singleTransaction: boolean;
+  actor: string;
+  environment: string;
+  redactor: Redactor;
+  onEvent?: (e: EngineEvent) => void;
+  signal?: AbortSignal;
+  /** Base delay between lock-timeout retries (ms). */
+  retryDelayMs?: number;
+}
+
+export interface ExecuteOutcome {
+  steps: StepResult[];
+  error?: MigrationError;
+}
+
+type Query = postgres.PendingQuery<postgres.Row[]>;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const LOCK_NOT_AVAILABLE = '55P03';
+
+interface Attempt {
+  ok: boolean;
+  /** Index of the failing statement, -1 for a failure outside the migration's own SQL. */
+  index: number;
+  error?: unknown;
+}
+
+/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
+function queueStep(sql: ReservedSql, o: ExecuteOptions, step: PlannedStep, parts: Query[]): { first: number } {
+  const first = parts.length;
+  for (const s of step.statements) parts.push(sql.unsafe(s.sql) as unknown as Query);
+  const record = o.tracking.recordSuccess(
+    { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction },
+    null,
+    o.actor,
+    o.environment,
+  );
+  parts.push(sql.unsafe(record.text, record.params) as unknown as Query);
+  return { first };
+}
+
+function timeoutQueries(sql: ReservedSql, o: ExecuteOptions, local: boolean): Query[] {
+  const q: Query[] = [sql`select set_config('lock_timeout', ${o.lockTimeout}, ${local})` as unknown as Query];
+  if (o.statementTimeout) q.push(sql`select set_config('statement_timeout', ${o.statementTimeout}, ${local})` as unknown as Query);
+  return q;
+}
+
+/** Sends every part in order, cancelling the in-flight ones if the run is interrupted. */
+async function settle(parts: Query[], signal?: AbortSignal): Promise<PromiseSettledResult<unknown>[]> {
+  const cancel = () => parts.forEach((p) => p.cancel());
+  signal?.addEventListener('abort', cancel, { once: true });
+  try {
+    for (const p of parts) p.execute();
+    return await Promise.allSettled(parts);
+  } finally {
+    signal?.removeEventListener('abort', cancel);
+  }
+}
+
+function firstFailure(results: PromiseSettledResult<unknown>[], from: number, statements: number): Attempt {
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    if (r.status === 'rejected') {
+      const index = i >= from && i < from + statements ? i - from : -1;
+      return { ok: false, index, error: r.reason };
+    }
+  }
+  return { ok: true, index: -1 };
+}
+
+export async function executePlan(steps: PlannedStep[], o: ExecuteOptions): Promise<ExecuteOutcome> {
+  return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
+}
+
+async function runEach(steps: PlannedStep[], o: ExecuteOptions): Promise<ExecuteOutcome> {
+  const results: StepResult[] = [];
+  for (let i = 0; i < steps.length; i++) {
+    if (o.signal?.aborted) throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
+    const step = steps[i];
+    o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+    const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
+    results.push(outcome.result);
+    if (outcome.error) {
+      o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
+      if (o.signal?.aborted) throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
+      return { steps: results, error: outcome.error };
+    }
+    o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+  }
+  return { steps: results };
+}
+
+function stepResult(step: PlannedStep, status: StepResult['status'], durationMs: number, attempts: number): StepResult {
+  return {
+    version: step.migration.version,
+    name: step.migration.name,
+    path: step.section.path,
+    direction: step.direction,
+    status,
+    durationMs: Math.round(durationMs),
+    attempts,
+  };
+}
+
+async function runTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{ result: StepResult; error?: MigrationError }> {
+  const { sql } = o;
+  const started = performance.now();
+  for (let attempt = 1; ; attempt++) {
+    const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
+    const { first } = queueStep(sql, o, step, parts);
+    parts.push(sql.unsafe('commit') as unknown as Query);
+    const failure = firstFailure(await settle(parts, o.signal), first, step.statements.length);
+    if (failure.ok) return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
+
+    const code = (failure.error as { code?: string })?.code;
+    if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
+      const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
+      o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact((failure.error as Error).message) });
+      await sleep(delayMs);
+      continue;
+    }
+    // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
+    await sql.unsafe('rollback').catch(() => {});
+    const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+    const ms = performance.now() - started;
+    await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+    return { result: stepResult(step, 'failed', ms, attempt), error };
+  }
+}
+
+function trackingStep(step: PlannedStep) {
+  return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+}
+
+async function invalidIndexes(sql: ReservedSql): Promise<Set<string>> {
+  const rows = await sql<{ name: string }[]>`select indexrelid::regclass::text as name from pg_index where not indisvalid`;
+  return new Set(rows.map((r) => r.name));
+}
+
+/**
+ * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
+ * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
+ * `failed` until `pgshift resolve`, since statements before the failing one stay done.
+ */
+async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{ result: StepResult; error?: MigrationError }> {
+  const { sql } = o;
+  const started = performance.now();
+  const before = await invalidIndexes(sql);
+  await o.tracking.markRunning(sql, trackingStep(step), o.actor);
+  await settle(timeoutQueries(sql, o, false));
+  try {
+    for (let i = 0; i < step.statements.length; i++) {
+      o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
+      const query = sql.unsafe(step.statements[i].sql) as unknown as Query;
+      const [r] = await settle([query], o.signal);
+      if (r.status === 'rejected') {
+        // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
+        await sql.unsafe('rollback').catch(() => {});
+        const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
+        const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
+        if (left.length) error.invalidIndex = left.join(', ');
+        const ms = performance.now() - started;
+        const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
+        await o.tracking.markFailed(sql, step.migration.version, ms, summary);
+        await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
+        return { result: stepResult(step, 'failed', ms, 1), error };
+      }
+      if (o.signal?.aborted && i < step.statements.length - 1) {
+        throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
+      }
+    }
+    const ms = performance.now() - started;
+    const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
+    await sql.unsafe(record.text, record.params);
+    return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
+  } catch (err) {
+    if (err instanceof AbortedError) {
+      await o.tracking.markFailed(sql, step.migration.version, performance.now() - started, err.message).catch(() => {});
+    }
+    throw err;
+  } finally {
+    await sql`select set_config('lock_timeout', default, false), set_config('statement_timeout', default, false)`.catch(() => {});
+  }
+}
+
+/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
+async function runBatch(steps: PlannedStep[], o: ExecuteOptions): Promise<ExecuteOutcome> {
+  const { sql } = o;
+  const started = performance.now();
+  const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
+  const spans: { step: PlannedStep; first: number; end: number }[] = [];
+  steps.forEach((step, i) => {
+    o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+    const { first } = queueStep(sql, o, step, parts);
+    spans.push({ step, first, end: parts.length });
+  });
+  parts.push(sql.unsafe('commit') as unknown as Query);
+  const settled = await settle(parts, o.signal);
+  const ms = performance.now() - started;
+  const bad = settled.findIndex((r) => r.status === 'rejected');
+  if (bad < 0) {
+    const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
+    results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
+    return { steps: results };
+  }
+  await sql.unsafe('rollback').catch(() => {});
+  const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+  const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
+  const error = toMigrationError(span.step, index, (settled[bad] as PromiseRejectedResult).reason, 'rolled-back', o.redactor);
+  await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
+  o.onEvent?.({ type: 'step-failed', step: span.step, error });
+  if (o.signal?.aborted) throw new AbortedError('interrupted: the whole batch was rolled back');
+  return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
+}

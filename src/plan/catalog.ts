@@ -1,0 +1,50 @@
+// The migrations directory as a lazily read catalog: file names are listed once, a file is read only
+// when its checksum or its SQL is needed, and at most once per run.
+import { discoverMigrations } from '../files/discover';
+import { MigrationFileError, readMigration } from '../files/read';
+import { versionId } from '../files/version';
+import type { Migration, MigrationFile, ValidationProblem } from '../types';
+
+export class Catalog {
+  readonly files: MigrationFile[];
+  /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
+  readonly nameProblems: ValidationProblem[];
+  private readonly byId = new Map<string, MigrationFile>();
+  private readonly cache = new Map<MigrationFile, Migration | MigrationFileError>();
+
+  constructor(readonly dir: string) {
+    const found = discoverMigrations(dir);
+    this.files = found.files;
+    this.nameProblems = found.problems;
+    for (const f of this.files) if (!this.byId.has(versionId(f.version))) this.byId.set(versionId(f.version), f);
+  }
+
+  find(version: string): MigrationFile | undefined {
+    return this.byId.get(versionId(version));
+  }
+
+  /** The migration, or the file error that makes it unusable. */
+  load(file: MigrationFile): Migration | MigrationFileError {
+    let hit = this.cache.get(file);
+    if (!hit) {
+      try {
+        hit = readMigration(file);
+      } catch (err) {
+        if (!(err instanceof MigrationFileError)) throw err;
+        hit = err;
+      }
+      this.cache.set(file, hit);
+    }
+    return hit;
+  }
+
+  /** Checksum of a file's up section, or undefined when the file cannot be read. */
+  checksum(file: MigrationFile): string | undefined {
+    const m = this.load(file);
+    return m instanceof MigrationFileError ? undefined : m.checksum;
+  }
+}
+
+export function fileProblem(err: MigrationFileError, version?: string): ValidationProblem {
+  return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
+}

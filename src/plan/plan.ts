@@ -1,0 +1,219 @@
+// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
+// Pure: it reads files but never the database (the caller passes the rows in).
+import { ConfigError } from '../errors';
+import { MigrationFileError } from '../files/read';
+import { compareKeys, isVersion, versionId, versionKey } from '../files/version';
+import { SqlSyntaxError, splitStatements } from '../sql/split';
+import type { AppliedMigration, Direction, Migration, MigrationFile, Plan, PlannedStep, Section, Statement, ValidationProblem } from '../types';
+import { Catalog, fileProblem } from './catalog';
+
+export interface Selection {
+  direction: Direction;
+  /** up: apply up to and including this version; down: roll back every version above it ("0": all). */
+  target?: string;
+  /** How many migrations at most (down defaults to 1). */
+  steps?: number;
+  allowMissing?: boolean;
+  allowOutOfOrder?: boolean;
+}
+
+export interface TrackingState {
+  exists: boolean;
+  rows: AppliedMigration[];
+  /** false when the plan is made from the files alone. */
+  databaseChecked: boolean;
+}
+
+/** Statements that begin or end a transaction, which a file may carry by habit. */
+const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
+/** Statements that would end pgshift's transaction early or undo it. */
+const FORBIDDEN_KINDS: Record<string, string> = {
+  TRANS_STMT_ROLLBACK: 'ROLLBACK',
+  TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+  TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+  TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+
+/**
+ * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
+ * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
+ * keeps the all-or-nothing guarantee those statements were written for.
+ */
+export function transactionalStatements(section: Section, statements: Statement[], problems: ValidationProblem[], version: string): { statements: Statement[]; notes: string[] } {
+  const kept: Statement[] = [];
+  let dropped = 0;
+  for (const s of statements) {
+    const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
+    if (BLOCK_KINDS.has(kind)) {
+      dropped++;
+      continue;
+    }
+    if (FORBIDDEN_KINDS[kind]) {
+      problems.push({
+        kind: 'transaction-control',
+        path: section.path,
+        line: s.line,
+        version,
+        message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
+        blocking: true,
+      });
+    }
+    kept.push(s);
+  }
+  const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
+  return { statements: kept, notes };
+}
+
+export function planStep(migration: Migration, direction: Direction, problems: ValidationProblem[]): PlannedStep {
+  const section = direction === 'up' ? migration.up : migration.down!;
+  let statements: Statement[] = [];
+  try {
+    statements = splitStatements(section);
+  } catch (err) {
+    if (!(err instanceof SqlSyntaxError)) throw err;
+    problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
+  }
+  let notes: string[] = [];
+  if (section.transaction) ({ statements, notes } = transactionalStatements(section, statements, problems, migration.version));
+  if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+    problems.push({ kind: 'file', path: section.path, line: section.startLine, version: migration.version, message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`, blocking: true });
+  }
+  return {
+    migration,
+    direction,
+    section,
+    statements,
+    transactional: section.transaction,
+    rollback: direction === 'up' ? migration.down : undefined,
+    notes,
+  };
+}
+
+function checkTarget(target: string | undefined, catalog: Catalog, rows: AppliedMigration[], direction: Direction): bigint[] | undefined {
+  if (target === undefined || target === '') return undefined;
+  if (!isVersion(target)) throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+  if (direction === 'down' && versionKey(target).every((p) => p === 0n)) return [0n];
+  const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
+  if (!known) throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
+  return versionKey(target);
+}
+
+export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: Selection): Plan {
+  const problems: ValidationProblem[] = [...catalog.nameProblems];
+  const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
+  const applied = tracking.rows.filter((r) => r.status === 'applied');
+  let highest: bigint[] | undefined;
+  let currentVersion: string | null = null;
+  for (const r of applied) {
+    const k = versionKey(r.version);
+    if (!highest || compareKeys(k, highest) > 0) (highest = k), (currentVersion = r.version);
+  }
+
+  // Applied files must be unchanged; their text is hashed, never parsed.
+  for (const row of tracking.rows) {
+    const file = catalog.find(row.version);
+    if (row.status !== 'applied') {
+      problems.push({
+        kind: 'failed',
+        version: row.version,
+        path: file?.upPath,
+        message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
+        blocking: true,
+      });
+      continue;
+    }
+    if (!file) {
+      problems.push({
+        kind: 'missing',
+        version: row.version,
+        message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from ${catalog.dir}. Restore the file, or pass --allow-missing to go on without it.`,
+        blocking: !selection.allowMissing,
+      });
+      continue;
+    }
+    if (!row.checksum) continue; // a dbmate row before adoption: nothing to compare yet
+    const loaded = catalog.load(file);
+    if (loaded instanceof MigrationFileError) {
+      problems.push(fileProblem(loaded, row.version));
+      continue;
+    }
+    if (loaded.checksum !== row.checksum) {
+      problems.push({
+        kind: 'modified',
+        version: row.version,
+        path: file.upPath,
+        storedChecksum: row.checksum,
+        currentChecksum: loaded.checksum,
+        message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
+        blocking: true,
+      });
+    }
+  }
+
+  // Pending files: read (and so checked) before anything touches the database.
+  const pending: Migration[] = [];
+  for (const file of catalog.files) {
+    if (rowsById.has(versionId(file.version))) continue;
+    const loaded = catalog.load(file);
+    if (loaded instanceof MigrationFileError) {
+      problems.push(fileProblem(loaded, file.version));
+      continue;
+    }
+    pending.push(loaded);
+    if (highest && compareKeys(file.versionKey, highest) < 0) {
+      problems.push({
+        kind: 'out-of-order',
+        version: file.version,
+        path: file.upPath,
+        message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
+        blocking: !selection.allowOutOfOrder,
+      });
+    }
+  }
+  const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
+
+  const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
+  const steps: PlannedStep[] = [];
+  if (selection.direction === 'up') {
+    let chosen = pending.filter((m) => !target || compareKeys(m.versionKey, target) <= 0);
+    if (selection.steps !== undefined) chosen = chosen.slice(0, selection.steps);
+    for (const m of chosen) steps.push(planStep(m, 'up', problems));
+  } else {
+    let chosen = [...applied].sort((a, b) => compareKeys(versionKey(b.version), versionKey(a.version)));
+    if (target) chosen = chosen.filter((r) => compareKeys(versionKey(r.version), target) > 0);
+    chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
+    for (const row of chosen) {
+      const file: MigrationFile | undefined = catalog.find(row.version);
+      const loaded = file ? catalog.load(file) : undefined;
+      if (!file || loaded === undefined) {
+        problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from ${catalog.dir}. Restore the file first.`, blocking: true });
+        continue;
+      }
+      if (loaded instanceof MigrationFileError) continue; // already reported above
+      if (!loaded.down) {
+        problems.push({
+          kind: 'file',
+          version: row.version,
+          path: loaded.upPath,
+          message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+          blocking: true,
+        });
+        continue;
+      }
+      steps.push(planStep(loaded, 'down', problems));
+    }
+  }
+
+  const blocked = problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+  return {
+    direction: selection.direction,
+    steps,
+    problems,
+    applied: tracking.rows,
+    pendingCount: pendingFiles.length,
+    currentVersion,
+    trackingExists: tracking.exists,
+    databaseChecked: tracking.databaseChecked,
+    blocked,
+  };
+}

@@ -1,0 +1,29 @@
+// Every migration's state, from the files and the tracking rows together.
+import { MigrationFileError } from '../files/read';
+import { compareKeys, versionId, versionKey } from '../files/version';
+import type { AppliedMigration, StatusEntry } from '../types';
+import type { Catalog } from './catalog';
+
+export function migrationStatus(catalog: Catalog, rows: AppliedMigration[]): StatusEntry[] {
+  const out: StatusEntry[] = [];
+  const seen = new Set<string>();
+  for (const row of rows) {
+    const file = catalog.find(row.version);
+    seen.add(versionId(row.version));
+    let state: StatusEntry['state'] = row.status;
+    if (row.status === 'applied') {
+      if (!file) state = 'missing';
+      else if (row.checksum) {
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError || loaded.checksum !== row.checksum) state = 'modified';
+      }
+    }
+    out.push({ version: row.version, name: row.name || file?.name || '', state, path: file?.upPath, appliedAt: row.appliedAt, executionTimeMs: row.executionTimeMs, errorMessage: row.errorMessage });
+  }
+  for (const file of catalog.files) {
+    if (seen.has(versionId(file.version))) continue;
+    seen.add(versionId(file.version));
+    out.push({ version: file.version, name: file.name, state: 'pending', path: file.upPath, appliedAt: null, executionTimeMs: null, errorMessage: null });
+  }
+  return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
+}

@@ -1,0 +1,104 @@
+// Splits SQL into statements with the real Postgres parser (libpg-query): dollar quotes, nested
+// comments, E'' strings and BEGIN ATOMIC bodies are the server's own business, never a `;` search.
+import type { Section, Statement } from '../types';
+import { lineStarts, locate } from './position';
+
+interface RawStmt {
+  stmt: Record<string, unknown>;
+  stmt_location?: number;
+  stmt_len?: number;
+}
+interface Parser {
+  parseSync(sql: string): { stmts?: RawStmt[] };
+}
+interface ParserError extends Error {
+  sqlDetails?: { cursorPosition?: number };
+}
+
+let parser: Parser | undefined;
+
+/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
+export async function loadParser(): Promise<void> {
+  if (parser) return;
+  const mod = (await import('libpg-query')) as unknown as Parser & { loadModule(): Promise<void> };
+  await mod.loadModule();
+  parser = mod;
+}
+
+/** A section the parser rejects; `line`/`column` point into the file. */
+export class SqlSyntaxError extends Error {
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+  ) {
+    super(`${path}:${line}:${column}: ${reason}`);
+    this.name = 'SqlSyntaxError';
+  }
+}
+
+/** Character offsets for the parser's UTF-8 byte offsets. */
+function byteToCharMapper(sql: string): (byte: number) => number {
+  if (Buffer.byteLength(sql) === sql.length) return (b) => b;
+  const map: number[] = [];
+  for (let i = 0; i < sql.length; i++) {
+    const cp = sql.codePointAt(i)!;
+    const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    for (let k = 0; k < bytes; k++) map.push(i);
+    if (cp >= 0x10000) i++;
+  }
+  map.push(sql.length);
+  return (b) => map[b] ?? sql.length;
+}
+
+/** Where the statement's own text begins, past white space and comments the parser may include. */
+function skipLeadingTrivia(sql: string, from: number, to: number): number {
+  let i = from;
+  while (i < to) {
+    const c = sql[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f') i++;
+    else if (c === '-' && sql[i + 1] === '-') {
+      const nl = sql.indexOf('\n', i);
+      i = nl < 0 ? to : nl + 1;
+    } else if (c === '/' && sql[i + 1] === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < to && depth > 0) {
+        if (sql[i] === '/' && sql[i + 1] === '*') (depth++, (i += 2));
+        else if (sql[i] === '*' && sql[i + 1] === '/') (depth--, (i += 2));
+        else i++;
+      }
+    } else break;
+  }
+  return i;
+}
+
+export function splitStatements(section: Section): Statement[] {
+  if (!parser) throw new Error('internal: loadParser() must be awaited before splitStatements()');
+  const { sql } = section;
+  const starts = lineStarts(sql);
+  let parsed: { stmts?: RawStmt[] };
+  try {
+    parsed = parser.parseSync(sql);
+  } catch (err) {
+    const e = err as ParserError;
+    const cursor = e.sqlDetails?.cursorPosition;
+    const at = locate(starts, section.startLine, cursor !== undefined && cursor >= 0 ? Math.min(cursor, sql.length) : 0);
+    throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message} — fix the SQL there.`);
+  }
+  const toChar = byteToCharMapper(sql);
+  const out: Statement[] = [];
+  for (const raw of parsed.stmts ?? []) {
+    const byteStart = raw.stmt_location ?? 0;
+    const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
+    const end = toChar(byteEnd);
+    const start = skipLeadingTrivia(sql, toChar(byteStart), end);
+    const text = sql.slice(start, end).replace(/\s+$/, '');
+    if (!text) continue;
+    const at = locate(starts, section.startLine, start);
+    const kind = Object.keys(raw.stmt)[0];
+    out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: (raw.stmt as Record<string, Record<string, unknown>>)[kind] ?? {} });
+  }
+  return out;
+}

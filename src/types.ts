@@ -1,0 +1,192 @@
+// The engine's vocabulary. Files become Migrations, Migrations and the tracking table become a Plan,
+// a Plan is executed into a RunResult. Nothing here prints or exits: the CLI and the action do that.
+
+/** How a migration is laid out on disk; decided per file. */
+export type MigrationForm = 'dbmate' | 'pair' | 'flyway' | 'plain';
+
+/** A migration as found by its file name(s); its text is read only when needed. */
+export interface MigrationFile {
+  /** The version as written in the file name ("20240101120000", "1.2"). */
+  version: string;
+  /** Numeric parts of the version, for ordering and identity ("001" and "1" are the same version). */
+  versionKey: bigint[];
+  name: string;
+  form: MigrationForm;
+  /** Absolute path of the file holding the up section. */
+  upPath: string;
+  /** Absolute path of a separate down file (pair and Flyway forms). */
+  downPath?: string;
+}
+
+/** One section (up or down) of a migration, with where it sits in its file. */
+export interface Section {
+  /** Normalised text: BOM removed, CRLF turned into LF. */
+  sql: string;
+  /** The file the section is in. */
+  path: string;
+  /** 1-based line of the file on which `sql` starts. */
+  startLine: number;
+  /** false when the section header says `transaction:false`. */
+  transaction: boolean;
+}
+
+/** A migration whose file(s) have been read and split into sections. */
+export interface Migration extends MigrationFile {
+  up: Section;
+  down?: Section;
+  /** `sha256:<hex>` of the up section. */
+  checksum: string;
+}
+
+/** One SQL statement, as split by the Postgres parser. */
+export interface Statement {
+  /** The statement's exact text from the section (no trailing semicolon). */
+  sql: string;
+  /** 0-based character offset of the statement in its section. */
+  offset: number;
+  /** 1-based line and column in the file. */
+  line: number;
+  column: number;
+  /** The parse node's type ("CreateStmt", "IndexStmt", "TransactionStmt", ...). */
+  kind: string;
+  /** The raw parse node, for the linter. */
+  node: Record<string, unknown>;
+}
+
+/** A problem found in the files or in their agreement with the tracking table. */
+export interface ValidationProblem {
+  kind: 'file' | 'unmatched' | 'modified' | 'missing' | 'out-of-order' | 'failed' | 'transaction-control';
+  /** A plain sentence naming the file, the line where known, and the fix. */
+  message: string;
+  path?: string;
+  line?: number;
+  version?: string;
+  /** For `modified`: the stored and the current checksum. */
+  storedChecksum?: string;
+  currentChecksum?: string;
+  /** true when the problem stops a run that would apply anything. */
+  blocking: boolean;
+}
+
+export type MigrationStatus = 'applied' | 'running' | 'failed';
+
+/** A row of the tracking table. */
+export interface AppliedMigration {
+  version: string;
+  name: string;
+  checksum: string;
+  status: MigrationStatus;
+  appliedAt: Date | null;
+  executionTimeMs: number | null;
+  errorMessage: string | null;
+  appliedBy: string | null;
+}
+
+export type Direction = 'up' | 'down';
+
+/** One migration the plan will run, in order. */
+export interface PlannedStep {
+  migration: Migration;
+  direction: Direction;
+  /** The section that runs: the up section for `up`, the down section for `down`. */
+  section: Section;
+  statements: Statement[];
+  transactional: boolean;
+  /** What undoes this step: the down section for `up`; absent when there is none. */
+  rollback?: Section;
+  /** Notes worth showing ("the file's own BEGIN/COMMIT run inside pgshift's transaction"). */
+  notes: string[];
+}
+
+export interface Plan {
+  direction: Direction;
+  steps: PlannedStep[];
+  problems: ValidationProblem[];
+  /** Rows of the tracking table; empty when it does not exist yet. */
+  applied: AppliedMigration[];
+  /** Migrations in the directory not yet applied (whatever the selection). */
+  pendingCount: number;
+  /** Highest applied version, or null. */
+  currentVersion: string | null;
+  /** false when the tracking table does not exist yet. */
+  trackingExists: boolean;
+  /** false when the plan was made from the files alone (no database given). */
+  databaseChecked: boolean;
+  /** true when some problem stops the run. */
+  blocked: boolean;
+}
+
+export type StatusState = 'applied' | 'pending' | 'failed' | 'running' | 'modified' | 'missing';
+
+export interface StatusEntry {
+  version: string;
+  name: string;
+  state: StatusState;
+  path?: string;
+  appliedAt: Date | null;
+  executionTimeMs: number | null;
+  errorMessage: string | null;
+}
+
+/** A Postgres error mapped back to the migration file. */
+export interface MigrationError {
+  version: string;
+  name: string;
+  path: string;
+  direction: Direction;
+  line: number;
+  column: number;
+  /** 1-based number of the failing statement in its section. */
+  statementNumber: number;
+  statement: string;
+  /** The statement with a caret line under the failing spot. */
+  excerpt: string;
+  code?: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+  /** An index left INVALID by a failed CREATE INDEX CONCURRENTLY. */
+  invalidIndex?: string;
+  /** What state the database is in now. */
+  outcome: 'rolled-back' | 'failed-needs-resolve';
+}
+
+export interface StepResult {
+  version: string;
+  name: string;
+  path: string;
+  direction: Direction;
+  status: 'applied' | 'rolled-back' | 'failed' | 'skipped';
+  durationMs: number;
+  attempts: number;
+}
+
+export interface RunResult {
+  direction: Direction;
+  status: 'applied' | 'up-to-date' | 'rolled-back' | 'failed';
+  steps: StepResult[];
+  plan: Plan;
+  error?: MigrationError;
+  currentVersion: string | null;
+}
+
+/** Progress reported while the engine works; the CLI and the action decide how to show it. */
+export type EngineEvent =
+  | { type: 'connect-retry'; attempt: number; delayMs: number; message: string }
+  | { type: 'lock-wait'; waitedMs: number; holder?: LockHolder }
+  | { type: 'lock-acquired'; waitedMs: number }
+  | { type: 'tracking-created'; schema: string }
+  | { type: 'tracking-adopted'; schema: string; rows: number }
+  | { type: 'step-start'; step: PlannedStep; index: number; total: number }
+  | { type: 'statement-start'; step: PlannedStep; statementNumber: number; statementCount: number }
+  | { type: 'step-retry'; step: PlannedStep; attempt: number; delayMs: number; message: string }
+  | { type: 'step-done'; step: PlannedStep; result: StepResult }
+  | { type: 'step-failed'; step: PlannedStep; error: MigrationError }
+  | { type: 'warning'; message: string };
+
+export interface LockHolder {
+  pid: number;
+  applicationName: string;
+  since: Date | null;
+  state: string | null;
+}
