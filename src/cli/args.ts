@@ -1,5 +1,6 @@
 // Command-line flags → typed options. Every bad flag is a usage error (exit 2) naming the fix.
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
 
 export const COMMANDS = ['up', 'down', 'status', 'plan', 'new', 'resolve', 'help', 'version'] as const;
@@ -26,15 +27,6 @@ export interface CliArgs {
   allowOutOfOrder: boolean;
   exitCode: boolean;
   resolveAs?: 'applied' | 'rolled-back';
-}
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-
-/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
-export function parseDuration(text: string, flag: string): number {
-  const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
-  if (!m) throw new ConfigError(`${flag} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
-  return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
 }
 
 function parseCount(text: string, flag: string, min: number): number {
