@@ -70,7 +70,7 @@ async function open(o: EngineOptions): Promise<Session> {
   const catalog = new Catalog(o.dir);
   const redactor = (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
   if (!o.databaseUrl) throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-  const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent });
+  const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent, signal: o.signal });
   return { sql, redactor, tracking: new Tracking(o.schema ?? DEFAULTS.schema), catalog };
 }
 

@@ -25,6 +25,30 @@ function runUrl(): string | undefined {
   return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
 }
 
+/** The engine's messages name CLI flags; in the action the same setting is an input. */
+const FLAG_INPUTS: Record<string, string> = {
+  'lock-wait': 'lock-wait',
+  'lock-timeout': 'lock-timeout',
+  'statement-timeout': 'statement-timeout',
+  schema: 'tracking-schema',
+  dir: 'migrations-dir',
+  'database-url': 'database-url',
+  target: 'target-version',
+};
+
+export function forAction(message: string): string {
+  return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag, name: string) => (FLAG_INPUTS[name] ? `the ${FLAG_INPUTS[name]} input` : flag));
+}
+
+/** A plan whose problem messages speak of inputs rather than flags. */
+function planForAction(p: Plan): Plan {
+  return { ...p, problems: p.problems.map((x) => ({ ...x, message: forAction(x.message) })) };
+}
+
+function failureForAction(f: MigrationError | undefined): MigrationError | undefined {
+  return f && { ...f, hint: f.hint && forAction(f.hint) };
+}
+
 function workspacePath(path: string): string {
   return relative(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
 }
@@ -64,10 +88,11 @@ class ActionRun {
     return file;
   }
 
-  private annotateProblems(problems: ValidationProblem[]): void {
+  /** Errors only for problems that stop this run; the rest are warnings on their file and line. */
+  private annotateProblems(problems: ValidationProblem[], blocked: boolean): void {
     for (const p of problems) {
       const props = p.path ? { file: workspacePath(p.path), startLine: p.line, title: `pgshift: ${p.kind}` } : { title: `pgshift: ${p.kind}` };
-      if (p.blocking) core.error(this.redact(displayMessage(p.message)), props);
+      if (p.blocking && blocked) core.error(this.redact(displayMessage(p.message)), props);
       else core.warning(this.redact(displayMessage(p.message)), props);
     }
   }
@@ -103,7 +128,7 @@ class ActionRun {
     switch (e.type) {
       case 'connect-retry':
       case 'warning':
-        core.warning(this.redact(e.message));
+        core.warning(this.redact(forAction(e.message)));
         break;
       case 'lock-wait':
         this.info(`waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''}…`);
@@ -123,7 +148,7 @@ class ActionRun {
         core.endGroup();
         break;
       case 'step-failed':
-        this.info(renderFailure(e.error));
+        this.info(renderFailure(failureForAction(e.error)!));
         core.endGroup();
         break;
     }
@@ -168,11 +193,11 @@ class ActionRun {
   }
 
   private async dryRun(isPr: boolean): Promise<void> {
-    const p = await plan(this.engineOptions(), this.selection());
+    const p = planForAction(await plan(this.engineOptions(), this.selection()));
     const planFile = this.writePlanFile(p);
     this.info(renderPlan(p));
     await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(), SUMMARY_LIMIT)}`);
-    this.annotateProblems(p.problems);
+    this.annotateProblems(p.problems, p.blocked);
     this.setOutputs(p.blocked ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
     const prNumber = github.context.payload.pull_request?.number;
     if (isPr && prNumber && this.inputs.commentOnPr && this.reporter) {
@@ -188,17 +213,18 @@ class ActionRun {
     let planFile: string | undefined;
     if (isProtected) {
       // In a protected environment the plan is on record before anything is applied.
-      const p = await plan(this.engineOptions(), this.selection());
+      const p = planForAction(await plan(this.engineOptions(), this.selection()));
       planFile = this.writePlanFile(p);
       this.info(`Plan for protected environment ${this.inputs.environment}:\n${renderPlan(p)}`);
       await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(), SUMMARY_LIMIT / 2)}`);
     }
-    const result = await migrate(this.engineOptions(), this.selection());
+    const ran = await migrate(this.engineOptions(), this.selection());
+    const result: RunResult = { ...ran, plan: planForAction(ran.plan), error: failureForAction(ran.error) };
     const done = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
     const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - done.length) : result.plan.pendingCount + done.length;
     planFile ??= this.writePlanFile(result.plan);
     await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx())}`);
-    this.annotateProblems(result.plan.problems.filter((p) => !p.blocking));
+    this.annotateProblems(result.plan.problems, false);
     if (result.error) {
       this.setOutputs('failed', { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
       return this.migrationFailed(result.error, result);
@@ -269,9 +295,10 @@ class ActionRun {
 
   /** Refusals (validation, lock, connection) and anything else raised before a migration ran. */
   private async failedBeforeRunning(err: unknown): Promise<void> {
-    const message = this.redact(displayMessage((err as Error)?.message ?? String(err)));
+    const message = this.redact(forAction(displayMessage((err as Error)?.message ?? String(err))));
+    if (err instanceof ValidationError) err.problems.forEach((p) => (p.message = forAction(p.message)));
     if (err instanceof ValidationError) {
-      this.annotateProblems(err.problems);
+      this.annotateProblems(err.problems, true);
       core.setOutput('status', 'refused');
     } else {
       core.setOutput('status', err instanceof ConfigError ? 'refused' : 'failed');

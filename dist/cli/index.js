@@ -3005,9 +3005,29 @@ class AbortedError extends PgshiftError {
     }
 }
 
+;// CONCATENATED MODULE: ./src/db/pause.ts
+/**
+ * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
+ * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
+ */
+function pause(ms, signal) {
+    if (signal?.aborted)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/db/connect.ts
 // Opens the database with retries (a deploy often races a database that is still starting), and
 // turns connection failures into one sentence naming host, port and database, never the password.
+
 
 
 function describeTarget(url) {
@@ -3030,14 +3050,16 @@ function isTransient(err) {
     const code = e?.code ?? e?.errno ?? '';
     return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '53300'].includes(code);
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function connect(opts) {
     if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl)) {
         throw new ConfigError('the database URL must start with postgres:// or postgresql:// (set --database-url or DATABASE_URL).');
     }
     const target = describeTarget(opts.databaseUrl);
     const deadline = Date.now() + opts.connectTimeoutMs;
+    const interrupted = () => new AbortedError('interrupted while connecting to the database; nothing ran');
     for (let attempt = 1;; attempt++) {
+        if (opts.signal?.aborted)
+            throw interrupted();
         const sql = src(opts.databaseUrl, {
             max: 1,
             onnotice: () => { },
@@ -3046,12 +3068,22 @@ async function connect(opts) {
             // Migrations are DDL run once each: prepared statements would only fill the server's cache.
             prepare: false,
         });
+        // An attempt on a host that drops packets lasts up to connect_timeout: an interrupt ends it too.
+        let onAbort;
         try {
-            await sql `select 1`;
+            await Promise.race([
+                sql `select 1`,
+                new Promise((_, reject) => {
+                    onAbort = () => reject(interrupted());
+                    opts.signal?.addEventListener('abort', onAbort, { once: true });
+                }),
+            ]);
             return sql;
         }
         catch (err) {
             await sql.end({ timeout: 0 }).catch(() => { });
+            if (err instanceof AbortedError)
+                throw err;
             const reason = opts.redactor.redact(err?.message ?? String(err));
             const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
             const remaining = deadline - Date.now();
@@ -3060,7 +3092,11 @@ async function connect(opts) {
             }
             const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
             opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });
-            await sleep(delayMs);
+            await pause(delayMs, opts.signal);
+        }
+        finally {
+            if (onAbort)
+                opts.signal?.removeEventListener('abort', onAbort);
         }
     }
 }
@@ -3072,6 +3108,7 @@ var external_node_crypto_ = __nccwpck_require__(598);
 // on the reserved connection that runs the migrations: the session holds no transaction while it
 // waits or between migrations, so CREATE INDEX CONCURRENTLY never waits on the lock's own holder
 // (the deadlock of transaction-scoped locks).
+
 
 
 /** A stable 64-bit key for a tracking schema, split as pg_locks shows it (classid, objid). */
@@ -3087,6 +3124,9 @@ async function lockHolder(sql, schema) {
     select a.pid, a.application_name, coalesce(a.xact_start, a.backend_start) as since, a.state
       from pg_locks l join pg_stat_activity a on a.pid = l.pid
      where l.locktype = 'advisory' and l.granted and l.classid::text = ${String(classid)} and l.objid::text = ${String(objid)} and l.objsubid = 1
+       -- Advisory locks are per database, but pg_locks lists every database's: the same key held
+       -- by a run against another database on this server is not our holder.
+       and l.database = (select oid from pg_database where datname = current_database())
        and l.pid <> pg_backend_pid()
      limit 1`;
     const r = rows[0];
@@ -3097,7 +3137,6 @@ function describeHolder(h) {
         return 'another session (it let go before it could be named)';
     return `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
 }
-const lock_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function acquireLock(sql, schema, waitMs, onEvent, signal) {
     const { key } = lockKey(schema);
     const started = Date.now();
@@ -3118,13 +3157,13 @@ async function acquireLock(sql, schema, waitMs, onEvent, signal) {
         }
         if (waited >= waitMs) {
             const holder = await lockHolder(sql, schema);
-            throw new LockError(`another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${Math.round(waited / 1000)}s; wait for it to finish, raise --lock-wait, or stop that session.`, holder);
+            throw new LockError(`another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${waited < 10_000 ? `${(waited / 1000).toFixed(1)}s` : `${Math.round(waited / 1000)}s`}; wait for it to finish, raise --lock-wait, or stop that session.`, holder);
         }
         if (waited - reported >= 5000 || reported === 0) {
             reported = waited || 1;
             onEvent?.({ type: 'lock-wait', waitedMs: waited, holder: await lockHolder(sql, schema) });
         }
-        await lock_sleep(Math.min(delay, waitMs - waited));
+        await pause(Math.min(delay, waitMs - waited), signal);
         delay = Math.min(1000, delay * 2);
     }
 }
@@ -3190,6 +3229,8 @@ async function inTransaction(sql, fn) {
 
 
 
+/** Columns of pgshift's schema_migrations; dbmate's table has only `version`. */
+const OWN_COLUMNS = ['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'];
 class Tracking {
     schema;
     migrations;
@@ -3211,11 +3252,22 @@ class Tracking {
         }
         return rows.map((r) => r.column_name);
     }
+    /**
+     * Refuses a schema_migrations that is neither pgshift's nor dbmate's (golang-migrate's version+dirty,
+     * say). Checked on every read, before its rows are taken for applied migrations: read as ours, such a
+     * table would be reported as out-of-order or missing migrations instead of as the wrong table.
+     */
+    checkShape(columns) {
+        if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
+            throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
+        }
+    }
     /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
     async read(sql) {
         const columns = await this.columns(sql);
         if (columns === null)
             return { exists: false, rows: [] };
+        this.checkShape(columns);
         if (!columns.includes('checksum')) {
             // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
             const rows = await sql.unsafe(`select version::text as version from ${this.migrations}`);
@@ -3279,9 +3331,7 @@ class Tracking {
             });
             return 'created';
         }
-        if (!columns.includes('version') || columns.some((c) => !['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'].includes(c))) {
-            throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
-        }
+        this.checkShape(columns);
         // dbmate's table: add our columns, keep its rows, fill checksums from the files as they are now.
         let adopted = 0;
         await inTransaction(sql, async (tx) => {
@@ -3369,8 +3419,31 @@ function lineStarts(text) {
         starts.push(i + 1);
     return starts;
 }
-/** 1-based file line and column of a 0-based offset into a section starting on `startLine`. */
-function locate(starts, startLine, offset) {
+const SURROGATE = /[\ud800-\udfff]/;
+/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
+function hasAstral(text) {
+    return SURROGATE.test(text);
+}
+/**
+ * The string index `count` characters after `from`. Postgres counts positions in characters (code
+ * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
+ */
+function codePointIndex(text, count, from = 0) {
+    if (!hasAstral(text))
+        return Math.min(text.length, from + count);
+    let i = from;
+    for (let n = 0; n < count && i < text.length; n++) {
+        const c = text.charCodeAt(i);
+        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    }
+    return i;
+}
+/**
+ * 1-based file line and column of a 0-based offset (string index) into a section starting on
+ * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
+ * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
+ */
+function locate(starts, startLine, offset, text) {
     let lo = 0;
     let hi = starts.length - 1;
     while (lo < hi) {
@@ -3380,7 +3453,8 @@ function locate(starts, startLine, offset) {
         else
             hi = mid - 1;
     }
-    return { line: startLine + lo, column: offset - starts[lo] + 1 };
+    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
+    return { line: startLine + lo, column: before + 1 };
 }
 /**
  * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
@@ -3389,7 +3463,7 @@ function locate(starts, startLine, offset) {
 function caretExcerpt(statement, statementLine, offset) {
     const lines = statement.split('\n');
     const starts = lineStarts(statement);
-    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)));
+    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
     const focus = at?.line ?? 0;
     const from = Math.max(0, focus - 2);
     const to = Math.min(lines.length, focus + 3);
@@ -3424,8 +3498,10 @@ function extraHint(code, step) {
 function toMigrationError(step, statementIndex, err, outcome, redactor) {
     const e = (err ?? {});
     const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
-    const pos = e.position !== undefined && e.position !== '' ? Number(e.position) - 1 : undefined;
-    const at = stmt && pos !== undefined ? locate(lineStarts(step.section.sql), step.section.startLine, stmt.offset + pos) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
+    // The server's position counts characters (code points); statement offsets are string indexes.
+    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
+    const { sql } = step.section;
+    const at = stmt && pos !== undefined ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
     const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
     return {
         version: step.migration.version,
@@ -3452,7 +3528,8 @@ function errorSummary(f) {
 ;// CONCATENATED MODULE: ./src/execute/run.ts
 
 
-const run_sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LOCK_NOT_AVAILABLE = '55P03';
 /** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
 function queueStep(sql, o, step, parts) {
@@ -3469,16 +3546,48 @@ function timeoutQueries(sql, o, local) {
         q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
     return q;
 }
-/** Sends every part in order, cancelling the in-flight ones if the run is interrupted. */
+/** How long an unanswered cancel request is given to reach the server before the run goes on. */
+const CANCEL_GRACE_MS = 200;
+/**
+ * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
+ * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
+ * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
+ * queued query as it comes up and stops tracking it, so those promises never settle and the run
+ * hangs; and each request lands on whatever the session runs next (the failure's history row, the
+ * unlock).
+ */
 async function settle(parts, signal) {
-    const cancel = () => parts.forEach((p) => p.cancel());
+    const pending = new Set(parts);
+    let sent = false;
+    let timer;
+    const cancel = () => {
+        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
+        const running = parts.find((p) => pending.has(p) && p.active);
+        if (running) {
+            sent = true;
+            running.cancel();
+        }
+        else if (pending.size)
+            timer = setTimeout(cancel, 5);
+    };
     signal?.addEventListener('abort', cancel, { once: true });
     try {
         for (const p of parts)
             p.execute();
-        return await Promise.allSettled(parts);
+        for (const p of parts)
+            p.then(() => pending.delete(p), () => pending.delete(p));
+        if (signal?.aborted)
+            cancel();
+        const results = await Promise.allSettled(parts);
+        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
+        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
+        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
+        if (sent && !consumed)
+            await sleep(CANCEL_GRACE_MS);
+        return results;
     }
     finally {
+        clearTimeout(timer);
         signal?.removeEventListener('abort', cancel);
     }
 }
@@ -3539,8 +3648,10 @@ async function runTransactional(step, o) {
         if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
             const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
             o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
-            await run_sleep(delayMs);
-            continue;
+            await pause(delayMs, o.signal);
+            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
+            if (!o.signal?.aborted)
+                continue;
         }
         // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
         await sql.unsafe('rollback').catch(() => { });
@@ -3597,12 +3708,18 @@ async function runNonTransactional(step, o) {
     }
     catch (err) {
         if (err instanceof AbortedError) {
-            await o.tracking.markFailed(sql, step.migration.version, performance.now() - started, err.message).catch(() => { });
+            // Like any failure: the row says failed until resolved, and the attempt is in the history.
+            const ms = performance.now() - started;
+            await sql.unsafe('rollback').catch(() => { });
+            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
+            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
         }
         throw err;
     }
     finally {
-        await sql `select set_config('lock_timeout', default, false), set_config('statement_timeout', default, false)`.catch(() => { });
+        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
+        await sql.unsafe('reset lock_timeout').catch(() => { });
+        await sql.unsafe('reset statement_timeout').catch(() => { });
     }
 }
 /** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
@@ -3793,6 +3910,10 @@ function firstInvalidUtf8(bytes) {
         for (let k = 1; k <= need; k++)
             if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80)
                 return i;
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF: well-formed bytes, still invalid.
+        const second = bytes[i + 1];
+        if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f))
+            return i;
         i += need + 1;
     }
     return 0;
@@ -3908,7 +4029,8 @@ function readMigration(file) {
             down = standaloneSection(file.downPath, readText(file.downPath));
     }
     if (isBlankSql(up.sql)) {
-        throw new MigrationFileError(file.upPath, up.startLine, 'the up migration is empty. Write its SQL, or delete the file.');
+        // Point at the "-- migrate:up" header: the line after it may not exist.
+        throw new MigrationFileError(file.upPath, sections ? up.startLine - 1 : 1, 'the up migration is empty. Write its SQL, or delete the file.');
     }
     // An empty down section means "no down", as in dbmate.
     if (down && isBlankSql(down.sql))
@@ -4042,15 +4164,19 @@ function splitStatements(section) {
         throw new Error('internal: loadParser() must be awaited before splitStatements()');
     const { sql } = section;
     const starts = lineStarts(sql);
+    const astral = hasAstral(sql) ? sql : undefined;
     let parsed;
     try {
         parsed = parser.parseSync(sql);
     }
     catch (err) {
         const e = err;
+        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
         const cursor = e.sqlDetails?.cursorPosition;
-        const at = locate(starts, section.startLine, cursor !== undefined && cursor >= 0 ? Math.min(cursor, sql.length) : 0);
-        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message} — fix the SQL there.`);
+        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
+        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
+        const at = locate(starts, section.startLine, offset, astral);
+        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
     }
     const toChar = byteToCharMapper(sql);
     const out = [];
@@ -4062,7 +4188,7 @@ function splitStatements(section) {
         const text = sql.slice(start, end).replace(/\s+$/, '');
         if (!text)
             continue;
-        const at = locate(starts, section.startLine, start);
+        const at = locate(starts, section.startLine, start, astral);
         const kind = Object.keys(raw.stmt)[0];
         out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
     }
@@ -4156,6 +4282,10 @@ function checkTarget(target, catalog, rows, direction) {
 }
 function buildPlan(catalog, tracking, selection) {
     const problems = [...catalog.nameProblems];
+    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
+    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
+    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
+    let refused = catalog.nameProblems.some((p) => p.blocking);
     const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
     const applied = tracking.rows.filter((r) => r.status === 'applied');
     let highest;
@@ -4182,7 +4312,7 @@ function buildPlan(catalog, tracking, selection) {
             problems.push({
                 kind: 'missing',
                 version: row.version,
-                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from ${catalog.dir}. Restore the file, or pass --allow-missing to go on without it.`,
+                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
                 blocking: !selection.allowMissing,
             });
             continue;
@@ -4214,6 +4344,8 @@ function buildPlan(catalog, tracking, selection) {
         const loaded = catalog.load(file);
         if (loaded instanceof MigrationFileError) {
             problems.push(fileProblem(loaded, file.version));
+            if (selection.direction === 'up')
+                refused = true;
             continue;
         }
         pending.push(loaded);
@@ -4246,12 +4378,19 @@ function buildPlan(catalog, tracking, selection) {
             const file = catalog.find(row.version);
             const loaded = file ? catalog.load(file) : undefined;
             if (!file || loaded === undefined) {
-                problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from ${catalog.dir}. Restore the file first.`, blocking: true });
+                problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`, blocking: true });
+                refused = true;
                 continue;
             }
-            if (loaded instanceof MigrationFileError)
-                continue; // already reported above
+            if (loaded instanceof MigrationFileError) {
+                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
+                if (!problems.some((p) => p.message === loaded.message))
+                    problems.push(fileProblem(loaded, row.version));
+                refused = true;
+                continue;
+            }
             if (!loaded.down) {
+                refused = true;
                 problems.push({
                     kind: 'file',
                     version: row.version,
@@ -4264,7 +4403,7 @@ function buildPlan(catalog, tracking, selection) {
             steps.push(planStep(loaded, 'down', problems));
         }
     }
-    const blocked = problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+    const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
     return {
         direction: selection.direction,
         steps,
@@ -4350,7 +4489,7 @@ async function engine_open(o) {
     const redactor = (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
     if (!o.databaseUrl)
         throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-    const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent });
+    const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent, signal: o.signal });
     return { sql, redactor, tracking: new Tracking(o.schema ?? DEFAULTS.schema), catalog };
 }
 /** Every failure leaves with credentials redacted. */
@@ -4575,9 +4714,11 @@ function renderPlan(plan) {
     else if (!plan.trackingExists)
         out.push('The tracking table does not exist yet: the first run that writes will create it.');
     out.push(plan.steps.length === 0
-        ? plan.direction === 'up'
-            ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
-            : 'Nothing to roll back.'
+        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
+            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
+            : plan.direction === 'up'
+                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
+                : 'Nothing to roll back.'
         : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
     plan.steps.forEach((step, i) => {
         out.push('');
@@ -4629,19 +4770,23 @@ function renderFailure(f) {
 
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = require("node:util");
+;// CONCATENATED MODULE: ./src/config/duration.ts
+
+const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. `name` is the flag or input. */
+function parseDuration(text, name) {
+    const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
+    if (!m)
+        throw new ConfigError(`${name} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
+    return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
+}
+
 ;// CONCATENATED MODULE: ./src/cli/args.ts
 // Command-line flags → typed options. Every bad flag is a usage error (exit 2) naming the fix.
 
 
+
 const COMMANDS = ['up', 'down', 'status', 'plan', 'new', 'resolve', 'help', 'version'];
-const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
-function parseDuration(text, flag) {
-    const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
-    if (!m)
-        throw new ConfigError(`${flag} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
-    return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
-}
 function parseCount(text, flag, min) {
     if (!/^\d+$/.test(text.trim()) || Number(text) < min)
         throw new ConfigError(`${flag} ${text} must be a whole number${min > 0 ? ` of at least ${min}` : ''}.`);
@@ -4952,6 +5097,10 @@ main(process.argv.slice(2), {
     signal: controller.signal,
 }).then((code) => {
     process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
+    // Interrupted: main() has rolled back, recorded and unlocked. A connection attempt it abandoned
+    // (a host that never answers) can keep the event loop alive until its connect_timeout; don't wait.
+    if (controller.signal.aborted)
+        setTimeout(() => process.exit(), 250).unref();
 }, (err) => {
     process.stderr.write(`pgshift: ${String(err)}\n`);
     process.exitCode = 1;

@@ -17,6 +17,16 @@ function isPermissionError(err: unknown): boolean {
   return status === 403 || status === 401 || status === 404;
 }
 
+/** GitHub refuses comment and issue bodies over 65,536 characters (HTTP 422). */
+const BODY_LIMIT = 65_536;
+
+/** Last resort for a body the reports did not keep short enough: cut it, and say so. */
+export function fitBody(body: string): string {
+  if (body.length <= BODY_LIMIT) return body;
+  const note = "\n\n_… cut here: GitHub accepts at most 65,536 characters; the full report is in the run's summary._";
+  return body.slice(0, BODY_LIMIT - note.length - 10) + note;
+}
+
 export function planMarker(environment: string, dir: string): string {
   return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
 }
@@ -58,7 +68,7 @@ export class GitHubReporter {
     return this.guarded('comment on the pull request', async () => {
       const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: prNumber, per_page: 100 });
       const existing = comments.find((c) => c.body?.includes(marker));
-      const full = `${marker}\n${this.redact(body)}`;
+      const full = fitBody(`${marker}\n${this.redact(body)}`);
       if (existing) {
         const { data } = await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: existing.id, body: full });
         return { url: data.html_url };
@@ -97,7 +107,7 @@ export class GitHubReporter {
     return this.guarded('open or update the failure issue', async () => {
       const open = await this.findOpenFailureIssue(environment, labels[0]);
       if (open) {
-        await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: this.redact(followUp) });
+        await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(followUp)) });
         return { url: open.html_url, number: open.number };
       }
       await this.ensureLabels(labels);
@@ -105,7 +115,7 @@ export class GitHubReporter {
         owner: this.owner,
         repo: this.repo,
         title: `Migration failed in ${environment}`,
-        body: `${failureMarker(environment)}\n${this.redact(body)}`,
+        body: fitBody(`${failureMarker(environment)}\n${this.redact(body)}`),
         labels,
       });
       return { url: data.html_url, number: data.number };
@@ -117,7 +127,7 @@ export class GitHubReporter {
     return this.guarded('close the failure issue', async () => {
       const open = await this.findOpenFailureIssue(environment, labels[0]);
       if (!open) return undefined;
-      await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: this.redact(body) });
+      await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(body)) });
       await this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
       return { url: open.html_url, number: open.number };
     });

@@ -21,6 +21,9 @@ main(process.argv.slice(2), {
 }).then(
   (code) => {
     process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
+    // Interrupted: main() has rolled back, recorded and unlocked. A connection attempt it abandoned
+    // (a host that never answers) can keep the event loop alive until its connect_timeout; don't wait.
+    if (controller.signal.aborted) setTimeout(() => process.exit(), 250).unref();
   },
   (err) => {
     process.stderr.write(`pgshift: ${String(err)}\n`);

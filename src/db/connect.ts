@@ -1,8 +1,9 @@
 // Opens the database with retries (a deploy often races a database that is still starting), and
 // turns connection failures into one sentence naming host, port and database, never the password.
 import postgres from 'postgres';
-import { ConfigError } from '../errors';
+import { AbortedError, ConfigError } from '../errors';
 import type { EngineEvent } from '../types';
+import { pause } from './pause';
 import { Redactor } from './redact';
 
 export type Sql = postgres.Sql<Record<string, never>>;
@@ -16,6 +17,8 @@ export interface ConnectOptions {
   onEvent?: (e: EngineEvent) => void;
   /** application_name shown in pg_stat_activity, so a lock holder can be named. */
   applicationName?: string;
+  /** Interrupt (SIGINT/SIGTERM): stop retrying at once. */
+  signal?: AbortSignal;
 }
 
 export interface Target {
@@ -46,15 +49,15 @@ function isTransient(err: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '53300'].includes(code);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function connect(opts: ConnectOptions): Promise<Sql> {
   if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl)) {
     throw new ConfigError('the database URL must start with postgres:// or postgresql:// (set --database-url or DATABASE_URL).');
   }
   const target = describeTarget(opts.databaseUrl);
   const deadline = Date.now() + opts.connectTimeoutMs;
+  const interrupted = () => new AbortedError('interrupted while connecting to the database; nothing ran');
   for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted) throw interrupted();
     const sql = postgres(opts.databaseUrl, {
       max: 1,
       onnotice: () => {},
@@ -63,11 +66,20 @@ export async function connect(opts: ConnectOptions): Promise<Sql> {
       // Migrations are DDL run once each: prepared statements would only fill the server's cache.
       prepare: false,
     }) as unknown as Sql;
+    // An attempt on a host that drops packets lasts up to connect_timeout: an interrupt ends it too.
+    let onAbort: (() => void) | undefined;
     try {
-      await sql`select 1`;
+      await Promise.race([
+        sql`select 1`,
+        new Promise<never>((_, reject) => {
+          onAbort = () => reject(interrupted());
+          opts.signal?.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
       return sql;
     } catch (err) {
       await sql.end({ timeout: 0 }).catch(() => {});
+      if (err instanceof AbortedError) throw err;
       const reason = opts.redactor.redact((err as Error)?.message ?? String(err));
       const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
       const remaining = deadline - Date.now();
@@ -76,7 +88,9 @@ export async function connect(opts: ConnectOptions): Promise<Sql> {
       }
       const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
       opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });
-      await sleep(delayMs);
+      await pause(delayMs, opts.signal);
+    } finally {
+      if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
     }
   }
 }

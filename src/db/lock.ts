@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { AbortedError, LockError } from '../errors';
 import type { EngineEvent, LockHolder } from '../types';
 import type { ReservedSql } from './connect';
+import { pause } from './pause';
 
 /** A stable 64-bit key for a tracking schema, split as pg_locks shows it (classid, objid). */
 export function lockKey(schema: string): { key: string; classid: number; objid: number } {
@@ -21,6 +22,9 @@ export async function lockHolder(sql: ReservedSql, schema: string): Promise<Lock
     select a.pid, a.application_name, coalesce(a.xact_start, a.backend_start) as since, a.state
       from pg_locks l join pg_stat_activity a on a.pid = l.pid
      where l.locktype = 'advisory' and l.granted and l.classid::text = ${String(classid)} and l.objid::text = ${String(objid)} and l.objsubid = 1
+       -- Advisory locks are per database, but pg_locks lists every database's: the same key held
+       -- by a run against another database on this server is not our holder.
+       and l.database = (select oid from pg_database where datname = current_database())
        and l.pid <> pg_backend_pid()
      limit 1`;
   const r = rows[0];
@@ -31,8 +35,6 @@ export function describeHolder(h: LockHolder | undefined): string {
   if (!h) return 'another session (it let go before it could be named)';
   return `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface HeldLock {
   release(): Promise<void>;
@@ -58,7 +60,7 @@ export async function acquireLock(sql: ReservedSql, schema: string, waitMs: numb
     if (waited >= waitMs) {
       const holder = await lockHolder(sql, schema);
       throw new LockError(
-        `another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${Math.round(waited / 1000)}s; wait for it to finish, raise --lock-wait, or stop that session.`,
+        `another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${waited < 10_000 ? `${(waited / 1000).toFixed(1)}s` : `${Math.round(waited / 1000)}s`}; wait for it to finish, raise --lock-wait, or stop that session.`,
         holder,
       );
     }
@@ -66,7 +68,7 @@ export async function acquireLock(sql: ReservedSql, schema: string, waitMs: numb
       reported = waited || 1;
       onEvent?.({ type: 'lock-wait', waitedMs: waited, holder: await lockHolder(sql, schema) });
     }
-    await sleep(Math.min(delay, waitMs - waited));
+    await pause(Math.min(delay, waitMs - waited), signal);
     delay = Math.min(1000, delay * 2);
   }
 }

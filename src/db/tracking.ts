@@ -7,6 +7,9 @@ import type { ReservedSql, Sql } from './connect';
 import { quoteIdent } from './identifiers';
 import { inTransaction } from './transaction';
 
+/** Columns of pgshift's schema_migrations; dbmate's table has only `version`. */
+const OWN_COLUMNS = ['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'];
+
 export class Tracking {
   readonly migrations: string;
   readonly history: string;
@@ -29,10 +32,24 @@ export class Tracking {
     return rows.map((r) => r.column_name);
   }
 
+  /**
+   * Refuses a schema_migrations that is neither pgshift's nor dbmate's (golang-migrate's version+dirty,
+   * say). Checked on every read, before its rows are taken for applied migrations: read as ours, such a
+   * table would be reported as out-of-order or missing migrations instead of as the wrong table.
+   */
+  private checkShape(columns: string[]): void {
+    if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
+      throw new ConfigError(
+        `${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`,
+      );
+    }
+  }
+
   /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
   async read(sql: Sql | ReservedSql): Promise<{ exists: boolean; rows: AppliedMigration[] }> {
     const columns = await this.columns(sql);
     if (columns === null) return { exists: false, rows: [] };
+    this.checkShape(columns);
     if (!columns.includes('checksum')) {
       // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
       const rows = await sql.unsafe<{ version: string }[]>(`select version::text as version from ${this.migrations}`);
@@ -98,11 +115,7 @@ export class Tracking {
       });
       return 'created';
     }
-    if (!columns.includes('version') || columns.some((c) => !['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'].includes(c))) {
-      throw new ConfigError(
-        `${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`,
-      );
-    }
+    this.checkShape(columns);
     // dbmate's table: add our columns, keep its rows, fill checksums from the files as they are now.
     let adopted = 0;
     await inTransaction(sql, async (tx) => {

@@ -2,7 +2,7 @@
 // `position` is a 1-based character offset into the statement sent, and each statement knows its
 // offset in the section and the section its first line in the file.
 import type { Redactor } from '../db/redact';
-import { caretExcerpt, lineStarts, locate } from '../sql/position';
+import { caretExcerpt, codePointIndex, hasAstral, lineStarts, locate } from '../sql/position';
 import type { MigrationError, PlannedStep } from '../types';
 
 export interface PgErrorFields {
@@ -28,8 +28,10 @@ function extraHint(code: string | undefined, step: PlannedStep): string | undefi
 export function toMigrationError(step: PlannedStep, statementIndex: number, err: unknown, outcome: MigrationError['outcome'], redactor: Redactor): MigrationError {
   const e = (err ?? {}) as PgErrorFields;
   const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
-  const pos = e.position !== undefined && e.position !== '' ? Number(e.position) - 1 : undefined;
-  const at = stmt && pos !== undefined ? locate(lineStarts(step.section.sql), step.section.startLine, stmt.offset + pos) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
+  // The server's position counts characters (code points); statement offsets are string indexes.
+  const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
+  const { sql } = step.section;
+  const at = stmt && pos !== undefined ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
   const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
   return {
     version: step.migration.version,

@@ -5,6 +5,7 @@
 // failing statement the server rejects the rest and turns COMMIT into ROLLBACK.
 import type postgres from 'postgres';
 import type { ReservedSql } from '../db/connect';
+import { pause } from '../db/pause';
 import type { Redactor } from '../db/redact';
 import type { Tracking } from '../db/tracking';
 import { AbortedError } from '../errors';
@@ -66,14 +67,42 @@ function timeoutQueries(sql: ReservedSql, o: ExecuteOptions, local: boolean): Qu
   return q;
 }
 
-/** Sends every part in order, cancelling the in-flight ones if the run is interrupted. */
+/** How long an unanswered cancel request is given to reach the server before the run goes on. */
+const CANCEL_GRACE_MS = 200;
+
+/**
+ * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
+ * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
+ * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
+ * queued query as it comes up and stops tracking it, so those promises never settle and the run
+ * hangs; and each request lands on whatever the session runs next (the failure's history row, the
+ * unlock).
+ */
 async function settle(parts: Query[], signal?: AbortSignal): Promise<PromiseSettledResult<unknown>[]> {
-  const cancel = () => parts.forEach((p) => p.cancel());
+  const pending = new Set(parts);
+  let sent = false;
+  let timer: NodeJS.Timeout | undefined;
+  const cancel = () => {
+    // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
+    const running = parts.find((p) => pending.has(p) && (p as unknown as { active?: boolean }).active);
+    if (running) {
+      sent = true;
+      running.cancel();
+    } else if (pending.size) timer = setTimeout(cancel, 5);
+  };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
     for (const p of parts) p.execute();
-    return await Promise.allSettled(parts);
+    for (const p of parts) p.then(() => pending.delete(p), () => pending.delete(p));
+    if (signal?.aborted) cancel();
+    const results = await Promise.allSettled(parts);
+    // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
+    // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
+    const consumed = results.some((r) => r.status === 'rejected' && (r.reason as { code?: string })?.code === '57014');
+    if (sent && !consumed) await sleep(CANCEL_GRACE_MS);
+    return results;
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener('abort', cancel);
   }
 }
@@ -137,8 +166,9 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{
     if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
       const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
       o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact((failure.error as Error).message) });
-      await sleep(delayMs);
-      continue;
+      await pause(delayMs, o.signal);
+      // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
+      if (!o.signal?.aborted) continue;
     }
     // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
     await sql.unsafe('rollback').catch(() => {});
@@ -196,11 +226,17 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promis
     return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
   } catch (err) {
     if (err instanceof AbortedError) {
-      await o.tracking.markFailed(sql, step.migration.version, performance.now() - started, err.message).catch(() => {});
+      // Like any failure: the row says failed until resolved, and the attempt is in the history.
+      const ms = performance.now() - started;
+      await sql.unsafe('rollback').catch(() => {});
+      await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => {});
+      await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => {});
     }
     throw err;
   } finally {
-    await sql`select set_config('lock_timeout', default, false), set_config('statement_timeout', default, false)`.catch(() => {});
+    // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
+    await sql.unsafe('reset lock_timeout').catch(() => {});
+    await sql.unsafe('reset statement_timeout').catch(() => {});
   }
 }
 

@@ -41,6 +41,9 @@ function firstInvalidUtf8(bytes: Buffer): number {
     const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     if (need < 0) return i;
     for (let k = 1; k <= need; k++) if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF: well-formed bytes, still invalid.
+    const second = bytes[i + 1];
+    if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f)) return i;
     i += need + 1;
   }
   return 0;
@@ -147,7 +150,8 @@ export function readMigration(file: MigrationFile): Migration {
     if (file.downPath) down = standaloneSection(file.downPath, readText(file.downPath));
   }
   if (isBlankSql(up.sql)) {
-    throw new MigrationFileError(file.upPath, up.startLine, 'the up migration is empty. Write its SQL, or delete the file.');
+    // Point at the "-- migrate:up" header: the line after it may not exist.
+    throw new MigrationFileError(file.upPath, sections ? up.startLine - 1 : 1, 'the up migration is empty. Write its SQL, or delete the file.');
   }
   // An empty down section means "no down", as in dbmate.
   if (down && isBlankSql(down.sql)) down = undefined;

@@ -100,6 +100,10 @@ function checkTarget(target: string | undefined, catalog: Catalog, rows: Applied
 
 export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: Selection): Plan {
   const problems: ValidationProblem[] = [...catalog.nameProblems];
+  // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
+  // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
+  // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
+  let refused = catalog.nameProblems.some((p) => p.blocking);
   const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
   const applied = tracking.rows.filter((r) => r.status === 'applied');
   let highest: bigint[] | undefined;
@@ -126,7 +130,9 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
       problems.push({
         kind: 'missing',
         version: row.version,
-        message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from ${catalog.dir}. Restore the file, or pass --allow-missing to go on without it.`,
+        message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${
+          selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'
+        }`,
         blocking: !selection.allowMissing,
       });
       continue;
@@ -157,6 +163,7 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     const loaded = catalog.load(file);
     if (loaded instanceof MigrationFileError) {
       problems.push(fileProblem(loaded, file.version));
+      if (selection.direction === 'up') refused = true;
       continue;
     }
     pending.push(loaded);
@@ -186,11 +193,18 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
       const file: MigrationFile | undefined = catalog.find(row.version);
       const loaded = file ? catalog.load(file) : undefined;
       if (!file || loaded === undefined) {
-        problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from ${catalog.dir}. Restore the file first.`, blocking: true });
+        problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`, blocking: true });
+        refused = true;
         continue;
       }
-      if (loaded instanceof MigrationFileError) continue; // already reported above
+      if (loaded instanceof MigrationFileError) {
+        // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
+        if (!problems.some((p) => p.message === loaded.message)) problems.push(fileProblem(loaded, row.version));
+        refused = true;
+        continue;
+      }
       if (!loaded.down) {
+        refused = true;
         problems.push({
           kind: 'file',
           version: row.version,
@@ -204,7 +218,7 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     }
   }
 
-  const blocked = problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+  const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
   return {
     direction: selection.direction,
     steps,

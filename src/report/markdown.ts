@@ -23,25 +23,42 @@ function escapeCell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
-function problemLines(problems: ValidationProblem[]): string[] {
+/** The problems as a list; past `max` of them, a line says how many more there are and where. */
+/** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
+function problemLines(problems: ValidationProblem[], blocked: boolean, max = problems.length, note = ''): string[] {
   if (!problems.length) return [];
-  return ['', '### Problems', '', ...problems.map((p) => `- ${p.blocking ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`)];
+  const rest = problems.length - max;
+  return [
+    '',
+    '### Problems',
+    '',
+    ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
+    ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
+  ];
 }
 
 function headline(plan: Plan, ctx: MarkdownContext): string {
   const n = plan.steps.length;
   const what = plan.direction === 'up' ? 'pending' : 'to roll back';
+  if (n === 0 && plan.blocked) {
+    return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
+  }
   const head = n === 0 ? (plan.direction === 'up' ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}` : '✅ **Nothing to roll back**') : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
   return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
 }
 
-function stepTable(plan: Plan): string[] {
+/** The steps as a table; past `max` rows, a line says how many more there are and where. */
+function stepTable(plan: Plan, max = plan.steps.length, note = ''): string[] {
   if (!plan.steps.length) return [];
+  const rest = plan.steps.length - max;
   return [
     '',
     '| Version | Name | Statements | Transactional |',
     '| --- | --- | ---: | --- |',
-    ...plan.steps.map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
+    ...plan.steps
+      .slice(0, max)
+      .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
+    ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
   ];
 }
 
@@ -75,13 +92,14 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
   const top = [headline(plan, ctx)];
   if (!plan.databaseChecked) top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
   else if (!plan.trackingExists) top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
-  top.push(...stepTable(plan), ...problemLines(plan.problems), ...extra);
-  const head = top.join('\n');
   const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
-  const render = (maxSql: number, shown: number) => {
+  const all = { rows: plan.steps.length, problems: plan.problems.length };
+  const render = (maxSql: number, shown: number, keep = all) => {
+    const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...extra].join('\n');
     const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
     const rest = plan.steps.length - shown;
-    const more = rest > 0 ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
+    // The table already says how many rows it left out, and where they are.
+    const more = rest > 0 && keep.rows === plan.steps.length ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
     return [head, ...(details.length ? ['', '### Migrations', '', ...details] : []), ...more].join('\n');
   };
   let text = render(Number.POSITIVE_INFINITY, plan.steps.length);
@@ -94,6 +112,27 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
       text = render(Math.max(0, perBlock), shown);
       if (text.length <= limit) return text;
     }
+  }
+  // Even the table and the problem list do not fit (thousands of migrations): keep as many whole
+  // rows of each as fit, and say where the rest are.
+  const fits = (keep: typeof all) => render(0, 0, keep).length <= limit;
+  let keep = { rows: 0, problems: 0 };
+  if (fits(keep)) {
+    const most = (key: 'rows' | 'problems') => {
+      let lo = 0;
+      let hi = all[key];
+      while (lo < hi) {
+        const mid = Math.ceil((lo + hi) / 2);
+        if (fits({ ...keep, [key]: mid })) lo = mid;
+        else hi = mid - 1;
+      }
+      return lo;
+    };
+    keep = { ...keep, problems: Math.min(all.problems, 20) };
+    if (!fits(keep)) keep.problems = 0;
+    keep.rows = most('rows');
+    keep.problems = most('problems');
+    return render(0, 0, keep);
   }
   return text.slice(0, limit);
 }
@@ -117,8 +156,36 @@ export function runMarkdown(result: RunResult, ctx: MarkdownContext): string {
     }
   }
   if (result.error) lines.push('', failureDetails(result.error));
-  lines.push(...problemLines(result.plan.problems.filter((p) => !p.blocking)));
+  lines.push(...problemLines(result.plan.problems, false));
   return lines.join('\n');
+}
+
+/** At most `max` characters of `text`, marked where cut. */
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/**
+ * The excerpt (`12 | statement line`, and a `   | ^` caret line) with each line cut to a window of
+ * `width` characters around the caret: a one-line 100 KB INSERT must not make a 200 KB issue.
+ */
+export function clipExcerpt(excerpt: string, width = 240): string {
+  const rows = excerpt.split('\n').map((l) => {
+    const bar = l.indexOf(' | ');
+    return bar < 0 ? { gutter: '', text: l } : { gutter: l.slice(0, bar + 3), text: l.slice(bar + 3) };
+  });
+  if (rows.every((r) => r.text.length <= width)) return excerpt;
+  const caret = rows.find((r) => /^ *\^$/.test(r.text));
+  const at = caret ? caret.text.length - 1 : 0;
+  const from = Math.max(0, Math.min(at - Math.floor(width / 2), Math.max(...rows.map((r) => r.text.length)) - width));
+  return rows
+    .map((r) => {
+      if (r === caret) return `${r.gutter}${' '.repeat(at - from + (from > 0 ? 1 : 0))}^`;
+      if (r.text.length <= width) return r.gutter + r.text;
+      const piece = r.text.slice(from, from + width);
+      return `${r.gutter}${from > 0 ? '…' : ''}${piece}${from + width < r.text.length ? '…' : ''}`;
+    })
+    .join('\n');
 }
 
 /** Where and why a migration failed, with the statement; shared by the summary and the issue. */
@@ -128,15 +195,15 @@ export function failureDetails(f: MigrationError): string {
     '| --- | --- |',
     `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
     `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
-    `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(f.message)} |`,
+    `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
   ];
-  if (f.detail) lines.push(`| Detail | ${escapeCell(f.detail)} |`);
-  if (f.hint) lines.push(`| Hint | ${escapeCell(f.hint)} |`);
+  if (f.detail) lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
+  if (f.hint) lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
   if (f.invalidIndex) lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
   lines.push(
     `| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`,
   );
-  if (f.excerpt) lines.push('', '**Failing statement**', '', fence(f.excerpt, ''));
+  if (f.excerpt) lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
   return lines.join('\n');
 }
 

@@ -42,7 +42,9 @@ export function renderPlan(plan: Plan): string {
   else if (!plan.trackingExists) out.push('The tracking table does not exist yet: the first run that writes will create it.');
   out.push(
     plan.steps.length === 0
-      ? plan.direction === 'up'
+      ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
+        ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
+        : plan.direction === 'up'
         ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
         : 'Nothing to roll back.'
       : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`,

@@ -8,8 +8,33 @@ export function lineStarts(text: string): number[] {
   return starts;
 }
 
-/** 1-based file line and column of a 0-based offset into a section starting on `startLine`. */
-export function locate(starts: number[], startLine: number, offset: number): { line: number; column: number } {
+const SURROGATE = /[\ud800-\udfff]/;
+
+/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
+export function hasAstral(text: string): boolean {
+  return SURROGATE.test(text);
+}
+
+/**
+ * The string index `count` characters after `from`. Postgres counts positions in characters (code
+ * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
+ */
+export function codePointIndex(text: string, count: number, from = 0): number {
+  if (!hasAstral(text)) return Math.min(text.length, from + count);
+  let i = from;
+  for (let n = 0; n < count && i < text.length; n++) {
+    const c = text.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+  }
+  return i;
+}
+
+/**
+ * 1-based file line and column of a 0-based offset (string index) into a section starting on
+ * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
+ * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
+ */
+export function locate(starts: number[], startLine: number, offset: number, text?: string): { line: number; column: number } {
   let lo = 0;
   let hi = starts.length - 1;
   while (lo < hi) {
@@ -17,7 +42,8 @@ export function locate(starts: number[], startLine: number, offset: number): { l
     if (starts[mid] <= offset) lo = mid;
     else hi = mid - 1;
   }
-  return { line: startLine + lo, column: offset - starts[lo] + 1 };
+  const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
+  return { line: startLine + lo, column: before + 1 };
 }
 
 /**
@@ -27,7 +53,7 @@ export function locate(starts: number[], startLine: number, offset: number): { l
 export function caretExcerpt(statement: string, statementLine: number, offset: number | undefined): string {
   const lines = statement.split('\n');
   const starts = lineStarts(statement);
-  const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)));
+  const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
   const focus = at?.line ?? 0;
   const from = Math.max(0, focus - 2);
   const to = Math.min(lines.length, focus + 3);

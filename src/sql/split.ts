@@ -1,7 +1,7 @@
 // Splits SQL into statements with the real Postgres parser (libpg-query): dollar quotes, nested
 // comments, E'' strings and BEGIN ATOMIC bodies are the server's own business, never a `;` search.
 import type { Section, Statement } from '../types';
-import { lineStarts, locate } from './position';
+import { codePointIndex, hasAstral, lineStarts, locate } from './position';
 
 interface RawStmt {
   stmt: Record<string, unknown>;
@@ -78,14 +78,18 @@ export function splitStatements(section: Section): Statement[] {
   if (!parser) throw new Error('internal: loadParser() must be awaited before splitStatements()');
   const { sql } = section;
   const starts = lineStarts(sql);
+  const astral = hasAstral(sql) ? sql : undefined;
   let parsed: { stmts?: RawStmt[] };
   try {
     parsed = parser.parseSync(sql);
   } catch (err) {
     const e = err as ParserError;
+    // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
     const cursor = e.sqlDetails?.cursorPosition;
-    const at = locate(starts, section.startLine, cursor !== undefined && cursor >= 0 ? Math.min(cursor, sql.length) : 0);
-    throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message} — fix the SQL there.`);
+    // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
+    const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
+    const at = locate(starts, section.startLine, offset, astral);
+    throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
   }
   const toChar = byteToCharMapper(sql);
   const out: Statement[] = [];
@@ -96,7 +100,7 @@ export function splitStatements(section: Section): Statement[] {
     const start = skipLeadingTrivia(sql, toChar(byteStart), end);
     const text = sql.slice(start, end).replace(/\s+$/, '');
     if (!text) continue;
-    const at = locate(starts, section.startLine, start);
+    const at = locate(starts, section.startLine, start, astral);
     const kind = Object.keys(raw.stmt)[0];
     out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: (raw.stmt as Record<string, Record<string, unknown>>)[kind] ?? {} });
   }

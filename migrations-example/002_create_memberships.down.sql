@@ -1,0 +1,2 @@
+DROP TABLE memberships;
+DROP TYPE member_role;

@@ -1,0 +1,3 @@
+-- Dropping the tables drops their policies and indexes with them.
+DROP TABLE task_labels;
+DROP TABLE labels;

@@ -1,0 +1,176 @@
+// What the batch has done so far, for the rules that depend on it: objects it created (empty and
+// unused, so locking or dropping them is harmless) and NOT VALID constraints it added or validated.
+import type { AlterTableCmd, Constraint, Node } from '@pgsql/types';
+import type { Statement } from '../types';
+import { as, fromNames, fromRangeVar, sameName, strings, type NodeOf, type QName } from './ast';
+
+interface ConstraintRef {
+  table: QName;
+  constraint: string;
+}
+
+export class Batch {
+  private readonly tables: QName[] = [];
+  /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
+  private readonly indexes: QName[] = [];
+  private readonly types: QName[] = [];
+  private readonly schemas = new Set<string>();
+  private readonly databases = new Set<string>();
+  /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
+  private readonly pendingNotNull: (ConstraintRef & { column: string })[] = [];
+  private readonly provenNotNull: { table: QName; column: string }[] = [];
+  /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
+  private notValidInTransaction: ConstraintRef[] = [];
+
+  isNewTable(q: QName | undefined): boolean {
+    return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
+  }
+
+  isNewIndex(q: QName | undefined): boolean {
+    return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
+  }
+
+  isNewType(q: QName | undefined): boolean {
+    return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
+  }
+
+  isNewSchema(name: string | undefined): boolean {
+    return !!name && this.schemas.has(name);
+  }
+
+  isNewDatabase(name: string | undefined): boolean {
+    return !!name && this.databases.has(name);
+  }
+
+  isProvenNotNull(table: QName, column: string): boolean {
+    return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
+  }
+
+  addedNotValidInTransaction(table: QName, constraint: string): boolean {
+    return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
+  }
+
+  /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
+  transactionEnded(): void {
+    this.notValidInTransaction = [];
+  }
+
+  /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
+  observe(stmt: Statement): void {
+    this.observeNode(stmt.kind, stmt.node);
+  }
+
+  private observeNode(kind: string, node: unknown, schema?: string): void {
+    const add = (list: QName[], q: QName | undefined) => q && list.push(q.schema || !schema ? q : { ...q, schema });
+    switch (kind) {
+      case 'CreateStmt':
+        add(this.tables, fromRangeVar((node as NodeOf<'CreateStmt'>).relation));
+        break;
+      case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
+        add(this.tables, fromRangeVar((node as NodeOf<'CreateTableAsStmt'>).into?.rel));
+        break;
+      case 'SelectStmt': // SELECT ... INTO new_table
+        add(this.tables, fromRangeVar((node as NodeOf<'SelectStmt'>).intoClause?.rel));
+        break;
+      case 'IndexStmt': {
+        const n = node as NodeOf<'IndexStmt'>;
+        const table = fromRangeVar(n.relation);
+        // An index lives in its table's schema.
+        if (n.idxname && this.isNewTable(table)) add(this.indexes, { schema: table?.schema, name: n.idxname });
+        break;
+      }
+      case 'CreateSchemaStmt': {
+        const n = node as NodeOf<'CreateSchemaStmt'>;
+        if (!n.schemaname) break;
+        this.schemas.add(n.schemaname);
+        for (const elt of n.schemaElts ?? []) {
+          const [k] = Object.keys(elt);
+          this.observeNode(k, (elt as Record<string, unknown>)[k], n.schemaname);
+        }
+        break;
+      }
+      case 'CreateEnumStmt':
+      case 'CreateRangeStmt':
+        add(this.types, fromNames((node as NodeOf<'CreateEnumStmt'>).typeName));
+        break;
+      case 'CompositeTypeStmt':
+        add(this.types, fromRangeVar((node as NodeOf<'CompositeTypeStmt'>).typevar));
+        break;
+      case 'CreateDomainStmt':
+        add(this.types, fromNames((node as NodeOf<'CreateDomainStmt'>).domainname));
+        break;
+      case 'DefineStmt': {
+        const n = node as NodeOf<'DefineStmt'>;
+        if (n.kind === 'OBJECT_TYPE') add(this.types, fromNames(n.defnames));
+        break;
+      }
+      case 'CreatedbStmt':
+        if ((node as NodeOf<'CreatedbStmt'>).dbname) this.databases.add((node as NodeOf<'CreatedbStmt'>).dbname!);
+        break;
+      case 'RenameStmt': {
+        // A new table keeps being new under its new name.
+        const n = node as NodeOf<'RenameStmt'>;
+        const from = fromRangeVar(n.relation);
+        if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from)) add(this.tables, { schema: from?.schema, name: n.newname });
+        break;
+      }
+    }
+  }
+
+  /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
+  observeCmd(table: QName, cmd: AlterTableCmd): void {
+    if (cmd.subtype === 'AT_AddConstraint') {
+      const c = as(cmd.def, 'Constraint');
+      if (!c) return;
+      const name = constraintName(table, c);
+      const column = notNullColumn(c);
+      if (c.skip_validation) {
+        this.notValidInTransaction.push({ table, constraint: name });
+        if (column) this.pendingNotNull.push({ table, constraint: name, column });
+      } else if (column) {
+        this.provenNotNull.push({ table, column });
+      }
+    } else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+      const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
+      if (p) this.provenNotNull.push({ table, column: p.column });
+    }
+  }
+}
+
+/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
+function notNullColumn(c: Constraint): string | undefined {
+  if (c.contype === 'CONSTR_NOTNULL') return strings(c.keys)[0];
+  if (c.contype !== 'CONSTR_CHECK') return undefined;
+  const test = as(c.raw_expr, 'NullTest');
+  if (test?.nulltesttype !== 'IS_NOT_NULL') return undefined;
+  const fields = strings(as(test.arg, 'ColumnRef')?.fields);
+  return fields.length === 1 ? fields[0] : undefined;
+}
+
+/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
+function constraintName(table: QName, c: Constraint): string {
+  if (c.conname) return c.conname;
+  const columnsIn = (n: Node | undefined) => [...new Set(columnRefs(n))];
+  switch (c.contype) {
+    case 'CONSTR_CHECK': {
+      const cols = columnsIn(c.raw_expr);
+      return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
+    }
+    case 'CONSTR_FOREIGN':
+      return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
+    case 'CONSTR_NOTNULL':
+      return `${table.name}_${strings(c.keys)[0]}_not_null`;
+    default:
+      return `${table.name}_${c.contype?.toLowerCase()}`;
+  }
+}
+
+function columnRefs(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) for (const x of node) columnRefs(x, out);
+  else if (node && typeof node === 'object') {
+    const ref = (node as { ColumnRef?: { fields?: Node[] } }).ColumnRef;
+    if (ref) out.push(strings(ref.fields).pop() ?? '');
+    for (const v of Object.values(node)) columnRefs(v, out);
+  }
+  return out;
+}

@@ -1,0 +1,129 @@
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far.
+import { readText } from '../files/read';
+import { SqlSyntaxError, splitStatements } from '../sql/split';
+import type { Migration, Section, Statement } from '../types';
+import { as, fromRangeVar, type NodeKind, type NodeOf } from './ast';
+import { Batch } from './batch';
+import { readDirectives } from './directives';
+import type { CmdContext, Hits, Rule, RuleContext } from './rule';
+import { FIXED_RULES, RULES, ruleInfo } from './rules';
+import type { Finding, LintConfig, Severity } from './types';
+
+export const DEFAULT_LINT_CONFIG: LintConfig = { rules: {} };
+
+/** A finding before ignores and config: which statement it is about, if any. */
+interface Raw {
+  rule: string;
+  what: string;
+  severity?: Severity;
+  why?: string;
+  safe?: string;
+  line: number;
+  column: number;
+  statement?: number;
+}
+
+export function lintSections(items: { migration: Migration; section: Section }[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
+  const batch = new Batch();
+  const findings: (Finding & { order: number })[] = [];
+  items.forEach(({ migration, section }, order) => {
+    for (const f of lintSection(migration, section, batch, config)) findings.push({ ...f, order });
+  });
+  // Stable: findings on one statement keep the order of its subcommands.
+  findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
+  return findings.map(({ order: _, ...f }) => f);
+}
+
+function lintSection(migration: Migration, section: Section, batch: Batch, config: LintConfig): Finding[] {
+  let statements: Statement[];
+  try {
+    statements = splitStatements(section);
+  } catch (err) {
+    if (!(err instanceof SqlSyntaxError)) throw err;
+    // The parser's reason already says what to do.
+    return finish(migration, section, [{ rule: 'syntax-error', what: err.reason, why: '', safe: '', line: err.line, column: err.column }], config);
+  }
+  const directives = readDirectives(section, statements, preamble(migration, section));
+  const raws: Raw[] = directives.problems.map((p) => ({ ...p }));
+  const collect = (rule: Rule, hits: Hits, stmt: Statement, index: number) => {
+    for (const h of [hits].flat()) {
+      if (!h) continue;
+      const hit = typeof h === 'string' ? { what: h } : h;
+      raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
+    }
+  };
+
+  batch.transactionEnded();
+  let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
+  statements.forEach((stmt, index) => {
+    const ctx: RuleContext = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
+    for (const rule of RULES) {
+      if (rule.on['*']) collect(rule, rule.on['*'](stmt, ctx), stmt, index);
+      const check = rule.on[stmt.kind as NodeKind] as ((n: unknown, c: RuleContext) => Hits) | undefined;
+      if (check) collect(rule, check(stmt.node, ctx), stmt, index);
+    }
+    const alter = stmt.kind === 'AlterTableStmt' ? (stmt.node as NodeOf<'AlterTableStmt'>) : undefined;
+    const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
+    if (alter && table) {
+      // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
+      for (const node of alter.cmds ?? []) {
+        const cmd = as(node, 'AlterTableCmd');
+        if (!cmd) continue;
+        const cmdCtx: CmdContext = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
+        for (const rule of RULES) if (rule.on.AlterTableCmd) collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+        batch.observeCmd(table, cmd);
+      }
+    } else {
+      batch.observe(stmt);
+    }
+    if (!section.transaction && stmt.kind === 'TransactionStmt') {
+      const kind = String(stmt.node.kind);
+      if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') inBlock = true;
+      else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE') inBlock = false;
+    }
+    if (!section.transaction && !inBlock) batch.transactionEnded();
+  });
+
+  const silenced = (r: Raw) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
+  const isDirectiveProblem = (r: Raw) => r.statement === undefined;
+  return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+}
+
+/** Applies the config and writes the messages. */
+function finish(migration: Migration, section: Section, raws: Raw[], config: LintConfig): Finding[] {
+  const out: Finding[] = [];
+  for (const r of raws) {
+    const rule = ruleInfo(r.rule);
+    const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
+    if (setting === 'off') continue;
+    const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
+    out.push({
+      rule: r.rule,
+      severity: setting ?? r.severity ?? rule.severity,
+      message: tail ? `${r.what}: ${tail}` : r.what,
+      path: section.path,
+      line: r.line,
+      column: r.column,
+      version: migration.version,
+      destructive: rule.destructive,
+      docs: `docs/rules.md#${r.rule}`,
+    });
+  }
+  return out;
+}
+
+/** A dbmate file's lines above "-- migrate:up": directives there apply to the whole file. */
+function preamble(migration: Migration, section: Section): string[] {
+  const marker = migration.up.startLine - 1;
+  if (section.path !== migration.upPath || section.startLine !== migration.up.startLine || marker <= 1) return [];
+  try {
+    return readText(section.path).split('\n').slice(0, marker - 1);
+  } catch {
+    return []; // the file moved since it was read: its section is linted all the same
+  }
+}
+
+/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
+export function fileFinding(path: string, line: number, version: string, reason: string): Finding {
+  return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+}
