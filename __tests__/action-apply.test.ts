@@ -340,3 +340,16 @@ test('a failing 150 KB one-line statement still gets its issue, under the 65,536
   expect(comments).toHaveLength(1);
   expect(comments[0].body.length).toBeLessThan(65_536);
 });
+
+test('a database that refuses the login fails the deploy (not "refused") and opens the issue, password redacted', async () => {
+  const wrong = new URL(db.url);
+  wrong.password = 'Wr0ng-Passw0rd-Here';
+  const r = await apply({ 'database-url': wrong.toString() });
+  expect(r.code).toBe(1);
+  expect(r.outputs.status).toBe('failed');
+  expect(gh.issues).toHaveLength(1);
+  expect(gh.issues[0].title).toBe('Migration failed in staging');
+  expect(gh.issues[0].body).toMatch(/cannot connect to Postgres at 127\.0\.0\.1:\d+\//);
+  for (const text of [r.stdout.replace(/^::add-mask::.*$/gm, ''), r.stderr, r.summary, gh.issues[0].body]) expect(text).not.toContain('Wr0ng-Passw0rd-Here');
+  expect(await rows().catch(() => [])).toEqual([]);
+});

@@ -29,6 +29,15 @@ export class ConfigError extends PgshiftError {
   }
 }
 
+/** The database could not be reached (after retries) or refused the login: a configuration error to
+ * the CLI (exit 2), but to a deploy an incident like a failed migration. */
+export class ConnectionError extends ConfigError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
 /** The files or the tracking table refuse the run (checksum, missing, order, parse, failed). */
 export class ValidationError extends PgshiftError {
   constructor(

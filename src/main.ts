@@ -9,7 +9,7 @@ import { confirmPhrase, readInputs, type ActionInputs } from './action/inputs';
 import { GitHubReporter, planMarker } from './action/github';
 import { Redactor } from './db/redact';
 import { migrate, plan, type EngineOptions } from './engine';
-import { ConfigError, LockError, PgshiftError, ValidationError } from './errors';
+import { ConfigError, ConnectionError, LockError, PgshiftError, ValidationError } from './errors';
 import type { Selection } from './plan/plan';
 import { toJson } from './report/json';
 import { failureDetails, GITHUB_BODY_LIMIT, planMarkdown, recoverySteps, runMarkdown, type MarkdownContext } from './report/markdown';
@@ -301,13 +301,13 @@ class ActionRun {
       this.annotateProblems(err.problems, true);
       core.setOutput('status', 'refused');
     } else {
-      core.setOutput('status', err instanceof ConfigError ? 'refused' : 'failed');
+      core.setOutput('status', err instanceof ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
     }
     core.setFailed(message);
     if (!(err instanceof PgshiftError)) core.debug((err as Error)?.stack ?? '');
     await this.summary(`## pgshift\n\n❌ **${err instanceof ValidationError ? 'Refused' : 'Failed'}** in \`${this.inputs.environment}\`\n\n${message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l)).join('\n')}`);
     // Only a deploy that could not run is an incident; a PR dry run reports in its comment instead.
-    if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof LockError || !(err instanceof PgshiftError))) {
+    if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof LockError || err instanceof ConnectionError || !(err instanceof PgshiftError))) {
       await this.openIssue(`pgshift could not run in \`${this.inputs.environment}\``, `**Reason**\n\n${fenceless(message)}`, undefined);
     }
   }

@@ -2970,6 +2970,14 @@ class ConfigError extends PgshiftError {
         this.name = 'ConfigError';
     }
 }
+/** The database could not be reached (after retries) or refused the login: a configuration error to
+ * the CLI (exit 2), but to a deploy an incident like a failed migration. */
+class ConnectionError extends ConfigError {
+    constructor(message) {
+        super(message);
+        this.name = 'ConnectionError';
+    }
+}
 /** The files or the tracking table refuse the run (checksum, missing, order, parse, failed). */
 class ValidationError extends PgshiftError {
     problems;
@@ -3088,7 +3096,7 @@ async function connect(opts) {
             const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
             const remaining = deadline - Date.now();
             if (!isTransient(err) || remaining <= 0) {
-                throw new ConfigError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
+                throw new ConnectionError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
             }
             const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
             opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });
@@ -3641,7 +3649,9 @@ async function runTransactional(step, o) {
         const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
         const { first } = queueStep(sql, o, step, parts);
         parts.push(sql.unsafe('commit'));
-        const failure = firstFailure(await settle(parts, o.signal), first, step.statements.length);
+        const settled = await settle(parts, o.signal);
+        await resetSession(sql, sessionResets(step));
+        const failure = firstFailure(settled, first, step.statements.length);
         if (failure.ok)
             return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
         const code = failure.error?.code;
@@ -3660,6 +3670,20 @@ async function runTransactional(step, o) {
         await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
         return { result: stepResult(step, 'failed', ms, attempt), error };
     }
+}
+/**
+ * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
+ * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
+ * RESET ALL leaves alone) puts the session back as it connected.
+ */
+function sessionResets(step) {
+    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
+    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+}
+/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
+async function resetSession(sql, resets) {
+    for (const reset of resets)
+        await sql.unsafe(reset).catch(() => { });
 }
 function trackingStep(step) {
     return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
@@ -3718,8 +3742,7 @@ async function runNonTransactional(step, o) {
     }
     finally {
         // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-        await sql.unsafe('reset lock_timeout').catch(() => { });
-        await sql.unsafe('reset statement_timeout').catch(() => { });
+        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
     }
 }
 /** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
@@ -3735,6 +3758,7 @@ async function runBatch(steps, o) {
     });
     parts.push(sql.unsafe('commit'));
     const settled = await settle(parts, o.signal);
+    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
     const ms = performance.now() - started;
     const bad = settled.findIndex((r) => r.status === 'rejected');
     if (bad < 0) {

@@ -1,7 +1,7 @@
 // Opens the database with retries (a deploy often races a database that is still starting), and
 // turns connection failures into one sentence naming host, port and database, never the password.
 import postgres from 'postgres';
-import { AbortedError, ConfigError } from '../errors';
+import { AbortedError, ConfigError, ConnectionError } from '../errors';
 import type { EngineEvent } from '../types';
 import { pause } from './pause';
 import { Redactor } from './redact';
@@ -84,7 +84,7 @@ export async function connect(opts: ConnectOptions): Promise<Sql> {
       const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
       const remaining = deadline - Date.now();
       if (!isTransient(err) || remaining <= 0) {
-        throw new ConfigError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
+        throw new ConnectionError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
       }
       const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
       opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });

@@ -159,7 +159,9 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{
     const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
     const { first } = queueStep(sql, o, step, parts);
     parts.push(sql.unsafe('commit') as unknown as Query);
-    const failure = firstFailure(await settle(parts, o.signal), first, step.statements.length);
+    const settled = await settle(parts, o.signal);
+    await resetSession(sql, sessionResets(step));
+    const failure = firstFailure(settled, first, step.statements.length);
     if (failure.ok) return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
 
     const code = (failure.error as { code?: string })?.code;
@@ -177,6 +179,21 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{
     await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
     return { result: stepResult(step, 'failed', ms, attempt), error };
   }
+}
+
+/**
+ * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
+ * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
+ * RESET ALL leaves alone) puts the session back as it connected.
+ */
+function sessionResets(step: PlannedStep): string[] {
+  const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
+  return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+}
+
+/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
+async function resetSession(sql: ReservedSql, resets: string[]): Promise<void> {
+  for (const reset of resets) await sql.unsafe(reset).catch(() => {});
 }
 
 function trackingStep(step: PlannedStep) {
@@ -235,8 +252,7 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promis
     throw err;
   } finally {
     // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-    await sql.unsafe('reset lock_timeout').catch(() => {});
-    await sql.unsafe('reset statement_timeout').catch(() => {});
+    await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
   }
 }
 
@@ -253,6 +269,7 @@ async function runBatch(steps: PlannedStep[], o: ExecuteOptions): Promise<Execut
   });
   parts.push(sql.unsafe('commit') as unknown as Query);
   const settled = await settle(parts, o.signal);
+  await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
   const ms = performance.now() - started;
   const bad = settled.findIndex((r) => r.status === 'rejected');
   if (bad < 0) {
