@@ -48,6 +48,7 @@ describe('planMarkdown under a limit', () => {
     trackingExists: true,
     databaseChecked: true,
     blocked: problems > 0,
+    findings: [],
   });
   const ctx = { environment: 'staging', dir: 'migrations', runUrl: 'https://github.test/r/1' };
 

@@ -19,6 +19,8 @@ const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionYm
 const SPEC_INPUTS = [
   'database-url', 'environment', 'dry-run', 'direction', 'steps', 'target-version', 'migrations-dir', 'tracking-schema', 'lock-timeout',
   'statement-timeout', 'lock-wait', 'github-token', 'comment-on-pr', 'open-issue-on-failure', 'issue-labels', 'protected-environments', 'confirm',
+  // the safety analysis issue's inputs
+  'allow-destructive', 'fail-on-lint', 'policy',
 ];
 const SPEC_OUTPUTS = ['status', 'applied-count', 'pending-count', 'current-version', 'applied-versions', 'plan-file', 'comment-url', 'issue-number', 'issue-url'];
 
@@ -41,7 +43,7 @@ test('every input has a string default; booleans default to true or false', () =
   for (const name of ['dry-run', 'comment-on-pr', 'open-issue-on-failure']) expect(['true', 'false']).toContain(action.inputs[name].default);
   // Anything defaulting to true/false is a boolean input and must be read as one.
   const booleans = Object.entries(action.inputs).filter(([, i]) => i.default === 'true' || i.default === 'false').map(([n]) => n);
-  expect(booleans.sort()).toEqual(['comment-on-pr', 'dry-run', 'open-issue-on-failure']);
+  expect(booleans.sort()).toEqual(['allow-destructive', 'comment-on-pr', 'dry-run', 'fail-on-lint', 'open-issue-on-failure']);
 });
 
 test("the bundle's INPUT_DEFAULTS equal action.yml's defaults (github-token aside)", () => {

@@ -197,7 +197,7 @@ describe('a wrong password', () => {
     const json = await pgshift(['up', '--connect-timeout', '20s', '--json'], dir, url);
     expect(json.code).toBe(2);
     const { error } = JSON.parse(json.stdout);
-    expect(error).toMatchObject({ type: 'ConfigError', exitCode: 2 });
+    expect(error).toMatchObject({ type: 'ConnectionError', exitCode: 2 });
     expect(error.message).toContain('password authentication failed');
     expectNoSecret(json.stdout + json.stderr, WRONG);
 

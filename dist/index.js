@@ -37696,6 +37696,15 @@ class ValidationError extends PgshiftError {
         this.name = 'ValidationError';
     }
 }
+/** The safety policy refused the plan's findings (destructive or error-level statements). */
+class PolicyError extends PgshiftError {
+    findings;
+    constructor(message, findings) {
+        super(message, errors_ExitCode.validation);
+        this.findings = findings;
+        this.name = 'PolicyError';
+    }
+}
 /** Another run holds the migration lock. */
 class LockError extends PgshiftError {
     holder;
@@ -37731,6 +37740,22 @@ function parseDuration(text, name) {
     if (!m)
         throw new errors_ConfigError(`${name} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
     return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
+}
+
+;// CONCATENATED MODULE: ./src/action/policy.ts
+const POLICIES = ['', 'additive-only'];
+function refusedFindings(findings, s) {
+    return findings.filter((f) => {
+        if (f.destructive && s.policy === 'additive-only')
+            return true;
+        if (!s.protected && !s.failOnLint)
+            return false;
+        // Destructive rules are error-level because they destroy data; allow-destructive is the reviewed
+        // exception to exactly that, so it lifts their refusal too.
+        if (f.destructive)
+            return !s.allowDestructive && (s.protected || f.severity === 'error');
+        return f.severity === 'error';
+    });
 }
 
 ;// CONCATENATED MODULE: ./src/files/version.ts
@@ -38114,6 +38139,7 @@ function fileProblem(err, version) {
 
 
 
+
 const INPUT_DEFAULTS = {
     'database-url': '',
     environment: 'development',
@@ -38132,6 +38158,9 @@ const INPUT_DEFAULTS = {
     'issue-labels': 'database-migration',
     'protected-environments': 'production',
     confirm: '',
+    'allow-destructive': 'false',
+    'fail-on-lint': 'false',
+    policy: '',
 };
 function input(name) {
     const value = getInput(name);
@@ -38178,6 +38207,9 @@ function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
             throw new errors_ConfigError(`input target-version "${target}" matches no migration in ${migrationsDir}: use an existing version${direction === 'down' ? ', or 0 to roll back everything' : ''}.`);
         }
     }
+    const policy = input('policy').trim().toLowerCase();
+    if (!POLICIES.includes(policy))
+        throw new errors_ConfigError(`input policy must be empty or "additive-only", not "${input('policy')}".`);
     const statementTimeout = input('statement-timeout').trim();
     return {
         databaseUrl: input('database-url').trim(),
@@ -38198,6 +38230,9 @@ function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
         issueLabels: list('issue-labels'),
         protectedEnvironments: list('protected-environments').map((e) => e.toLowerCase()),
         confirm: input('confirm').trim(),
+        allowDestructive: bool('allow-destructive'),
+        failOnLint: bool('fail-on-lint'),
+        policy,
     };
 }
 /** The phrase that unlocks a down in a protected environment. */
@@ -38327,6 +38362,754 @@ class GitHubReporter {
             return { url: open.html_url, number: open.number };
         });
     }
+}
+
+;// CONCATENATED MODULE: ./src/lint/ast.ts
+/** The `K` node wrapped in `n`, if that is what `n` holds. */
+function as(n, kind) {
+    return n && kind in n ? n[kind] : undefined;
+}
+function fromRangeVar(rv) {
+    return rv?.relname ? { schema: rv.schemaname, name: rv.relname } : undefined;
+}
+/** `[schema, name]` or `[name]` (a String list, as in DROP and CREATE TYPE) to a QName. */
+function fromNames(names) {
+    const parts = strings(names);
+    if (!parts.length)
+        return undefined;
+    return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name: parts[parts.length - 1] };
+}
+/** Same object, when a side leaves the schema out: lenient on purpose, as search_path is unknown here. */
+function sameName(a, b) {
+    return a.name === b.name && (!a.schema || !b.schema || a.schema === b.schema);
+}
+function show(q) {
+    if (!q)
+        return '?';
+    return q.schema ? `${q.schema}.${q.name}` : q.name;
+}
+function strings(list) {
+    return (list ?? []).map((n) => as(n, 'String')?.sval).filter((s) => s !== undefined);
+}
+function ast_option(list, name) {
+    return (list ?? []).map((n) => as(n, 'DefElem')).find((d) => d?.defname === name);
+}
+/** An option given as `FULL`, `FULL true`, `FULL on` or `FULL 1`. */
+function enabled(d) {
+    if (!d)
+        return false;
+    if (!d.arg)
+        return true;
+    const s = as(d.arg, 'String')?.sval ?? as(d.arg, 'Boolean')?.boolval ?? as(d.arg, 'Integer')?.ival;
+    if (typeof s === 'string')
+        return !/^(false|off|0|no)$/i.test(s);
+    return s === undefined ? true : Boolean(s);
+}
+/** Names of every function called anywhere under `node`. */
+function calledFunctions(node, out = []) {
+    if (Array.isArray(node)) {
+        for (const x of node)
+            calledFunctions(x, out);
+    }
+    else if (node && typeof node === 'object') {
+        const call = node.FuncCall;
+        if (call)
+            out.push(strings(call.funcname).pop() ?? '');
+        for (const v of Object.values(node))
+            calledFunctions(v, out);
+    }
+    return out;
+}
+/**
+ * What makes a statement refuse to run inside a transaction block (Postgres's
+ * PreventInTransactionBlock), as the words a message should show; undefined when it can run in one.
+ */
+function outsideTransactionOnly(stmt) {
+    const n = stmt.node;
+    switch (stmt.kind) {
+        case 'IndexStmt':
+            return n.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+        case 'DropStmt':
+            return n.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+        case 'ReindexStmt': {
+            const r = n;
+            if (enabled(ast_option(r.params, 'concurrently')))
+                return 'REINDEX CONCURRENTLY';
+            const whole = { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM' };
+            return whole[r.kind ?? ''];
+        }
+        case 'VacuumStmt':
+            return n.is_vacuumcmd ? 'VACUUM' : undefined;
+        case 'CreatedbStmt':
+            return 'CREATE DATABASE';
+        case 'DropdbStmt':
+            return 'DROP DATABASE';
+        case 'AlterSystemStmt':
+            return 'ALTER SYSTEM';
+        case 'CreateTableSpaceStmt':
+            return 'CREATE TABLESPACE';
+        case 'DropTableSpaceStmt':
+            return 'DROP TABLESPACE';
+        default:
+            return undefined;
+    }
+}
+/** Statements that may share a transaction:false section without widening its partial-failure window. */
+function belongsOutsideTransaction(stmt) {
+    if (outsideTransactionOnly(stmt))
+        return true;
+    switch (stmt.kind) {
+        case 'VariableSetStmt': // SET lock_timeout and the like configure the statements after them
+        case 'TransactionStmt': // a BEGIN/COMMIT block of its own, on purpose
+            return true;
+        case 'AlterEnumStmt': {
+            // ADD VALUE (not RENAME VALUE): committed on its own so that later statements can use the value.
+            const n = stmt.node;
+            return Boolean(n.newVal && !n.oldVal);
+        }
+        case 'VacuumStmt': // ANALYZE (VACUUM was caught above): cheap, repeatable, usually right after an index build
+            return true;
+        default:
+            return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/lint/rules.ts
+
+/** Functions whose value differs per row, so a default using them is computed for every existing row. */
+const VOLATILE_FUNCTIONS = new Set([
+    'random', 'random_normal', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuidv4', 'uuidv7',
+    'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'gen_random_bytes', 'nextval',
+]);
+const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
+const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
+function typeLabel(t) {
+    const parts = strings(t?.names).filter((p) => p !== 'pg_catalog');
+    const last = parts.pop() ?? '?';
+    return [...parts, TYPE_NAMES[last] ?? last].join('.');
+}
+function columnConstraints(col) {
+    return (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c) => !!c);
+}
+/** The column an ALTER TABLE ... ADD COLUMN adds, on a table the batch did not create. */
+function addedColumn(cmd, ctx) {
+    return cmd.subtype === 'AT_AddColumn' && !ctx.tableIsNew ? as(cmd.def, 'ColumnDef') : undefined;
+}
+/** The constraint an ALTER TABLE ... ADD CONSTRAINT adds, on a table the batch did not create. */
+function addedConstraint(cmd, ctx) {
+    return cmd.subtype === 'AT_AddConstraint' && !ctx.tableIsNew ? as(cmd.def, 'Constraint') : undefined;
+}
+function named(c) {
+    return c.conname ? `CONSTRAINT ${c.conname} ` : '';
+}
+/** The start of a statement, for messages about statements of any kind. */
+function brief(sql) {
+    const line = sql.split('\n')[0].trim();
+    return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}
+/** The objects of a DROP ... statement that the batch did not create. */
+function droppedNames(objects, isNew) {
+    return (objects ?? [])
+        .map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o]))
+        .filter((q) => !!q && !isNew(q));
+}
+function noTransactionHeader(ctx) {
+    return ctx.migration.form === 'dbmate' ? '"-- migrate:up transaction:false"' : 'the line "-- pgshift:no-transaction"';
+}
+const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
+const RULES = [
+    // ---- Destructive: data or objects are gone once this commits. ----
+    {
+        id: 'drop-table',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the table and every row in it for good, and code still using it fails at once.',
+        safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TABLE')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-column',
+        severity: 'error',
+        destructive: true,
+        why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
+        safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
+        },
+    },
+    {
+        id: 'drop-schema',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the schema, and with CASCADE every table, view and function in it, with their data.',
+        safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_SCHEMA')
+                    return;
+                const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
+                return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-database',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes a whole database and all its data for good.',
+        safe: 'Drop databases by hand, after a backup, not from a migration.',
+        on: {
+            DropdbStmt: (n, ctx) => !ctx.batch.isNewDatabase(n.dbname) && `DROP DATABASE ${n.dbname}`,
+        },
+    },
+    {
+        id: 'drop-type',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the type (or domain), and with CASCADE every column of that type with its data; code using the type fails.',
+        safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
+                return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'truncate',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row for good, under an ACCESS EXCLUSIVE lock that blocks all reads and writes of the table.',
+        safe: 'Delete only the rows you mean, with a WHERE clause and in batches, or do one-off cleanups by hand after a backup.',
+        on: {
+            TruncateStmt: (n, ctx) => {
+                const names = (n.relations ?? []).map((r) => fromRangeVar(as(r, 'RangeVar'))).filter((q) => !!q && !ctx.batch.isNewTable(q));
+                return names.length > 0 && `TRUNCATE ${names.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'delete-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row of the table, holding a row lock on each until commit.',
+        safe: 'Add a WHERE clause naming the rows to delete; for many rows, delete in batches.',
+        on: {
+            DeleteStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `DELETE FROM ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    {
+        id: 'update-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'overwrites every row of the table, holding a row lock on each until commit (writers wait) and leaving a dead copy of each row behind.',
+        safe: 'Add a WHERE clause naming the rows to change; for a backfill, update in batches of a few thousand rows.',
+        on: {
+            UpdateStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `UPDATE ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    // ---- Long locks on tables that already hold data. ----
+    {
+        id: 'index-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits until it is done.',
+        safe: 'Use CREATE INDEX CONCURRENTLY (DROP INDEX CONCURRENTLY) in a migration of its own marked transaction:false.',
+        on: {
+            IndexStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (n.concurrent || ctx.batch.isNewTable(table))
+                    return;
+                return `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX ${n.idxname ? `${n.idxname} ` : ''}ON ${show(table)}`;
+            },
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
+                return names.length > 0 && {
+                    what: `DROP INDEX ${names.map(show).join(', ')}`,
+                    why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
+                };
+            },
+        },
+    },
+    {
+        id: 'add-column-volatile-default',
+        severity: 'warning',
+        destructive: false,
+        why: 'a value must be computed for every existing row, so Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done (a constant or now() default is stored once and is instant).',
+        safe: 'Add the column without that default, SET DEFAULT for new rows in a second statement, then backfill existing rows in batches.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const reasons = [];
+                const type = strings(col.typeName?.names).pop() ?? '';
+                if (SERIAL_TYPES.has(type))
+                    reasons.push(`type ${type}`);
+                for (const c of columnConstraints(col)) {
+                    if (c.contype === 'CONSTR_DEFAULT') {
+                        const volatile = calledFunctions(c.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
+                        if (volatile.length)
+                            reasons.push(`DEFAULT ${volatile[0]}()`);
+                    }
+                    else if (c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's')
+                        reasons.push('GENERATED ... STORED');
+                    else if (c.contype === 'CONSTR_IDENTITY')
+                        reasons.push('GENERATED ... AS IDENTITY');
+                }
+                return reasons.length > 0 && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} with ${reasons.join(' and ')}`;
+            },
+        },
+    },
+    {
+        id: 'alter-column-type',
+        severity: 'warning',
+        destructive: false,
+        why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
+        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
+        },
+    },
+    {
+        id: 'set-not-null',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres scans the whole table for NULLs while holding an ACCESS EXCLUSIVE lock: no reads or writes until the scan ends.',
+        safe: 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration (that scan lets reads and writes through), then SET NOT NULL, which trusts the check and skips the scan.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                if (ctx.tableIsNew)
+                    return;
+                if (cmd.subtype === 'AT_SetNotNull' && cmd.name && !ctx.batch.isProvenNotNull(ctx.table, cmd.name)) {
+                    return `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} SET NOT NULL`;
+                }
+                // Postgres 18's ADD CONSTRAINT ... NOT NULL col does the same scan unless NOT VALID.
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}NOT NULL ${strings(c.keys).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'add-foreign-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row against the referenced table while holding SHARE ROW EXCLUSIVE locks on both: writes to both tables wait until it is done.',
+        safe: 'Add the foreign key with NOT VALID (only new rows are checked; the lock is brief), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_FOREIGN' && !c.skip_validation) {
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}FOREIGN KEY (${strings(c.fk_attrs).join(', ')}) REFERENCES ${show(fromRangeVar(c.pktable))}`;
+                }
+                const col = addedColumn(cmd, ctx);
+                const ref = col && columnConstraints(col).find((k) => k.contype === 'CONSTR_FOREIGN');
+                if (col && ref)
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... REFERENCES ${show(fromRangeVar(ref.pktable))}`;
+            },
+        },
+    },
+    {
+        id: 'add-check',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row while holding an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Add the check with NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                return c?.contype === 'CONSTR_CHECK' && !c.skip_validation && `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}CHECK`;
+            },
+        },
+    },
+    {
+        id: 'add-unique-constraint',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the unique index under an ACCESS EXCLUSIVE lock: no reads or writes for the whole build.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, then ADD CONSTRAINT ... UNIQUE USING INDEX, which is instant.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_UNIQUE' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}UNIQUE (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_UNIQUE'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... UNIQUE`;
+            },
+        },
+    },
+    {
+        id: 'add-primary-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the index, and checks the columns for NULLs, under an ACCESS EXCLUSIVE lock: no reads or writes until both are done.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, make the columns NOT NULL safely (see set-not-null), then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_PRIMARY' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}PRIMARY KEY (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_PRIMARY'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... PRIMARY KEY`;
+            },
+        },
+    },
+    {
+        id: 'vacuum-full',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table (with no table named, every table) under an ACCESS EXCLUSIVE lock: no reads or writes until it is done, and it needs disk for a full copy.',
+        safe: 'Leave space to autovacuum (plain VACUUM takes no blocking lock), or reclaim it outside migrations with pg_repack or pg_squeeze.',
+        on: {
+            VacuumStmt: (n, ctx) => {
+                if (!n.is_vacuumcmd || !enabled(ast_option(n.options, 'full')))
+                    return;
+                const rels = (n.rels ?? []).map((r) => fromRangeVar(as(r, 'VacuumRelation')?.relation)).filter((q) => !!q);
+                if (!rels.length)
+                    return 'VACUUM FULL of the whole database';
+                const old = rels.filter((q) => !ctx.batch.isNewTable(q));
+                return old.length > 0 && `VACUUM FULL ${old.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'cluster',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table in index order under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Reorder tables outside migrations with pg_repack (which does it online), or leave the order alone.',
+        on: {
+            ClusterStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (!table)
+                    return 'CLUSTER of every previously clustered table';
+                return !ctx.batch.isNewTable(table) && `CLUSTER ${show(table)}`;
+            },
+        },
+    },
+    {
+        id: 'reindex-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: "REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.",
+        safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
+        on: {
+            ReindexStmt: (n, ctx) => {
+                if (enabled(ast_option(n.params, 'concurrently')))
+                    return;
+                const target = fromRangeVar(n.relation);
+                switch (n.kind) {
+                    case 'REINDEX_OBJECT_TABLE':
+                        return !ctx.batch.isNewTable(target) && `REINDEX TABLE ${show(target)}`;
+                    case 'REINDEX_OBJECT_INDEX':
+                        return !ctx.batch.isNewIndex(target) && `REINDEX INDEX ${show(target)}`;
+                    case 'REINDEX_OBJECT_SCHEMA':
+                        return !ctx.batch.isNewSchema(n.name) && `REINDEX SCHEMA ${n.name}`;
+                    default:
+                        return `REINDEX ${n.kind?.replace('REINDEX_OBJECT_', '')}${n.name ? ` ${n.name}` : ''}`;
+                }
+            },
+        },
+    },
+    {
+        id: 'refresh-materialized-view-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'holds an ACCESS EXCLUSIVE lock on the view for the whole refresh: every query reading it waits.',
+        safe: 'Give the view a unique index, then use REFRESH MATERIALIZED VIEW CONCURRENTLY, which lets readers through.',
+        on: {
+            RefreshMatViewStmt: (n, ctx) => !n.concurrent && !n.skipData && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `REFRESH MATERIALIZED VIEW ${show(fromRangeVar(n.relation))}`,
+        },
+    },
+    {
+        id: 'validate-in-same-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'the lock ADD CONSTRAINT took is held until commit, so the validation scan runs under it and NOT VALID gains nothing.',
+        safe: 'Validate in a later migration: there the scan takes a lock that lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_ValidateConstraint' &&
+                !!cmd.name &&
+                !ctx.tableIsNew &&
+                ctx.batch.addedNotValidInTransaction(ctx.table, cmd.name) &&
+                `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
+        },
+    },
+    // ---- Breaks the code that is running while the migration deploys. ----
+    {
+        id: 'rename-table',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Create a view under the old name in the same migration (simple views accept writes), and drop it once no code uses the old name.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const kinds = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE' };
+                const from = fromRangeVar(n.relation);
+                if (!kinds[n.renameType ?? ''] || !from || ctx.batch.isNewTable(from))
+                    return;
+                // The old name kept alive as a view later in the section is the safe pattern itself.
+                const later = ctx.statements.slice(ctx.statements.indexOf(ctx.stmt) + 1);
+                if (later.some((s) => s.kind === 'ViewStmt' && sameName(fromRangeVar(s.node.view) ?? { name: '' }, from)))
+                    return;
+                return `ALTER ${kinds[n.renameType]} ${show(from)} RENAME TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'rename-column',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old column name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Add the new column, write to both and backfill, move reads to it, then drop the old column in a later release.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                return n.renameType === 'OBJECT_COLUMN' && !ctx.batch.isNewTable(table) && `ALTER TABLE ${show(table)} RENAME COLUMN ${n.subname} TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'add-column-not-null-without-default',
+        severity: 'error',
+        destructive: false,
+        why: 'fails with "contains null values" as soon as the table has a row, and once it runs, code still deployed that inserts rows without the column fails.',
+        safe: 'Give the column a DEFAULT (a constant is instant), or add it nullable, backfill, and make it NOT NULL safely (see set-not-null).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const kinds = new Set(columnConstraints(col).map((c) => c.contype));
+                const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
+                const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
+                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+            },
+        },
+    },
+    // ---- Will not run as written. ----
+    {
+        id: 'concurrently-in-transaction',
+        severity: 'error',
+        destructive: false,
+        why: 'cannot run inside a transaction block, and this section runs in one: it fails in production with "cannot run inside a transaction block" (25001).',
+        safe: 'Move it to a migration of its own marked transaction:false.',
+        on: {
+            '*': (stmt, ctx) => {
+                const what = outsideTransactionOnly(stmt);
+                if (!what || !ctx.inTransaction)
+                    return;
+                if (!ctx.section.transaction) {
+                    return { what, why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).', safe: 'Move it out of the BEGIN ... COMMIT block.' };
+                }
+                return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
+            },
+        },
+    },
+    {
+        id: 'transaction-control',
+        severity: 'warning',
+        destructive: false,
+        why: "pgshift already runs each migration in a single transaction with its tracking row, and drops the file's own BEGIN/COMMIT: they do nothing.",
+        safe: 'Remove them; for statements that cannot run in a transaction, use a transaction:false migration.',
+        on: {
+            TransactionStmt: (n, ctx) => {
+                if (!ctx.section.transaction)
+                    return; // a transaction:false section's own blocks are real
+                switch (n.kind) {
+                    case 'TRANS_STMT_BEGIN':
+                    case 'TRANS_STMT_START':
+                        return brief(ctx.stmt.sql);
+                    case 'TRANS_STMT_COMMIT': {
+                        // One finding per BEGIN ... COMMIT pair is enough.
+                        const before = ctx.statements.slice(0, ctx.statements.indexOf(ctx.stmt));
+                        return before.some((s) => s.kind === 'TransactionStmt' && /BEGIN|START/.test(String(s.node.kind))) ? undefined : brief(ctx.stmt.sql);
+                    }
+                    case 'TRANS_STMT_ROLLBACK':
+                    case 'TRANS_STMT_PREPARE':
+                    case 'TRANS_STMT_COMMIT_PREPARED':
+                    case 'TRANS_STMT_ROLLBACK_PREPARED':
+                        return {
+                            what: brief(ctx.stmt.sql),
+                            severity: 'error',
+                            why: "would end pgshift's transaction early or undo it, losing the tracking row; pgshift refuses to run the migration.",
+                            safe: 'Remove it: a failed migration is rolled back for you.',
+                        };
+                }
+            },
+        },
+    },
+    {
+        id: 'mixed-no-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'in a transaction:false section each statement commits on its own, so a failure part-way leaves the earlier ones applied and the migration marked failed.',
+        safe: 'Keep only what must run outside a transaction (CREATE INDEX CONCURRENTLY and the like) in this migration; move the rest to a transactional one.',
+        on: {
+            '*': (stmt, ctx) => {
+                if (ctx.section.transaction || belongsOutsideTransaction(stmt))
+                    return;
+                const others = ctx.statements.filter((s) => s !== stmt && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt');
+                return others.length > 0 && brief(stmt.sql);
+            },
+        },
+    },
+    // ---- Reported by the linter itself. ----
+    {
+        id: 'ignore-without-rules',
+        severity: 'warning',
+        destructive: false,
+        why: 'an ignore must name the rules it silences, so that new rules still report.',
+        safe: 'Name them: -- pgshift:ignore <rule>[, <rule>...].',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'unknown-rule',
+        severity: 'warning',
+        destructive: false,
+        why: 'no rule has that id, so the ignore silences nothing.',
+        safe: 'Use a rule id from docs/rules.md (it is printed with each finding).',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'misplaced-ignore',
+        severity: 'warning',
+        destructive: false,
+        why: 'it is neither in the comment block right above a statement nor at the top of the file, so it silences nothing.',
+        safe: 'Put it on the line right above the statement (no blank line between), or at the top of the file for the whole file.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'syntax-error',
+        severity: 'error',
+        destructive: false,
+        why: 'the Postgres parser rejects the SQL, so the migration cannot run.',
+        safe: 'Fix the SQL at that spot.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'invalid-file',
+        severity: 'error',
+        destructive: false,
+        why: 'pgshift cannot use the file as a migration.',
+        safe: 'Fix what the message says.',
+        on: DOCS_ONLY,
+    },
+];
+const RULES_BY_ID = new Map(RULES.map((r) => [r.id, r]));
+/** Rules whose findings stop a migration from running at all: config may not turn them off or down. */
+const FIXED_RULES = new Set(['syntax-error', 'invalid-file']);
+function ruleInfo(id) {
+    const r = RULES_BY_ID.get(id);
+    if (!r)
+        throw new Error(`internal: unknown lint rule ${id}`);
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/lint/suggest.ts
+// "Did you mean" for a mistyped rule id.
+
+/** The rule id nearest to `id`, when near enough to be a typo. */
+function closestRuleId(id) {
+    let best;
+    for (const known of RULES_BY_ID.keys()) {
+        const d = distance(id, known);
+        if (!best || d < best.d)
+            best = { id: known, d };
+    }
+    return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
+}
+/** Levenshtein distance. */
+function distance(a, b) {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+;// CONCATENATED MODULE: ./src/lint/config.ts
+// Reads the "lint" part of pgshift.json: { "lint": { "rules": { "drop-table": "off", "rename-column": "error" } } }.
+// Other top-level keys belong to other parts of pgshift and are left alone.
+
+
+
+
+
+const CONFIG_FILE = 'pgshift.json';
+const SETTINGS = new Set(['error', 'warning', 'off']);
+/** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
+function loadLintConfig(path, cwd = process.cwd()) {
+    const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (path === undefined && code === 'ENOENT')
+            return { rules: {} };
+        throw new errors_ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
+    }
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (err) {
+        throw new errors_ConfigError(`config file ${file} is not valid JSON (${err.message}): fix it, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    }
+    return parseLintConfig(json, file);
+}
+function parseLintConfig(json, file) {
+    if (!isObject(json))
+        throw new errors_ConfigError(`config file ${file} must hold a JSON object, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    const lint = json.lint;
+    if (lint === undefined)
+        return { rules: {} };
+    if (!isObject(lint))
+        throw new errors_ConfigError(`${file}: "lint" must be an object, e.g. "lint": {"rules": {"drop-table": "off"}}.`);
+    for (const key of Object.keys(lint)) {
+        if (key !== 'rules')
+            throw new errors_ConfigError(`${file}: unknown key "lint.${key}". The lint section takes "rules" only.`);
+    }
+    if (lint.rules === undefined)
+        return { rules: {} };
+    if (!isObject(lint.rules))
+        throw new errors_ConfigError(`${file}: "lint.rules" must be an object of rule id → "error" | "warning" | "off".`);
+    const rules = {};
+    for (const [id, value] of Object.entries(lint.rules)) {
+        if (!RULES_BY_ID.has(id)) {
+            const near = closestRuleId(id);
+            throw new errors_ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
+        }
+        if (typeof value !== 'string' || !SETTINGS.has(value)) {
+            throw new errors_ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
+        }
+        if (FIXED_RULES.has(id))
+            throw new errors_ConfigError(`${file}: lint.rules["${id}"] cannot be set: it reports SQL that cannot run at all. Remove the entry.`);
+        rules[id] = value;
+    }
+    return { rules };
+}
+function isObject(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 ;// CONCATENATED MODULE: ./src/db/redact.ts
@@ -42135,6 +42918,7 @@ function plan_buildPlan(catalog, tracking, selection) {
         trackingExists: tracking.exists,
         databaseChecked: tracking.databaseChecked,
         blocked,
+        findings: [],
     };
 }
 
@@ -42169,9 +42953,385 @@ function status_migrationStatus(catalog, rows) {
     return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
 }
 
+;// CONCATENATED MODULE: ./src/lint/batch.ts
+
+class Batch {
+    tables = [];
+    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
+    indexes = [];
+    types = [];
+    schemas = new Set();
+    databases = new Set();
+    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
+    pendingNotNull = [];
+    provenNotNull = [];
+    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
+    notValidInTransaction = [];
+    isNewTable(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
+    }
+    isNewIndex(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
+    }
+    isNewType(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
+    }
+    isNewSchema(name) {
+        return !!name && this.schemas.has(name);
+    }
+    isNewDatabase(name) {
+        return !!name && this.databases.has(name);
+    }
+    isProvenNotNull(table, column) {
+        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
+    }
+    addedNotValidInTransaction(table, constraint) {
+        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
+    }
+    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
+    transactionEnded() {
+        this.notValidInTransaction = [];
+    }
+    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
+    observe(stmt) {
+        this.observeNode(stmt.kind, stmt.node);
+    }
+    observeNode(kind, node, schema) {
+        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
+        switch (kind) {
+            case 'CreateStmt':
+                add(this.tables, fromRangeVar(node.relation));
+                break;
+            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
+                add(this.tables, fromRangeVar(node.into?.rel));
+                break;
+            case 'SelectStmt': // SELECT ... INTO new_table
+                add(this.tables, fromRangeVar(node.intoClause?.rel));
+                break;
+            case 'IndexStmt': {
+                const n = node;
+                const table = fromRangeVar(n.relation);
+                // An index lives in its table's schema.
+                if (n.idxname && this.isNewTable(table))
+                    add(this.indexes, { schema: table?.schema, name: n.idxname });
+                break;
+            }
+            case 'CreateSchemaStmt': {
+                const n = node;
+                if (!n.schemaname)
+                    break;
+                this.schemas.add(n.schemaname);
+                for (const elt of n.schemaElts ?? []) {
+                    const [k] = Object.keys(elt);
+                    this.observeNode(k, elt[k], n.schemaname);
+                }
+                break;
+            }
+            case 'CreateEnumStmt':
+            case 'CreateRangeStmt':
+                add(this.types, fromNames(node.typeName));
+                break;
+            case 'CompositeTypeStmt':
+                add(this.types, fromRangeVar(node.typevar));
+                break;
+            case 'CreateDomainStmt':
+                add(this.types, fromNames(node.domainname));
+                break;
+            case 'DefineStmt': {
+                const n = node;
+                if (n.kind === 'OBJECT_TYPE')
+                    add(this.types, fromNames(n.defnames));
+                break;
+            }
+            case 'CreatedbStmt':
+                if (node.dbname)
+                    this.databases.add(node.dbname);
+                break;
+            case 'RenameStmt': {
+                // A new table keeps being new under its new name.
+                const n = node;
+                const from = fromRangeVar(n.relation);
+                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
+                    add(this.tables, { schema: from?.schema, name: n.newname });
+                break;
+            }
+        }
+    }
+    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
+    observeCmd(table, cmd) {
+        if (cmd.subtype === 'AT_AddConstraint') {
+            const c = as(cmd.def, 'Constraint');
+            if (!c)
+                return;
+            const name = constraintName(table, c);
+            const column = notNullColumn(c);
+            if (c.skip_validation) {
+                this.notValidInTransaction.push({ table, constraint: name });
+                if (column)
+                    this.pendingNotNull.push({ table, constraint: name, column });
+            }
+            else if (column) {
+                this.provenNotNull.push({ table, column });
+            }
+        }
+        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
+            if (p)
+                this.provenNotNull.push({ table, column: p.column });
+        }
+    }
+}
+/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
+function notNullColumn(c) {
+    if (c.contype === 'CONSTR_NOTNULL')
+        return strings(c.keys)[0];
+    if (c.contype !== 'CONSTR_CHECK')
+        return undefined;
+    const test = as(c.raw_expr, 'NullTest');
+    if (test?.nulltesttype !== 'IS_NOT_NULL')
+        return undefined;
+    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
+    return fields.length === 1 ? fields[0] : undefined;
+}
+/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
+function constraintName(table, c) {
+    if (c.conname)
+        return c.conname;
+    const columnsIn = (n) => [...new Set(columnRefs(n))];
+    switch (c.contype) {
+        case 'CONSTR_CHECK': {
+            const cols = columnsIn(c.raw_expr);
+            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
+        }
+        case 'CONSTR_FOREIGN':
+            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
+        case 'CONSTR_NOTNULL':
+            return `${table.name}_${strings(c.keys)[0]}_not_null`;
+        default:
+            return `${table.name}_${c.contype?.toLowerCase()}`;
+    }
+}
+function columnRefs(node, out = []) {
+    if (Array.isArray(node))
+        for (const x of node)
+            columnRefs(x, out);
+    else if (node && typeof node === 'object') {
+        const ref = node.ColumnRef;
+        if (ref)
+            out.push(strings(ref.fields).pop() ?? '');
+        for (const v of Object.values(node))
+            columnRefs(v, out);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/lint/directives.ts
+
+
+const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
+function ignoresIn(lines, firstLine) {
+    const out = [];
+    lines.forEach((raw, index) => {
+        const text = raw.trim();
+        const d = text.match(DIRECTIVE);
+        if (!d || d[1] !== 'ignore')
+            return;
+        // Text after a further "--" is the reason, for the reader.
+        const names = d[2].replace(/(^|\s)--.*$/, '').split(/[\s,]+/).filter(Boolean);
+        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
+    });
+    return out;
+}
+const isComment = (line) => line !== undefined && line.trim().startsWith('--');
+/**
+ * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
+ *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
+ */
+function readDirectives(section, statements, preamble = []) {
+    const result = { file: new Set(), byStatement: new Map(), problems: [] };
+    const lines = section.sql.split('\n');
+    const spans = statements.map((s) => {
+        const start = s.line - section.startLine;
+        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
+    });
+    const firstStatement = spans.length ? spans[0].start : lines.length;
+    /** Indexes of the statements a directive on line `index` of the section applies to. */
+    const targets = (index) => {
+        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
+        if (inside >= 0)
+            return [inside];
+        let next = index + 1;
+        while (isComment(lines[next]))
+            next++;
+        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
+        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
+        // The line must begin with a statement, not with the tail of one that started above it.
+        return starting.length && spans[starting[0]].column === lead ? starting : [];
+    };
+    const apply = (ig, into) => {
+        if (ig.rules.length === 0) {
+            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
+            return;
+        }
+        for (const r of ig.rules) {
+            if (RULES_BY_ID.has(r))
+                into.add(r);
+            else {
+                const near = closestRuleId(r);
+                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
+            }
+        }
+    };
+    for (const ig of ignoresIn(preamble, 1))
+        apply(ig, result.file);
+    for (const ig of ignoresIn(lines, section.startLine)) {
+        const hit = targets(ig.index);
+        if (hit.length) {
+            const rules = new Set();
+            apply(ig, rules);
+            for (const k of hit)
+                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
+        }
+        else if (ig.index < firstStatement) {
+            apply(ig, result.file);
+        }
+        else {
+            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/lint/lint.ts
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far.
+
+
+
+
+
+
+const DEFAULT_LINT_CONFIG = { rules: {} };
+function lintSections(items, config = DEFAULT_LINT_CONFIG) {
+    const batch = new Batch();
+    const findings = [];
+    items.forEach(({ migration, section }, order) => {
+        for (const f of lintSection(migration, section, batch, config))
+            findings.push({ ...f, order });
+    });
+    // Stable: findings on one statement keep the order of its subcommands.
+    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
+    return findings.map(({ order: _, ...f }) => f);
+}
+function lintSection(migration, section, batch, config) {
+    let statements;
+    try {
+        statements = splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        // The parser's reason already says what to do.
+        return finish(migration, section, [{ rule: 'syntax-error', what: err.reason, why: '', safe: '', line: err.line, column: err.column }], config);
+    }
+    const directives = readDirectives(section, statements, preamble(migration, section));
+    const raws = directives.problems.map((p) => ({ ...p }));
+    const collect = (rule, hits, stmt, index) => {
+        for (const h of [hits].flat()) {
+            if (!h)
+                continue;
+            const hit = typeof h === 'string' ? { what: h } : h;
+            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
+        }
+    };
+    batch.transactionEnded();
+    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
+    statements.forEach((stmt, index) => {
+        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
+        for (const rule of RULES) {
+            if (rule.on['*'])
+                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
+            const check = rule.on[stmt.kind];
+            if (check)
+                collect(rule, check(stmt.node, ctx), stmt, index);
+        }
+        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
+        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
+        if (alter && table) {
+            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
+            for (const node of alter.cmds ?? []) {
+                const cmd = as(node, 'AlterTableCmd');
+                if (!cmd)
+                    continue;
+                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
+                for (const rule of RULES)
+                    if (rule.on.AlterTableCmd)
+                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+                batch.observeCmd(table, cmd);
+            }
+        }
+        else {
+            batch.observe(stmt);
+        }
+        if (!section.transaction && stmt.kind === 'TransactionStmt') {
+            const kind = String(stmt.node.kind);
+            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                inBlock = true;
+            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
+                inBlock = false;
+        }
+        if (!section.transaction && !inBlock)
+            batch.transactionEnded();
+    });
+    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
+    const isDirectiveProblem = (r) => r.statement === undefined;
+    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+}
+/** Applies the config and writes the messages. */
+function finish(migration, section, raws, config) {
+    const out = [];
+    for (const r of raws) {
+        const rule = ruleInfo(r.rule);
+        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
+        if (setting === 'off')
+            continue;
+        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
+        out.push({
+            rule: r.rule,
+            severity: setting ?? r.severity ?? rule.severity,
+            message: tail ? `${r.what}: ${tail}` : r.what,
+            path: section.path,
+            line: r.line,
+            column: r.column,
+            version: migration.version,
+            destructive: rule.destructive,
+            docs: `docs/rules.md#${r.rule}`,
+        });
+    }
+    return out;
+}
+/** A dbmate file's lines above "-- migrate:up": directives there apply to the whole file. */
+function preamble(migration, section) {
+    const marker = migration.up.startLine - 1;
+    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine || marker <= 1)
+        return [];
+    try {
+        return readText(section.path).split('\n').slice(0, marker - 1);
+    }
+    catch {
+        return []; // the file moved since it was read: its section is linted all the same
+    }
+}
+/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
+function fileFinding(path, line, version, reason) {
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+}
+
 ;// CONCATENATED MODULE: ./src/engine.ts
 // The engine's public face: plan, status, migrate (up/down), resolve, new. Files → plan → execution →
 // result objects. No printing, no process.exit: the CLI and the action decide what to show.
+
+
 
 
 
@@ -42219,6 +43379,21 @@ function redactError(err, redactor) {
         err.message = redactor.redact(err.message);
     throw err;
 }
+/** The linter's findings on an up plan's pending sections. Syntax and file errors are already problems. */
+function withFindings(p, o) {
+    if (o.lint === false || p.direction !== 'up' || p.steps.length === 0)
+        return p;
+    const findings = lintSections(p.steps.map((st) => ({ migration: st.migration, section: st.section })), o.lint ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
+    return { ...p, findings };
+}
+function enforcePolicy(p, o) {
+    const refused = o.lintPolicy?.(p.findings) ?? [];
+    if (refused.length) {
+        throw new PolicyError(`the run was refused before anything ran: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
+            .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
+            .join('\n')}`, refused);
+    }
+}
 function refuse(plan) {
     const blocking = plan.problems.filter((p) => p.blocking);
     throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
@@ -42228,12 +43403,12 @@ async function plan(o, selection) {
     await loadParser();
     if (!o.databaseUrl) {
         const catalog = new catalog_Catalog(o.dir);
-        return plan_buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection);
+        return withFindings(plan_buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection), o);
     }
     const s = await engine_open(o);
     try {
         const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
-        return plan_buildPlan(s.catalog, { ...state, databaseChecked: true }, selection);
+        return withFindings(plan_buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o);
     }
     catch (err) {
         redactError(err, s.redactor);
@@ -42283,9 +43458,12 @@ async function migrate(o, selection) {
         return await withLock(s, o, async (sql) => {
             const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
             let state = await readState();
-            let p = plan_buildPlan(s.catalog, state, selection);
+            // Linting costs a second parse of each pending section: only when a policy will read the findings.
+            const review = (plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
+            let p = review(plan_buildPlan(s.catalog, state, selection));
             if (p.blocked)
                 refuse(p);
+            enforcePolicy(p, o);
             if (p.steps.length === 0)
                 return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
             if (o.singleTransaction) {
@@ -42301,9 +43479,10 @@ async function migrate(o, selection) {
             if (typeof ensured === 'object') {
                 o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
                 state = await readState();
-                p = plan_buildPlan(s.catalog, state, selection);
+                p = review(plan_buildPlan(s.catalog, state, selection));
                 if (p.blocked)
                     refuse(p);
+                enforcePolicy(p, o);
             }
             const outcome = await executePlan(p.steps, {
                 sql,
@@ -42450,12 +43629,20 @@ function renderPlan(plan) {
         if (plan.direction === 'up')
             out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
     });
+    if (plan.direction === 'up' && plan.steps.length) {
+        out.push('');
+        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
+        out.push(...renderFindings(plan.findings));
+    }
     if (plan.problems.length) {
         out.push('');
         out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
         out.push(renderProblems(plan.problems));
     }
     return out.join('\n');
+}
+function renderFindings(findings) {
+    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
 }
 function renderStatus(entries) {
     if (entries.length === 0)
@@ -42565,6 +43752,37 @@ function stepDetails(step, maxSql, note) {
  * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
  * not fit, with a note pointing at the run's summary where the plan is complete.
  */
+/** Findings shown in a comment at the most; the summary has them all. */
+const FINDINGS_IN_COMMENT = 30;
+/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
+function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '') {
+    if (plan.direction !== 'up' || plan.steps.length === 0)
+        return [];
+    const refused = new Set(ctx.refused ?? []);
+    if (plan.findings.length === 0)
+        return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
+    const link = (f) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+    const shown = plan.findings.slice(0, max);
+    const lines = [
+        '',
+        '### Safety',
+        '',
+        refused.size
+            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
+            : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
+        '',
+        '| | Rule | Where | Finding |',
+        '| --- | --- | --- | --- |',
+        ...shown.map((f) => {
+            const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
+            const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
+            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
+        }),
+    ];
+    if (plan.findings.length > shown.length)
+        lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
+    return lines;
+}
 function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
     const top = [headline(plan, ctx)];
     if (!plan.databaseChecked)
@@ -42574,7 +43792,8 @@ function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
     const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
     const all = { rows: plan.steps.length, problems: plan.problems.length };
     const render = (maxSql, shown, keep = all) => {
-        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...extra].join('\n');
+        const safety = safetyLines(plan, ctx, Number.isFinite(limit) && limit < GITHUB_BODY_LIMIT + 1 ? FINDINGS_IN_COMMENT : Number.POSITIVE_INFINITY, note);
+        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
         const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
         const rest = plan.steps.length - shown;
         // The table already says how many rows it left out, and where they are.
@@ -42719,6 +43938,8 @@ function recoverySteps(f, environment) {
 
 
 
+
+
 const SUMMARY_LIMIT = 1_000_000; // GitHub keeps at most 1 MiB of step summary
 function runUrl() {
     const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
@@ -42744,6 +43965,11 @@ function planForAction(p) {
 function failureForAction(f) {
     return f && { ...f, hint: f.hint && forAction(f.hint) };
 }
+/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
+function docsBase() {
+    const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
+    return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
+}
 function workspacePath(path) {
     return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
 }
@@ -42752,6 +43978,8 @@ class ActionRun {
     inputs;
     reporter;
     abort = new AbortController();
+    lintConfig;
+    isProtected = false;
     redact = (text) => this.redactor.redact(text);
     info = (text) => info(this.redact(text));
     setOutputs(status, o = {}) {
@@ -42770,8 +43998,22 @@ class ActionRun {
             return;
         await summary.addRaw(this.redact(markdown) + '\n', true).write();
     }
-    ctx() {
-        return { environment: this.inputs.environment, dir: this.inputs.migrationsDir, runUrl: runUrl() };
+    ctx(refused) {
+        return { environment: this.inputs.environment, dir: this.inputs.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+    }
+    /** The findings this environment's safety settings refuse. */
+    refusals = (findings) => refusedFindings(findings, { protected: this.isProtected, allowDestructive: this.inputs.allowDestructive, failOnLint: this.inputs.failOnLint, policy: this.inputs.policy });
+    /** Each finding on its file and line: an error when the policy refuses it, else a warning. */
+    annotateFindings(findings, refused) {
+        const refusedSet = new Set(refused);
+        for (const f of findings) {
+            const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
+            const text = this.redact(`${f.message} (${f.docs})`);
+            if (refusedSet.has(f))
+                error(text, props);
+            else
+                warning(text, props);
+        }
     }
     writePlanFile(p) {
         const dir = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
@@ -42807,6 +44049,7 @@ class ActionRun {
             redactor: this.redactor,
             signal: this.abort.signal,
             onEvent: (e) => this.onEvent(e),
+            lint: this.lintConfig,
         };
     }
     selection() {
@@ -42856,6 +44099,7 @@ class ActionRun {
             process.once(sig, () => this.abort.abort());
         try {
             this.inputs = readInputs();
+            this.lintConfig = loadLintConfig(undefined, process.env.GITHUB_WORKSPACE || process.cwd());
         }
         catch (err) {
             if (err instanceof errors_ConfigError)
@@ -42869,7 +44113,7 @@ class ActionRun {
         }
         if (i.githubToken)
             this.reporter = new GitHubReporter(i.githubToken, this.redact);
-        const isProtected = i.protectedEnvironments.includes(i.environment.toLowerCase());
+        const isProtected = (this.isProtected = i.protectedEnvironments.includes(i.environment.toLowerCase()));
         if (!i.dryRun && isProtected && i.direction === 'down' && i.confirm !== confirmPhrase(i.environment)) {
             return this.refuse(`refused: rolling back migrations in protected environment "${i.environment}" needs the input confirm set to ${confirmPhrase(i.environment)}${i.confirm ? ` (got "${i.confirm}")` : ''}. Nothing was run.`);
         }
@@ -42885,21 +44129,25 @@ class ActionRun {
     }
     async dryRun(isPr) {
         const p = planForAction(await plan(this.engineOptions(), this.selection()));
+        const refused = this.refusals(p.findings);
         const planFile = this.writePlanFile(p);
         this.info(renderPlan(p));
-        await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(), SUMMARY_LIMIT)}`);
+        await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(refused), SUMMARY_LIMIT)}`);
         this.annotateProblems(p.problems, p.blocked);
-        this.setOutputs(p.blocked ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
+        this.annotateFindings(p.findings, refused);
+        this.setOutputs(p.blocked || refused.length ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
         const prNumber = github_context.payload.pull_request?.number;
         if (isPr && prNumber && this.inputs.commentOnPr && this.reporter) {
             const marker = planMarker(this.inputs.environment, this.inputs.migrationsDir);
-            const body = planMarkdown(p, this.ctx(), GITHUB_BODY_LIMIT - marker.length - 100);
+            const body = planMarkdown(p, this.ctx(refused), GITHUB_BODY_LIMIT - marker.length - 100);
             const posted = await this.reporter.upsertPlanComment(prNumber, marker, `## pgshift plan\n\n${body}`);
             if (posted)
                 setOutput('comment-url', posted.url);
         }
         if (p.blocked)
             setFailed(this.redact(`the plan would be refused:\n${p.problems.filter((x) => x.blocking).map((x) => `- ${displayMessage(x.message)}`).join('\n')}`));
+        else if (refused.length)
+            setFailed(this.redact(`the safety policy would refuse this run in ${this.inputs.environment}:\n${refused.map((f) => `- ${workspacePath(f.path)}:${f.line}: ${f.rule}: ${f.message}`).join('\n')}`));
     }
     async apply(isProtected) {
         let planFile;
@@ -42908,15 +44156,17 @@ class ActionRun {
             const p = planForAction(await plan(this.engineOptions(), this.selection()));
             planFile = this.writePlanFile(p);
             this.info(`Plan for protected environment ${this.inputs.environment}:\n${renderPlan(p)}`);
-            await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(), SUMMARY_LIMIT / 2)}`);
+            await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(this.refusals(p.findings)), SUMMARY_LIMIT / 2)}`);
         }
-        const ran = await migrate(this.engineOptions(), this.selection());
+        // The engine checks the findings again under the migration lock, before anything runs.
+        const ran = await migrate({ ...this.engineOptions(), lintPolicy: this.refusals }, this.selection());
         const result = { ...ran, plan: planForAction(ran.plan), error: failureForAction(ran.error) };
         const done = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
         const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - done.length) : result.plan.pendingCount + done.length;
         planFile ??= this.writePlanFile(result.plan);
         await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx())}`);
         this.annotateProblems(result.plan.problems, false);
+        this.annotateFindings(result.plan.findings, []);
         if (result.error) {
             this.setOutputs('failed', { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
             return this.migrationFailed(result.error, result);
@@ -42986,15 +44236,19 @@ class ActionRun {
             this.annotateProblems(err.problems, true);
             setOutput('status', 'refused');
         }
+        else if (err instanceof PolicyError) {
+            this.annotateFindings(err.findings, err.findings);
+            setOutput('status', 'refused');
+        }
         else {
             setOutput('status', err instanceof errors_ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
         }
         setFailed(message);
         if (!(err instanceof PgshiftError))
             core_debug(err?.stack ?? '');
-        await this.summary(`## pgshift\n\n❌ **${err instanceof ValidationError ? 'Refused' : 'Failed'}** in \`${this.inputs.environment}\`\n\n${message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l)).join('\n')}`);
+        await this.summary(`## pgshift\n\n❌ **${err instanceof ValidationError || err instanceof PolicyError ? 'Refused' : 'Failed'}** in \`${this.inputs.environment}\`\n\n${message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l)).join('\n')}`);
         // Only a deploy that could not run is an incident; a PR dry run reports in its comment instead.
-        if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof LockError || err instanceof ConnectionError || !(err instanceof PgshiftError))) {
+        if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof PolicyError || err instanceof LockError || err instanceof ConnectionError || !(err instanceof PgshiftError))) {
             await this.openIssue(`pgshift could not run in \`${this.inputs.environment}\``, `**Reason**\n\n${fenceless(message)}`, undefined);
         }
     }

@@ -7,12 +7,15 @@ import { connect, type ReservedSql, type Sql } from './db/connect';
 import { acquireLock } from './db/lock';
 import { Redactor } from './db/redact';
 import { Tracking } from './db/tracking';
-import { ConfigError, PgshiftError, ValidationError } from './errors';
+import { ConfigError, PgshiftError, PolicyError, ValidationError } from './errors';
 import { executePlan } from './execute/run';
 import { versionId } from './files/version';
 import { Catalog } from './plan/catalog';
 import { buildPlan, type Selection, type TrackingState } from './plan/plan';
 import { migrationStatus } from './plan/status';
+import { DEFAULT_LINT_CONFIG, lintSections } from './lint/lint';
+import { FIXED_RULES } from './lint/rules';
+import type { Finding, LintConfig } from './lint/types';
 import { loadParser } from './sql/split';
 import type { AppliedMigration, EngineEvent, Plan, RunResult, StatusEntry, ValidationProblem } from './types';
 
@@ -38,6 +41,13 @@ export interface EngineOptions {
   onEvent?: (e: EngineEvent) => void;
   signal?: AbortSignal;
   redactor?: Redactor;
+  /** Rule settings for the linter (pgshift.json); false: plans carry no findings. */
+  lint?: LintConfig | false;
+  /**
+   * The findings that refuse a run (destructive statements in production, say). Checked by `migrate`
+   * under the lock, before anything runs; when set, migrate lints the plan too.
+   */
+  lintPolicy?: (findings: Finding[]) => Finding[];
 }
 
 export const DEFAULTS = {
@@ -80,6 +90,28 @@ function redactError(err: unknown, redactor: Redactor | undefined): never {
   throw err;
 }
 
+/** The linter's findings on an up plan's pending sections. Syntax and file errors are already problems. */
+function withFindings(p: Plan, o: EngineOptions): Plan {
+  if (o.lint === false || p.direction !== 'up' || p.steps.length === 0) return p;
+  const findings = lintSections(
+    p.steps.map((st) => ({ migration: st.migration, section: st.section })),
+    o.lint ?? DEFAULT_LINT_CONFIG,
+  ).filter((f) => !FIXED_RULES.has(f.rule));
+  return { ...p, findings };
+}
+
+function enforcePolicy(p: Plan, o: EngineOptions): void {
+  const refused = o.lintPolicy?.(p.findings) ?? [];
+  if (refused.length) {
+    throw new PolicyError(
+      `the run was refused before anything ran: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
+        .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
+        .join('\n')}`,
+      refused,
+    );
+  }
+}
+
 function refuse(plan: Plan): never {
   const blocking = plan.problems.filter((p) => p.blocking);
   throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
@@ -90,12 +122,12 @@ export async function plan(o: EngineOptions, selection: Selection): Promise<Plan
   await loadParser();
   if (!o.databaseUrl) {
     const catalog = new Catalog(o.dir);
-    return buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection);
+    return withFindings(buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection), o);
   }
   const s = await open(o);
   try {
     const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx as unknown as Sql));
-    return buildPlan(s.catalog, { ...state, databaseChecked: true }, selection);
+    return withFindings(buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o);
   } catch (err) {
     redactError(err, s.redactor);
   } finally {
@@ -142,8 +174,11 @@ export async function migrate(o: EngineOptions, selection: Selection): Promise<R
     return await withLock(s, o, async (sql) => {
       const readState = async (): Promise<TrackingState> => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
       let state = await readState();
-      let p = buildPlan(s.catalog, state, selection);
+      // Linting costs a second parse of each pending section: only when a policy will read the findings.
+      const review = (plan: Plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
+      let p = review(buildPlan(s.catalog, state, selection));
       if (p.blocked) refuse(p);
+      enforcePolicy(p, o);
       if (p.steps.length === 0) return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
       if (o.singleTransaction) {
         const nonTx = p.steps.filter((st) => !st.transactional);
@@ -157,8 +192,9 @@ export async function migrate(o: EngineOptions, selection: Selection): Promise<R
       if (typeof ensured === 'object') {
         o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
         state = await readState();
-        p = buildPlan(s.catalog, state, selection);
+        p = review(buildPlan(s.catalog, state, selection));
         if (p.blocked) refuse(p);
+        enforcePolicy(p, o);
       }
       const outcome = await executePlan(p.steps, {
         sql,

@@ -1,3 +1,4 @@
+import type { Finding } from './lint/types';
 import type { LockHolder, MigrationError, ValidationProblem } from './types';
 
 /** Exit codes shared by the CLI and documented in its --help and the README. */
@@ -46,6 +47,17 @@ export class ValidationError extends PgshiftError {
   ) {
     super(message, ExitCode.validation);
     this.name = 'ValidationError';
+  }
+}
+
+/** The safety policy refused the plan's findings (destructive or error-level statements). */
+export class PolicyError extends PgshiftError {
+  constructor(
+    message: string,
+    readonly findings: Finding[],
+  ) {
+    super(message, ExitCode.validation);
+    this.name = 'PolicyError';
   }
 }
 

@@ -7,9 +7,12 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { confirmPhrase, readInputs, type ActionInputs } from './action/inputs';
 import { GitHubReporter, planMarker } from './action/github';
+import { refusedFindings } from './action/policy';
+import { loadLintConfig } from './lint/config';
+import type { Finding, LintConfig } from './lint/types';
 import { Redactor } from './db/redact';
 import { migrate, plan, type EngineOptions } from './engine';
-import { ConfigError, ConnectionError, LockError, PgshiftError, ValidationError } from './errors';
+import { ConfigError, ConnectionError, LockError, PgshiftError, PolicyError, ValidationError } from './errors';
 import type { Selection } from './plan/plan';
 import { toJson } from './report/json';
 import { failureDetails, GITHUB_BODY_LIMIT, planMarkdown, recoverySteps, runMarkdown, type MarkdownContext } from './report/markdown';
@@ -49,6 +52,12 @@ function failureForAction(f: MigrationError | undefined): MigrationError | undef
   return f && { ...f, hint: f.hint && forAction(f.hint) };
 }
 
+/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
+function docsBase(): string | undefined {
+  const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
+  return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
+}
+
 function workspacePath(path: string): string {
   return relative(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
 }
@@ -58,6 +67,8 @@ class ActionRun {
   private inputs!: ActionInputs;
   private reporter?: GitHubReporter;
   private readonly abort = new AbortController();
+  private lintConfig!: LintConfig;
+  private isProtected = false;
 
   readonly redact = (text: string) => this.redactor.redact(text);
   private info = (text: string) => core.info(this.redact(text));
@@ -76,8 +87,23 @@ class ActionRun {
     await core.summary.addRaw(this.redact(markdown) + '\n', true).write();
   }
 
-  private ctx(): MarkdownContext {
-    return { environment: this.inputs.environment, dir: this.inputs.migrationsDir, runUrl: runUrl() };
+  private ctx(refused?: Finding[]): MarkdownContext {
+    return { environment: this.inputs.environment, dir: this.inputs.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+  }
+
+  /** The findings this environment's safety settings refuse. */
+  private refusals = (findings: Finding[]): Finding[] =>
+    refusedFindings(findings, { protected: this.isProtected, allowDestructive: this.inputs.allowDestructive, failOnLint: this.inputs.failOnLint, policy: this.inputs.policy });
+
+  /** Each finding on its file and line: an error when the policy refuses it, else a warning. */
+  private annotateFindings(findings: Finding[], refused: Finding[]): void {
+    const refusedSet = new Set(refused);
+    for (const f of findings) {
+      const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
+      const text = this.redact(`${f.message} (${f.docs})`);
+      if (refusedSet.has(f)) core.error(text, props);
+      else core.warning(text, props);
+    }
   }
 
   private writePlanFile(p: Plan): string {
@@ -115,6 +141,7 @@ class ActionRun {
       redactor: this.redactor,
       signal: this.abort.signal,
       onEvent: (e) => this.onEvent(e),
+      lint: this.lintConfig,
     };
   }
 
@@ -166,6 +193,7 @@ class ActionRun {
 
     try {
       this.inputs = readInputs();
+      this.lintConfig = loadLintConfig(undefined, process.env.GITHUB_WORKSPACE || process.cwd());
     } catch (err) {
       if (err instanceof ConfigError) return this.refuse(err.message);
       throw err;
@@ -177,7 +205,7 @@ class ActionRun {
     }
     if (i.githubToken) this.reporter = new GitHubReporter(i.githubToken, this.redact);
 
-    const isProtected = i.protectedEnvironments.includes(i.environment.toLowerCase());
+    const isProtected = (this.isProtected = i.protectedEnvironments.includes(i.environment.toLowerCase()));
     if (!i.dryRun && isProtected && i.direction === 'down' && i.confirm !== confirmPhrase(i.environment)) {
       return this.refuse(
         `refused: rolling back migrations in protected environment "${i.environment}" needs the input confirm set to ${confirmPhrase(i.environment)}${i.confirm ? ` (got "${i.confirm}")` : ''}. Nothing was run.`,
@@ -194,19 +222,22 @@ class ActionRun {
 
   private async dryRun(isPr: boolean): Promise<void> {
     const p = planForAction(await plan(this.engineOptions(), this.selection()));
+    const refused = this.refusals(p.findings);
     const planFile = this.writePlanFile(p);
     this.info(renderPlan(p));
-    await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(), SUMMARY_LIMIT)}`);
+    await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(refused), SUMMARY_LIMIT)}`);
     this.annotateProblems(p.problems, p.blocked);
-    this.setOutputs(p.blocked ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
+    this.annotateFindings(p.findings, refused);
+    this.setOutputs(p.blocked || refused.length ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
     const prNumber = github.context.payload.pull_request?.number;
     if (isPr && prNumber && this.inputs.commentOnPr && this.reporter) {
       const marker = planMarker(this.inputs.environment, this.inputs.migrationsDir);
-      const body = planMarkdown(p, this.ctx(), GITHUB_BODY_LIMIT - marker.length - 100);
+      const body = planMarkdown(p, this.ctx(refused), GITHUB_BODY_LIMIT - marker.length - 100);
       const posted = await this.reporter.upsertPlanComment(prNumber, marker, `## pgshift plan\n\n${body}`);
       if (posted) core.setOutput('comment-url', posted.url);
     }
     if (p.blocked) core.setFailed(this.redact(`the plan would be refused:\n${p.problems.filter((x) => x.blocking).map((x) => `- ${displayMessage(x.message)}`).join('\n')}`));
+    else if (refused.length) core.setFailed(this.redact(`the safety policy would refuse this run in ${this.inputs.environment}:\n${refused.map((f) => `- ${workspacePath(f.path)}:${f.line}: ${f.rule}: ${f.message}`).join('\n')}`));
   }
 
   private async apply(isProtected: boolean): Promise<void> {
@@ -216,15 +247,17 @@ class ActionRun {
       const p = planForAction(await plan(this.engineOptions(), this.selection()));
       planFile = this.writePlanFile(p);
       this.info(`Plan for protected environment ${this.inputs.environment}:\n${renderPlan(p)}`);
-      await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(), SUMMARY_LIMIT / 2)}`);
+      await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(this.refusals(p.findings)), SUMMARY_LIMIT / 2)}`);
     }
-    const ran = await migrate(this.engineOptions(), this.selection());
+    // The engine checks the findings again under the migration lock, before anything runs.
+    const ran = await migrate({ ...this.engineOptions(), lintPolicy: this.refusals }, this.selection());
     const result: RunResult = { ...ran, plan: planForAction(ran.plan), error: failureForAction(ran.error) };
     const done = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
     const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - done.length) : result.plan.pendingCount + done.length;
     planFile ??= this.writePlanFile(result.plan);
     await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx())}`);
     this.annotateProblems(result.plan.problems, false);
+    this.annotateFindings(result.plan.findings, []);
     if (result.error) {
       this.setOutputs('failed', { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
       return this.migrationFailed(result.error, result);
@@ -300,14 +333,17 @@ class ActionRun {
     if (err instanceof ValidationError) {
       this.annotateProblems(err.problems, true);
       core.setOutput('status', 'refused');
+    } else if (err instanceof PolicyError) {
+      this.annotateFindings(err.findings, err.findings);
+      core.setOutput('status', 'refused');
     } else {
       core.setOutput('status', err instanceof ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
     }
     core.setFailed(message);
     if (!(err instanceof PgshiftError)) core.debug((err as Error)?.stack ?? '');
-    await this.summary(`## pgshift\n\n❌ **${err instanceof ValidationError ? 'Refused' : 'Failed'}** in \`${this.inputs.environment}\`\n\n${message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l)).join('\n')}`);
+    await this.summary(`## pgshift\n\n❌ **${err instanceof ValidationError || err instanceof PolicyError ? 'Refused' : 'Failed'}** in \`${this.inputs.environment}\`\n\n${message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l)).join('\n')}`);
     // Only a deploy that could not run is an incident; a PR dry run reports in its comment instead.
-    if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof LockError || err instanceof ConnectionError || !(err instanceof PgshiftError))) {
+    if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof PolicyError || err instanceof LockError || err instanceof ConnectionError || !(err instanceof PgshiftError))) {
       await this.openIssue(`pgshift could not run in \`${this.inputs.environment}\``, `**Reason**\n\n${fenceless(message)}`, undefined);
     }
   }

@@ -1,3 +1,5 @@
+import type { Finding } from './lint/types';
+
 // The engine's vocabulary. Files become Migrations, Migrations and the tracking table become a Plan,
 // a Plan is executed into a RunResult. Nothing here prints or exits: the CLI and the action do that.
 
@@ -114,6 +116,8 @@ export interface Plan {
   databaseChecked: boolean;
   /** true when some problem stops the run. */
   blocked: boolean;
+  /** The linter's findings on the pending up sections (empty for a down plan). */
+  findings: Finding[];
 }
 
 export type StatusState = 'applied' | 'pending' | 'failed' | 'running' | 'modified' | 'missing';

@@ -2987,6 +2987,15 @@ class ValidationError extends PgshiftError {
         this.name = 'ValidationError';
     }
 }
+/** The safety policy refused the plan's findings (destructive or error-level statements). */
+class PolicyError extends PgshiftError {
+    findings;
+    constructor(message, findings) {
+        super(message, ExitCode.validation);
+        this.findings = findings;
+        this.name = 'PolicyError';
+    }
+}
 /** Another run holds the migration lock. */
 class LockError extends PgshiftError {
     holder;
@@ -4438,6 +4447,7 @@ function buildPlan(catalog, tracking, selection) {
         trackingExists: tracking.exists,
         databaseChecked: tracking.databaseChecked,
         blocked,
+        findings: [],
     };
 }
 
@@ -4472,9 +4482,1066 @@ function migrationStatus(catalog, rows) {
     return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
 }
 
+;// CONCATENATED MODULE: ./src/lint/ast.ts
+/** The `K` node wrapped in `n`, if that is what `n` holds. */
+function as(n, kind) {
+    return n && kind in n ? n[kind] : undefined;
+}
+function fromRangeVar(rv) {
+    return rv?.relname ? { schema: rv.schemaname, name: rv.relname } : undefined;
+}
+/** `[schema, name]` or `[name]` (a String list, as in DROP and CREATE TYPE) to a QName. */
+function fromNames(names) {
+    const parts = strings(names);
+    if (!parts.length)
+        return undefined;
+    return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name: parts[parts.length - 1] };
+}
+/** Same object, when a side leaves the schema out: lenient on purpose, as search_path is unknown here. */
+function sameName(a, b) {
+    return a.name === b.name && (!a.schema || !b.schema || a.schema === b.schema);
+}
+function show(q) {
+    if (!q)
+        return '?';
+    return q.schema ? `${q.schema}.${q.name}` : q.name;
+}
+function strings(list) {
+    return (list ?? []).map((n) => as(n, 'String')?.sval).filter((s) => s !== undefined);
+}
+function ast_option(list, name) {
+    return (list ?? []).map((n) => as(n, 'DefElem')).find((d) => d?.defname === name);
+}
+/** An option given as `FULL`, `FULL true`, `FULL on` or `FULL 1`. */
+function enabled(d) {
+    if (!d)
+        return false;
+    if (!d.arg)
+        return true;
+    const s = as(d.arg, 'String')?.sval ?? as(d.arg, 'Boolean')?.boolval ?? as(d.arg, 'Integer')?.ival;
+    if (typeof s === 'string')
+        return !/^(false|off|0|no)$/i.test(s);
+    return s === undefined ? true : Boolean(s);
+}
+/** Names of every function called anywhere under `node`. */
+function calledFunctions(node, out = []) {
+    if (Array.isArray(node)) {
+        for (const x of node)
+            calledFunctions(x, out);
+    }
+    else if (node && typeof node === 'object') {
+        const call = node.FuncCall;
+        if (call)
+            out.push(strings(call.funcname).pop() ?? '');
+        for (const v of Object.values(node))
+            calledFunctions(v, out);
+    }
+    return out;
+}
+/**
+ * What makes a statement refuse to run inside a transaction block (Postgres's
+ * PreventInTransactionBlock), as the words a message should show; undefined when it can run in one.
+ */
+function outsideTransactionOnly(stmt) {
+    const n = stmt.node;
+    switch (stmt.kind) {
+        case 'IndexStmt':
+            return n.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+        case 'DropStmt':
+            return n.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+        case 'ReindexStmt': {
+            const r = n;
+            if (enabled(ast_option(r.params, 'concurrently')))
+                return 'REINDEX CONCURRENTLY';
+            const whole = { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM' };
+            return whole[r.kind ?? ''];
+        }
+        case 'VacuumStmt':
+            return n.is_vacuumcmd ? 'VACUUM' : undefined;
+        case 'CreatedbStmt':
+            return 'CREATE DATABASE';
+        case 'DropdbStmt':
+            return 'DROP DATABASE';
+        case 'AlterSystemStmt':
+            return 'ALTER SYSTEM';
+        case 'CreateTableSpaceStmt':
+            return 'CREATE TABLESPACE';
+        case 'DropTableSpaceStmt':
+            return 'DROP TABLESPACE';
+        default:
+            return undefined;
+    }
+}
+/** Statements that may share a transaction:false section without widening its partial-failure window. */
+function belongsOutsideTransaction(stmt) {
+    if (outsideTransactionOnly(stmt))
+        return true;
+    switch (stmt.kind) {
+        case 'VariableSetStmt': // SET lock_timeout and the like configure the statements after them
+        case 'TransactionStmt': // a BEGIN/COMMIT block of its own, on purpose
+            return true;
+        case 'AlterEnumStmt': {
+            // ADD VALUE (not RENAME VALUE): committed on its own so that later statements can use the value.
+            const n = stmt.node;
+            return Boolean(n.newVal && !n.oldVal);
+        }
+        case 'VacuumStmt': // ANALYZE (VACUUM was caught above): cheap, repeatable, usually right after an index build
+            return true;
+        default:
+            return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/lint/batch.ts
+
+class Batch {
+    tables = [];
+    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
+    indexes = [];
+    types = [];
+    schemas = new Set();
+    databases = new Set();
+    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
+    pendingNotNull = [];
+    provenNotNull = [];
+    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
+    notValidInTransaction = [];
+    isNewTable(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
+    }
+    isNewIndex(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
+    }
+    isNewType(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
+    }
+    isNewSchema(name) {
+        return !!name && this.schemas.has(name);
+    }
+    isNewDatabase(name) {
+        return !!name && this.databases.has(name);
+    }
+    isProvenNotNull(table, column) {
+        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
+    }
+    addedNotValidInTransaction(table, constraint) {
+        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
+    }
+    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
+    transactionEnded() {
+        this.notValidInTransaction = [];
+    }
+    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
+    observe(stmt) {
+        this.observeNode(stmt.kind, stmt.node);
+    }
+    observeNode(kind, node, schema) {
+        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
+        switch (kind) {
+            case 'CreateStmt':
+                add(this.tables, fromRangeVar(node.relation));
+                break;
+            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
+                add(this.tables, fromRangeVar(node.into?.rel));
+                break;
+            case 'SelectStmt': // SELECT ... INTO new_table
+                add(this.tables, fromRangeVar(node.intoClause?.rel));
+                break;
+            case 'IndexStmt': {
+                const n = node;
+                const table = fromRangeVar(n.relation);
+                // An index lives in its table's schema.
+                if (n.idxname && this.isNewTable(table))
+                    add(this.indexes, { schema: table?.schema, name: n.idxname });
+                break;
+            }
+            case 'CreateSchemaStmt': {
+                const n = node;
+                if (!n.schemaname)
+                    break;
+                this.schemas.add(n.schemaname);
+                for (const elt of n.schemaElts ?? []) {
+                    const [k] = Object.keys(elt);
+                    this.observeNode(k, elt[k], n.schemaname);
+                }
+                break;
+            }
+            case 'CreateEnumStmt':
+            case 'CreateRangeStmt':
+                add(this.types, fromNames(node.typeName));
+                break;
+            case 'CompositeTypeStmt':
+                add(this.types, fromRangeVar(node.typevar));
+                break;
+            case 'CreateDomainStmt':
+                add(this.types, fromNames(node.domainname));
+                break;
+            case 'DefineStmt': {
+                const n = node;
+                if (n.kind === 'OBJECT_TYPE')
+                    add(this.types, fromNames(n.defnames));
+                break;
+            }
+            case 'CreatedbStmt':
+                if (node.dbname)
+                    this.databases.add(node.dbname);
+                break;
+            case 'RenameStmt': {
+                // A new table keeps being new under its new name.
+                const n = node;
+                const from = fromRangeVar(n.relation);
+                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
+                    add(this.tables, { schema: from?.schema, name: n.newname });
+                break;
+            }
+        }
+    }
+    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
+    observeCmd(table, cmd) {
+        if (cmd.subtype === 'AT_AddConstraint') {
+            const c = as(cmd.def, 'Constraint');
+            if (!c)
+                return;
+            const name = constraintName(table, c);
+            const column = notNullColumn(c);
+            if (c.skip_validation) {
+                this.notValidInTransaction.push({ table, constraint: name });
+                if (column)
+                    this.pendingNotNull.push({ table, constraint: name, column });
+            }
+            else if (column) {
+                this.provenNotNull.push({ table, column });
+            }
+        }
+        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
+            if (p)
+                this.provenNotNull.push({ table, column: p.column });
+        }
+    }
+}
+/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
+function notNullColumn(c) {
+    if (c.contype === 'CONSTR_NOTNULL')
+        return strings(c.keys)[0];
+    if (c.contype !== 'CONSTR_CHECK')
+        return undefined;
+    const test = as(c.raw_expr, 'NullTest');
+    if (test?.nulltesttype !== 'IS_NOT_NULL')
+        return undefined;
+    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
+    return fields.length === 1 ? fields[0] : undefined;
+}
+/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
+function constraintName(table, c) {
+    if (c.conname)
+        return c.conname;
+    const columnsIn = (n) => [...new Set(columnRefs(n))];
+    switch (c.contype) {
+        case 'CONSTR_CHECK': {
+            const cols = columnsIn(c.raw_expr);
+            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
+        }
+        case 'CONSTR_FOREIGN':
+            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
+        case 'CONSTR_NOTNULL':
+            return `${table.name}_${strings(c.keys)[0]}_not_null`;
+        default:
+            return `${table.name}_${c.contype?.toLowerCase()}`;
+    }
+}
+function columnRefs(node, out = []) {
+    if (Array.isArray(node))
+        for (const x of node)
+            columnRefs(x, out);
+    else if (node && typeof node === 'object') {
+        const ref = node.ColumnRef;
+        if (ref)
+            out.push(strings(ref.fields).pop() ?? '');
+        for (const v of Object.values(node))
+            columnRefs(v, out);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/lint/rules.ts
+
+/** Functions whose value differs per row, so a default using them is computed for every existing row. */
+const VOLATILE_FUNCTIONS = new Set([
+    'random', 'random_normal', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuidv4', 'uuidv7',
+    'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'gen_random_bytes', 'nextval',
+]);
+const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
+const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
+function typeLabel(t) {
+    const parts = strings(t?.names).filter((p) => p !== 'pg_catalog');
+    const last = parts.pop() ?? '?';
+    return [...parts, TYPE_NAMES[last] ?? last].join('.');
+}
+function columnConstraints(col) {
+    return (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c) => !!c);
+}
+/** The column an ALTER TABLE ... ADD COLUMN adds, on a table the batch did not create. */
+function addedColumn(cmd, ctx) {
+    return cmd.subtype === 'AT_AddColumn' && !ctx.tableIsNew ? as(cmd.def, 'ColumnDef') : undefined;
+}
+/** The constraint an ALTER TABLE ... ADD CONSTRAINT adds, on a table the batch did not create. */
+function addedConstraint(cmd, ctx) {
+    return cmd.subtype === 'AT_AddConstraint' && !ctx.tableIsNew ? as(cmd.def, 'Constraint') : undefined;
+}
+function named(c) {
+    return c.conname ? `CONSTRAINT ${c.conname} ` : '';
+}
+/** The start of a statement, for messages about statements of any kind. */
+function brief(sql) {
+    const line = sql.split('\n')[0].trim();
+    return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}
+/** The objects of a DROP ... statement that the batch did not create. */
+function droppedNames(objects, isNew) {
+    return (objects ?? [])
+        .map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o]))
+        .filter((q) => !!q && !isNew(q));
+}
+function noTransactionHeader(ctx) {
+    return ctx.migration.form === 'dbmate' ? '"-- migrate:up transaction:false"' : 'the line "-- pgshift:no-transaction"';
+}
+const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
+const RULES = [
+    // ---- Destructive: data or objects are gone once this commits. ----
+    {
+        id: 'drop-table',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the table and every row in it for good, and code still using it fails at once.',
+        safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TABLE')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-column',
+        severity: 'error',
+        destructive: true,
+        why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
+        safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
+        },
+    },
+    {
+        id: 'drop-schema',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the schema, and with CASCADE every table, view and function in it, with their data.',
+        safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_SCHEMA')
+                    return;
+                const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
+                return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-database',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes a whole database and all its data for good.',
+        safe: 'Drop databases by hand, after a backup, not from a migration.',
+        on: {
+            DropdbStmt: (n, ctx) => !ctx.batch.isNewDatabase(n.dbname) && `DROP DATABASE ${n.dbname}`,
+        },
+    },
+    {
+        id: 'drop-type',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the type (or domain), and with CASCADE every column of that type with its data; code using the type fails.',
+        safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
+                return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'truncate',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row for good, under an ACCESS EXCLUSIVE lock that blocks all reads and writes of the table.',
+        safe: 'Delete only the rows you mean, with a WHERE clause and in batches, or do one-off cleanups by hand after a backup.',
+        on: {
+            TruncateStmt: (n, ctx) => {
+                const names = (n.relations ?? []).map((r) => fromRangeVar(as(r, 'RangeVar'))).filter((q) => !!q && !ctx.batch.isNewTable(q));
+                return names.length > 0 && `TRUNCATE ${names.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'delete-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row of the table, holding a row lock on each until commit.',
+        safe: 'Add a WHERE clause naming the rows to delete; for many rows, delete in batches.',
+        on: {
+            DeleteStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `DELETE FROM ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    {
+        id: 'update-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'overwrites every row of the table, holding a row lock on each until commit (writers wait) and leaving a dead copy of each row behind.',
+        safe: 'Add a WHERE clause naming the rows to change; for a backfill, update in batches of a few thousand rows.',
+        on: {
+            UpdateStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `UPDATE ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    // ---- Long locks on tables that already hold data. ----
+    {
+        id: 'index-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits until it is done.',
+        safe: 'Use CREATE INDEX CONCURRENTLY (DROP INDEX CONCURRENTLY) in a migration of its own marked transaction:false.',
+        on: {
+            IndexStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (n.concurrent || ctx.batch.isNewTable(table))
+                    return;
+                return `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX ${n.idxname ? `${n.idxname} ` : ''}ON ${show(table)}`;
+            },
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
+                return names.length > 0 && {
+                    what: `DROP INDEX ${names.map(show).join(', ')}`,
+                    why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
+                };
+            },
+        },
+    },
+    {
+        id: 'add-column-volatile-default',
+        severity: 'warning',
+        destructive: false,
+        why: 'a value must be computed for every existing row, so Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done (a constant or now() default is stored once and is instant).',
+        safe: 'Add the column without that default, SET DEFAULT for new rows in a second statement, then backfill existing rows in batches.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const reasons = [];
+                const type = strings(col.typeName?.names).pop() ?? '';
+                if (SERIAL_TYPES.has(type))
+                    reasons.push(`type ${type}`);
+                for (const c of columnConstraints(col)) {
+                    if (c.contype === 'CONSTR_DEFAULT') {
+                        const volatile = calledFunctions(c.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
+                        if (volatile.length)
+                            reasons.push(`DEFAULT ${volatile[0]}()`);
+                    }
+                    else if (c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's')
+                        reasons.push('GENERATED ... STORED');
+                    else if (c.contype === 'CONSTR_IDENTITY')
+                        reasons.push('GENERATED ... AS IDENTITY');
+                }
+                return reasons.length > 0 && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} with ${reasons.join(' and ')}`;
+            },
+        },
+    },
+    {
+        id: 'alter-column-type',
+        severity: 'warning',
+        destructive: false,
+        why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
+        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
+        },
+    },
+    {
+        id: 'set-not-null',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres scans the whole table for NULLs while holding an ACCESS EXCLUSIVE lock: no reads or writes until the scan ends.',
+        safe: 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration (that scan lets reads and writes through), then SET NOT NULL, which trusts the check and skips the scan.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                if (ctx.tableIsNew)
+                    return;
+                if (cmd.subtype === 'AT_SetNotNull' && cmd.name && !ctx.batch.isProvenNotNull(ctx.table, cmd.name)) {
+                    return `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} SET NOT NULL`;
+                }
+                // Postgres 18's ADD CONSTRAINT ... NOT NULL col does the same scan unless NOT VALID.
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}NOT NULL ${strings(c.keys).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'add-foreign-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row against the referenced table while holding SHARE ROW EXCLUSIVE locks on both: writes to both tables wait until it is done.',
+        safe: 'Add the foreign key with NOT VALID (only new rows are checked; the lock is brief), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_FOREIGN' && !c.skip_validation) {
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}FOREIGN KEY (${strings(c.fk_attrs).join(', ')}) REFERENCES ${show(fromRangeVar(c.pktable))}`;
+                }
+                const col = addedColumn(cmd, ctx);
+                const ref = col && columnConstraints(col).find((k) => k.contype === 'CONSTR_FOREIGN');
+                if (col && ref)
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... REFERENCES ${show(fromRangeVar(ref.pktable))}`;
+            },
+        },
+    },
+    {
+        id: 'add-check',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row while holding an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Add the check with NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                return c?.contype === 'CONSTR_CHECK' && !c.skip_validation && `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}CHECK`;
+            },
+        },
+    },
+    {
+        id: 'add-unique-constraint',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the unique index under an ACCESS EXCLUSIVE lock: no reads or writes for the whole build.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, then ADD CONSTRAINT ... UNIQUE USING INDEX, which is instant.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_UNIQUE' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}UNIQUE (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_UNIQUE'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... UNIQUE`;
+            },
+        },
+    },
+    {
+        id: 'add-primary-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the index, and checks the columns for NULLs, under an ACCESS EXCLUSIVE lock: no reads or writes until both are done.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, make the columns NOT NULL safely (see set-not-null), then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_PRIMARY' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}PRIMARY KEY (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_PRIMARY'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... PRIMARY KEY`;
+            },
+        },
+    },
+    {
+        id: 'vacuum-full',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table (with no table named, every table) under an ACCESS EXCLUSIVE lock: no reads or writes until it is done, and it needs disk for a full copy.',
+        safe: 'Leave space to autovacuum (plain VACUUM takes no blocking lock), or reclaim it outside migrations with pg_repack or pg_squeeze.',
+        on: {
+            VacuumStmt: (n, ctx) => {
+                if (!n.is_vacuumcmd || !enabled(ast_option(n.options, 'full')))
+                    return;
+                const rels = (n.rels ?? []).map((r) => fromRangeVar(as(r, 'VacuumRelation')?.relation)).filter((q) => !!q);
+                if (!rels.length)
+                    return 'VACUUM FULL of the whole database';
+                const old = rels.filter((q) => !ctx.batch.isNewTable(q));
+                return old.length > 0 && `VACUUM FULL ${old.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'cluster',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table in index order under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Reorder tables outside migrations with pg_repack (which does it online), or leave the order alone.',
+        on: {
+            ClusterStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (!table)
+                    return 'CLUSTER of every previously clustered table';
+                return !ctx.batch.isNewTable(table) && `CLUSTER ${show(table)}`;
+            },
+        },
+    },
+    {
+        id: 'reindex-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: "REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.",
+        safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
+        on: {
+            ReindexStmt: (n, ctx) => {
+                if (enabled(ast_option(n.params, 'concurrently')))
+                    return;
+                const target = fromRangeVar(n.relation);
+                switch (n.kind) {
+                    case 'REINDEX_OBJECT_TABLE':
+                        return !ctx.batch.isNewTable(target) && `REINDEX TABLE ${show(target)}`;
+                    case 'REINDEX_OBJECT_INDEX':
+                        return !ctx.batch.isNewIndex(target) && `REINDEX INDEX ${show(target)}`;
+                    case 'REINDEX_OBJECT_SCHEMA':
+                        return !ctx.batch.isNewSchema(n.name) && `REINDEX SCHEMA ${n.name}`;
+                    default:
+                        return `REINDEX ${n.kind?.replace('REINDEX_OBJECT_', '')}${n.name ? ` ${n.name}` : ''}`;
+                }
+            },
+        },
+    },
+    {
+        id: 'refresh-materialized-view-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'holds an ACCESS EXCLUSIVE lock on the view for the whole refresh: every query reading it waits.',
+        safe: 'Give the view a unique index, then use REFRESH MATERIALIZED VIEW CONCURRENTLY, which lets readers through.',
+        on: {
+            RefreshMatViewStmt: (n, ctx) => !n.concurrent && !n.skipData && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `REFRESH MATERIALIZED VIEW ${show(fromRangeVar(n.relation))}`,
+        },
+    },
+    {
+        id: 'validate-in-same-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'the lock ADD CONSTRAINT took is held until commit, so the validation scan runs under it and NOT VALID gains nothing.',
+        safe: 'Validate in a later migration: there the scan takes a lock that lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_ValidateConstraint' &&
+                !!cmd.name &&
+                !ctx.tableIsNew &&
+                ctx.batch.addedNotValidInTransaction(ctx.table, cmd.name) &&
+                `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
+        },
+    },
+    // ---- Breaks the code that is running while the migration deploys. ----
+    {
+        id: 'rename-table',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Create a view under the old name in the same migration (simple views accept writes), and drop it once no code uses the old name.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const kinds = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE' };
+                const from = fromRangeVar(n.relation);
+                if (!kinds[n.renameType ?? ''] || !from || ctx.batch.isNewTable(from))
+                    return;
+                // The old name kept alive as a view later in the section is the safe pattern itself.
+                const later = ctx.statements.slice(ctx.statements.indexOf(ctx.stmt) + 1);
+                if (later.some((s) => s.kind === 'ViewStmt' && sameName(fromRangeVar(s.node.view) ?? { name: '' }, from)))
+                    return;
+                return `ALTER ${kinds[n.renameType]} ${show(from)} RENAME TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'rename-column',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old column name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Add the new column, write to both and backfill, move reads to it, then drop the old column in a later release.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                return n.renameType === 'OBJECT_COLUMN' && !ctx.batch.isNewTable(table) && `ALTER TABLE ${show(table)} RENAME COLUMN ${n.subname} TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'add-column-not-null-without-default',
+        severity: 'error',
+        destructive: false,
+        why: 'fails with "contains null values" as soon as the table has a row, and once it runs, code still deployed that inserts rows without the column fails.',
+        safe: 'Give the column a DEFAULT (a constant is instant), or add it nullable, backfill, and make it NOT NULL safely (see set-not-null).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const kinds = new Set(columnConstraints(col).map((c) => c.contype));
+                const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
+                const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
+                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+            },
+        },
+    },
+    // ---- Will not run as written. ----
+    {
+        id: 'concurrently-in-transaction',
+        severity: 'error',
+        destructive: false,
+        why: 'cannot run inside a transaction block, and this section runs in one: it fails in production with "cannot run inside a transaction block" (25001).',
+        safe: 'Move it to a migration of its own marked transaction:false.',
+        on: {
+            '*': (stmt, ctx) => {
+                const what = outsideTransactionOnly(stmt);
+                if (!what || !ctx.inTransaction)
+                    return;
+                if (!ctx.section.transaction) {
+                    return { what, why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).', safe: 'Move it out of the BEGIN ... COMMIT block.' };
+                }
+                return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
+            },
+        },
+    },
+    {
+        id: 'transaction-control',
+        severity: 'warning',
+        destructive: false,
+        why: "pgshift already runs each migration in a single transaction with its tracking row, and drops the file's own BEGIN/COMMIT: they do nothing.",
+        safe: 'Remove them; for statements that cannot run in a transaction, use a transaction:false migration.',
+        on: {
+            TransactionStmt: (n, ctx) => {
+                if (!ctx.section.transaction)
+                    return; // a transaction:false section's own blocks are real
+                switch (n.kind) {
+                    case 'TRANS_STMT_BEGIN':
+                    case 'TRANS_STMT_START':
+                        return brief(ctx.stmt.sql);
+                    case 'TRANS_STMT_COMMIT': {
+                        // One finding per BEGIN ... COMMIT pair is enough.
+                        const before = ctx.statements.slice(0, ctx.statements.indexOf(ctx.stmt));
+                        return before.some((s) => s.kind === 'TransactionStmt' && /BEGIN|START/.test(String(s.node.kind))) ? undefined : brief(ctx.stmt.sql);
+                    }
+                    case 'TRANS_STMT_ROLLBACK':
+                    case 'TRANS_STMT_PREPARE':
+                    case 'TRANS_STMT_COMMIT_PREPARED':
+                    case 'TRANS_STMT_ROLLBACK_PREPARED':
+                        return {
+                            what: brief(ctx.stmt.sql),
+                            severity: 'error',
+                            why: "would end pgshift's transaction early or undo it, losing the tracking row; pgshift refuses to run the migration.",
+                            safe: 'Remove it: a failed migration is rolled back for you.',
+                        };
+                }
+            },
+        },
+    },
+    {
+        id: 'mixed-no-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'in a transaction:false section each statement commits on its own, so a failure part-way leaves the earlier ones applied and the migration marked failed.',
+        safe: 'Keep only what must run outside a transaction (CREATE INDEX CONCURRENTLY and the like) in this migration; move the rest to a transactional one.',
+        on: {
+            '*': (stmt, ctx) => {
+                if (ctx.section.transaction || belongsOutsideTransaction(stmt))
+                    return;
+                const others = ctx.statements.filter((s) => s !== stmt && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt');
+                return others.length > 0 && brief(stmt.sql);
+            },
+        },
+    },
+    // ---- Reported by the linter itself. ----
+    {
+        id: 'ignore-without-rules',
+        severity: 'warning',
+        destructive: false,
+        why: 'an ignore must name the rules it silences, so that new rules still report.',
+        safe: 'Name them: -- pgshift:ignore <rule>[, <rule>...].',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'unknown-rule',
+        severity: 'warning',
+        destructive: false,
+        why: 'no rule has that id, so the ignore silences nothing.',
+        safe: 'Use a rule id from docs/rules.md (it is printed with each finding).',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'misplaced-ignore',
+        severity: 'warning',
+        destructive: false,
+        why: 'it is neither in the comment block right above a statement nor at the top of the file, so it silences nothing.',
+        safe: 'Put it on the line right above the statement (no blank line between), or at the top of the file for the whole file.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'syntax-error',
+        severity: 'error',
+        destructive: false,
+        why: 'the Postgres parser rejects the SQL, so the migration cannot run.',
+        safe: 'Fix the SQL at that spot.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'invalid-file',
+        severity: 'error',
+        destructive: false,
+        why: 'pgshift cannot use the file as a migration.',
+        safe: 'Fix what the message says.',
+        on: DOCS_ONLY,
+    },
+];
+const RULES_BY_ID = new Map(RULES.map((r) => [r.id, r]));
+/** Rules whose findings stop a migration from running at all: config may not turn them off or down. */
+const FIXED_RULES = new Set(['syntax-error', 'invalid-file']);
+function ruleInfo(id) {
+    const r = RULES_BY_ID.get(id);
+    if (!r)
+        throw new Error(`internal: unknown lint rule ${id}`);
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/lint/suggest.ts
+// "Did you mean" for a mistyped rule id.
+
+/** The rule id nearest to `id`, when near enough to be a typo. */
+function closestRuleId(id) {
+    let best;
+    for (const known of RULES_BY_ID.keys()) {
+        const d = distance(id, known);
+        if (!best || d < best.d)
+            best = { id: known, d };
+    }
+    return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
+}
+/** Levenshtein distance. */
+function distance(a, b) {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+;// CONCATENATED MODULE: ./src/lint/directives.ts
+
+
+const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
+function ignoresIn(lines, firstLine) {
+    const out = [];
+    lines.forEach((raw, index) => {
+        const text = raw.trim();
+        const d = text.match(DIRECTIVE);
+        if (!d || d[1] !== 'ignore')
+            return;
+        // Text after a further "--" is the reason, for the reader.
+        const names = d[2].replace(/(^|\s)--.*$/, '').split(/[\s,]+/).filter(Boolean);
+        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
+    });
+    return out;
+}
+const isComment = (line) => line !== undefined && line.trim().startsWith('--');
+/**
+ * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
+ *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
+ */
+function readDirectives(section, statements, preamble = []) {
+    const result = { file: new Set(), byStatement: new Map(), problems: [] };
+    const lines = section.sql.split('\n');
+    const spans = statements.map((s) => {
+        const start = s.line - section.startLine;
+        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
+    });
+    const firstStatement = spans.length ? spans[0].start : lines.length;
+    /** Indexes of the statements a directive on line `index` of the section applies to. */
+    const targets = (index) => {
+        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
+        if (inside >= 0)
+            return [inside];
+        let next = index + 1;
+        while (isComment(lines[next]))
+            next++;
+        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
+        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
+        // The line must begin with a statement, not with the tail of one that started above it.
+        return starting.length && spans[starting[0]].column === lead ? starting : [];
+    };
+    const apply = (ig, into) => {
+        if (ig.rules.length === 0) {
+            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
+            return;
+        }
+        for (const r of ig.rules) {
+            if (RULES_BY_ID.has(r))
+                into.add(r);
+            else {
+                const near = closestRuleId(r);
+                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
+            }
+        }
+    };
+    for (const ig of ignoresIn(preamble, 1))
+        apply(ig, result.file);
+    for (const ig of ignoresIn(lines, section.startLine)) {
+        const hit = targets(ig.index);
+        if (hit.length) {
+            const rules = new Set();
+            apply(ig, rules);
+            for (const k of hit)
+                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
+        }
+        else if (ig.index < firstStatement) {
+            apply(ig, result.file);
+        }
+        else {
+            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/lint/lint.ts
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far.
+
+
+
+
+
+
+const DEFAULT_LINT_CONFIG = { rules: {} };
+function lintSections(items, config = DEFAULT_LINT_CONFIG) {
+    const batch = new Batch();
+    const findings = [];
+    items.forEach(({ migration, section }, order) => {
+        for (const f of lintSection(migration, section, batch, config))
+            findings.push({ ...f, order });
+    });
+    // Stable: findings on one statement keep the order of its subcommands.
+    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
+    return findings.map(({ order: _, ...f }) => f);
+}
+function lintSection(migration, section, batch, config) {
+    let statements;
+    try {
+        statements = splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        // The parser's reason already says what to do.
+        return finish(migration, section, [{ rule: 'syntax-error', what: err.reason, why: '', safe: '', line: err.line, column: err.column }], config);
+    }
+    const directives = readDirectives(section, statements, preamble(migration, section));
+    const raws = directives.problems.map((p) => ({ ...p }));
+    const collect = (rule, hits, stmt, index) => {
+        for (const h of [hits].flat()) {
+            if (!h)
+                continue;
+            const hit = typeof h === 'string' ? { what: h } : h;
+            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
+        }
+    };
+    batch.transactionEnded();
+    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
+    statements.forEach((stmt, index) => {
+        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
+        for (const rule of RULES) {
+            if (rule.on['*'])
+                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
+            const check = rule.on[stmt.kind];
+            if (check)
+                collect(rule, check(stmt.node, ctx), stmt, index);
+        }
+        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
+        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
+        if (alter && table) {
+            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
+            for (const node of alter.cmds ?? []) {
+                const cmd = as(node, 'AlterTableCmd');
+                if (!cmd)
+                    continue;
+                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
+                for (const rule of RULES)
+                    if (rule.on.AlterTableCmd)
+                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+                batch.observeCmd(table, cmd);
+            }
+        }
+        else {
+            batch.observe(stmt);
+        }
+        if (!section.transaction && stmt.kind === 'TransactionStmt') {
+            const kind = String(stmt.node.kind);
+            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                inBlock = true;
+            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
+                inBlock = false;
+        }
+        if (!section.transaction && !inBlock)
+            batch.transactionEnded();
+    });
+    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
+    const isDirectiveProblem = (r) => r.statement === undefined;
+    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+}
+/** Applies the config and writes the messages. */
+function finish(migration, section, raws, config) {
+    const out = [];
+    for (const r of raws) {
+        const rule = ruleInfo(r.rule);
+        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
+        if (setting === 'off')
+            continue;
+        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
+        out.push({
+            rule: r.rule,
+            severity: setting ?? r.severity ?? rule.severity,
+            message: tail ? `${r.what}: ${tail}` : r.what,
+            path: section.path,
+            line: r.line,
+            column: r.column,
+            version: migration.version,
+            destructive: rule.destructive,
+            docs: `docs/rules.md#${r.rule}`,
+        });
+    }
+    return out;
+}
+/** A dbmate file's lines above "-- migrate:up": directives there apply to the whole file. */
+function preamble(migration, section) {
+    const marker = migration.up.startLine - 1;
+    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine || marker <= 1)
+        return [];
+    try {
+        return readText(section.path).split('\n').slice(0, marker - 1);
+    }
+    catch {
+        return []; // the file moved since it was read: its section is linted all the same
+    }
+}
+/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
+function fileFinding(path, line, version, reason) {
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+}
+
 ;// CONCATENATED MODULE: ./src/engine.ts
 // The engine's public face: plan, status, migrate (up/down), resolve, new. Files → plan → execution →
 // result objects. No printing, no process.exit: the CLI and the action decide what to show.
+
+
 
 
 
@@ -4522,6 +5589,21 @@ function redactError(err, redactor) {
         err.message = redactor.redact(err.message);
     throw err;
 }
+/** The linter's findings on an up plan's pending sections. Syntax and file errors are already problems. */
+function withFindings(p, o) {
+    if (o.lint === false || p.direction !== 'up' || p.steps.length === 0)
+        return p;
+    const findings = lintSections(p.steps.map((st) => ({ migration: st.migration, section: st.section })), o.lint ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
+    return { ...p, findings };
+}
+function enforcePolicy(p, o) {
+    const refused = o.lintPolicy?.(p.findings) ?? [];
+    if (refused.length) {
+        throw new PolicyError(`the run was refused before anything ran: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
+            .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
+            .join('\n')}`, refused);
+    }
+}
 function refuse(plan) {
     const blocking = plan.problems.filter((p) => p.blocking);
     throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
@@ -4531,12 +5613,12 @@ async function plan(o, selection) {
     await loadParser();
     if (!o.databaseUrl) {
         const catalog = new Catalog(o.dir);
-        return buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection);
+        return withFindings(buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection), o);
     }
     const s = await engine_open(o);
     try {
         const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
-        return buildPlan(s.catalog, { ...state, databaseChecked: true }, selection);
+        return withFindings(buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o);
     }
     catch (err) {
         redactError(err, s.redactor);
@@ -4586,9 +5668,12 @@ async function migrate(o, selection) {
         return await withLock(s, o, async (sql) => {
             const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
             let state = await readState();
-            let p = buildPlan(s.catalog, state, selection);
+            // Linting costs a second parse of each pending section: only when a policy will read the findings.
+            const review = (plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
+            let p = review(buildPlan(s.catalog, state, selection));
             if (p.blocked)
                 refuse(p);
+            enforcePolicy(p, o);
             if (p.steps.length === 0)
                 return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
             if (o.singleTransaction) {
@@ -4604,9 +5689,10 @@ async function migrate(o, selection) {
             if (typeof ensured === 'object') {
                 o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
                 state = await readState();
-                p = buildPlan(s.catalog, state, selection);
+                p = review(buildPlan(s.catalog, state, selection));
                 if (p.blocked)
                     refuse(p);
+                enforcePolicy(p, o);
             }
             const outcome = await executePlan(p.steps, {
                 sql,
@@ -4753,12 +5839,20 @@ function renderPlan(plan) {
         if (plan.direction === 'up')
             out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
     });
+    if (plan.direction === 'up' && plan.steps.length) {
+        out.push('');
+        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
+        out.push(...renderFindings(plan.findings));
+    }
     if (plan.problems.length) {
         out.push('');
         out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
         out.push(renderProblems(plan.problems));
     }
     return out.join('\n');
+}
+function renderFindings(findings) {
+    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
 }
 function renderStatus(entries) {
     if (entries.length === 0)
@@ -4792,6 +5886,73 @@ function renderFailure(f) {
     return out.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/lint/config.ts
+// Reads the "lint" part of pgshift.json: { "lint": { "rules": { "drop-table": "off", "rename-column": "error" } } }.
+// Other top-level keys belong to other parts of pgshift and are left alone.
+
+
+
+
+
+const CONFIG_FILE = 'pgshift.json';
+const SETTINGS = new Set(['error', 'warning', 'off']);
+/** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
+function loadLintConfig(path, cwd = process.cwd()) {
+    const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (path === undefined && code === 'ENOENT')
+            return { rules: {} };
+        throw new ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
+    }
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (err) {
+        throw new ConfigError(`config file ${file} is not valid JSON (${err.message}): fix it, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    }
+    return parseLintConfig(json, file);
+}
+function parseLintConfig(json, file) {
+    if (!isObject(json))
+        throw new ConfigError(`config file ${file} must hold a JSON object, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    const lint = json.lint;
+    if (lint === undefined)
+        return { rules: {} };
+    if (!isObject(lint))
+        throw new ConfigError(`${file}: "lint" must be an object, e.g. "lint": {"rules": {"drop-table": "off"}}.`);
+    for (const key of Object.keys(lint)) {
+        if (key !== 'rules')
+            throw new ConfigError(`${file}: unknown key "lint.${key}". The lint section takes "rules" only.`);
+    }
+    if (lint.rules === undefined)
+        return { rules: {} };
+    if (!isObject(lint.rules))
+        throw new ConfigError(`${file}: "lint.rules" must be an object of rule id → "error" | "warning" | "off".`);
+    const rules = {};
+    for (const [id, value] of Object.entries(lint.rules)) {
+        if (!RULES_BY_ID.has(id)) {
+            const near = closestRuleId(id);
+            throw new ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
+        }
+        if (typeof value !== 'string' || !SETTINGS.has(value)) {
+            throw new ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
+        }
+        if (FIXED_RULES.has(id))
+            throw new ConfigError(`${file}: lint.rules["${id}"] cannot be set: it reports SQL that cannot run at all. Remove the entry.`);
+        rules[id] = value;
+    }
+    return { rules };
+}
+function isObject(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = require("node:util");
 ;// CONCATENATED MODULE: ./src/config/duration.ts
@@ -4810,7 +5971,7 @@ function parseDuration(text, name) {
 
 
 
-const COMMANDS = ['up', 'down', 'status', 'plan', 'new', 'resolve', 'help', 'version'];
+const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'help', 'version'];
 function parseCount(text, flag, min) {
     if (!/^\d+$/.test(text.trim()) || Number(text) < min)
         throw new ConfigError(`${flag} ${text} must be a whole number${min > 0 ? ` of at least ${min}` : ''}.`);
@@ -4843,6 +6004,7 @@ function parseCli(argv, env = process.env) {
                 'allow-missing': { type: 'boolean' },
                 'allow-out-of-order': { type: 'boolean' },
                 'exit-code': { type: 'boolean' },
+                config: { type: 'string' },
                 applied: { type: 'boolean' },
                 'rolled-back': { type: 'boolean' },
             },
@@ -4855,7 +6017,7 @@ function parseCli(argv, env = process.env) {
     const [first, ...positionals] = parsed.positionals;
     const command = (v.help ? 'help' : v.version ? 'version' : (first ?? 'help'));
     if (!COMMANDS.includes(command))
-        throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, new, resolve. See "pgshift --help".`);
+        throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, lint, new, resolve. See "pgshift --help".`);
     if (v.applied && v['rolled-back'])
         throw new ConfigError('pass either --applied or --rolled-back to resolve, not both.');
     const ms = (flag, value, fallback) => (value === undefined ? fallback : parseDuration(value, flag));
@@ -4881,6 +6043,7 @@ function parseCli(argv, env = process.env) {
         allowMissing: !!v['allow-missing'],
         allowOutOfOrder: !!v['allow-out-of-order'],
         exitCode: !!v['exit-code'],
+        config: v.config,
         resolveAs: v.applied ? 'applied' : v['rolled-back'] ? 'rolled-back' : undefined,
     };
 }
@@ -4892,7 +6055,9 @@ Commands:
   up                    apply pending migrations (all, or --target / --steps)
   down                  roll back the last applied migration (--steps N, or --target V)
   status                list every migration: applied, pending, failed, modified or missing
-  plan [up|down]        dry run: what up/down would run, with its SQL (read-only: no table, no lock)
+  plan [up|down]        dry run: what up/down would run, with its SQL and safety findings (read-only: no table, no lock)
+  lint [paths...]       safety findings: of the given files or directories; with no path, of the pending
+                        migrations when a database is given, else of every migration in --dir
   new <name>            write <UTC yyyymmddhhmmss>_<name>.sql with -- migrate:up / -- migrate:down
   resolve <version>     settle a failed non-transactional migration: --applied or --rolled-back
 
@@ -4912,6 +6077,7 @@ Options:
       --allow-missing         go on when an applied migration's file is gone
       --allow-out-of-order    apply pending migrations older than the newest applied one
       --exit-code             status: exit 1 when anything is pending
+      --config <file>         linter settings (default ./pgshift.json); see docs/rules.md
       --json                  print the result as JSON
   -v, --verbose               say more as it runs
   -h, --help                  this help
@@ -4925,11 +6091,115 @@ Migration files (decided per file):
 
 Exit codes:
   0  success
-  1  a migration failed (it was rolled back, or is marked failed until resolve)
+  1  a migration failed (it was rolled back, or is marked failed until resolve); lint: an error-level finding
   2  usage or configuration error (bad flag, missing directory, database unreachable)
   3  validation refused the run (changed or missing applied file, out-of-order, parse error)
   4  the migration lock was not acquired within --lock-wait
 `;
+
+;// CONCATENATED MODULE: ./src/cli/lint-command.ts
+// `pgshift lint [paths...]`: lints migration files without a database. Directories are linted as one
+// batch in version order (so a table created by an earlier migration counts as new in a later one).
+
+
+
+
+
+
+
+
+
+
+/** Prints the findings; 1 when any is an error, else 0. Bad paths or config throw ConfigError. */
+async function runLint(paths, opts) {
+    if (paths.length === 0)
+        throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
+    const config = loadLintConfig(opts.config);
+    await loadParser();
+    const migrations = [];
+    const fileFindings = [];
+    const seen = new Set();
+    const add = (m, version) => {
+        if (m instanceof MigrationFileError) {
+            if (!seen.has(`${m.path}:${m.line}`))
+                fileFindings.push(fileFinding(m.path, m.line ?? 1, version, m.reason));
+            seen.add(`${m.path}:${m.line}`);
+        }
+        else if (!seen.has(m.upPath)) {
+            seen.add(m.upPath);
+            migrations.push(m);
+        }
+    };
+    const addProblem = (problem) => {
+        if (problem.blocking && problem.path)
+            add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
+    };
+    for (const p of paths) {
+        const abs = (0,external_node_path_namespaceObject.resolve)(p);
+        if (isDirectory(p, abs)) {
+            const catalog = new Catalog(abs);
+            catalog.nameProblems.forEach(addProblem);
+            for (const file of catalog.files)
+                add(catalog.load(file), file.version);
+            continue;
+        }
+        // A single file, as its directory's listing names it.
+        const listing = discoverMigrations((0,external_node_path_namespaceObject.dirname)(abs));
+        const file = listing.files.find((f) => f.upPath === abs);
+        const problem = listing.problems.find((x) => x.path === abs && x.blocking);
+        if (problem)
+            addProblem(problem);
+        if (file)
+            add(load(file), file.version);
+        // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
+        else if (!problem && !listing.files.some((f) => f.downPath === abs))
+            add(load(adHoc(abs)), '');
+    }
+    return printFindings([...fileFindings, ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config)], opts);
+}
+/** Prints findings one a line (or as JSON) with a count; 1 when any is an error, else 0. */
+function printFindings(all, opts) {
+    const findings = all.map((f) => ({ ...f, path: displayPath(f.path), message: displayMessage(f.message) }));
+    if (opts.json) {
+        opts.out(JSON.stringify(findings, null, 2));
+    }
+    else {
+        for (const f of findings)
+            opts.out(`${f.path}:${f.line}:${f.column}  ${f.severity}  ${f.rule}  ${f.message} (${f.docs})`);
+        opts.out(summary(findings));
+    }
+    return findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+function isDirectory(given, abs) {
+    try {
+        return (0,external_node_fs_.statSync)(abs).isDirectory();
+    }
+    catch {
+        throw new ConfigError(`${given} does not exist: pass a migration file or a migrations directory.`);
+    }
+}
+/** A file named like no migration: its whole text is the up section (markers and directives still apply). */
+function adHoc(abs) {
+    return { version: '', versionKey: [], name: (0,external_node_path_namespaceObject.basename)(abs, '.sql'), form: 'dbmate', upPath: abs };
+}
+function load(file) {
+    try {
+        return readMigration(file);
+    }
+    catch (err) {
+        if (err instanceof MigrationFileError)
+            return err;
+        throw err;
+    }
+}
+function summary(findings) {
+    const errors = findings.filter((f) => f.severity === 'error').length;
+    const warnings = findings.length - errors;
+    if (!findings.length)
+        return 'no findings';
+    const n = (k, word) => `${k} ${word}${k === 1 ? '' : 's'}`;
+    return `${n(errors, 'error')}, ${n(warnings, 'warning')}`;
+}
 
 ;// CONCATENATED MODULE: ./src/cli/version.ts
 /** Kept equal to package.json's version by a test. */
@@ -4937,6 +6207,8 @@ const VERSION = '0.1.0';
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
 // The CLI: a thin shell over the engine. Parses flags, calls the engine, prints, returns an exit code.
+
+
 
 
 
@@ -5034,9 +6306,17 @@ async function runCommand(args, io, redactor) {
             const direction = args.positionals[0] ?? 'up';
             if (direction !== 'up' && direction !== 'down')
                 throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
-            const p = await plan(o, { ...selection, direction });
+            const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction });
             io.out(args.json ? toJson(p) : renderPlan(p));
             return p.blocked ? ExitCode.validation : ExitCode.ok;
+        }
+        case 'lint': {
+            const lintIo = { json: args.json, config: args.config, out: io.out };
+            // With a database, what matters is what the next deploy would run: the pending migrations.
+            if (args.positionals.length || !args.databaseUrl)
+                return runLint(args.positionals.length ? args.positionals : [args.dir], lintIo);
+            const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction: 'up' });
+            return printFindings(p.findings, lintIo);
         }
         case 'status': {
             const s = await engine_status(o);

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
+import { POLICIES, type Policy } from './policy';
 import { Catalog } from '../plan/catalog';
 import { isVersion, versionKey } from '../files/version';
 import type { Direction } from '../types';
@@ -27,6 +28,9 @@ export const INPUT_DEFAULTS = {
   'issue-labels': 'database-migration',
   'protected-environments': 'production',
   confirm: '',
+  'allow-destructive': 'false',
+  'fail-on-lint': 'false',
+  policy: '',
 } as const;
 export type InputName = keyof typeof INPUT_DEFAULTS;
 
@@ -51,6 +55,9 @@ export interface ActionInputs {
   issueLabels: string[];
   protectedEnvironments: string[];
   confirm: string;
+  allowDestructive: boolean;
+  failOnLint: boolean;
+  policy: Policy;
 }
 
 export function input(name: InputName): string {
@@ -100,6 +107,9 @@ export function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.c
     }
   }
 
+  const policy = input('policy').trim().toLowerCase() as Policy;
+  if (!POLICIES.includes(policy)) throw new ConfigError(`input policy must be empty or "additive-only", not "${input('policy')}".`);
+
   const statementTimeout = input('statement-timeout').trim();
   return {
     databaseUrl: input('database-url').trim(),
@@ -120,6 +130,9 @@ export function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.c
     issueLabels: list('issue-labels'),
     protectedEnvironments: list('protected-environments').map((e) => e.toLowerCase()),
     confirm: input('confirm').trim(),
+    allowDestructive: bool('allow-destructive'),
+    failOnLint: bool('fail-on-lint'),
+    policy,
   };
 }
 

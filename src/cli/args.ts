@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration';
 import { ConfigError } from '../errors';
 
-export const COMMANDS = ['up', 'down', 'status', 'plan', 'new', 'resolve', 'help', 'version'] as const;
+export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'help', 'version'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -26,6 +26,8 @@ export interface CliArgs {
   allowMissing: boolean;
   allowOutOfOrder: boolean;
   exitCode: boolean;
+  /** Linter settings file (default ./pgshift.json when it exists). */
+  config?: string;
   resolveAs?: 'applied' | 'rolled-back';
 }
 
@@ -61,6 +63,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'allow-missing': { type: 'boolean' },
         'allow-out-of-order': { type: 'boolean' },
         'exit-code': { type: 'boolean' },
+        config: { type: 'string' },
         applied: { type: 'boolean' },
         'rolled-back': { type: 'boolean' },
       },
@@ -71,7 +74,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const v = parsed.values;
   const [first, ...positionals] = parsed.positionals;
   const command = (v.help ? 'help' : v.version ? 'version' : (first ?? 'help')) as Command;
-  if (!COMMANDS.includes(command)) throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, new, resolve. See "pgshift --help".`);
+  if (!COMMANDS.includes(command)) throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, lint, new, resolve. See "pgshift --help".`);
   if (v.applied && v['rolled-back']) throw new ConfigError('pass either --applied or --rolled-back to resolve, not both.');
   const ms = (flag: string, value: string | undefined, fallback: number) => (value === undefined ? fallback : parseDuration(value, flag));
   const statementTimeout = v['statement-timeout'];
@@ -96,6 +99,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     allowMissing: !!v['allow-missing'],
     allowOutOfOrder: !!v['allow-out-of-order'],
     exitCode: !!v['exit-code'],
+    config: v.config,
     resolveAs: v.applied ? 'applied' : v['rolled-back'] ? 'rolled-back' : undefined,
   };
 }
@@ -108,7 +112,9 @@ Commands:
   up                    apply pending migrations (all, or --target / --steps)
   down                  roll back the last applied migration (--steps N, or --target V)
   status                list every migration: applied, pending, failed, modified or missing
-  plan [up|down]        dry run: what up/down would run, with its SQL (read-only: no table, no lock)
+  plan [up|down]        dry run: what up/down would run, with its SQL and safety findings (read-only: no table, no lock)
+  lint [paths...]       safety findings: of the given files or directories; with no path, of the pending
+                        migrations when a database is given, else of every migration in --dir
   new <name>            write <UTC yyyymmddhhmmss>_<name>.sql with -- migrate:up / -- migrate:down
   resolve <version>     settle a failed non-transactional migration: --applied or --rolled-back
 
@@ -128,6 +134,7 @@ Options:
       --allow-missing         go on when an applied migration's file is gone
       --allow-out-of-order    apply pending migrations older than the newest applied one
       --exit-code             status: exit 1 when anything is pending
+      --config <file>         linter settings (default ./pgshift.json); see docs/rules.md
       --json                  print the result as JSON
   -v, --verbose               say more as it runs
   -h, --help                  this help
@@ -141,7 +148,7 @@ Migration files (decided per file):
 
 Exit codes:
   0  success
-  1  a migration failed (it was rolled back, or is marked failed until resolve)
+  1  a migration failed (it was rolled back, or is marked failed until resolve); lint: an error-level finding
   2  usage or configuration error (bad flag, missing directory, database unreachable)
   3  validation refused the run (changed or missing applied file, out-of-order, parse error)
   4  the migration lock was not acquired within --lock-wait

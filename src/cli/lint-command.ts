@@ -59,11 +59,16 @@ export async function runLint(paths: string[], opts: LintOptions): Promise<numbe
     else if (!problem && !listing.files.some((f) => f.downPath === abs)) add(load(adHoc(abs)), '');
   }
 
-  const findings = [...fileFindings, ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config)].map((f) => ({ ...f, path: displayPath(f.path), message: displayMessage(f.message) }));
+  return printFindings([...fileFindings, ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config)], opts);
+}
+
+/** Prints findings one a line (or as JSON) with a count; 1 when any is an error, else 0. */
+export function printFindings(all: Finding[], opts: Pick<LintOptions, 'json' | 'out'>): number {
+  const findings = all.map((f) => ({ ...f, path: displayPath(f.path), message: displayMessage(f.message) }));
   if (opts.json) {
     opts.out(JSON.stringify(findings, null, 2));
   } else {
-    for (const f of findings) opts.out(`${f.path}:${f.line}:${f.column}  ${f.severity}  ${f.rule}  ${f.message}`);
+    for (const f of findings) opts.out(`${f.path}:${f.line}:${f.column}  ${f.severity}  ${f.rule}  ${f.message} (${f.docs})`);
     opts.out(summary(findings));
   }
   return findings.some((f) => f.severity === 'error') ? 1 : 0;

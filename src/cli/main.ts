@@ -5,7 +5,9 @@ import { ConfigError, ExitCode, PgshiftError, ValidationError } from '../errors'
 import { toJson } from '../report/json';
 import { displayMessage, displayPath, formatMs, renderFailure, renderPlan, renderProblems, renderStatus, stepLabel } from '../report/text';
 import type { EngineEvent, PlannedStep } from '../types';
+import { loadLintConfig } from '../lint/config';
 import { HELP, parseCli, type CliArgs } from './args';
+import { printFindings, runLint } from './lint-command';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -102,9 +104,16 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
     case 'plan': {
       const direction = args.positionals[0] ?? 'up';
       if (direction !== 'up' && direction !== 'down') throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
-      const p = await plan(o, { ...selection, direction });
+      const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction });
       io.out(args.json ? toJson(p) : renderPlan(p));
       return p.blocked ? ExitCode.validation : ExitCode.ok;
+    }
+    case 'lint': {
+      const lintIo = { json: args.json, config: args.config, out: io.out };
+      // With a database, what matters is what the next deploy would run: the pending migrations.
+      if (args.positionals.length || !args.databaseUrl) return runLint(args.positionals.length ? args.positionals : [args.dir], lintIo);
+      const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction: 'up' });
+      return printFindings(p.findings, lintIo);
     }
     case 'status': {
       const s = await status(o);

@@ -229,5 +229,6 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     trackingExists: tracking.exists,
     databaseChecked: tracking.databaseChecked,
     blocked,
+    findings: [],
   };
 }

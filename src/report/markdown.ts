@@ -1,4 +1,5 @@
 // Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
+import type { Finding } from '../lint/types';
 import type { MigrationError, Plan, PlannedStep, RunResult, ValidationProblem } from '../types';
 import { displayMessage, displayPath, formatMs } from './text';
 
@@ -8,6 +9,10 @@ export const GITHUB_BODY_LIMIT = 65_536;
 export interface MarkdownContext {
   environment: string;
   dir: string;
+  /** Findings the safety policy refuses (shown as such in the Safety section). */
+  refused?: Finding[];
+  /** Where docs/rules.md lives, for links (default: the relative path). */
+  docsBase?: string;
   /** Link to this workflow run, where the full plan is. */
   runUrl?: string;
 }
@@ -88,6 +93,36 @@ function stepDetails(step: PlannedStep, maxSql: number, note: string): string {
  * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
  * not fit, with a note pointing at the run's summary where the plan is complete.
  */
+/** Findings shown in a comment at the most; the summary has them all. */
+const FINDINGS_IN_COMMENT = 30;
+
+/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
+export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSITIVE_INFINITY, note = ''): string[] {
+  if (plan.direction !== 'up' || plan.steps.length === 0) return [];
+  const refused = new Set(ctx.refused ?? []);
+  if (plan.findings.length === 0) return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
+  const link = (f: Finding) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+  const shown = plan.findings.slice(0, max);
+  const lines = [
+    '',
+    '### Safety',
+    '',
+    refused.size
+      ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
+      : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
+    '',
+    '| | Rule | Where | Finding |',
+    '| --- | --- | --- | --- |',
+    ...shown.map((f) => {
+      const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
+      const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
+      return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
+    }),
+  ];
+  if (plan.findings.length > shown.length) lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
+  return lines;
+}
+
 export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.POSITIVE_INFINITY, extra: string[] = []): string {
   const top = [headline(plan, ctx)];
   if (!plan.databaseChecked) top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
@@ -95,7 +130,8 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
   const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
   const all = { rows: plan.steps.length, problems: plan.problems.length };
   const render = (maxSql: number, shown: number, keep = all) => {
-    const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...extra].join('\n');
+    const safety = safetyLines(plan, ctx, Number.isFinite(limit) && limit < GITHUB_BODY_LIMIT + 1 ? FINDINGS_IN_COMMENT : Number.POSITIVE_INFINITY, note);
+    const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
     const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
     const rest = plan.steps.length - shown;
     // The table already says how many rows it left out, and where they are.

@@ -1,5 +1,6 @@
 // Plain-text renderings of engine results, for the terminal and the action's log.
 import { relative } from 'node:path';
+import type { Finding } from '../lint/types';
 import type { MigrationError, Plan, PlannedStep, StatusEntry, ValidationProblem } from '../types';
 
 export function displayPath(path: string): string {
@@ -56,12 +57,21 @@ export function renderPlan(plan: Plan): string {
     out.push(indent(step.section.sql.trim(), '     '));
     if (plan.direction === 'up') out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
   });
+  if (plan.direction === 'up' && plan.steps.length) {
+    out.push('');
+    out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
+    out.push(...renderFindings(plan.findings));
+  }
   if (plan.problems.length) {
     out.push('');
     out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
     out.push(renderProblems(plan.problems));
   }
   return out.join('\n');
+}
+
+export function renderFindings(findings: Finding[]): string[] {
+  return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
 }
 
 export function renderStatus(entries: StatusEntry[]): string {
