@@ -149,6 +149,13 @@ export async function status(o: EngineOptions): Promise<{ entries: StatusEntry[]
   }
 }
 
+/** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
+function mayRun(catalog: Catalog, state: TrackingState, selection: Selection): boolean {
+  if (selection.direction === 'down') return state.rows.length > 0;
+  const known = new Set(state.rows.map((r) => versionId(r.version)));
+  return catalog.files.some((f) => !known.has(versionId(f.version)));
+}
+
 /** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
 async function withLock<T>(s: Session, o: EngineOptions, fn: (sql: ReservedSql) => Promise<T>): Promise<T> {
   const reserved = await s.sql.reserve();
@@ -166,7 +173,6 @@ async function withLock<T>(s: Session, o: EngineOptions, fn: (sql: ReservedSql) 
 
 /** `up` or `down`: validates, locks, applies; the result says what ran and, on failure, where. */
 export async function migrate(o: EngineOptions, selection: Selection): Promise<RunResult> {
-  await loadParser();
   const s = await open(o);
   const actor = o.actor ?? defaultActor();
   const environment = o.environment ?? DEFAULTS.environment;
@@ -174,6 +180,8 @@ export async function migrate(o: EngineOptions, selection: Selection): Promise<R
     return await withLock(s, o, async (sql) => {
       const readState = async (): Promise<TrackingState> => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
       let state = await readState();
+      // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
+      if (mayRun(s.catalog, state, selection)) await loadParser();
       // Linting costs a second parse of each pending section: only when a policy will read the findings.
       const review = (plan: Plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
       let p = review(buildPlan(s.catalog, state, selection));

@@ -63,8 +63,12 @@ export async function connect(opts: ConnectOptions): Promise<Sql> {
       onnotice: () => {},
       connect_timeout: Math.max(1, Math.ceil(Math.min(10_000, opts.connectTimeoutMs) / 1000)),
       connection: { application_name: opts.applicationName ?? 'pgshift' },
-      // Migrations are DDL run once each: prepared statements would only fill the server's cache.
-      prepare: false,
+      // Named prepared statements let the tracking queries, the same text for every migration, be
+      // described once: otherwise each one stops the pipeline for a describe round trip. Migration SQL
+      // itself goes as simple queries, which are never prepared.
+      prepare: true,
+      // pgshift sends no array parameters: skip the pg_type query postgres.js makes on every connect.
+      fetch_types: false,
     }) as unknown as Sql;
     // An attempt on a host that drops packets lasts up to connect_timeout: an interrupt ends it too.
     let onAbort: (() => void) | undefined;

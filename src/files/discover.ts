@@ -69,9 +69,9 @@ export function discoverMigrations(directory: string): Discovery {
     }
   }
 
-  const files: MigrationFile[] = ups.map((u) => ({ ...u, versionKey: versionKey(u.version), upPath: u.path }));
+  // Built with every field at once (downPath included): objects of one shape stay fast in V8.
+  const files: MigrationFile[] = ups.map((u) => ({ version: u.version, versionKey: versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined }));
   files.sort((a, b) => compareKeys(a.versionKey, b.versionKey) || a.upPath.localeCompare(b.upPath));
-  for (const f of files) delete (f as Partial<Named>).path;
 
   // Two files claiming one version would run in an undefined order: refuse.
   for (let i = 1; i < files.length; i++) {

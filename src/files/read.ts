@@ -1,6 +1,6 @@
 // Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
 // only on the sections that will run.
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { Migration, MigrationFile, Section } from '../types';
 import { checksum, normaliseText } from './checksum';
 
@@ -23,8 +23,34 @@ const LINT_DIRECTIVES = new Set(['ignore']);
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** One buffer reused for every read: a deploy reads thousands of small files, once each. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * The file's bytes, valid until the next call. open/read/close without readFileSync's fstat and
+ * per-file allocation: measurably faster over 10,000 applied files.
+ */
+function readBytes(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    let length = 0;
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, length);
+        scratch = bigger;
+      }
+      const n = readSync(fd, scratch, length, scratch.length - length, null);
+      if (n === 0) return scratch.subarray(0, length);
+      length += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function readText(path: string): string {
-  const bytes = readFileSync(path);
+  const bytes = readBytes(path);
   try {
     return normaliseText(decoder.decode(bytes));
   } catch {

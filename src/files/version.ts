@@ -23,9 +23,15 @@ export function compareVersions(a: string, b: string): number {
   return compareKeys(versionKey(a), versionKey(b));
 }
 
-/** A stable identity for a version: "001" and "1" map to the same string. */
+/**
+ * A stable identity for a version: "001" and "1", "1.0" and "1_0" map to the same string. Plain string
+ * work (no BigInt): it runs for every file and every tracking row on every deploy.
+ */
 export function versionId(version: string): string {
-  return isVersion(version) ? versionKey(version).join('.') : version;
+  if (!isVersion(version)) return version;
+  const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
+  while (parts.length > 1 && parts[parts.length - 1] === '0') parts.pop();
+  return parts.join('.');
 }
 
 export function isVersion(text: string): boolean {
