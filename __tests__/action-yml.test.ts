@@ -56,8 +56,8 @@ test("the bundle's INPUT_DEFAULTS equal action.yml's defaults (github-token asid
   expect(INPUT_DEFAULTS['github-token']).toBe('');
 });
 
-describe('docs/action.md', () => {
-  const doc = readFileSync(join(ROOT, 'docs/action.md'), 'utf8');
+describe('README.md (GitHub Action section)', () => {
+  const doc = readFileSync(join(ROOT, 'README.md'), 'utf8');
   /** The first column of the markdown table under `heading`, backticks removed, with the row's cells. */
   function table(heading: string): Map<string, string[]> {
     const start = doc.indexOf(`\n${heading}\n`);
