@@ -69,6 +69,8 @@ class ActionRun {
   private readonly abort = new AbortController();
   private lintConfig!: LintConfig;
   private isProtected = false;
+  /** The findings the engine last checked against the policy (all of them, not only the refused). */
+  private reviewed?: Finding[];
 
   readonly redact = (text: string) => this.redactor.redact(text);
   private info = (text: string) => core.info(this.redact(text));
@@ -250,12 +252,13 @@ class ActionRun {
       await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(this.refusals(p.findings)), SUMMARY_LIMIT / 2)}`);
     }
     // The engine checks the findings again under the migration lock, before anything runs.
-    const ran = await migrate({ ...this.engineOptions(), lintPolicy: this.refusals }, this.selection());
+    const ran = await migrate({ ...this.engineOptions(), lintPolicy: (findings) => this.refusals((this.reviewed = findings)) }, this.selection());
     const result: RunResult = { ...ran, plan: planForAction(ran.plan), error: failureForAction(ran.error) };
     const done = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
     const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - done.length) : result.plan.pendingCount + done.length;
     planFile ??= this.writePlanFile(result.plan);
-    await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx())}`);
+    // A protected run's summary already has the plan with its Safety section.
+    await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx(), !isProtected)}`);
     this.annotateProblems(result.plan.problems, false);
     this.annotateFindings(result.plan.findings, []);
     if (result.error) {
@@ -334,7 +337,8 @@ class ActionRun {
       this.annotateProblems(err.problems, true);
       core.setOutput('status', 'refused');
     } else if (err instanceof PolicyError) {
-      this.annotateFindings(err.findings, err.findings);
+      // Every finding on its line: the refused ones as errors, the rest as warnings.
+      this.annotateFindings(this.reviewed ?? err.findings, err.findings);
       core.setOutput('status', 'refused');
     } else {
       core.setOutput('status', err instanceof ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');

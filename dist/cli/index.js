@@ -3082,8 +3082,12 @@ async function connect(opts) {
             onnotice: () => { },
             connect_timeout: Math.max(1, Math.ceil(Math.min(10_000, opts.connectTimeoutMs) / 1000)),
             connection: { application_name: opts.applicationName ?? 'pgshift' },
-            // Migrations are DDL run once each: prepared statements would only fill the server's cache.
-            prepare: false,
+            // Named prepared statements let the tracking queries, the same text for every migration, be
+            // described once: otherwise each one stops the pipeline for a describe round trip. Migration SQL
+            // itself goes as simple queries, which are never prepared.
+            prepare: true,
+            // pgshift sends no array parameters: skip the pg_type query postgres.js makes on every connect.
+            fetch_types: false,
         });
         // An attempt on a host that drops packets lasts up to connect_timeout: an interrupt ends it too.
         let onAbort;
@@ -3210,9 +3214,17 @@ function compareKeys(a, b) {
 function compareVersions(a, b) {
     return compareKeys(versionKey(a), versionKey(b));
 }
-/** A stable identity for a version: "001" and "1" map to the same string. */
+/**
+ * A stable identity for a version: "001" and "1", "1.0" and "1_0" map to the same string. Plain string
+ * work (no BigInt): it runs for every file and every tracking row on every deploy.
+ */
 function versionId(version) {
-    return isVersion(version) ? versionKey(version).join('.') : version;
+    if (!isVersion(version))
+        return version;
+    const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
+    while (parts.length > 1 && parts[parts.length - 1] === '0')
+        parts.pop();
+    return parts.join('.');
 }
 function isVersion(text) {
     return /^\d+(?:[._]\d+)*$/.test(text);
@@ -3848,10 +3860,9 @@ function discoverMigrations(directory) {
             });
         }
     }
-    const files = ups.map((u) => ({ ...u, versionKey: versionKey(u.version), upPath: u.path }));
+    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
+    const files = ups.map((u) => ({ version: u.version, versionKey: versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined }));
     files.sort((a, b) => compareKeys(a.versionKey, b.versionKey) || a.upPath.localeCompare(b.upPath));
-    for (const f of files)
-        delete f.path;
     // Two files claiming one version would run in an undefined order: refuse.
     for (let i = 1; i < files.length; i++) {
         if (compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
@@ -3922,8 +3933,34 @@ const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
 /** Directives that belong to the linter, accepted anywhere. */
 const LINT_DIRECTIVES = new Set(['ignore']);
 const decoder = new TextDecoder('utf-8', { fatal: true });
+/** One buffer reused for every read: a deploy reads thousands of small files, once each. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * The file's bytes, valid until the next call. open/read/close without readFileSync's fstat and
+ * per-file allocation: measurably faster over 10,000 applied files.
+ */
+function readBytes(path) {
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    try {
+        let length = 0;
+        for (;;) {
+            if (length === scratch.length) {
+                const bigger = Buffer.allocUnsafe(scratch.length * 2);
+                scratch.copy(bigger, 0, 0, length);
+                scratch = bigger;
+            }
+            const n = (0,external_node_fs_.readSync)(fd, scratch, length, scratch.length - length, null);
+            if (n === 0)
+                return scratch.subarray(0, length);
+            length += n;
+        }
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
 function readText(path) {
-    const bytes = (0,external_node_fs_.readFileSync)(path);
+    const bytes = readBytes(path);
     try {
         return normaliseText(decoder.decode(bytes));
     }
@@ -5642,6 +5679,13 @@ async function engine_status(o) {
         await s.sql.end({ timeout: 5 });
     }
 }
+/** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
+function mayRun(catalog, state, selection) {
+    if (selection.direction === 'down')
+        return state.rows.length > 0;
+    const known = new Set(state.rows.map((r) => versionId(r.version)));
+    return catalog.files.some((f) => !known.has(versionId(f.version)));
+}
 /** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
 async function withLock(s, o, fn) {
     const reserved = await s.sql.reserve();
@@ -5660,7 +5704,6 @@ async function withLock(s, o, fn) {
 }
 /** `up` or `down`: validates, locks, applies; the result says what ran and, on failure, where. */
 async function migrate(o, selection) {
-    await loadParser();
     const s = await engine_open(o);
     const actor = o.actor ?? defaultActor();
     const environment = o.environment ?? DEFAULTS.environment;
@@ -5668,6 +5711,9 @@ async function migrate(o, selection) {
         return await withLock(s, o, async (sql) => {
             const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
             let state = await readState();
+            // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
+            if (mayRun(s.catalog, state, selection))
+                await loadParser();
             // Linting costs a second parse of each pending section: only when a policy will read the findings.
             const review = (plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
             let p = review(buildPlan(s.catalog, state, selection));
@@ -6216,6 +6262,7 @@ const VERSION = '0.1.0';
 
 
 
+
 /** Shows each migration as it runs; a long one gets a "still running" line every 10 s. */
 function progress(args, io) {
     let timer;
@@ -6315,8 +6362,14 @@ async function runCommand(args, io, redactor) {
             // With a database, what matters is what the next deploy would run: the pending migrations.
             if (args.positionals.length || !args.databaseUrl)
                 return runLint(args.positionals.length ? args.positionals : [args.dir], lintIo);
-            const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction: 'up' });
-            return printFindings(p.findings, lintIo);
+            loadLintConfig(args.config); // a bad config fails before connecting
+            const p = await plan({ ...o, lint: false }, { ...selection, direction: 'up' });
+            // The pending files, linted as they are without a database: a pending file that does not parse
+            // or cannot be read is an error finding here too (the plan keeps those as problems, not findings).
+            const applied = new Set(p.applied.map((r) => versionId(r.version)));
+            const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path);
+            const pending = [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+            return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
         }
         case 'status': {
             const s = await engine_status(o);

@@ -5,6 +5,7 @@ import { ConfigError, ExitCode, PgshiftError, ValidationError } from '../errors'
 import { toJson } from '../report/json';
 import { displayMessage, displayPath, formatMs, renderFailure, renderPlan, renderProblems, renderStatus, stepLabel } from '../report/text';
 import type { EngineEvent, PlannedStep } from '../types';
+import { versionId } from '../files/version';
 import { loadLintConfig } from '../lint/config';
 import { HELP, parseCli, type CliArgs } from './args';
 import { printFindings, runLint } from './lint-command';
@@ -112,8 +113,14 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
       const lintIo = { json: args.json, config: args.config, out: io.out };
       // With a database, what matters is what the next deploy would run: the pending migrations.
       if (args.positionals.length || !args.databaseUrl) return runLint(args.positionals.length ? args.positionals : [args.dir], lintIo);
-      const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction: 'up' });
-      return printFindings(p.findings, lintIo);
+      loadLintConfig(args.config); // a bad config fails before connecting
+      const p = await plan({ ...o, lint: false }, { ...selection, direction: 'up' });
+      // The pending files, linted as they are without a database: a pending file that does not parse
+      // or cannot be read is an error finding here too (the plan keeps those as problems, not findings).
+      const applied = new Set(p.applied.map((r) => versionId(r.version)));
+      const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path!);
+      const pending = [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+      return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
     }
     case 'status': {
       const s = await status(o);

@@ -173,7 +173,8 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
   return text.slice(0, limit);
 }
 
-export function runMarkdown(result: RunResult, ctx: MarkdownContext): string {
+/** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
+export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = true): string {
   const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
   const lines = [
     result.status === 'failed'
@@ -193,6 +194,7 @@ export function runMarkdown(result: RunResult, ctx: MarkdownContext): string {
   }
   if (result.error) lines.push('', failureDetails(result.error));
   lines.push(...problemLines(result.plan.problems, false));
+  if (safety) lines.push(...safetyLines(result.plan, ctx));
   return lines.join('\n');
 }
 
@@ -250,6 +252,13 @@ export function recoverySteps(f: MigrationError | undefined, environment: string
       `1. This migration ran without a transaction and stopped part-way. Inspect \`${environment}\` to see which of its statements took effect${f.invalidIndex ? ` (drop the invalid index \`${f.invalidIndex}\` first)` : ''}.`,
       `2. Then settle it: \`pgshift resolve ${f.version} --rolled-back\` if its changes are not in place (it will run again), or \`pgshift resolve ${f.version} --applied\` if they are.`,
       '3. Fix the file or fix forward with a new migration, and re-run the workflow.',
+    );
+  } else if (!f) {
+    // Refused before anything ran (validation, safety policy, lock, connection).
+    lines.push(
+      `1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`,
+      '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.',
+      '3. Re-run the workflow; the next successful run in this environment closes this issue.',
     );
   } else {
     lines.push(
