@@ -1,5 +1,5 @@
 // The markdown the action posts, on its own: limits GitHub enforces, and excerpts kept readable.
-import { forAction } from '../src/main';
+import { forAction } from '../src/action/wording';
 import { clipExcerpt, planMarkdown } from '../src/report/markdown';
 import type { Plan, PlannedStep } from '../src/types';
 

@@ -37654,6 +37654,442 @@ var external_node_fs_ = __nccwpck_require__(3024);
 const external_node_os_namespaceObject = require("node:os");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: ./src/report/text.ts
+// Plain-text renderings of engine results, for the terminal and the action's log.
+
+function displayPath(path) {
+    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
+    return rel && !rel.startsWith('..') ? rel : path;
+}
+/** Absolute paths in a message shown relative to the working directory. */
+function displayMessage(message) {
+    const cwd = process.cwd() + '/';
+    return message.split(cwd).join('');
+}
+function formatMs(ms) {
+    if (ms === null || ms === undefined)
+        return '';
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+function stepLabel(step) {
+    return `${step.migration.version} ${step.migration.name}`;
+}
+function renderProblems(problems) {
+    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
+}
+function indent(text, pad) {
+    return text
+        .split('\n')
+        .map((l) => (l ? pad + l : l))
+        .join('\n');
+}
+function renderPlan(plan) {
+    const out = [];
+    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
+    if (!plan.databaseChecked)
+        out.push('No database given: every migration in the directory is treated as pending.');
+    else if (!plan.trackingExists)
+        out.push('The tracking table does not exist yet: the first run that writes will create it.');
+    out.push(plan.steps.length === 0
+        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
+            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
+            : plan.direction === 'up'
+                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
+                : 'Nothing to roll back.'
+        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
+    plan.steps.forEach((step, i) => {
+        out.push('');
+        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
+        for (const note of step.notes)
+            out.push(`   note: ${note}`);
+        out.push(indent(step.section.sql.trim(), '     '));
+        if (plan.direction === 'up')
+            out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
+    });
+    if (plan.direction === 'up' && plan.steps.length) {
+        out.push('');
+        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
+        out.push(...renderFindings(plan.findings));
+    }
+    if (plan.problems.length) {
+        out.push('');
+        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
+        out.push(renderProblems(plan.problems));
+    }
+    return out.join('\n');
+}
+function renderFindings(findings) {
+    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
+}
+function renderStatus(entries) {
+    if (entries.length === 0)
+        return 'No migrations found.';
+    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
+    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+    const counts = new Map();
+    for (const e of entries)
+        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+    return [line(header), ...rows.map(line), '', summary].join('\n');
+}
+function renderFailure(f) {
+    const out = [
+        `✗ ${f.version} ${f.name} failed at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
+        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
+    ];
+    if (f.excerpt)
+        out.push(indent(f.excerpt, '  '));
+    if (f.detail)
+        out.push(`  DETAIL: ${f.detail}`);
+    if (f.hint)
+        out.push(`  HINT: ${f.hint}`);
+    if (f.invalidIndex)
+        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
+    out.push(f.outcome === 'rolled-back'
+        ? '  The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
+        : `  Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+
+/** GitHub refuses comment and issue bodies over 65,536 characters; keep a margin for the marker. */
+const GITHUB_BODY_LIMIT = 65_536;
+/** A fenced block that no backtick run inside `text` can close early. */
+function fence(text, lang = 'sql') {
+    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+    const f = '`'.repeat(longest + 1);
+    return `${f}${lang}\n${text}\n${f}`;
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+/** The problems as a list; past `max` of them, a line says how many more there are and where. */
+/** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
+function problemLines(problems, blocked, max = problems.length, note = '') {
+    if (!problems.length)
+        return [];
+    const rest = problems.length - max;
+    return [
+        '',
+        '### Problems',
+        '',
+        ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
+        ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
+    ];
+}
+function headline(plan, ctx) {
+    const n = plan.steps.length;
+    const what = plan.direction === 'up' ? 'pending' : 'to roll back';
+    if (n === 0 && plan.blocked) {
+        return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
+    }
+    const head = n === 0 ? (plan.direction === 'up' ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}` : '✅ **Nothing to roll back**') : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
+    return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
+}
+/** The steps as a table; past `max` rows, a line says how many more there are and where. */
+function stepTable(plan, max = plan.steps.length, note = '') {
+    if (!plan.steps.length)
+        return [];
+    const rest = plan.steps.length - max;
+    return [
+        '',
+        '| Version | Name | Statements | Transactional |',
+        '| --- | --- | ---: | --- |',
+        ...plan.steps
+            .slice(0, max)
+            .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
+        ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
+    ];
+}
+function cut(sql, max, note) {
+    if (sql.length <= max)
+        return sql;
+    return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
+}
+function stepDetails(step, maxSql, note) {
+    const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
+    const parts = [
+        `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
+        '',
+        ...step.notes.map((n) => `> ${n}`),
+        `**${label}**`,
+        '',
+        fence(cut(step.section.sql.trim(), maxSql, note)),
+    ];
+    if (step.direction === 'up') {
+        parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
+    }
+    parts.push('', '</details>');
+    return parts.join('\n');
+}
+/**
+ * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
+ * not fit, with a note pointing at the run's summary where the plan is complete.
+ */
+/** Findings shown in a comment at the most; the summary has them all. */
+const FINDINGS_IN_COMMENT = 30;
+/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
+function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '') {
+    if (plan.direction !== 'up' || plan.steps.length === 0)
+        return [];
+    const refused = new Set(ctx.refused ?? []);
+    if (plan.findings.length === 0)
+        return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
+    const link = (f) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+    const shown = plan.findings.slice(0, max);
+    const lines = [
+        '',
+        '### Safety',
+        '',
+        refused.size
+            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
+            : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
+        '',
+        '| | Rule | Where | Finding |',
+        '| --- | --- | --- | --- |',
+        ...shown.map((f) => {
+            const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
+            const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
+            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
+        }),
+    ];
+    if (plan.findings.length > shown.length)
+        lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
+    return lines;
+}
+function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
+    const top = [headline(plan, ctx)];
+    if (!plan.databaseChecked)
+        top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
+    else if (!plan.trackingExists)
+        top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
+    const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
+    const all = { rows: plan.steps.length, problems: plan.problems.length };
+    const render = (maxSql, shown, keep = all) => {
+        const safety = safetyLines(plan, ctx, Number.isFinite(limit) && limit < GITHUB_BODY_LIMIT + 1 ? FINDINGS_IN_COMMENT : Number.POSITIVE_INFINITY, note);
+        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
+        const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
+        const rest = plan.steps.length - shown;
+        // The table already says how many rows it left out, and where they are.
+        const more = rest > 0 && keep.rows === plan.steps.length ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
+        return [head, ...(details.length ? ['', '### Migrations', '', ...details] : []), ...more].join('\n');
+    };
+    let text = render(Number.POSITIVE_INFINITY, plan.steps.length);
+    if (text.length <= limit)
+        return text;
+    // Share what is left evenly between the SQL blocks (two per step); fewer steps if even that fails.
+    for (let shown = plan.steps.length; shown >= 0; shown = shown > 50 ? Math.floor(shown / 2) : shown - 1) {
+        const fixed = render(0, shown).length;
+        const perBlock = Math.floor((limit - fixed - 200 * shown) / Math.max(1, shown * 2));
+        if (perBlock >= 200 || shown === 0) {
+            text = render(Math.max(0, perBlock), shown);
+            if (text.length <= limit)
+                return text;
+        }
+    }
+    // Even the table and the problem list do not fit (thousands of migrations): keep as many whole
+    // rows of each as fit, and say where the rest are.
+    const fits = (keep) => render(0, 0, keep).length <= limit;
+    let keep = { rows: 0, problems: 0 };
+    if (fits(keep)) {
+        const most = (key) => {
+            let lo = 0;
+            let hi = all[key];
+            while (lo < hi) {
+                const mid = Math.ceil((lo + hi) / 2);
+                if (fits({ ...keep, [key]: mid }))
+                    lo = mid;
+                else
+                    hi = mid - 1;
+            }
+            return lo;
+        };
+        keep = { ...keep, problems: Math.min(all.problems, 20) };
+        if (!fits(keep))
+            keep.problems = 0;
+        keep.rows = most('rows');
+        keep.problems = most('problems');
+        return render(0, 0, keep);
+    }
+    return text.slice(0, limit);
+}
+/** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
+function runMarkdown(result, ctx, safety = true) {
+    const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
+    const lines = [
+        result.status === 'failed'
+            ? `❌ **Migration failed** in \`${ctx.environment}\``
+            : result.steps.length === 0
+                ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
+                : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
+        '',
+        `Current version: \`${result.currentVersion ?? 'none'}\``,
+    ];
+    if (result.steps.length) {
+        lines.push('', '| Version | Name | Status | Duration |', '| --- | --- | --- | ---: |');
+        for (const s of result.steps) {
+            const icon = s.status === 'failed' ? '❌' : s.status === 'skipped' ? '⏭️' : '✅';
+            lines.push(`| \`${s.version}\` | ${escapeCell(s.name)} | ${icon} ${s.status}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''} | ${formatMs(s.durationMs)} |`);
+        }
+    }
+    if (result.error)
+        lines.push('', failureDetails(result.error));
+    lines.push(...problemLines(result.plan.problems, false));
+    if (safety)
+        lines.push(...safetyLines(result.plan, ctx));
+    return lines.join('\n');
+}
+/** At most `max` characters of `text`, marked where cut. */
+function clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+/**
+ * The excerpt (`12 | statement line`, and a `   | ^` caret line) with each line cut to a window of
+ * `width` characters around the caret: a one-line 100 KB INSERT must not make a 200 KB issue.
+ */
+function clipExcerpt(excerpt, width = 240) {
+    const rows = excerpt.split('\n').map((l) => {
+        const bar = l.indexOf(' | ');
+        return bar < 0 ? { gutter: '', text: l } : { gutter: l.slice(0, bar + 3), text: l.slice(bar + 3) };
+    });
+    if (rows.every((r) => r.text.length <= width))
+        return excerpt;
+    const caret = rows.find((r) => /^ *\^$/.test(r.text));
+    const at = caret ? caret.text.length - 1 : 0;
+    const from = Math.max(0, Math.min(at - Math.floor(width / 2), Math.max(...rows.map((r) => r.text.length)) - width));
+    return rows
+        .map((r) => {
+        if (r === caret)
+            return `${r.gutter}${' '.repeat(at - from + (from > 0 ? 1 : 0))}^`;
+        if (r.text.length <= width)
+            return r.gutter + r.text;
+        const piece = r.text.slice(from, from + width);
+        return `${r.gutter}${from > 0 ? '…' : ''}${piece}${from + width < r.text.length ? '…' : ''}`;
+    })
+        .join('\n');
+}
+/** Where and why a migration failed, with the statement; shared by the summary and the issue. */
+function failureDetails(f) {
+    const lines = [
+        '| | |',
+        '| --- | --- |',
+        `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
+        `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
+        `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
+    ];
+    if (f.detail)
+        lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
+    if (f.hint)
+        lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
+    if (f.invalidIndex)
+        lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
+    lines.push(`| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`);
+    if (f.excerpt)
+        lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
+    return lines.join('\n');
+}
+function recoverySteps(f, environment) {
+    const lines = ['### How to recover', ''];
+    if (f?.outcome === 'failed-needs-resolve') {
+        lines.push(`1. This migration ran without a transaction and stopped part-way. Inspect \`${environment}\` to see which of its statements took effect${f.invalidIndex ? ` (drop the invalid index \`${f.invalidIndex}\` first)` : ''}.`, `2. Then settle it: \`pgshift resolve ${f.version} --rolled-back\` if its changes are not in place (it will run again), or \`pgshift resolve ${f.version} --applied\` if they are.`, '3. Fix the file or fix forward with a new migration, and re-run the workflow.');
+    }
+    else if (!f) {
+        // Refused before anything ran (validation, safety policy, lock, connection).
+        lines.push(`1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`, '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.', '3. Re-run the workflow; the next successful run in this environment closes this issue.');
+    }
+    else {
+        lines.push('1. The failed migration was rolled back: the database is as it was before it.', '2. If the migration has not reached any other environment, fix its file; otherwise **fix forward** with a new migration (`pgshift new <name>`) — never edit a migration that is applied somewhere.', '3. Push the fix; the next successful run in this environment closes this issue.');
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/run-context.ts
+// Facts about the workflow run, from the runner's environment: links, paths and who ran what.
+
+
+function runUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
+    return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
+}
+/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
+function docsBase() {
+    const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
+    return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
+}
+/** A path as annotations want it: relative to the checked-out workspace. */
+function workspacePath(path) {
+    return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
+}
+/** " at commit abc1234 by @actor ([run](…))", for one-line comments. */
+function commitLine() {
+    const sha = process.env.GITHUB_SHA?.slice(0, 7);
+    const actor = process.env.GITHUB_ACTOR;
+    const url = runUrl();
+    return `${sha ? ` at commit \`${sha}\`` : ''}${actor ? ` by @${actor}` : ''}${url ? ` ([run](${url}))` : ''}`;
+}
+/** The failure issue: what failed where, the run it failed in, and how to recover. */
+function issueBody(headline, details, f, environment, migrationsDir) {
+    const url = runUrl();
+    return [
+        `## ${headline}`,
+        '',
+        '| | |',
+        '| --- | --- |',
+        `| Environment | \`${environment}\` |`,
+        `| Migrations directory | \`${migrationsDir}\` |`,
+        `| Commit | ${process.env.GITHUB_SHA ? `\`${process.env.GITHUB_SHA}\`` : 'unknown'} |`,
+        `| Actor | ${process.env.GITHUB_ACTOR ? `@${process.env.GITHUB_ACTOR}` : 'unknown'} |`,
+        `| Run | ${url ? `[${url}](${url})` : 'unknown'} |`,
+        '',
+        details,
+        '',
+        recoverySteps(f, environment),
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/annotations.ts
+// Annotations: each problem, finding and failure shown on its file and line in the pull request.
+
+
+
+/** Errors only for problems that stop this run; the rest are warnings on their file and line. */
+function annotateProblems(problems, blocked, redact) {
+    for (const p of problems) {
+        const props = p.path ? { file: workspacePath(p.path), startLine: p.line, title: `pgshift: ${p.kind}` } : { title: `pgshift: ${p.kind}` };
+        if (p.blocking && blocked)
+            error(redact(displayMessage(p.message)), props);
+        else
+            warning(redact(displayMessage(p.message)), props);
+    }
+}
+/** Each finding on its file and line: an error when the policy refuses it, else a warning. */
+function annotateFindings(findings, refused, redact) {
+    const refusedSet = new Set(refused);
+    for (const f of findings) {
+        const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
+        const text = redact(`${f.message} (${f.docs})`);
+        if (refusedSet.has(f))
+            error(text, props);
+        else
+            warning(text, props);
+    }
+}
+function annotateFailure(f, redact) {
+    error(redact(`${f.code ? `${f.code}: ` : ''}${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}`), {
+        file: workspacePath(f.path),
+        startLine: f.line,
+        startColumn: f.column,
+        title: `pgshift: migration ${f.version} failed`,
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/errors.ts
 /** Exit codes shared by the CLI and documented in its --help and the README. */
 const errors_ExitCode = {
@@ -38395,6 +38831,27 @@ class GitHubReporter {
             return { url: open.html_url, number: open.number };
         });
     }
+}
+
+;// CONCATENATED MODULE: ./src/action/wording.ts
+const FLAG_INPUTS = {
+    'lock-wait': 'lock-wait',
+    'lock-timeout': 'lock-timeout',
+    'statement-timeout': 'statement-timeout',
+    schema: 'tracking-schema',
+    dir: 'migrations-dir',
+    'database-url': 'database-url',
+    target: 'target-version',
+};
+function forAction(message) {
+    return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag, name) => (FLAG_INPUTS[name] ? `the ${FLAG_INPUTS[name]} input` : flag));
+}
+/** A plan whose problem messages speak of inputs rather than flags. */
+function planForAction(p) {
+    return { ...p, problems: p.problems.map((x) => ({ ...x, message: forAction(x.message) })) };
+}
+function failureForAction(f) {
+    return f && { ...f, hint: f.hint && forAction(f.hint) };
 }
 
 ;// CONCATENATED MODULE: ./src/lint/ast.ts
@@ -43619,362 +44076,6 @@ function toJson(value) {
     }, 2);
 }
 
-;// CONCATENATED MODULE: ./src/report/text.ts
-// Plain-text renderings of engine results, for the terminal and the action's log.
-
-function displayPath(path) {
-    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
-    return rel && !rel.startsWith('..') ? rel : path;
-}
-/** Absolute paths in a message shown relative to the working directory. */
-function displayMessage(message) {
-    const cwd = process.cwd() + '/';
-    return message.split(cwd).join('');
-}
-function formatMs(ms) {
-    if (ms === null || ms === undefined)
-        return '';
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-function stepLabel(step) {
-    return `${step.migration.version} ${step.migration.name}`;
-}
-function renderProblems(problems) {
-    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
-}
-function indent(text, pad) {
-    return text
-        .split('\n')
-        .map((l) => (l ? pad + l : l))
-        .join('\n');
-}
-function renderPlan(plan) {
-    const out = [];
-    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
-    if (!plan.databaseChecked)
-        out.push('No database given: every migration in the directory is treated as pending.');
-    else if (!plan.trackingExists)
-        out.push('The tracking table does not exist yet: the first run that writes will create it.');
-    out.push(plan.steps.length === 0
-        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
-            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
-            : plan.direction === 'up'
-                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
-                : 'Nothing to roll back.'
-        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
-    plan.steps.forEach((step, i) => {
-        out.push('');
-        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
-        for (const note of step.notes)
-            out.push(`   note: ${note}`);
-        out.push(indent(step.section.sql.trim(), '     '));
-        if (plan.direction === 'up')
-            out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
-    });
-    if (plan.direction === 'up' && plan.steps.length) {
-        out.push('');
-        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
-        out.push(...renderFindings(plan.findings));
-    }
-    if (plan.problems.length) {
-        out.push('');
-        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
-        out.push(renderProblems(plan.problems));
-    }
-    return out.join('\n');
-}
-function renderFindings(findings) {
-    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
-}
-function renderStatus(entries) {
-    if (entries.length === 0)
-        return 'No migrations found.';
-    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
-    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-    const counts = new Map();
-    for (const e of entries)
-        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
-    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
-    return [line(header), ...rows.map(line), '', summary].join('\n');
-}
-function renderFailure(f) {
-    const out = [
-        `✗ ${f.version} ${f.name} failed at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
-        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
-    ];
-    if (f.excerpt)
-        out.push(indent(f.excerpt, '  '));
-    if (f.detail)
-        out.push(`  DETAIL: ${f.detail}`);
-    if (f.hint)
-        out.push(`  HINT: ${f.hint}`);
-    if (f.invalidIndex)
-        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
-    out.push(f.outcome === 'rolled-back'
-        ? '  The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
-        : `  Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`);
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-
-/** GitHub refuses comment and issue bodies over 65,536 characters; keep a margin for the marker. */
-const GITHUB_BODY_LIMIT = 65_536;
-/** A fenced block that no backtick run inside `text` can close early. */
-function fence(text, lang = 'sql') {
-    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
-    const f = '`'.repeat(longest + 1);
-    return `${f}${lang}\n${text}\n${f}`;
-}
-function escapeCell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-/** The problems as a list; past `max` of them, a line says how many more there are and where. */
-/** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
-function problemLines(problems, blocked, max = problems.length, note = '') {
-    if (!problems.length)
-        return [];
-    const rest = problems.length - max;
-    return [
-        '',
-        '### Problems',
-        '',
-        ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
-        ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
-    ];
-}
-function headline(plan, ctx) {
-    const n = plan.steps.length;
-    const what = plan.direction === 'up' ? 'pending' : 'to roll back';
-    if (n === 0 && plan.blocked) {
-        return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
-    }
-    const head = n === 0 ? (plan.direction === 'up' ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}` : '✅ **Nothing to roll back**') : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
-    return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
-}
-/** The steps as a table; past `max` rows, a line says how many more there are and where. */
-function stepTable(plan, max = plan.steps.length, note = '') {
-    if (!plan.steps.length)
-        return [];
-    const rest = plan.steps.length - max;
-    return [
-        '',
-        '| Version | Name | Statements | Transactional |',
-        '| --- | --- | ---: | --- |',
-        ...plan.steps
-            .slice(0, max)
-            .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
-        ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
-    ];
-}
-function cut(sql, max, note) {
-    if (sql.length <= max)
-        return sql;
-    return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
-}
-function stepDetails(step, maxSql, note) {
-    const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
-    const parts = [
-        `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
-        '',
-        ...step.notes.map((n) => `> ${n}`),
-        `**${label}**`,
-        '',
-        fence(cut(step.section.sql.trim(), maxSql, note)),
-    ];
-    if (step.direction === 'up') {
-        parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
-    }
-    parts.push('', '</details>');
-    return parts.join('\n');
-}
-/**
- * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
- * not fit, with a note pointing at the run's summary where the plan is complete.
- */
-/** Findings shown in a comment at the most; the summary has them all. */
-const FINDINGS_IN_COMMENT = 30;
-/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
-function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '') {
-    if (plan.direction !== 'up' || plan.steps.length === 0)
-        return [];
-    const refused = new Set(ctx.refused ?? []);
-    if (plan.findings.length === 0)
-        return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
-    const link = (f) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
-    const shown = plan.findings.slice(0, max);
-    const lines = [
-        '',
-        '### Safety',
-        '',
-        refused.size
-            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
-            : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
-        '',
-        '| | Rule | Where | Finding |',
-        '| --- | --- | --- | --- |',
-        ...shown.map((f) => {
-            const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
-            const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
-            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
-        }),
-    ];
-    if (plan.findings.length > shown.length)
-        lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
-    return lines;
-}
-function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
-    const top = [headline(plan, ctx)];
-    if (!plan.databaseChecked)
-        top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
-    else if (!plan.trackingExists)
-        top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
-    const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
-    const all = { rows: plan.steps.length, problems: plan.problems.length };
-    const render = (maxSql, shown, keep = all) => {
-        const safety = safetyLines(plan, ctx, Number.isFinite(limit) && limit < GITHUB_BODY_LIMIT + 1 ? FINDINGS_IN_COMMENT : Number.POSITIVE_INFINITY, note);
-        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
-        const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
-        const rest = plan.steps.length - shown;
-        // The table already says how many rows it left out, and where they are.
-        const more = rest > 0 && keep.rows === plan.steps.length ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
-        return [head, ...(details.length ? ['', '### Migrations', '', ...details] : []), ...more].join('\n');
-    };
-    let text = render(Number.POSITIVE_INFINITY, plan.steps.length);
-    if (text.length <= limit)
-        return text;
-    // Share what is left evenly between the SQL blocks (two per step); fewer steps if even that fails.
-    for (let shown = plan.steps.length; shown >= 0; shown = shown > 50 ? Math.floor(shown / 2) : shown - 1) {
-        const fixed = render(0, shown).length;
-        const perBlock = Math.floor((limit - fixed - 200 * shown) / Math.max(1, shown * 2));
-        if (perBlock >= 200 || shown === 0) {
-            text = render(Math.max(0, perBlock), shown);
-            if (text.length <= limit)
-                return text;
-        }
-    }
-    // Even the table and the problem list do not fit (thousands of migrations): keep as many whole
-    // rows of each as fit, and say where the rest are.
-    const fits = (keep) => render(0, 0, keep).length <= limit;
-    let keep = { rows: 0, problems: 0 };
-    if (fits(keep)) {
-        const most = (key) => {
-            let lo = 0;
-            let hi = all[key];
-            while (lo < hi) {
-                const mid = Math.ceil((lo + hi) / 2);
-                if (fits({ ...keep, [key]: mid }))
-                    lo = mid;
-                else
-                    hi = mid - 1;
-            }
-            return lo;
-        };
-        keep = { ...keep, problems: Math.min(all.problems, 20) };
-        if (!fits(keep))
-            keep.problems = 0;
-        keep.rows = most('rows');
-        keep.problems = most('problems');
-        return render(0, 0, keep);
-    }
-    return text.slice(0, limit);
-}
-/** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
-function runMarkdown(result, ctx, safety = true) {
-    const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
-    const lines = [
-        result.status === 'failed'
-            ? `❌ **Migration failed** in \`${ctx.environment}\``
-            : result.steps.length === 0
-                ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
-                : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
-        '',
-        `Current version: \`${result.currentVersion ?? 'none'}\``,
-    ];
-    if (result.steps.length) {
-        lines.push('', '| Version | Name | Status | Duration |', '| --- | --- | --- | ---: |');
-        for (const s of result.steps) {
-            const icon = s.status === 'failed' ? '❌' : s.status === 'skipped' ? '⏭️' : '✅';
-            lines.push(`| \`${s.version}\` | ${escapeCell(s.name)} | ${icon} ${s.status}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''} | ${formatMs(s.durationMs)} |`);
-        }
-    }
-    if (result.error)
-        lines.push('', failureDetails(result.error));
-    lines.push(...problemLines(result.plan.problems, false));
-    if (safety)
-        lines.push(...safetyLines(result.plan, ctx));
-    return lines.join('\n');
-}
-/** At most `max` characters of `text`, marked where cut. */
-function clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
-}
-/**
- * The excerpt (`12 | statement line`, and a `   | ^` caret line) with each line cut to a window of
- * `width` characters around the caret: a one-line 100 KB INSERT must not make a 200 KB issue.
- */
-function clipExcerpt(excerpt, width = 240) {
-    const rows = excerpt.split('\n').map((l) => {
-        const bar = l.indexOf(' | ');
-        return bar < 0 ? { gutter: '', text: l } : { gutter: l.slice(0, bar + 3), text: l.slice(bar + 3) };
-    });
-    if (rows.every((r) => r.text.length <= width))
-        return excerpt;
-    const caret = rows.find((r) => /^ *\^$/.test(r.text));
-    const at = caret ? caret.text.length - 1 : 0;
-    const from = Math.max(0, Math.min(at - Math.floor(width / 2), Math.max(...rows.map((r) => r.text.length)) - width));
-    return rows
-        .map((r) => {
-        if (r === caret)
-            return `${r.gutter}${' '.repeat(at - from + (from > 0 ? 1 : 0))}^`;
-        if (r.text.length <= width)
-            return r.gutter + r.text;
-        const piece = r.text.slice(from, from + width);
-        return `${r.gutter}${from > 0 ? '…' : ''}${piece}${from + width < r.text.length ? '…' : ''}`;
-    })
-        .join('\n');
-}
-/** Where and why a migration failed, with the statement; shared by the summary and the issue. */
-function failureDetails(f) {
-    const lines = [
-        '| | |',
-        '| --- | --- |',
-        `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
-        `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
-        `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
-    ];
-    if (f.detail)
-        lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
-    if (f.hint)
-        lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
-    if (f.invalidIndex)
-        lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
-    lines.push(`| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`);
-    if (f.excerpt)
-        lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
-    return lines.join('\n');
-}
-function recoverySteps(f, environment) {
-    const lines = ['### How to recover', ''];
-    if (f?.outcome === 'failed-needs-resolve') {
-        lines.push(`1. This migration ran without a transaction and stopped part-way. Inspect \`${environment}\` to see which of its statements took effect${f.invalidIndex ? ` (drop the invalid index \`${f.invalidIndex}\` first)` : ''}.`, `2. Then settle it: \`pgshift resolve ${f.version} --rolled-back\` if its changes are not in place (it will run again), or \`pgshift resolve ${f.version} --applied\` if they are.`, '3. Fix the file or fix forward with a new migration, and re-run the workflow.');
-    }
-    else if (!f) {
-        // Refused before anything ran (validation, safety policy, lock, connection).
-        lines.push(`1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`, '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.', '3. Re-run the workflow; the next successful run in this environment closes this issue.');
-    }
-    else {
-        lines.push('1. The failed migration was rolled back: the database is as it was before it.', '2. If the migration has not reached any other environment, fix its file; otherwise **fix forward** with a new migration (`pgshift new <name>`) — never edit a migration that is applied somewhere.', '3. Push the fix; the next successful run in this environment closes this issue.');
-    }
-    return lines.join('\n');
-}
-
 ;// CONCATENATED MODULE: ./src/main.ts
 // The GitHub Action: read inputs, run the engine, report to GitHub (log, summary, outputs, PR comment,
 // failure issue). Every decision about migrations is the engine's.
@@ -43993,39 +44094,10 @@ function recoverySteps(f, environment) {
 
 
 
+
+
+
 const SUMMARY_LIMIT = 1_000_000; // GitHub keeps at most 1 MiB of step summary
-function runUrl() {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
-    return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
-}
-/** The engine's messages name CLI flags; in the action the same setting is an input. */
-const FLAG_INPUTS = {
-    'lock-wait': 'lock-wait',
-    'lock-timeout': 'lock-timeout',
-    'statement-timeout': 'statement-timeout',
-    schema: 'tracking-schema',
-    dir: 'migrations-dir',
-    'database-url': 'database-url',
-    target: 'target-version',
-};
-function forAction(message) {
-    return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag, name) => (FLAG_INPUTS[name] ? `the ${FLAG_INPUTS[name]} input` : flag));
-}
-/** A plan whose problem messages speak of inputs rather than flags. */
-function planForAction(p) {
-    return { ...p, problems: p.problems.map((x) => ({ ...x, message: forAction(x.message) })) };
-}
-function failureForAction(f) {
-    return f && { ...f, hint: f.hint && forAction(f.hint) };
-}
-/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
-function docsBase() {
-    const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
-    return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
-}
-function workspacePath(path) {
-    return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
-}
 class ActionRun {
     redactor = new Redactor();
     inputs;
@@ -44058,34 +44130,12 @@ class ActionRun {
     }
     /** The findings this environment's safety settings refuse. */
     refusals = (findings) => refusedFindings(findings, { protected: this.isProtected, allowDestructive: this.inputs.allowDestructive, failOnLint: this.inputs.failOnLint, policy: this.inputs.policy });
-    /** Each finding on its file and line: an error when the policy refuses it, else a warning. */
-    annotateFindings(findings, refused) {
-        const refusedSet = new Set(refused);
-        for (const f of findings) {
-            const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
-            const text = this.redact(`${f.message} (${f.docs})`);
-            if (refusedSet.has(f))
-                error(text, props);
-            else
-                warning(text, props);
-        }
-    }
     writePlanFile(p) {
         const dir = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
         (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
         const file = (0,external_node_path_namespaceObject.join)(dir, `pgshift-plan-${this.inputs.environment.replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}.json`);
         (0,external_node_fs_.writeFileSync)(file, this.redact(toJson({ environment: this.inputs.environment, migrationsDir: this.inputs.migrationsDir, ...p })));
         return file;
-    }
-    /** Errors only for problems that stop this run; the rest are warnings on their file and line. */
-    annotateProblems(problems, blocked) {
-        for (const p of problems) {
-            const props = p.path ? { file: workspacePath(p.path), startLine: p.line, title: `pgshift: ${p.kind}` } : { title: `pgshift: ${p.kind}` };
-            if (p.blocking && blocked)
-                error(this.redact(displayMessage(p.message)), props);
-            else
-                warning(this.redact(displayMessage(p.message)), props);
-        }
     }
     refuse(message) {
         setOutput('status', 'refused');
@@ -44188,8 +44238,8 @@ class ActionRun {
         const planFile = this.writePlanFile(p);
         this.info(renderPlan(p));
         await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(refused), SUMMARY_LIMIT)}`);
-        this.annotateProblems(p.problems, p.blocked);
-        this.annotateFindings(p.findings, refused);
+        annotateProblems(p.problems, p.blocked, this.redact);
+        annotateFindings(p.findings, refused, this.redact);
         this.setOutputs(p.blocked || refused.length ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
         const prNumber = github_context.payload.pull_request?.number;
         if (isPr && prNumber && this.inputs.commentOnPr && this.reporter) {
@@ -44221,8 +44271,8 @@ class ActionRun {
         planFile ??= this.writePlanFile(result.plan);
         // A protected run's summary already has the plan with its Safety section.
         await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx(), !isProtected)}`);
-        this.annotateProblems(result.plan.problems, false);
-        this.annotateFindings(result.plan.findings, []);
+        annotateProblems(result.plan.problems, false, this.redact);
+        annotateFindings(result.plan.findings, [], this.redact);
         if (result.error) {
             this.setOutputs('failed', { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
             return this.migrationFailed(result.error, result);
@@ -44230,55 +44280,25 @@ class ActionRun {
         this.setOutputs(result.status === 'up-to-date' ? 'up-to-date' : result.status, { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
         this.info(result.steps.length ? `${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration(s); current version ${result.currentVersion ?? 'none'}.` : `Up to date at ${result.currentVersion ?? 'none'}.`);
         if (this.inputs.openIssueOnFailure && this.reporter) {
-            const posted = await this.reporter.reportRecovery(this.inputs.environment, this.inputs.issueLabels, `✅ Recovered: pgshift ${result.direction} succeeded in \`${this.inputs.environment}\` (current version \`${result.currentVersion ?? 'none'}\`)${this.context()}. Closing this issue.`);
+            const posted = await this.reporter.reportRecovery(this.inputs.environment, this.inputs.issueLabels, `✅ Recovered: pgshift ${result.direction} succeeded in \`${this.inputs.environment}\` (current version \`${result.currentVersion ?? 'none'}\`)${commitLine()}. Closing this issue.`);
             if (posted) {
                 setOutput('issue-number', String(posted.number));
                 setOutput('issue-url', posted.url);
             }
         }
     }
-    /** " at commit abc1234 by @actor (run link)". */
-    context() {
-        const sha = process.env.GITHUB_SHA?.slice(0, 7);
-        const actor = process.env.GITHUB_ACTOR;
-        const url = runUrl();
-        return `${sha ? ` at commit \`${sha}\`` : ''}${actor ? ` by @${actor}` : ''}${url ? ` ([run](${url}))` : ''}`;
-    }
-    issueBody(headline, details, f) {
-        const url = runUrl();
-        return [
-            `## ${headline}`,
-            '',
-            '| | |',
-            '| --- | --- |',
-            `| Environment | \`${this.inputs.environment}\` |`,
-            `| Migrations directory | \`${this.inputs.migrationsDir}\` |`,
-            `| Commit | ${process.env.GITHUB_SHA ? `\`${process.env.GITHUB_SHA}\`` : 'unknown'} |`,
-            `| Actor | ${process.env.GITHUB_ACTOR ? `@${process.env.GITHUB_ACTOR}` : 'unknown'} |`,
-            `| Run | ${url ? `[${url}](${url})` : 'unknown'} |`,
-            '',
-            details,
-            '',
-            recoverySteps(f, this.inputs.environment),
-        ].join('\n');
-    }
     async openIssue(headline, details, f) {
         if (!this.inputs.openIssueOnFailure || !this.reporter)
             return;
-        const body = this.issueBody(headline, details, f);
-        const posted = await this.reporter.reportFailure(this.inputs.environment, this.inputs.issueLabels, body, `Failed again${this.context()}.\n\n${body}`);
+        const body = issueBody(headline, details, f, this.inputs.environment, this.inputs.migrationsDir);
+        const posted = await this.reporter.reportFailure(this.inputs.environment, this.inputs.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`);
         if (posted) {
             setOutput('issue-number', String(posted.number));
             setOutput('issue-url', posted.url);
         }
     }
     async migrationFailed(f, result) {
-        error(this.redact(`${f.code ? `${f.code}: ` : ''}${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}`), {
-            file: workspacePath(f.path),
-            startLine: f.line,
-            startColumn: f.column,
-            title: `pgshift: migration ${f.version} failed`,
-        });
+        annotateFailure(f, this.redact);
         setFailed(this.redact(`migration ${f.version} (${f.name}) failed at ${workspacePath(f.path)}:${f.line}:${f.column}: ${f.message}. ${f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`}`));
         const applied = result.steps.filter((s) => s.status === 'applied').length;
         await this.openIssue(`Migration \`${f.version}\` ${f.name} failed in \`${this.inputs.environment}\``, `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`, f);
@@ -44289,12 +44309,12 @@ class ActionRun {
         if (err instanceof ValidationError)
             err.problems.forEach((p) => (p.message = forAction(p.message)));
         if (err instanceof ValidationError) {
-            this.annotateProblems(err.problems, true);
+            annotateProblems(err.problems, true, this.redact);
             setOutput('status', 'refused');
         }
         else if (err instanceof PolicyError) {
             // Every finding on its line: the refused ones as errors, the rest as warnings.
-            this.annotateFindings(this.reviewed ?? err.findings, err.findings);
+            annotateFindings(this.reviewed ?? err.findings, err.findings, this.redact);
             setOutput('status', 'refused');
         }
         else {

@@ -4,10 +4,13 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
+import { annotateFailure, annotateFindings, annotateProblems } from './action/annotations';
 import { confirmPhrase, readInputs, type ActionInputs } from './action/inputs';
 import { GitHubReporter, planMarker } from './action/github';
 import { refusedFindings } from './action/policy';
+import { commitLine, docsBase, issueBody, runUrl, workspacePath } from './action/run-context';
+import { failureForAction, forAction, planForAction } from './action/wording';
 import { loadLintConfig } from './lint/config';
 import type { Finding, LintConfig } from './lint/types';
 import { Redactor } from './db/redact';
@@ -15,52 +18,13 @@ import { migrate, plan, type EngineOptions } from './engine';
 import { ConfigError, ConnectionError, LockError, PgshiftError, PolicyError, ValidationError } from './errors';
 import type { Selection } from './plan/plan';
 import { toJson } from './report/json';
-import { failureDetails, GITHUB_BODY_LIMIT, planMarkdown, recoverySteps, runMarkdown, type MarkdownContext } from './report/markdown';
+import { failureDetails, GITHUB_BODY_LIMIT, planMarkdown, runMarkdown, type MarkdownContext } from './report/markdown';
 import { displayMessage, formatMs, renderFailure, renderPlan, stepLabel } from './report/text';
-import type { EngineEvent, MigrationError, Plan, RunResult, ValidationProblem } from './types';
+import type { EngineEvent, MigrationError, Plan, RunResult } from './types';
 
 type Status = 'applied' | 'up-to-date' | 'planned' | 'rolled-back' | 'failed' | 'refused';
 
 const SUMMARY_LIMIT = 1_000_000; // GitHub keeps at most 1 MiB of step summary
-
-function runUrl(): string | undefined {
-  const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
-  return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
-}
-
-/** The engine's messages name CLI flags; in the action the same setting is an input. */
-const FLAG_INPUTS: Record<string, string> = {
-  'lock-wait': 'lock-wait',
-  'lock-timeout': 'lock-timeout',
-  'statement-timeout': 'statement-timeout',
-  schema: 'tracking-schema',
-  dir: 'migrations-dir',
-  'database-url': 'database-url',
-  target: 'target-version',
-};
-
-export function forAction(message: string): string {
-  return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag, name: string) => (FLAG_INPUTS[name] ? `the ${FLAG_INPUTS[name]} input` : flag));
-}
-
-/** A plan whose problem messages speak of inputs rather than flags. */
-function planForAction(p: Plan): Plan {
-  return { ...p, problems: p.problems.map((x) => ({ ...x, message: forAction(x.message) })) };
-}
-
-function failureForAction(f: MigrationError | undefined): MigrationError | undefined {
-  return f && { ...f, hint: f.hint && forAction(f.hint) };
-}
-
-/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
-function docsBase(): string | undefined {
-  const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
-  return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
-}
-
-function workspacePath(path: string): string {
-  return relative(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
-}
 
 class ActionRun {
   private readonly redactor = new Redactor();
@@ -96,18 +60,6 @@ class ActionRun {
   /** The findings this environment's safety settings refuse. */
   private refusals = (findings: Finding[]): Finding[] =>
     refusedFindings(findings, { protected: this.isProtected, allowDestructive: this.inputs.allowDestructive, failOnLint: this.inputs.failOnLint, policy: this.inputs.policy });
-
-  /** Each finding on its file and line: an error when the policy refuses it, else a warning. */
-  private annotateFindings(findings: Finding[], refused: Finding[]): void {
-    const refusedSet = new Set(refused);
-    for (const f of findings) {
-      const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
-      const text = this.redact(`${f.message} (${f.docs})`);
-      if (refusedSet.has(f)) core.error(text, props);
-      else core.warning(text, props);
-    }
-  }
-
   private writePlanFile(p: Plan): string {
     const dir = process.env.RUNNER_TEMP || tmpdir();
     mkdirSync(dir, { recursive: true });
@@ -115,16 +67,6 @@ class ActionRun {
     writeFileSync(file, this.redact(toJson({ environment: this.inputs.environment, migrationsDir: this.inputs.migrationsDir, ...p })));
     return file;
   }
-
-  /** Errors only for problems that stop this run; the rest are warnings on their file and line. */
-  private annotateProblems(problems: ValidationProblem[], blocked: boolean): void {
-    for (const p of problems) {
-      const props = p.path ? { file: workspacePath(p.path), startLine: p.line, title: `pgshift: ${p.kind}` } : { title: `pgshift: ${p.kind}` };
-      if (p.blocking && blocked) core.error(this.redact(displayMessage(p.message)), props);
-      else core.warning(this.redact(displayMessage(p.message)), props);
-    }
-  }
-
   private refuse(message: string): void {
     core.setOutput('status', 'refused');
     core.setFailed(this.redact(message));
@@ -228,8 +170,8 @@ class ActionRun {
     const planFile = this.writePlanFile(p);
     this.info(renderPlan(p));
     await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(refused), SUMMARY_LIMIT)}`);
-    this.annotateProblems(p.problems, p.blocked);
-    this.annotateFindings(p.findings, refused);
+    annotateProblems(p.problems, p.blocked, this.redact);
+    annotateFindings(p.findings, refused, this.redact);
     this.setOutputs(p.blocked || refused.length ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
     const prNumber = github.context.payload.pull_request?.number;
     if (isPr && prNumber && this.inputs.commentOnPr && this.reporter) {
@@ -259,8 +201,8 @@ class ActionRun {
     planFile ??= this.writePlanFile(result.plan);
     // A protected run's summary already has the plan with its Safety section.
     await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx(), !isProtected)}`);
-    this.annotateProblems(result.plan.problems, false);
-    this.annotateFindings(result.plan.findings, []);
+    annotateProblems(result.plan.problems, false, this.redact);
+    annotateFindings(result.plan.findings, [], this.redact);
     if (result.error) {
       this.setOutputs('failed', { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
       return this.migrationFailed(result.error, result);
@@ -271,7 +213,7 @@ class ActionRun {
       const posted = await this.reporter.reportRecovery(
         this.inputs.environment,
         this.inputs.issueLabels,
-        `✅ Recovered: pgshift ${result.direction} succeeded in \`${this.inputs.environment}\` (current version \`${result.currentVersion ?? 'none'}\`)${this.context()}. Closing this issue.`,
+        `✅ Recovered: pgshift ${result.direction} succeeded in \`${this.inputs.environment}\` (current version \`${result.currentVersion ?? 'none'}\`)${commitLine()}. Closing this issue.`,
       );
       if (posted) {
         core.setOutput('issue-number', String(posted.number));
@@ -280,37 +222,10 @@ class ActionRun {
     }
   }
 
-  /** " at commit abc1234 by @actor (run link)". */
-  private context(): string {
-    const sha = process.env.GITHUB_SHA?.slice(0, 7);
-    const actor = process.env.GITHUB_ACTOR;
-    const url = runUrl();
-    return `${sha ? ` at commit \`${sha}\`` : ''}${actor ? ` by @${actor}` : ''}${url ? ` ([run](${url}))` : ''}`;
-  }
-
-  private issueBody(headline: string, details: string, f: MigrationError | undefined): string {
-    const url = runUrl();
-    return [
-      `## ${headline}`,
-      '',
-      '| | |',
-      '| --- | --- |',
-      `| Environment | \`${this.inputs.environment}\` |`,
-      `| Migrations directory | \`${this.inputs.migrationsDir}\` |`,
-      `| Commit | ${process.env.GITHUB_SHA ? `\`${process.env.GITHUB_SHA}\`` : 'unknown'} |`,
-      `| Actor | ${process.env.GITHUB_ACTOR ? `@${process.env.GITHUB_ACTOR}` : 'unknown'} |`,
-      `| Run | ${url ? `[${url}](${url})` : 'unknown'} |`,
-      '',
-      details,
-      '',
-      recoverySteps(f, this.inputs.environment),
-    ].join('\n');
-  }
-
   private async openIssue(headline: string, details: string, f: MigrationError | undefined): Promise<void> {
     if (!this.inputs.openIssueOnFailure || !this.reporter) return;
-    const body = this.issueBody(headline, details, f);
-    const posted = await this.reporter.reportFailure(this.inputs.environment, this.inputs.issueLabels, body, `Failed again${this.context()}.\n\n${body}`);
+    const body = issueBody(headline, details, f, this.inputs.environment, this.inputs.migrationsDir);
+    const posted = await this.reporter.reportFailure(this.inputs.environment, this.inputs.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`);
     if (posted) {
       core.setOutput('issue-number', String(posted.number));
       core.setOutput('issue-url', posted.url);
@@ -318,12 +233,7 @@ class ActionRun {
   }
 
   private async migrationFailed(f: MigrationError, result: RunResult): Promise<void> {
-    core.error(this.redact(`${f.code ? `${f.code}: ` : ''}${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}`), {
-      file: workspacePath(f.path),
-      startLine: f.line,
-      startColumn: f.column,
-      title: `pgshift: migration ${f.version} failed`,
-    });
+    annotateFailure(f, this.redact);
     core.setFailed(this.redact(`migration ${f.version} (${f.name}) failed at ${workspacePath(f.path)}:${f.line}:${f.column}: ${f.message}. ${f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`}`));
     const applied = result.steps.filter((s) => s.status === 'applied').length;
     await this.openIssue(`Migration \`${f.version}\` ${f.name} failed in \`${this.inputs.environment}\``, `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`, f);
@@ -334,11 +244,11 @@ class ActionRun {
     const message = this.redact(forAction(displayMessage((err as Error)?.message ?? String(err))));
     if (err instanceof ValidationError) err.problems.forEach((p) => (p.message = forAction(p.message)));
     if (err instanceof ValidationError) {
-      this.annotateProblems(err.problems, true);
+      annotateProblems(err.problems, true, this.redact);
       core.setOutput('status', 'refused');
     } else if (err instanceof PolicyError) {
       // Every finding on its line: the refused ones as errors, the rest as warnings.
-      this.annotateFindings(this.reviewed ?? err.findings, err.findings);
+      annotateFindings(this.reviewed ?? err.findings, err.findings, this.redact);
       core.setOutput('status', 'refused');
     } else {
       core.setOutput('status', err instanceof ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
