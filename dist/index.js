@@ -42855,7 +42855,9 @@ function queueStep(sql, o, step, parts) {
     for (const s of step.statements)
         parts.push(sql.unsafe(s.sql));
     const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
-    parts.push(sql.unsafe(record.text, record.params));
+    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
+    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
+    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
     return { first };
 }
 function timeoutQueries(sql, o, local) {
@@ -43037,7 +43039,7 @@ async function runNonTransactional(step, o) {
         }
         const ms = performance.now() - started;
         const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-        await sql.unsafe(record.text, record.params);
+        await sql.unsafe(record.text, record.params, { prepare: true });
         return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
     }
     catch (err) {

@@ -57,7 +57,9 @@ function queueStep(sql: ReservedSql, o: ExecuteOptions, step: PlannedStep, parts
     o.actor,
     o.environment,
   );
-  parts.push(sql.unsafe(record.text, record.params) as unknown as Query);
+  // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
+  // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
+  parts.push(sql.unsafe(record.text, record.params, { prepare: true }) as unknown as Query);
   return { first };
 }
 
@@ -239,7 +241,7 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promis
     }
     const ms = performance.now() - started;
     const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-    await sql.unsafe(record.text, record.params);
+    await sql.unsafe(record.text, record.params, { prepare: true });
     return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
   } catch (err) {
     if (err instanceof AbortedError) {
