@@ -3951,10 +3951,12 @@ function readBytes(path) {
                 scratch.copy(bigger, 0, 0, length);
                 scratch = bigger;
             }
-            const n = (0,external_node_fs_.readSync)(fd, scratch, length, scratch.length - length, null);
-            if (n === 0)
-                return scratch.subarray(0, length);
+            const wanted = scratch.length - length;
+            const n = (0,external_node_fs_.readSync)(fd, scratch, length, wanted, null);
             length += n;
+            // A regular file's short read is its end: no second read just to see 0 bytes.
+            if (n < wanted)
+                return scratch.subarray(0, length);
         }
     }
     finally {

@@ -40,9 +40,11 @@ function readBytes(path: string): Buffer {
         scratch.copy(bigger, 0, 0, length);
         scratch = bigger;
       }
-      const n = readSync(fd, scratch, length, scratch.length - length, null);
-      if (n === 0) return scratch.subarray(0, length);
+      const wanted = scratch.length - length;
+      const n = readSync(fd, scratch, length, wanted, null);
       length += n;
+      // A regular file's short read is its end: no second read just to see 0 bytes.
+      if (n < wanted) return scratch.subarray(0, length);
     }
   } finally {
     closeSync(fd);
