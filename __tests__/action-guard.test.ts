@@ -1,25 +1,16 @@
 // The production guard and input validation: both refuse before any connection is made.
-import { join } from 'node:path';
-import { runAction, type ActionRunResult } from './helpers/action';
-import { createDatabase, tempDir, writeMigrations, type TestDatabase } from './helpers/db';
-import { FakeGitHub } from './helpers/github-server';
+import { runAction, type ActionRunResult, startActionFixture, stopActionFixture } from './helpers/action';
+import type { TestDatabase } from './helpers/db';
+import type { FakeGitHub } from './helpers/github-server';
 
 let db: TestDatabase;
 let gh: FakeGitHub;
 let workspace: string;
 beforeEach(async () => {
-  db = await createDatabase();
-  gh = await new FakeGitHub().start();
-  workspace = tempDir();
-  writeMigrations(join(workspace, 'migrations'), {
-    '1_users.sql': '-- migrate:up\nCREATE TABLE users (id int);\n-- migrate:down\nDROP TABLE users;\n',
-    '2_orders.up.sql': 'CREATE TABLE orders (id int);\n',
-    '2_orders.down.sql': 'DROP TABLE orders;\n',
-  });
+  ({ db, gh, workspace } = await startActionFixture());
 });
 afterEach(async () => {
-  await gh.stop();
-  await db.drop();
+  await stopActionFixture({ db, gh, workspace });
 });
 
 /** Nothing listens on port 9: a connection attempt would fail (and retry) instead of refusing. */

@@ -1,25 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runAction } from './helpers/action';
-import { createDatabase, tempDir, writeMigrations, type TestDatabase } from './helpers/db';
-import { FakeGitHub } from './helpers/github-server';
+import { runAction, startActionFixture, stopActionFixture } from './helpers/action';
+import { createDatabase, writeMigrations, type TestDatabase } from './helpers/db';
+import type { FakeGitHub } from './helpers/github-server';
 
 let db: TestDatabase;
 let gh: FakeGitHub;
 let workspace: string;
 beforeEach(async () => {
-  db = await createDatabase();
-  gh = await new FakeGitHub().start();
-  workspace = tempDir();
-  writeMigrations(join(workspace, 'migrations'), {
-    '1_users.sql': '-- migrate:up\nCREATE TABLE users (id int);\n-- migrate:down\nDROP TABLE users;\n',
-    '2_orders.up.sql': 'CREATE TABLE orders (id int);\n',
-    '2_orders.down.sql': 'DROP TABLE orders;\n',
-  });
+  ({ db, gh, workspace } = await startActionFixture());
 });
 afterEach(async () => {
-  await gh.stop();
-  await db.drop();
+  await stopActionFixture({ db, gh, workspace });
 });
 
 const prEvent = { pull_request: { number: 7 }, number: 7 };

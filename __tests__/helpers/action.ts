@@ -3,7 +3,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DIST, tempDir } from './db';
+import { createDatabase, DIST, tempDir, writeMigrations, type TestDatabase } from './db';
+import { FakeGitHub } from './github-server';
 
 export interface ActionRunResult {
   code: number | null;
@@ -94,4 +95,31 @@ export function runAction(opts: ActionRunOptions): Promise<ActionRunResult> {
       });
     });
   });
+}
+
+/** The migrations most action tests start from: a dbmate file and a pair, each with a down. */
+export const USERS_AND_ORDERS: Record<string, string> = {
+  '1_users.sql': '-- migrate:up\nCREATE TABLE users (id int);\n-- migrate:down\nDROP TABLE users;\n',
+  '2_orders.up.sql': 'CREATE TABLE orders (id int);\n',
+  '2_orders.down.sql': 'DROP TABLE orders;\n',
+};
+
+export interface ActionFixture {
+  db: TestDatabase;
+  gh: FakeGitHub;
+  workspace: string;
+}
+
+/** A fresh database, a fake GitHub API and a workspace whose `migrations/` holds `files`. */
+export async function startActionFixture(files: Record<string, string> = USERS_AND_ORDERS): Promise<ActionFixture> {
+  const db = await createDatabase();
+  const gh = await new FakeGitHub().start();
+  const workspace = tempDir();
+  writeMigrations(join(workspace, 'migrations'), files);
+  return { db, gh, workspace };
+}
+
+export async function stopActionFixture(f: ActionFixture): Promise<void> {
+  await f.gh.stop();
+  await f.db.drop();
 }
