@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { VERSION } from '../src/cli/version';
+import { runAction } from './helpers/action';
 import { DIST, ROOT, tempDir } from './helpers/db';
+import { FakeGitHub } from './helpers/github-server';
 import { EXAMPLE_DIR, EXAMPLE_MIGRATIONS } from './helpers/example';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -59,6 +61,13 @@ const inputsAsCommitted = gitStatus(BUILD_INPUTS) === '';
 
 describe('the bundles run from a folder with no node_modules', () => {
   let cliDir: string;
+  let gh: FakeGitHub;
+  beforeAll(async () => {
+    gh = await new FakeGitHub().start();
+  });
+  afterAll(async () => {
+    await gh.stop();
+  });
   beforeAll(() => {
     const copy = join(tempDir('pgshift-bundle-'), 'dist');
     cpSync(DIST, copy, { recursive: true });
@@ -95,6 +104,27 @@ describe('the bundles run from a folder with no node_modules', () => {
     // Statement counts come from the WebAssembly parser: $$ bodies are one statement each.
     expect(listed.find((l) => l.includes('004 set_updated_at_trigger'))).toContain('[transactional, 4 statements]');
     expect(listed.find((l) => l.includes('009 index_open_tasks_concurrently'))).toContain('[non-transactional, 2 statements]');
+  });
+
+  test('the action bundle plans a fork PR from files alone and comments, parsing and linting with the WebAssembly', async () => {
+    const workspace = tempDir('pgshift-bundle-ws-');
+    cpSync(EXAMPLE_DIR, join(workspace, 'migrations'), { recursive: true });
+    const r = await runAction({
+      entry: join(dirname(cliDir), 'index.js'),
+      inputs: { 'dry-run': 'true', 'github-token': 't0ken' },
+      eventName: 'pull_request',
+      event: { pull_request: { number: 3 } },
+      apiUrl: gh.url,
+      workspace,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.outputs.status).toBe('planned');
+    expect(r.outputs['pending-count']).toBe(String(EXAMPLE_MIGRATIONS.length));
+    const comment = gh.comments.find((c) => c.issue_number === 3)?.body ?? '';
+    expect(comment).toContain('No database was available');
+    expect(comment).toContain('### Safety');
+    for (const m of EXAMPLE_MIGRATIONS) expect(comment).toContain(`\`${m.version}\` | ${m.name}`);
   });
 });
 
