@@ -32,6 +32,9 @@ function expectRefused(r: ActionRunResult, mentions: string | RegExp): string {
   expect(r.stderr).toBe('');
   expect(r.code).toBe(1);
   expect(r.outputs.status).toBe('refused');
+  // Nothing ran, and the counts say so rather than being unset.
+  expect(r.outputs['applied-count']).toBe('0');
+  expect(r.outputs['applied-versions']).toBe('[]');
   const errs = errors(r);
   expect(errs).toHaveLength(1);
   const message = errs[0].replace(/^::error::/, '');
@@ -58,7 +61,7 @@ describe('production guard', () => {
       expect(message).toContain('MIGRATE-PRODUCTION');
       expect(message).toContain('production');
       expect(r.stdout).not.toContain('::group::');
-      expect(r.outputs['applied-count']).toBeUndefined();
+      expect(r.outputs['applied-count']).toBe('0');
     }
     expect(await snapshot()).toEqual(before);
 

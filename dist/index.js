@@ -44142,7 +44142,7 @@ class ActionRun {
         return file;
     }
     refuse(message) {
-        setOutput('status', 'refused');
+        this.setOutputs('refused');
         setFailed(this.redact(message));
     }
     engineOptions() {
@@ -44314,15 +44314,16 @@ class ActionRun {
             err.problems.forEach((p) => (p.message = forAction(p.message)));
         if (err instanceof ValidationError) {
             annotateProblems(err.problems, true, this.redact);
-            setOutput('status', 'refused');
+            this.setOutputs('refused');
         }
         else if (err instanceof PolicyError) {
             // Every finding on its line: the refused ones as errors, the rest as warnings.
             annotateFindings(this.reviewed ?? err.findings, err.findings, this.redact);
-            setOutput('status', 'refused');
+            this.setOutputs('refused');
         }
         else {
-            setOutput('status', err instanceof errors_ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
+            // Nothing ran: whatever the reason, a workflow reading the counts gets 0 and [].
+            this.setOutputs(err instanceof errors_ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
         }
         setFailed(message);
         if (!(err instanceof PgshiftError))

@@ -68,7 +68,7 @@ class ActionRun {
     return file;
   }
   private refuse(message: string): void {
-    core.setOutput('status', 'refused');
+    this.setOutputs('refused');
     core.setFailed(this.redact(message));
   }
 
@@ -245,13 +245,14 @@ class ActionRun {
     if (err instanceof ValidationError) err.problems.forEach((p) => (p.message = forAction(p.message)));
     if (err instanceof ValidationError) {
       annotateProblems(err.problems, true, this.redact);
-      core.setOutput('status', 'refused');
+      this.setOutputs('refused');
     } else if (err instanceof PolicyError) {
       // Every finding on its line: the refused ones as errors, the rest as warnings.
       annotateFindings(this.reviewed ?? err.findings, err.findings, this.redact);
-      core.setOutput('status', 'refused');
+      this.setOutputs('refused');
     } else {
-      core.setOutput('status', err instanceof ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
+      // Nothing ran: whatever the reason, a workflow reading the counts gets 0 and [].
+      this.setOutputs(err instanceof ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
     }
     core.setFailed(message);
     if (!(err instanceof PgshiftError)) core.debug((err as Error)?.stack ?? '');
