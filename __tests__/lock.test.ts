@@ -16,6 +16,20 @@ afterEach(async () => {
 });
 
 /** pgshift's lock on `schema` as pg_locks shows it, held or awaited by anyone. */
+/**
+ * Runs `pgshift up …args`, waits until its `pg_sleep(30)` is running, sends `signal`; returns the
+ * finished run and how long it took to end after the signal.
+ */
+async function interruptDuringSleep(dir: string, args: string[], signal: NodeJS.Signals) {
+  let child!: ChildProcess;
+  const run = pgshift(['up', ...args], dir, db, [], { onSpawn: (c) => (child = c), timeoutMs: 20_000 });
+  await waitFor('pg_sleep to run', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()`).length > 0);
+  const signalled = Date.now();
+  child.kill(signal);
+  const result = await run;
+  return { result, took: Date.now() - signalled };
+}
+
 async function pgshiftLocks(schema = 'public') {
   const { classid, objid } = lockKey(schema);
   return (await advisoryLocks(db.sql)).filter((l) => l.classid === String(classid) && l.objid === String(objid));
@@ -192,13 +206,7 @@ describe('the lock is always released', () => {
       '2_slow.sql': dbmate('CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\nCREATE TABLE slow2 (id int);'),
       '3_never.sql': dbmate('CREATE TABLE never (id int);'),
     });
-    let child!: ChildProcess;
-    const run = pgshift(['up'], dir, db, [], { onSpawn: (c) => (child = c), timeoutMs: 20_000 });
-    await waitFor('pg_sleep to run', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()`).length > 0);
-    const signalled = Date.now();
-    child.kill('SIGINT');
-    const result = await run;
-    const took = Date.now() - signalled;
+    const { result, took } = await interruptDuringSleep(dir, [], 'SIGINT');
 
     expect(result.signal).toBeNull();
     expect(result.code).not.toBe(0);
@@ -225,13 +233,8 @@ describe('the lock is always released', () => {
     const dir = migrationsDir({
       '1_slow.sql': dbmate('CREATE TABLE slow (id int);\nSELECT pg_sleep(30);\nCREATE TABLE slow2 (id int);', undefined, { upTransaction: false }),
     });
-    let child!: ChildProcess;
-    const run = pgshift(['up'], dir, db, [], { onSpawn: (c) => (child = c), timeoutMs: 20_000 });
-    await waitFor('pg_sleep to run', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()`).length > 0);
-    const signalled = Date.now();
-    child.kill('SIGINT');
-    const result = await run;
-    expect(Date.now() - signalled).toBeLessThan(5000);
+    const { result, took } = await interruptDuringSleep(dir, [], 'SIGINT');
+    expect(took).toBeLessThan(5000);
     expect(result.code).toBe(1);
     // Statement 1 stayed done, 3 never ran: the row says failed until resolved.
     expect(await tableExists(db.sql, 'slow')).toBe(true);
@@ -249,13 +252,8 @@ describe('the lock is always released', () => {
       '2_slow.sql': dbmate('SELECT pg_sleep(30);'),
       '3_c.sql': dbmate('CREATE TABLE c (id int);'),
     });
-    let child!: ChildProcess;
-    const run = pgshift(['up', '--single-transaction'], dir, db, [], { onSpawn: (c) => (child = c), timeoutMs: 20_000 });
-    await waitFor('pg_sleep to run', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()`).length > 0);
-    const signalled = Date.now();
-    child.kill('SIGTERM');
-    const result = await run;
-    expect(Date.now() - signalled).toBeLessThan(5000);
+    const { result, took } = await interruptDuringSleep(dir, ['--single-transaction'], 'SIGTERM');
+    expect(took).toBeLessThan(5000);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('SIGTERM received');
     expect(await migrationRows(db.sql)).toEqual([]);
