@@ -38,7 +38,14 @@ const tables = async () => (await db.sql`select table_name from information_sche
 const rows = async () => (await db.sql`select version, status from schema_migrations order by version`).map((r) => `${r.version}:${r.status}`);
 
 function apply(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Promise<ActionRunResult> {
-  return runAction({ inputs: { 'database-url': db.url, environment: 'staging', 'github-token': 't0ken', ...inputs }, eventName: 'push', event: { ref: 'refs/heads/staging' }, apiUrl: gh.url, workspace, env });
+  return runAction({
+    inputs: { 'database-url': db.url, environment: 'staging', 'github-token': 't0ken', ...inputs },
+    eventName: 'push',
+    event: { ref: 'refs/heads/staging' },
+    apiUrl: gh.url,
+    workspace,
+    env,
+  });
 }
 
 test('apply on push sets every output, writes the summary and one log group per migration, never comments', async () => {

@@ -1,5 +1,5 @@
 // The markdown the action posts, on its own: limits GitHub enforces, and excerpts kept readable.
-import { forAction } from '../src/action/wording';
+import { forShell } from '../src/settings';
 import { clipExcerpt, planMarkdown } from '../src/report/markdown';
 import type { Plan, PlannedStep } from '../src/types';
 
@@ -31,7 +31,15 @@ describe('clipExcerpt', () => {
 describe('planMarkdown under a limit', () => {
   const step = (i: number, sql: string): PlannedStep =>
     ({
-      migration: { version: String(i), versionKey: [BigInt(i)], name: `m${i}`, form: 'dbmate', upPath: `/m/${i}_m${i}.sql`, up: { sql, path: `/m/${i}_m${i}.sql`, startLine: 2, transaction: true }, checksum: 'sha256:0' },
+      migration: {
+        version: String(i),
+        versionKey: [BigInt(i)],
+        name: `m${i}`,
+        form: 'dbmate',
+        upPath: `/m/${i}_m${i}.sql`,
+        up: { sql, path: `/m/${i}_m${i}.sql`, startLine: 2, transaction: true },
+        checksum: 'sha256:0',
+      },
       direction: 'up',
       section: { sql, path: `/m/${i}_m${i}.sql`, startLine: 2, transaction: true },
       statements: [{ sql, offset: 0, line: 2, column: 1, kind: 'SelectStmt', node: {} }],
@@ -75,12 +83,18 @@ describe('planMarkdown under a limit', () => {
   });
 });
 
+const forAction = (text: string) => forShell(text, 'action');
+
 test("forAction names the action's inputs where the engine names CLI flags", () => {
   expect(forAction('wait for it to finish, raise --lock-wait, or stop that session.')).toBe('wait for it to finish, raise the lock-wait input, or stop that session.');
-  expect(forAction('Retry off-peak, or raise --lock-timeout / --lock-retries')).toBe('Retry off-peak, or raise the lock-timeout input / --lock-retries');
+  expect(forAction('Retry off-peak, or raise --lock-timeout / --lock-retries')).toBe('Retry off-peak, or raise the lock-timeout input / the lock-retries input');
+  // Every flag the engine names that has an input is translated (the old map missed these).
+  expect(forAction('pass --allow-missing to go on, or --allow-out-of-order; raise --connect-timeout')).toBe(
+    'pass the allow-missing input to go on, or the allow-out-of-order input; raise the connect-timeout input',
+  );
   expect(forAction('Use --schema to keep them elsewhere; --target 9 matches nothing; pass it with --dir.')).toBe(
     'Use the tracking-schema input to keep them elsewhere; the target-version input 9 matches nothing; pass it with the migrations-dir input.',
   );
   // Flags with no input, and the CLI commands in recovery advice, stay as they are.
-  for (const text of ['run "pgshift resolve 3 --applied"', 'pass --allow-missing to go on', '--schema-x', 'a --directory']) expect(forAction(text)).toBe(text);
+  for (const text of ['run "pgshift resolve 3 --applied"', '--schema-x', 'a --directory']) expect(forAction(text)).toBe(text);
 });

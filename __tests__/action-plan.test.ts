@@ -145,7 +145,10 @@ test('a fork PR without database-url plans every migration as pending and says s
 });
 
 test('without database-url, a run that is not a PR dry run is refused', async () => {
-  for (const [eventName, dryRun] of [['push', 'true'], ['pull_request', 'false']]) {
+  for (const [eventName, dryRun] of [
+    ['push', 'true'],
+    ['pull_request', 'false'],
+  ]) {
     const r = await runAction({ inputs: { 'dry-run': dryRun, 'github-token': 't0ken' }, eventName, event: prEvent, apiUrl: gh.url, workspace });
     expect(r.code).toBe(1);
     expect(r.outputs.status).toBe('refused');
@@ -184,7 +187,13 @@ test('a dry run outside a pull request never comments, but writes the summary an
 });
 
 test('comment-on-pr false keeps the plan off the PR', async () => {
-  const r = await runAction({ inputs: { 'database-url': db.url, 'dry-run': 'true', 'github-token': 't0ken', 'comment-on-pr': 'false' }, eventName: 'pull_request', event: prEvent, apiUrl: gh.url, workspace });
+  const r = await runAction({
+    inputs: { 'database-url': db.url, 'dry-run': 'true', 'github-token': 't0ken', 'comment-on-pr': 'false' },
+    eventName: 'pull_request',
+    event: prEvent,
+    apiUrl: gh.url,
+    workspace,
+  });
   expect(r.code).toBe(0);
   expect(r.outputs.status).toBe('planned');
   expect(commentRequests()).toHaveLength(0);
@@ -199,7 +208,13 @@ test('a huge plan keeps the comment under 65,536 characters and points at the su
   }
   const dir = writeMigrations(join(workspace, 'big'), files);
   expect(Object.values(files).every((f) => f.length > 20_000)).toBe(true);
-  const r = await runAction({ inputs: { 'database-url': db.url, 'dry-run': 'true', 'github-token': 't0ken', 'migrations-dir': 'big' }, eventName: 'pull_request', event: prEvent, apiUrl: gh.url, workspace });
+  const r = await runAction({
+    inputs: { 'database-url': db.url, 'dry-run': 'true', 'github-token': 't0ken', 'migrations-dir': 'big' },
+    eventName: 'pull_request',
+    event: prEvent,
+    apiUrl: gh.url,
+    workspace,
+  });
   expect(r.code).toBe(0);
   expect(r.outputs['pending-count']).toBe('30');
   const posts = gh.requests.filter((q) => q.method === 'POST');

@@ -17,10 +17,32 @@ interface ActionYml {
 const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as ActionYml;
 
 const SPEC_INPUTS = [
-  'database-url', 'environment', 'dry-run', 'direction', 'steps', 'target-version', 'migrations-dir', 'tracking-schema', 'lock-timeout',
-  'statement-timeout', 'lock-wait', 'github-token', 'comment-on-pr', 'open-issue-on-failure', 'issue-labels', 'protected-environments', 'confirm',
+  'database-url',
+  'environment',
+  'dry-run',
+  'direction',
+  'steps',
+  'target-version',
+  'migrations-dir',
+  'tracking-schema',
+  'lock-timeout',
+  'statement-timeout',
+  'lock-wait',
+  'github-token',
+  'comment-on-pr',
+  'open-issue-on-failure',
+  'issue-labels',
+  'protected-environments',
+  'confirm',
   // the safety analysis issue's inputs
-  'allow-destructive', 'fail-on-lint', 'policy',
+  'allow-destructive',
+  'fail-on-lint',
+  'policy',
+  // settings the CLI had and the action lacked (the settings table)
+  'lock-retries',
+  'connect-timeout',
+  'allow-missing',
+  'allow-out-of-order',
 ];
 const SPEC_OUTPUTS = ['status', 'applied-count', 'pending-count', 'current-version', 'applied-versions', 'plan-file', 'comment-url', 'issue-number', 'issue-url'];
 
@@ -42,8 +64,10 @@ test('every input has a string default; booleans default to true or false', () =
   for (const [name, i] of Object.entries(action.inputs)) expect([name, typeof i.default]).toEqual([name, 'string']);
   for (const name of ['dry-run', 'comment-on-pr', 'open-issue-on-failure']) expect(['true', 'false']).toContain(action.inputs[name].default);
   // Anything defaulting to true/false is a boolean input and must be read as one.
-  const booleans = Object.entries(action.inputs).filter(([, i]) => i.default === 'true' || i.default === 'false').map(([n]) => n);
-  expect(booleans.sort()).toEqual(['allow-destructive', 'comment-on-pr', 'dry-run', 'fail-on-lint', 'open-issue-on-failure']);
+  const booleans = Object.entries(action.inputs)
+    .filter(([, i]) => i.default === 'true' || i.default === 'false')
+    .map(([n]) => n);
+  expect(booleans.sort()).toEqual(['allow-destructive', 'allow-missing', 'allow-out-of-order', 'comment-on-pr', 'dry-run', 'fail-on-lint', 'open-issue-on-failure']);
 });
 
 test("the bundle's INPUT_DEFAULTS equal action.yml's defaults (github-token aside)", () => {
@@ -65,7 +89,11 @@ describe('README.md (GitHub Action section)', () => {
     const after = doc.slice(start + heading.length + 2);
     const end = after.search(/\n#{1,3} /);
     const rows = (end < 0 ? after : after.slice(0, end)).split('\n').filter((l) => l.startsWith('| `'));
-    const cells = (l: string) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim());
+    const cells = (l: string) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim());
     return new Map(rows.map((l) => [cells(l)[0].replace(/`/g, ''), cells(l)]));
   }
 

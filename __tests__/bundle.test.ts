@@ -26,24 +26,20 @@ function node(args: string[], cwd: string) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test(
-  'the committed dist/ is current: a fresh build matches it byte for byte',
-  () => {
-    // Always the repository's dist/ (not PGSHIFT_DIST): this checks what is committed.
-    const committed = join(ROOT, 'dist');
-    const fresh = join(tempDir('pgshift-build-'), 'dist');
-    const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), fresh], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
-    if (build.status !== 0) throw new Error(`the build failed (${build.status}):\n${build.stdout}\n${build.stderr}`);
+test('the committed dist/ is current: a fresh build matches it byte for byte', () => {
+  // Always the repository's dist/ (not PGSHIFT_DIST): this checks what is committed.
+  const committed = join(ROOT, 'dist');
+  const fresh = join(tempDir('pgshift-build-'), 'dist');
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), fresh], { cwd: ROOT, encoding: 'utf8', timeout: 170_000 });
+  if (build.status !== 0) throw new Error(`the build failed (${build.status}):\n${build.stdout}\n${build.stderr}`);
 
-    const freshFiles = filesUnder(fresh);
-    expect(freshFiles).toEqual(expect.arrayContaining(['index.js', 'libpg-query.wasm', 'cli/index.js', 'cli/libpg-query.wasm']));
-    expect(filesUnder(committed)).toEqual(freshFiles);
-    const stale = freshFiles.filter((f) => !readFileSync(join(fresh, f)).equals(readFileSync(join(committed, f))));
-    // If this fails: run `npm run build` and commit dist/.
-    expect(stale).toEqual([]);
-  },
-  180_000,
-);
+  const freshFiles = filesUnder(fresh);
+  expect(freshFiles).toEqual(expect.arrayContaining(['index.js', 'libpg-query.wasm', 'cli/index.js', 'cli/libpg-query.wasm']));
+  expect(filesUnder(committed)).toEqual(freshFiles);
+  const stale = freshFiles.filter((f) => !readFileSync(join(fresh, f)).equals(readFileSync(join(committed, f))));
+  // If this fails: run `npm run build` and commit dist/.
+  expect(stale).toEqual([]);
+}, 180_000);
 
 // `npm test` builds before jest runs, so in CI the comparison above sees a fresh dist/ either way. What
 // git knows closes that gap: with the build's inputs as committed, dist/ must be as committed too.

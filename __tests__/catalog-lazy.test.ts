@@ -4,8 +4,8 @@
 // text in a pending file must.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { migrate } from '../src/engine';
-import { Catalog } from '../src/plan/catalog';
+import { migrate } from '../src/commands';
+import { Catalog } from '../src/files/catalog';
 import { buildPlan } from '../src/plan/plan';
 import { loadParser } from '../src/sql/split';
 import type { AppliedMigration } from '../src/types';

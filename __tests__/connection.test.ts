@@ -259,7 +259,7 @@ describe('the password is redacted from everything a successful or failed run pr
     }
   });
 
-  test("a failed migration whose error mentions the URL or the password: redacted on screen, in --json and in the tracking tables", async () => {
+  test('a failed migration whose error mentions the URL or the password: redacted on screen, in --json and in the tracking tables', async () => {
     const dir = migrationsDir({
       '1_url.sql': dbmate(`SELECT '${db.url}'::int;`),
     });

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { plan } from '../src/engine';
+import { plan } from '../src/commands';
 import { tempDir, writeMigrations } from './helpers/db';
 
 test('the engine plans from files alone, splitting with the Postgres parser', async () => {

@@ -105,13 +105,7 @@ describe('on a real Postgres', () => {
     expect(changed.updated_at.getTime()).toBeGreaterThan(LONG_AGO.getTime());
     expect(Math.abs(changed.updated_at.getTime() - Date.now())).toBeLessThan(60_000);
     const triggers = await sql`select tgname from pg_trigger where not tgisinternal order by tgname`;
-    expect(triggers.map((t) => t.tgname)).toEqual([
-      'organisations_set_updated_at',
-      'projects_set_updated_at',
-      'tasks_set_organisation_id',
-      'tasks_set_updated_at',
-      'users_set_updated_at',
-    ]);
+    expect(triggers.map((t) => t.tgname)).toEqual(['organisations_set_updated_at', 'projects_set_updated_at', 'tasks_set_organisation_id', 'tasks_set_updated_at', 'users_set_updated_at']);
 
     // Row-level security (008, 010): enabled, with one policy per table.
     const rls = await sql`select relname, relrowsecurity from pg_class where relname in ('memberships', 'projects', 'tasks', 'comments', 'labels', 'task_labels') order by relname`;
@@ -145,7 +139,8 @@ describe('on a real Postgres', () => {
     expect(seen).toEqual({ none: 0, projects: ['Website'], titles: ['Ship it', 'Write copy'], comments: 1 });
 
     // CREATE INDEX CONCURRENTLY (009, transaction:false) left valid indexes.
-    const indexes = await sql`select indexrelid::regclass::text as name, indisvalid from pg_index where indexrelid::regclass::text in ('tasks_assignee_open_idx', 'comments_task_id_created_at_idx') order by 1`;
+    const indexes =
+      await sql`select indexrelid::regclass::text as name, indisvalid from pg_index where indexrelid::regclass::text in ('tasks_assignee_open_idx', 'comments_task_id_created_at_idx') order by 1`;
     expect(indexes).toEqual([
       { name: 'comments_task_id_created_at_idx', indisvalid: true },
       { name: 'tasks_assignee_open_idx', indisvalid: true },
@@ -190,43 +185,39 @@ describe('on a real Postgres', () => {
   });
 });
 
-test(
-  'the demo runs status, plan, up, status, down --steps 2 and up through the built CLI',
-  async () => {
-    // The demo starts its own embedded Postgres (or, with DATABASE_URL set, uses a fresh database on that
-    // server), and takes the bundles from PGSHIFT_DIST like the tests do.
-    const env: NodeJS.ProcessEnv = { ...process.env };
-    delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, [join(ROOT, 'scripts/demo.mjs')], { cwd: ROOT, env });
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const timer = setTimeout(() => child.kill('SIGINT'), 100_000);
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    clearTimeout(timer);
-    if (code !== 0) throw new Error(`demo exited with ${code}:\n${output}`);
+test('the demo runs status, plan, up, status, down --steps 2 and up through the built CLI', async () => {
+  // The demo starts its own embedded Postgres (or, with DATABASE_URL set, uses a fresh database on that
+  // server), and takes the bundles from PGSHIFT_DIST like the tests do.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.NODE_OPTIONS;
+  const child = spawn(process.execPath, [join(ROOT, 'scripts/demo.mjs')], { cwd: ROOT, env });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const timer = setTimeout(() => child.kill('SIGINT'), 100_000);
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`demo exited with ${code}:\n${output}`);
 
-    const headers = output.split('\n').filter((l) => l.startsWith('$ pgshift '));
-    expect(headers).toEqual([
-      '$ pgshift status --dir migrations-example',
-      '$ pgshift plan --dir migrations-example',
-      '$ pgshift up --dir migrations-example',
-      '$ pgshift status --dir migrations-example',
-      '$ pgshift down --steps 2 --dir migrations-example',
-      '$ pgshift up --dir migrations-example',
-    ]);
-    expect(output).toContain('10 pending');
-    expect(output).toContain('10 migrations to apply');
-    expect(output).toContain('Applied 10 migrations');
-    expect(output).toContain('10 applied');
-    expect(output).toContain('Rolled back 2 migrations');
-    expect(output).toContain('Applied 2 migrations');
-    expect(output).toContain('Demo finished');
-    // The password never shows: neither the embedded server's nor one from DATABASE_URL.
-    expect(output).not.toContain('pgshift-test-password');
-    const password = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL).password : '';
-    if (password) expect(output).not.toContain(password);
-    expect(output).toMatch(/Database: postgres:\/\/[^:\s]+:\*\*\*@/);
-  },
-  120_000,
-);
+  const headers = output.split('\n').filter((l) => l.startsWith('$ pgshift '));
+  expect(headers).toEqual([
+    '$ pgshift status --dir migrations-example',
+    '$ pgshift plan --dir migrations-example',
+    '$ pgshift up --dir migrations-example',
+    '$ pgshift status --dir migrations-example',
+    '$ pgshift down --steps 2 --dir migrations-example',
+    '$ pgshift up --dir migrations-example',
+  ]);
+  expect(output).toContain('10 pending');
+  expect(output).toContain('10 migrations to apply');
+  expect(output).toContain('Applied 10 migrations');
+  expect(output).toContain('10 applied');
+  expect(output).toContain('Rolled back 2 migrations');
+  expect(output).toContain('Applied 2 migrations');
+  expect(output).toContain('Demo finished');
+  // The password never shows: neither the embedded server's nor one from DATABASE_URL.
+  expect(output).not.toContain('pgshift-test-password');
+  const password = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL).password : '';
+  if (password) expect(output).not.toContain(password);
+  expect(output).toMatch(/Database: postgres:\/\/[^:\s]+:\*\*\*@/);
+}, 120_000);

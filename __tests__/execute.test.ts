@@ -132,10 +132,12 @@ describe('transaction:false', () => {
       '1_pause.sql': dbmate('SELECT pg_sleep(0.6);'),
       '2_idx.sql': dbmate('CREATE INDEX CONCURRENTLY big_id_idx ON big (id);', undefined, { upTransaction: false }),
     });
-    const [a, b] = await Promise.all([0, 150].map(async (delay) => {
-      await new Promise((r) => setTimeout(r, delay));
-      return pgshift(['up', '--lock-wait', '20s'], dir, db, [], { timeoutMs: 20_000 });
-    }));
+    const [a, b] = await Promise.all(
+      [0, 150].map(async (delay) => {
+        await new Promise((r) => setTimeout(r, delay));
+        return pgshift(['up', '--lock-wait', '20s'], dir, db, [], { timeoutMs: 20_000 });
+      }),
+    );
     expect([a.code, b.code]).toEqual([0, 0]);
     expect([a, b].filter((r) => r.stdout.includes('Applied 2 migrations'))).toHaveLength(1);
     expect([a, b].filter((r) => /waiting for the migration lock/.test(r.stderr))).toHaveLength(1);
@@ -298,7 +300,10 @@ describe('lock_timeout retries', () => {
     try {
       const run = pgshift(['up', '--lock-timeout', '200ms', '--lock-retries', '3'], dir, db);
       // Once pgshift waits on the table lock, keep it waiting ~700 ms more, then commit.
-      await waitFor('pgshift to wait on the table lock', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name = 'pgshift' and wait_event_type = 'Lock'`).length > 0);
+      await waitFor(
+        'pgshift to wait on the table lock',
+        async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name = 'pgshift' and wait_event_type = 'Lock'`).length > 0,
+      );
       await new Promise((r) => setTimeout(r, 700));
       release();
       await done;
@@ -384,8 +389,7 @@ describe('lock_timeout retries', () => {
 });
 
 describe('selection: --target, --steps, down', () => {
-  const five = () =>
-    migrationsDir(Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`${n}_m${n}.sql`, dbmate(`CREATE TABLE m${n} (id int);`, `DROP TABLE m${n};`)])));
+  const five = () => migrationsDir(Object.fromEntries([1, 2, 3, 4, 5].map((n) => [`${n}_m${n}.sql`, dbmate(`CREATE TABLE m${n} (id int);`, `DROP TABLE m${n};`)])));
   const tables = async () => (await db.sql`select relname from pg_class where relname ~ '^m[0-9]$' and relkind = 'r' order by relname`).map((r) => r.relname);
 
   test('up --target V and up --steps N apply exactly that far', async () => {
@@ -439,7 +443,11 @@ describe('selection: --target, --steps, down', () => {
     expect((await pgshift(['up'], dir, db)).code).toBe(0);
 
     // 3 has a down, 2 does not: nothing runs, not even 3.
-    for (const extra of [['--steps', '2'], ['--target', '1'], ['--target', '0']]) {
+    for (const extra of [
+      ['--steps', '2'],
+      ['--target', '1'],
+      ['--target', '0'],
+    ]) {
       const run = await pgshift(['down', ...extra], dir, db);
       expect(run.code).toBe(3);
       expect(run.stderr).toContain('migration 2 has no down section');

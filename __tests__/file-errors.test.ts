@@ -1,7 +1,8 @@
 // Bad migration files are refused (exit 3) before anything touches the database, with a message that
 // names the file, the line and the fix. Each case runs `up` and `plan` on a fresh database and then
 // checks that neither tracking tables nor user tables exist.
-import { migrate, plan } from '../src/engine';
+import { migrate, plan } from '../src/commands';
+import { exitCodeOf } from '../src/cli/exit-codes';
 import { ValidationError } from '../src/errors';
 import { createDatabase, type TestDatabase } from './helpers/db';
 import { cli, columnOf, dirWith, trackingTables, userTables } from './helpers/files';
@@ -144,7 +145,7 @@ describe('refused before anything runs', () => {
       (e) => e,
     );
     expect(refusal).toBeInstanceOf(ValidationError);
-    expect(refusal.exitCode).toBe(3);
+    expect(exitCodeOf(refusal)).toBe(3);
 
     // plan reports it as a blocking problem with the file's path.
     const p = await plan({ dir, databaseUrl: shared.url }, { direction: 'up' });
@@ -211,7 +212,7 @@ describe('SQL syntax errors', () => {
 
 describe('transaction:false', () => {
   ownDatabase();
-  test('allows ROLLBACK, which ends the file\'s own transaction there', async () => {
+  test("allows ROLLBACK, which ends the file's own transaction there", async () => {
     const dir = dirWith({
       '1_a.sql': '-- migrate:up transaction:false\nCREATE TABLE kept (id int);\nBEGIN;\nCREATE TABLE undone (id int);\nROLLBACK;\n',
     });

@@ -22,8 +22,7 @@ describe('file forms', () => {
   const files = {
     '1_dbmate.sql': '-- migrate:up\nCREATE TABLE dbm (id int);\n\n-- migrate:down\nDROP TABLE dbm;\n',
     // CREATE INDEX CONCURRENTLY fails inside a transaction: it applies only if the header is honoured.
-    '2_dbmate_notx.sql':
-      '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY dbm_id ON dbm (id);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY dbm_id;\n',
+    '2_dbmate_notx.sql': '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY dbm_id ON dbm (id);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY dbm_id;\n',
     '3_pair.up.sql': 'CREATE TABLE pair (id int);\n',
     '3_pair.down.sql': 'DROP TABLE pair;\n',
     'V4__flyway.sql': 'CREATE TABLE fly (id int);\n',
@@ -57,9 +56,7 @@ describe('file forms', () => {
     expect(await userTables(db.sql)).toEqual(['dbm', 'fly', 'fly_dotted', 'fly_underscored', 'pair', 'plain']);
     expect(await indexExists('dbm_id')).toBe(true);
     expect(await db.sql`select id from plain`).toEqual([{ id: 5 }]);
-    expect((await history(db.sql)).map((h) => [h.version, h.action, h.status])).toEqual(
-      ['1', '2', '3', '4', '4.1', '4_2', '5'].map((v) => [v, 'apply', 'success']),
-    );
+    expect((await history(db.sql)).map((h) => [h.version, h.action, h.status])).toEqual(['1', '2', '3', '4', '4.1', '4_2', '5'].map((v) => [v, 'apply', 'success']));
     expect((await appliedVersions(db.sql)).every((r) => r.status === 'applied')).toBe(true);
   });
 

@@ -21,7 +21,7 @@ describe('readText', () => {
   });
 
   test.each([
-    ['Latin-1 é', Buffer.from('SELECT 1;\n\nSELECT \'caf\xe9\';\n', 'latin1'), 3, 23],
+    ['Latin-1 é', Buffer.from("SELECT 1;\n\nSELECT 'caf\xe9';\n", 'latin1'), 3, 23],
     ['a UTF-16 surrogate encoded as UTF-8', Buffer.concat([Buffer.from('SELECT 1;\n-- '), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('\n')]), 2, 14],
     ['an overlong encoding', Buffer.concat([Buffer.from('-- '), Buffer.from([0xe0, 0x80, 0xaf]), Buffer.from('\n')]), 1, 4],
     ['a sequence cut short at the end', Buffer.concat([Buffer.from('SELECT 1;\n'), Buffer.from([0xe2, 0x82])]), 2, 11],

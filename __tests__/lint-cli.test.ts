@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { runLint } from '../src/cli/lint-command';
 import { ConfigError } from '../src/errors';
 import { loadLintConfig } from '../src/lint/config';
-import type { Finding } from '../src/lint/types';
+import type { Finding } from '../src/types';
 
 function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'pgshift-lint-'));
@@ -140,7 +140,12 @@ describe('loadLintConfig', () => {
     ['not an object', '[1]', 'pgshift.json', /must hold a JSON object/],
     ['lint not an object', '{"lint": true}', 'pgshift.json', /"lint" must be an object/],
     ['an unknown lint key', '{"lint": {"rule": {}}}', 'pgshift.json', /unknown key "lint\.rule"\. The lint section takes "rules" only/],
-    ['an unknown rule id', '{"lint": {"rules": {"drop-tabel": "off"}}}', 'pgshift.json', /unknown lint rule "drop-tabel" in lint\.rules\. Did you mean "drop-table"\? The rule ids are listed in docs\/rules\.md/],
+    [
+      'an unknown rule id',
+      '{"lint": {"rules": {"drop-tabel": "off"}}}',
+      'pgshift.json',
+      /unknown lint rule "drop-tabel" in lint\.rules\. Did you mean "drop-table"\? The rule ids are listed in docs\/rules\.md/,
+    ],
     ['a bad severity', '{"lint": {"rules": {"drop-table": "warn"}}}', 'pgshift.json', /lint\.rules\["drop-table"\] is "warn"; use "error", "warning" or "off"/],
     ['a rule that cannot be changed', '{"lint": {"rules": {"syntax-error": "off"}}}', 'pgshift.json', /lint\.rules\["syntax-error"\] cannot be set/],
   ])('%s is a ConfigError naming the file and the fix', (_, text, name, message) => {

@@ -1,6 +1,6 @@
 // Builds in-memory migrations for the linter tests: no files, no database.
 import { lintSections } from '../src/lint/lint';
-import type { Finding, LintConfig } from '../src/lint/types';
+import type { Finding, LintConfig } from '../src/types';
 import type { Migration, MigrationForm, Section } from '../src/types';
 
 export interface SectionOptions {
@@ -20,7 +20,10 @@ export function item(sql: string, version = 1, opts: SectionOptions = {}): { mig
 /** Lints one migration, or several (one per string) as a batch in order. */
 export function lint(sql: string | string[], opts: SectionOptions = {}, config?: LintConfig): Finding[] {
   const sqls = Array.isArray(sql) ? sql : [sql];
-  return lintSections(sqls.map((s, i) => item(s, i + 1, opts)), config);
+  return lintSections(
+    sqls.map((s, i) => item(s, i + 1, opts)),
+    config,
+  );
 }
 
 export const rulesOf = (findings: Finding[]) => findings.map((f) => f.rule);

@@ -28,19 +28,48 @@ const fixtures: Fixture[] = [
   { rule: 'drop-type', flagged: '-- gone\nDROP TYPE mood;', line: 2, safe: "CREATE TYPE mood AS ENUM ('ok');\nDROP TYPE mood;" },
   { rule: 'truncate', flagged: '-- reset\nTRUNCATE sessions;', line: 2, safe: 'CREATE TABLE s (id int);\nTRUNCATE s;' },
   { rule: 'delete-without-where', flagged: '-- clean\nDELETE FROM sessions;', line: 2, safe: '-- clean\nDELETE FROM sessions WHERE expires_at < now();' },
-  { rule: 'update-without-where', flagged: '-- fill\nUPDATE users SET locale = \'en\';', line: 2, safe: "-- fill\nUPDATE users SET locale = 'en' WHERE locale IS NULL;" },
-  { rule: 'index-without-concurrently', flagged: '-- idx\nCREATE INDEX users_email_idx ON users (email);', line: 2, safe: '-- idx\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);', safeNoTransaction: true },
-  { rule: 'add-column-volatile-default', flagged: '-- col\nALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid();', line: 2, safe: '-- col\nALTER TABLE orders ADD COLUMN public_id uuid;\nALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();\nALTER TABLE orders ADD COLUMN created_at timestamptz DEFAULT now();' },
+  { rule: 'update-without-where', flagged: "-- fill\nUPDATE users SET locale = 'en';", line: 2, safe: "-- fill\nUPDATE users SET locale = 'en' WHERE locale IS NULL;" },
+  {
+    rule: 'index-without-concurrently',
+    flagged: '-- idx\nCREATE INDEX users_email_idx ON users (email);',
+    line: 2,
+    safe: '-- idx\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
+    safeNoTransaction: true,
+  },
+  {
+    rule: 'add-column-volatile-default',
+    flagged: '-- col\nALTER TABLE orders ADD COLUMN public_id uuid DEFAULT gen_random_uuid();',
+    line: 2,
+    safe: '-- col\nALTER TABLE orders ADD COLUMN public_id uuid;\nALTER TABLE orders ALTER COLUMN public_id SET DEFAULT gen_random_uuid();\nALTER TABLE orders ADD COLUMN created_at timestamptz DEFAULT now();',
+  },
   { rule: 'alter-column-type', flagged: '-- widen\nALTER TABLE events ALTER COLUMN id TYPE bigint;', line: 2, safe: 'CREATE TABLE events (id int);\nALTER TABLE events ALTER COLUMN id TYPE bigint;' },
   {
     rule: 'set-not-null',
     flagged: '-- nn\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
     line: 2,
-    safe: ['ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;', 'ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;'],
+    safe: [
+      'ALTER TABLE users ADD CONSTRAINT users_email_nn CHECK (email IS NOT NULL) NOT VALID;',
+      'ALTER TABLE users VALIDATE CONSTRAINT users_email_nn;\nALTER TABLE users ALTER COLUMN email SET NOT NULL;',
+    ],
   },
-  { rule: 'add-foreign-key', flagged: '-- fk\nALTER TABLE tasks ADD FOREIGN KEY (owner_id) REFERENCES users (id);', line: 2, safe: ['ALTER TABLE tasks ADD CONSTRAINT fk FOREIGN KEY (owner_id) REFERENCES users (id) NOT VALID;', 'ALTER TABLE tasks VALIDATE CONSTRAINT fk;'] },
-  { rule: 'add-check', flagged: '-- ck\nALTER TABLE orders ADD CONSTRAINT pos CHECK (total >= 0);', line: 2, safe: ['ALTER TABLE orders ADD CONSTRAINT pos CHECK (total >= 0) NOT VALID;', 'ALTER TABLE orders VALIDATE CONSTRAINT pos;'] },
-  { rule: 'add-unique-constraint', flagged: '-- uq\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);', line: 2, safe: '-- uq\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;' },
+  {
+    rule: 'add-foreign-key',
+    flagged: '-- fk\nALTER TABLE tasks ADD FOREIGN KEY (owner_id) REFERENCES users (id);',
+    line: 2,
+    safe: ['ALTER TABLE tasks ADD CONSTRAINT fk FOREIGN KEY (owner_id) REFERENCES users (id) NOT VALID;', 'ALTER TABLE tasks VALIDATE CONSTRAINT fk;'],
+  },
+  {
+    rule: 'add-check',
+    flagged: '-- ck\nALTER TABLE orders ADD CONSTRAINT pos CHECK (total >= 0);',
+    line: 2,
+    safe: ['ALTER TABLE orders ADD CONSTRAINT pos CHECK (total >= 0) NOT VALID;', 'ALTER TABLE orders VALIDATE CONSTRAINT pos;'],
+  },
+  {
+    rule: 'add-unique-constraint',
+    flagged: '-- uq\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);',
+    line: 2,
+    safe: '-- uq\nALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX users_email_key;',
+  },
   { rule: 'add-primary-key', flagged: '-- pk\nALTER TABLE events ADD PRIMARY KEY (id);', line: 2, safe: '-- pk\nALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY USING INDEX events_pkey;' },
   { rule: 'vacuum-full', flagged: '-- space\nVACUUM FULL orders;', line: 2, safe: '-- space\nVACUUM (ANALYZE) orders;', noTransaction: true },
   { rule: 'cluster', flagged: '-- order\nCLUSTER orders USING orders_pkey;', line: 2, safe: 'CREATE TABLE o (id int PRIMARY KEY);\nCLUSTER o USING o_pkey;' },
@@ -54,8 +83,19 @@ const fixtures: Fixture[] = [
   },
   { rule: 'rename-table', flagged: '-- rn\nALTER TABLE users RENAME TO accounts;', line: 2, safe: 'ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;' },
   { rule: 'rename-column', flagged: '-- rn\nALTER TABLE users RENAME COLUMN name TO display_name;', line: 2, safe: 'CREATE TABLE t (a int);\nALTER TABLE t RENAME COLUMN a TO b;' },
-  { rule: 'add-column-not-null-without-default', flagged: '-- col\nALTER TABLE users ADD COLUMN plan text NOT NULL;', line: 2, safe: "-- col\nALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';" },
-  { rule: 'concurrently-in-transaction', flagged: '-- idx\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);', line: 2, safe: '-- idx\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);', safeNoTransaction: true },
+  {
+    rule: 'add-column-not-null-without-default',
+    flagged: '-- col\nALTER TABLE users ADD COLUMN plan text NOT NULL;',
+    line: 2,
+    safe: "-- col\nALTER TABLE users ADD COLUMN plan text NOT NULL DEFAULT 'free';",
+  },
+  {
+    rule: 'concurrently-in-transaction',
+    flagged: '-- idx\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
+    line: 2,
+    safe: '-- idx\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);',
+    safeNoTransaction: true,
+  },
   { rule: 'transaction-control', flagged: '-- habit\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;', line: 2, safe: '-- habit\nCREATE TABLE a (id int);' },
   {
     rule: 'mixed-no-transaction',
@@ -66,7 +106,12 @@ const fixtures: Fixture[] = [
   },
   { rule: 'ignore-without-rules', flagged: 'CREATE TABLE a (id int);\n-- pgshift:ignore\nDROP TABLE a;', line: 2, safe: 'CREATE TABLE a (id int);\n-- pgshift:ignore drop-table\nDROP TABLE legacy;' },
   { rule: 'unknown-rule', flagged: '-- old\n-- pgshift:ignore drop-tables\nDROP TABLE legacy;', line: 2, safe: '-- old\n-- pgshift:ignore drop-table\nDROP TABLE legacy;' },
-  { rule: 'misplaced-ignore', flagged: 'CREATE TABLE a (id int);\n-- pgshift:ignore drop-table\n\nDROP TABLE legacy;', line: 2, safe: 'CREATE TABLE a (id int);\n\n-- pgshift:ignore drop-table\nDROP TABLE legacy;' },
+  {
+    rule: 'misplaced-ignore',
+    flagged: 'CREATE TABLE a (id int);\n-- pgshift:ignore drop-table\n\nDROP TABLE legacy;',
+    line: 2,
+    safe: 'CREATE TABLE a (id int);\n\n-- pgshift:ignore drop-table\nDROP TABLE legacy;',
+  },
   { rule: 'syntax-error', flagged: '-- typo\nSELECT (;', line: 2, column: 9, safe: '-- typo\nSELECT 1;' },
 ];
 
@@ -144,7 +189,14 @@ describe('rule details', () => {
     expect(lint(['ALTER TABLE users ADD CONSTRAINT nn NOT NULL email NOT VALID;', 'ALTER TABLE users VALIDATE CONSTRAINT nn;\nALTER TABLE users ALTER email SET NOT NULL;'])).toEqual([]);
     expect(rulesOf(lint('ALTER TABLE users ADD CONSTRAINT nn NOT NULL email;'))).toEqual(['set-not-null']);
     // Proof for another column or table does not count.
-    expect(rulesOf(lint(['ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;', 'ALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ALTER name SET NOT NULL;\nALTER TABLE people ALTER email SET NOT NULL;']))).toEqual(['set-not-null', 'set-not-null']);
+    expect(
+      rulesOf(
+        lint([
+          'ALTER TABLE users ADD CONSTRAINT c CHECK (email IS NOT NULL) NOT VALID;',
+          'ALTER TABLE users VALIDATE CONSTRAINT c;\nALTER TABLE users ALTER name SET NOT NULL;\nALTER TABLE people ALTER email SET NOT NULL;',
+        ]),
+      ),
+    ).toEqual(['set-not-null', 'set-not-null']);
   });
 
   test('whole-database VACUUM FULL, CLUSTER and REINDEX are reported; VACUUM FULL false is not', () => {
@@ -200,7 +252,10 @@ describe('rule details', () => {
   });
 
   test('validate-in-same-transaction: not in separate statements of a transaction:false migration', () => {
-    expect(lint('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;', { transaction: false }).map((f) => f.rule)).toEqual(['mixed-no-transaction', 'mixed-no-transaction']);
+    expect(lint('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT c;', { transaction: false }).map((f) => f.rule)).toEqual([
+      'mixed-no-transaction',
+      'mixed-no-transaction',
+    ]);
     expect(rulesOf(lint('ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID, VALIDATE CONSTRAINT c;', { transaction: false }))).toEqual(['validate-in-same-transaction']);
   });
 

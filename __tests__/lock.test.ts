@@ -4,7 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createDatabase, writeMigrations, type TestDatabase } from './helpers/db';
 import { advisoryLocks, dbmate, historyRows, migrationRows, migrationsDir, pgshift, session, tableExists, waitFor } from './helpers/pgshift';
 import { lockKey } from '../src/db/lock';
-import { migrate } from '../src/engine';
+import { migrate } from '../src/commands';
 import { AbortedError } from '../src/errors';
 
 let db: TestDatabase;
@@ -23,7 +23,10 @@ afterEach(async () => {
 async function interruptDuringSleep(dir: string, args: string[], signal: NodeJS.Signals) {
   let child!: ChildProcess;
   const run = pgshift(['up', ...args], dir, db, [], { onSpawn: (c) => (child = c), timeoutMs: 20_000 });
-  await waitFor('pg_sleep to run', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()`).length > 0);
+  await waitFor(
+    'pg_sleep to run',
+    async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and query like '%pg_sleep(30)%' and state = 'active' and pid <> pg_backend_pid()`).length > 0,
+  );
   const signalled = Date.now();
   child.kill(signal);
   const result = await run;

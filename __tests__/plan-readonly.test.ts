@@ -19,8 +19,7 @@ const files = {
   '2_users_name.up.sql': 'ALTER TABLE users ADD COLUMN name text;\n',
   '2_users_name.down.sql': 'ALTER TABLE users DROP COLUMN name;\n',
   '3_orders.sql': '-- migrate:up\nCREATE TABLE orders (id int, user_id int REFERENCES users);\n-- migrate:down\nDROP TABLE orders;\n',
-  '4_orders_idx.sql':
-    '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY orders_user;\n',
+  '4_orders_idx.sql': '-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY orders_user ON orders (user_id);\n-- migrate:down transaction:false\nDROP INDEX CONCURRENTLY orders_user;\n',
   'V5__plain.sql': 'CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$;\n',
   'seed.sql': 'INSERT INTO users VALUES (2, NULL);\n',
 };
@@ -59,9 +58,7 @@ test('plan, plan --json, plan down and status leave the database exactly as it w
     ['1', 'applied'],
     ['2', 'applied'],
   ]);
-  expect(
-    p.steps.map((s: any) => ({ v: s.migration.version, dir: s.direction, tx: s.transactional, sql: s.statements.map((x: any) => x.sql), rollback: s.rollback?.sql.trim() ?? null })),
-  ).toEqual([
+  expect(p.steps.map((s: any) => ({ v: s.migration.version, dir: s.direction, tx: s.transactional, sql: s.statements.map((x: any) => x.sql), rollback: s.rollback?.sql.trim() ?? null }))).toEqual([
     { v: '3', dir: 'up', tx: true, sql: ['CREATE TABLE orders (id int, user_id int REFERENCES users)'], rollback: 'DROP TABLE orders;' },
     { v: '4', dir: 'up', tx: false, sql: ['CREATE INDEX CONCURRENTLY orders_user ON orders (user_id)'], rollback: 'DROP INDEX CONCURRENTLY orders_user;' },
     { v: '5', dir: 'up', tx: true, sql: ['CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS $$ SELECT 42 $$'], rollback: null },

@@ -87,7 +87,7 @@ function deploy(environment: string, inputs: Record<string, string> = {}): Promi
 }
 
 describe('PR dry run', () => {
-  test('a finding: a row in the comment\'s Safety section, a warning on its line, the step stays green', async () => {
+  test("a finding: a row in the comment's Safety section, a warning on its line, the step stays green", async () => {
     await base();
     writeMigrations(migrations, { '2_drop_legacy.sql': DROP_LEGACY });
     const r = await prDryRun();
@@ -105,7 +105,9 @@ describe('PR dry run', () => {
     const rows = section.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| |') && !l.startsWith('| ---'));
     expect(rows).toEqual([
       expect.stringMatching(
-        new RegExp(`^\\| 🛑 error · destructive \\| \\[drop-column\\]\\(${RULES.replace(/[.]/g, '\\.')}#drop-column\\) \\| \`migrations/2_drop_legacy\\.sql:3\` \\| ALTER TABLE users DROP COLUMN legacy: .+ \\|$`),
+        new RegExp(
+          `^\\| 🛑 error · destructive \\| \\[drop-column\\]\\(${RULES.replace(/[.]/g, '\\.')}#drop-column\\) \\| \`migrations/2_drop_legacy\\.sql:3\` \\| ALTER TABLE users DROP COLUMN legacy: .+ \\|$`,
+        ),
       ),
     ]);
     // The summary carries the same section.

@@ -2,7 +2,7 @@
 // `pgshift lint` linting only what the next deploy would run when it has a database.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Finding } from '../src/lint/types';
+import type { Finding } from '../src/types';
 import { createDatabase, runCli, tempDir, writeMigrations, type CliRun, type TestDatabase } from './helpers/db';
 
 let db: TestDatabase;
@@ -115,7 +115,8 @@ describe('plan', () => {
   test('-- pgshift:ignore drop-column above the statement silences it in plan', async () => {
     await applyUsers();
     writeMigrations(migrations, {
-      '2_drop_legacy.sql': '-- migrate:up\n-- pgshift:ignore drop-column -- unused since v2, approved in #12\nALTER TABLE users DROP COLUMN legacy;\n-- migrate:down\nALTER TABLE users ADD COLUMN legacy text;\n',
+      '2_drop_legacy.sql':
+        '-- migrate:up\n-- pgshift:ignore drop-column -- unused since v2, approved in #12\nALTER TABLE users DROP COLUMN legacy;\n-- migrate:down\nALTER TABLE users ADD COLUMN legacy text;\n',
     });
     const text = await cli(['plan']);
     expect(text.code).toBe(0);
@@ -174,7 +175,10 @@ describe('lint', () => {
     writeMigrations(migrations, { '2_drop_email.sql': DROP_EMAIL });
     // 1 is applied now: only 2 is reported, an error, exit 1.
     const err = await cli(['lint']);
-    expect(err.stdout.split('\n').filter(Boolean)).toEqual([expect.stringMatching(/^migrations\/2_drop_email\.sql:3:1 {2}error {2}drop-column {2}ALTER TABLE accounts DROP COLUMN email/), '1 error, 0 warnings']);
+    expect(err.stdout.split('\n').filter(Boolean)).toEqual([
+      expect.stringMatching(/^migrations\/2_drop_email\.sql:3:1 {2}error {2}drop-column {2}ALTER TABLE accounts DROP COLUMN email/),
+      '1 error, 0 warnings',
+    ]);
     expect(err.code).toBe(1);
     const json = await cli(['lint', '--json']);
     expect(json.code).toBe(1);

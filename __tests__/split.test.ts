@@ -16,7 +16,7 @@ describe('splitting with the real parser', () => {
   const lines = [
     '-- migrate:up',
     'CREATE TABLE t (id int PRIMARY KEY, s text);',
-    "CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $body$",
+    'CREATE FUNCTION f() RETURNS text LANGUAGE plpgsql AS $body$',
     'BEGIN',
     "  RETURN 'from;plpgsql';",
     'END;',
@@ -29,7 +29,7 @@ describe('splitting with the real parser', () => {
     '  SELECT a + 2;',
     'END;',
     '-- a comment; with a semicolon',
-    "INSERT INTO t VALUES (5, f()), (6, g(4)::text); -- trailing; comment",
+    'INSERT INTO t VALUES (5, f()), (6, g(4)::text); -- trailing; comment',
     '-- migrate:down',
     'DROP FUNCTION g(int); DROP FUNCTION f(); DROP TABLE t;',
   ];

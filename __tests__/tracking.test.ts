@@ -96,7 +96,16 @@ test('the first run that writes creates both tracking tables with exactly the sp
 
   const history = await db.sql`select * from migration_history`;
   expect(history).toHaveLength(1);
-  expect(history[0]).toMatchObject({ version: '1', name: 'users', action: 'apply', status: 'success', environment: 'development', executed_by: 'test-actor', checksum: row.checksum, error_message: null });
+  expect(history[0]).toMatchObject({
+    version: '1',
+    name: 'users',
+    action: 'apply',
+    status: 'success',
+    environment: 'development',
+    executed_by: 'test-actor',
+    checksum: row.checksum,
+    error_message: null,
+  });
   expect(history[0].executed_at).toBeInstanceOf(Date);
   expect(typeof history[0].execution_time_ms).toBe('number');
 
@@ -134,7 +143,7 @@ test('--schema puts the tracking tables in that schema (created if missing) and 
   ]);
 
   // The same schema on a later run: the tables are found, the rollback is recorded with its environment.
-  const down = await pgshift(['down', '--schema', 'other', '--env', 'production'], dir, db);
+  const down = await pgshift(['down', '--schema', 'other', '--env', 'production', '--confirm', 'MIGRATE-PRODUCTION'], dir, db);
   expect(down.code).toBe(0);
   expect((await migrationRows(db.sql, 'other')).map((r) => r.version)).toEqual(['1']);
   const last = (await historyRows(db.sql, 'other')).at(-1)!;

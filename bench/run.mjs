@@ -17,7 +17,12 @@ import { writeMixedSql } from './lint-sql.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'bench/.work');
-const args = Object.fromEntries(process.argv.slice(2).map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null)).filter(Boolean));
+const args = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .map((a, i, all) => (a.startsWith('--') ? [a.slice(2), all[i + 1]] : null))
+    .filter(Boolean),
+);
 const sizes = (args.sizes ?? '100,1000,10000').split(',').map(Number);
 const runs = Number(args.runs ?? 3);
 const tools = (args.tools ?? 'pgshift,dbmate,node-pg-migrate,floor').split(',');
@@ -66,7 +71,12 @@ function commands(tool, url, dirs, n) {
   const dbmateUrl = url + (url.includes('?') ? '&' : '?') + 'sslmode=disable';
   switch (tool) {
     case 'pgshift':
-      return { apply: ['node', CLI, 'up', '--dir', dirs.dbmateDir], noop: ['node', CLI, 'up', '--dir', dirs.dbmateDir], status: ['node', CLI, 'status', '--dir', dirs.dbmateDir], env: { DATABASE_URL: url } };
+      return {
+        apply: ['node', CLI, 'up', '--dir', dirs.dbmateDir],
+        noop: ['node', CLI, 'up', '--dir', dirs.dbmateDir],
+        status: ['node', CLI, 'status', '--dir', dirs.dbmateDir],
+        env: { DATABASE_URL: url },
+      };
     case 'dbmate': {
       const base = [DBMATE, '--url', dbmateUrl, '--migrations-dir', dirs.dbmateDir, '--no-dump-schema'];
       return { apply: [...base, 'up'], noop: [...base, 'up'], status: [...base, 'status'], env: {} };
@@ -194,7 +204,9 @@ async function main() {
     say();
     say('## Lint');
     say();
-    say(`pgshift lint of ${(lintInput.bytes / 1048576).toFixed(2)} MB of mixed SQL (${lintInput.blocks} blocks of DDL, $$ functions, DO blocks, triggers): ${fmtMs(lintMs)}, peak memory ${fmtMb(median(lintRuns.map((x) => x.rssMb)))}`);
+    say(
+      `pgshift lint of ${(lintInput.bytes / 1048576).toFixed(2)} MB of mixed SQL (${lintInput.blocks} blocks of DDL, $$ functions, DO blocks, triggers): ${fmtMs(lintMs)}, peak memory ${fmtMb(median(lintRuns.map((x) => x.rssMb)))}`,
+    );
 
     // Targets from the performance issue.
     const t = [];

@@ -32562,7 +32562,7 @@ function notice(message, properties = {}) {
  * Writes info to log with console.log.
  * @param message info message
  */
-function info(message) {
+function core_info(message) {
     process.stdout.write(message + external_os_namespaceObject.EOL);
 }
 /**
@@ -37648,476 +37648,22 @@ function getOctokit(token, options, ...additionalPlugins) {
     return new GitHubWithPlugins(getOctokitOptions(token, options));
 }
 //# sourceMappingURL=github.js.map
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = require("node:os");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
-;// CONCATENATED MODULE: ./src/report/text.ts
-// Plain-text renderings of engine results, for the terminal and the action's log.
-
-function displayPath(path) {
-    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
-    return rel && !rel.startsWith('..') ? rel : path;
-}
-/** Absolute paths in a message shown relative to the working directory. */
-function displayMessage(message) {
-    const cwd = process.cwd() + '/';
-    return message.split(cwd).join('');
-}
-function formatMs(ms) {
-    if (ms === null || ms === undefined)
-        return '';
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-function stepLabel(step) {
-    return `${step.migration.version} ${step.migration.name}`;
-}
-function renderProblems(problems) {
-    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
-}
-function indent(text, pad) {
-    return text
-        .split('\n')
-        .map((l) => (l ? pad + l : l))
-        .join('\n');
-}
-function renderPlan(plan) {
-    const out = [];
-    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
-    if (!plan.databaseChecked)
-        out.push('No database given: every migration in the directory is treated as pending.');
-    else if (!plan.trackingExists)
-        out.push('The tracking table does not exist yet: the first run that writes will create it.');
-    out.push(plan.steps.length === 0
-        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
-            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
-            : plan.direction === 'up'
-                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
-                : 'Nothing to roll back.'
-        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
-    plan.steps.forEach((step, i) => {
-        out.push('');
-        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
-        for (const note of step.notes)
-            out.push(`   note: ${note}`);
-        out.push(indent(step.section.sql.trim(), '     '));
-        if (plan.direction === 'up')
-            out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
-    });
-    if (plan.direction === 'up' && plan.steps.length) {
-        out.push('');
-        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
-        out.push(...renderFindings(plan.findings));
-    }
-    if (plan.problems.length) {
-        out.push('');
-        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
-        out.push(renderProblems(plan.problems));
-    }
-    return out.join('\n');
-}
-function renderFindings(findings) {
-    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
-}
-function renderStatus(entries) {
-    if (entries.length === 0)
-        return 'No migrations found.';
-    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
-    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-    const counts = new Map();
-    for (const e of entries)
-        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
-    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
-    return [line(header), ...rows.map(line), '', summary].join('\n');
-}
-function renderFailure(f) {
-    const out = [
-        `✗ ${f.version} ${f.name} failed at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
-        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
-    ];
-    if (f.excerpt)
-        out.push(indent(f.excerpt, '  '));
-    if (f.detail)
-        out.push(`  DETAIL: ${f.detail}`);
-    if (f.hint)
-        out.push(`  HINT: ${f.hint}`);
-    if (f.invalidIndex)
-        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
-    out.push(f.outcome === 'rolled-back'
-        ? '  The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
-        : `  Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`);
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-
-/** GitHub refuses comment and issue bodies over 65,536 characters; keep a margin for the marker. */
-const GITHUB_BODY_LIMIT = 65_536;
-/** A fenced block that no backtick run inside `text` can close early. */
-function fence(text, lang = 'sql') {
-    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
-    const f = '`'.repeat(longest + 1);
-    return `${f}${lang}\n${text}\n${f}`;
-}
-function escapeCell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-}
-/** The problems as a list; past `max` of them, a line says how many more there are and where. */
-/** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
-function problemLines(problems, blocked, max = problems.length, note = '') {
-    if (!problems.length)
-        return [];
-    const rest = problems.length - max;
-    return [
-        '',
-        '### Problems',
-        '',
-        ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
-        ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
-    ];
-}
-function headline(plan, ctx) {
-    const n = plan.steps.length;
-    const what = plan.direction === 'up' ? 'pending' : 'to roll back';
-    if (n === 0 && plan.blocked) {
-        return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
-    }
-    const head = n === 0 ? (plan.direction === 'up' ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}` : '✅ **Nothing to roll back**') : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
-    return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
-}
-/** The steps as a table; past `max` rows, a line says how many more there are and where. */
-function stepTable(plan, max = plan.steps.length, note = '') {
-    if (!plan.steps.length)
-        return [];
-    const rest = plan.steps.length - max;
-    return [
-        '',
-        '| Version | Name | Statements | Transactional |',
-        '| --- | --- | ---: | --- |',
-        ...plan.steps
-            .slice(0, max)
-            .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
-        ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
-    ];
-}
-function cut(sql, max, note) {
-    if (sql.length <= max)
-        return sql;
-    return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
-}
-function stepDetails(step, maxSql, note) {
-    const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
-    const parts = [
-        `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
-        '',
-        ...step.notes.map((n) => `> ${n}`),
-        `**${label}**`,
-        '',
-        fence(cut(step.section.sql.trim(), maxSql, note)),
-    ];
-    if (step.direction === 'up') {
-        parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
-    }
-    parts.push('', '</details>');
-    return parts.join('\n');
-}
-/**
- * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
- * not fit, with a note pointing at the run's summary where the plan is complete.
- */
-/** Findings shown in a comment at the most; the summary has them all. */
-const FINDINGS_IN_COMMENT = 30;
-/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
-function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '') {
-    if (plan.direction !== 'up' || plan.steps.length === 0)
-        return [];
-    const refused = new Set(ctx.refused ?? []);
-    if (plan.findings.length === 0)
-        return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
-    const link = (f) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
-    const shown = plan.findings.slice(0, max);
-    const lines = [
-        '',
-        '### Safety',
-        '',
-        refused.size
-            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
-            : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
-        '',
-        '| | Rule | Where | Finding |',
-        '| --- | --- | --- | --- |',
-        ...shown.map((f) => {
-            const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
-            const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
-            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
-        }),
-    ];
-    if (plan.findings.length > shown.length)
-        lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
-    return lines;
-}
-function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
-    const top = [headline(plan, ctx)];
-    if (!plan.databaseChecked)
-        top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
-    else if (!plan.trackingExists)
-        top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
-    const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
-    const all = { rows: plan.steps.length, problems: plan.problems.length };
-    const render = (maxSql, shown, keep = all) => {
-        const safety = safetyLines(plan, ctx, Number.isFinite(limit) && limit < GITHUB_BODY_LIMIT + 1 ? FINDINGS_IN_COMMENT : Number.POSITIVE_INFINITY, note);
-        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
-        const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
-        const rest = plan.steps.length - shown;
-        // The table already says how many rows it left out, and where they are.
-        const more = rest > 0 && keep.rows === plan.steps.length ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
-        return [head, ...(details.length ? ['', '### Migrations', '', ...details] : []), ...more].join('\n');
-    };
-    let text = render(Number.POSITIVE_INFINITY, plan.steps.length);
-    if (text.length <= limit)
-        return text;
-    // Share what is left evenly between the SQL blocks (two per step); fewer steps if even that fails.
-    for (let shown = plan.steps.length; shown >= 0; shown = shown > 50 ? Math.floor(shown / 2) : shown - 1) {
-        const fixed = render(0, shown).length;
-        const perBlock = Math.floor((limit - fixed - 200 * shown) / Math.max(1, shown * 2));
-        if (perBlock >= 200 || shown === 0) {
-            text = render(Math.max(0, perBlock), shown);
-            if (text.length <= limit)
-                return text;
-        }
-    }
-    // Even the table and the problem list do not fit (thousands of migrations): keep as many whole
-    // rows of each as fit, and say where the rest are.
-    const fits = (keep) => render(0, 0, keep).length <= limit;
-    let keep = { rows: 0, problems: 0 };
-    if (fits(keep)) {
-        const most = (key) => {
-            let lo = 0;
-            let hi = all[key];
-            while (lo < hi) {
-                const mid = Math.ceil((lo + hi) / 2);
-                if (fits({ ...keep, [key]: mid }))
-                    lo = mid;
-                else
-                    hi = mid - 1;
-            }
-            return lo;
-        };
-        keep = { ...keep, problems: Math.min(all.problems, 20) };
-        if (!fits(keep))
-            keep.problems = 0;
-        keep.rows = most('rows');
-        keep.problems = most('problems');
-        return render(0, 0, keep);
-    }
-    return text.slice(0, limit);
-}
-/** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
-function runMarkdown(result, ctx, safety = true) {
-    const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
-    const lines = [
-        result.status === 'failed'
-            ? `❌ **Migration failed** in \`${ctx.environment}\``
-            : result.steps.length === 0
-                ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
-                : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
-        '',
-        `Current version: \`${result.currentVersion ?? 'none'}\``,
-    ];
-    if (result.steps.length) {
-        lines.push('', '| Version | Name | Status | Duration |', '| --- | --- | --- | ---: |');
-        for (const s of result.steps) {
-            const icon = s.status === 'failed' ? '❌' : s.status === 'skipped' ? '⏭️' : '✅';
-            lines.push(`| \`${s.version}\` | ${escapeCell(s.name)} | ${icon} ${s.status}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''} | ${formatMs(s.durationMs)} |`);
-        }
-    }
-    if (result.error)
-        lines.push('', failureDetails(result.error));
-    lines.push(...problemLines(result.plan.problems, false));
-    if (safety)
-        lines.push(...safetyLines(result.plan, ctx));
-    return lines.join('\n');
-}
-/** At most `max` characters of `text`, marked where cut. */
-function clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
-}
-/**
- * The excerpt (`12 | statement line`, and a `   | ^` caret line) with each line cut to a window of
- * `width` characters around the caret: a one-line 100 KB INSERT must not make a 200 KB issue.
- */
-function clipExcerpt(excerpt, width = 240) {
-    const rows = excerpt.split('\n').map((l) => {
-        const bar = l.indexOf(' | ');
-        return bar < 0 ? { gutter: '', text: l } : { gutter: l.slice(0, bar + 3), text: l.slice(bar + 3) };
-    });
-    if (rows.every((r) => r.text.length <= width))
-        return excerpt;
-    const caret = rows.find((r) => /^ *\^$/.test(r.text));
-    const at = caret ? caret.text.length - 1 : 0;
-    const from = Math.max(0, Math.min(at - Math.floor(width / 2), Math.max(...rows.map((r) => r.text.length)) - width));
-    return rows
-        .map((r) => {
-        if (r === caret)
-            return `${r.gutter}${' '.repeat(at - from + (from > 0 ? 1 : 0))}^`;
-        if (r.text.length <= width)
-            return r.gutter + r.text;
-        const piece = r.text.slice(from, from + width);
-        return `${r.gutter}${from > 0 ? '…' : ''}${piece}${from + width < r.text.length ? '…' : ''}`;
-    })
-        .join('\n');
-}
-/** Where and why a migration failed, with the statement; shared by the summary and the issue. */
-function failureDetails(f) {
-    const lines = [
-        '| | |',
-        '| --- | --- |',
-        `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
-        `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
-        `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
-    ];
-    if (f.detail)
-        lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
-    if (f.hint)
-        lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
-    if (f.invalidIndex)
-        lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
-    lines.push(`| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`);
-    if (f.excerpt)
-        lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
-    return lines.join('\n');
-}
-function recoverySteps(f, environment) {
-    const lines = ['### How to recover', ''];
-    if (f?.outcome === 'failed-needs-resolve') {
-        lines.push(`1. This migration ran without a transaction and stopped part-way. Inspect \`${environment}\` to see which of its statements took effect${f.invalidIndex ? ` (drop the invalid index \`${f.invalidIndex}\` first)` : ''}.`, `2. Then settle it: \`pgshift resolve ${f.version} --rolled-back\` if its changes are not in place (it will run again), or \`pgshift resolve ${f.version} --applied\` if they are.`, '3. Fix the file or fix forward with a new migration, and re-run the workflow.');
-    }
-    else if (!f) {
-        // Refused before anything ran (validation, safety policy, lock, connection).
-        lines.push(`1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`, '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.', '3. Re-run the workflow; the next successful run in this environment closes this issue.');
-    }
-    else {
-        lines.push('1. The failed migration was rolled back: the database is as it was before it.', '2. If the migration has not reached any other environment, fix its file; otherwise **fix forward** with a new migration (`pgshift new <name>`) — never edit a migration that is applied somewhere.', '3. Push the fix; the next successful run in this environment closes this issue.');
-    }
-    return lines.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/action/run-context.ts
-// Facts about the workflow run, from the runner's environment: links, paths and who ran what.
-
-
-function runUrl() {
-    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
-    return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
-}
-/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
-function docsBase() {
-    const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
-    return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
-}
-/** A path as annotations want it: relative to the checked-out workspace. */
-function workspacePath(path) {
-    return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
-}
-/** " at commit abc1234 by @actor ([run](…))", for one-line comments. */
-function commitLine() {
-    const sha = process.env.GITHUB_SHA?.slice(0, 7);
-    const actor = process.env.GITHUB_ACTOR;
-    const url = runUrl();
-    return `${sha ? ` at commit \`${sha}\`` : ''}${actor ? ` by @${actor}` : ''}${url ? ` ([run](${url}))` : ''}`;
-}
-/** The failure issue: what failed where, the run it failed in, and how to recover. */
-function issueBody(headline, details, f, environment, migrationsDir) {
-    const url = runUrl();
-    return [
-        `## ${headline}`,
-        '',
-        '| | |',
-        '| --- | --- |',
-        `| Environment | \`${environment}\` |`,
-        `| Migrations directory | \`${migrationsDir}\` |`,
-        `| Commit | ${process.env.GITHUB_SHA ? `\`${process.env.GITHUB_SHA}\`` : 'unknown'} |`,
-        `| Actor | ${process.env.GITHUB_ACTOR ? `@${process.env.GITHUB_ACTOR}` : 'unknown'} |`,
-        `| Run | ${url ? `[${url}](${url})` : 'unknown'} |`,
-        '',
-        details,
-        '',
-        recoverySteps(f, environment),
-    ].join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/action/annotations.ts
-// Annotations: each problem, finding and failure shown on its file and line in the pull request.
-
-
-
-/** Errors only for problems that stop this run; the rest are warnings on their file and line. */
-function annotateProblems(problems, blocked, redact) {
-    for (const p of problems) {
-        const props = p.path ? { file: workspacePath(p.path), startLine: p.line, title: `pgshift: ${p.kind}` } : { title: `pgshift: ${p.kind}` };
-        if (p.blocking && blocked)
-            error(redact(displayMessage(p.message)), props);
-        else
-            warning(redact(displayMessage(p.message)), props);
-    }
-}
-/** Each finding on its file and line: an error when the policy refuses it, else a warning. */
-function annotateFindings(findings, refused, redact) {
-    const refusedSet = new Set(refused);
-    for (const f of findings) {
-        const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
-        const text = redact(`${f.message} (${f.docs})`);
-        if (refusedSet.has(f))
-            error(text, props);
-        else
-            warning(text, props);
-    }
-}
-function annotateFailure(f, redact) {
-    error(redact(`${f.code ? `${f.code}: ` : ''}${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}`), {
-        file: workspacePath(f.path),
-        startLine: f.line,
-        startColumn: f.column,
-        title: `pgshift: migration ${f.version} failed`,
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/errors.ts
-/** Exit codes shared by the CLI and documented in its --help and the README. */
-const errors_ExitCode = {
-    ok: 0,
-    migrationFailed: 1,
-    usage: 2,
-    validation: 3,
-    lock: 4,
-};
-/** Every error the engine raises on purpose; anything else is a bug. */
 class PgshiftError extends Error {
-    exitCode;
-    constructor(message, exitCode) {
+    constructor(message) {
         super(message);
-        this.exitCode = exitCode;
         this.name = 'PgshiftError';
     }
 }
-/** Bad flags, a missing directory, an unreachable database: nothing was attempted. */
+/** Bad flags or inputs, a missing directory, a bad URL: nothing was attempted. */
 class errors_ConfigError extends PgshiftError {
     constructor(message) {
-        super(message, errors_ExitCode.usage);
+        super(message);
         this.name = 'ConfigError';
     }
 }
-/** The database could not be reached (after retries) or refused the login: a configuration error to
- * the CLI (exit 2), but to a deploy an incident like a failed migration. */
-class ConnectionError extends errors_ConfigError {
+/** The database could not be reached (after retries) or refused the login. */
+class ConnectionError extends PgshiftError {
     constructor(message) {
         super(message);
         this.name = 'ConnectionError';
@@ -38127,16 +37673,16 @@ class ConnectionError extends errors_ConfigError {
 class ValidationError extends PgshiftError {
     problems;
     constructor(message, problems) {
-        super(message, errors_ExitCode.validation);
+        super(message);
         this.problems = problems;
         this.name = 'ValidationError';
     }
 }
-/** The safety policy refused the plan's findings (destructive or error-level statements). */
+/** The safety policy or the protected-environment guard refused the run before anything ran. */
 class PolicyError extends PgshiftError {
     findings;
     constructor(message, findings) {
-        super(message, errors_ExitCode.validation);
+        super(message);
         this.findings = findings;
         this.name = 'PolicyError';
     }
@@ -38145,7 +37691,7 @@ class PolicyError extends PgshiftError {
 class LockError extends PgshiftError {
     holder;
     constructor(message, holder) {
-        super(message, errors_ExitCode.lock);
+        super(message);
         this.holder = holder;
         this.name = 'LockError';
     }
@@ -38154,7 +37700,7 @@ class LockError extends PgshiftError {
 class MigrationFailedError extends PgshiftError {
     failure;
     constructor(message, failure) {
-        super(message, errors_ExitCode.migrationFailed);
+        super(message);
         this.failure = failure;
         this.name = 'MigrationFailedError';
     }
@@ -38162,37 +37708,522 @@ class MigrationFailedError extends PgshiftError {
 /** The run was interrupted (SIGINT/SIGTERM); the current migration was rolled back. */
 class AbortedError extends PgshiftError {
     constructor(message = 'interrupted: the running migration was cancelled and rolled back') {
-        super(message, errors_ExitCode.migrationFailed);
+        super(message);
         this.name = 'AbortedError';
     }
 }
+/** Anything pgshift did not raise on purpose: a bug, kept with its stack for the report. */
+class UnexpectedError extends PgshiftError {
+    cause;
+    constructor(cause) {
+        super(cause?.message ?? String(cause));
+        this.cause = cause;
+        this.name = 'UnexpectedError';
+        this.stack = cause?.stack ?? this.stack;
+    }
+}
 
-;// CONCATENATED MODULE: ./src/config/duration.ts
+;// CONCATENATED MODULE: ./src/settings.ts
+// One row per setting: its key, its CLI flag, its action input, its default, how its text is parsed
+// and its help. CLI parsing and --help, the action's input defaults (and action.yml, by a test), and
+// the words a message uses to name a setting all derive from this table.
 
+const POLICIES = ['', 'additive-only'];
 const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. `name` is the flag or input. */
-function parseDuration(text, name) {
+/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
+function parseDuration(text, shownAs) {
     const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
     if (!m)
-        throw new errors_ConfigError(`${name} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
+        throw new errors_ConfigError(`${shownAs} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
     return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
 }
-
-;// CONCATENATED MODULE: ./src/action/policy.ts
-const POLICIES = ['', 'additive-only'];
-function refusedFindings(findings, s) {
-    return findings.filter((f) => {
-        if (f.destructive && s.policy === 'additive-only')
-            return true;
-        if (!s.protected && !s.failOnLint)
-            return false;
-        // Destructive rules are error-level because they destroy data; allow-destructive is the reviewed
-        // exception to exactly that, so it lifts their refusal too.
-        if (f.destructive)
-            return !s.allowDestructive && (s.protected || f.severity === 'error');
-        return f.severity === 'error';
+function parseBoolean(text, shownAs) {
+    const v = text.trim().toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(v))
+        return true;
+    if (['false', 'no', 'off', '0'].includes(v))
+        return false;
+    throw new errors_ConfigError(`${shownAs} must be true or false, not "${text}".`);
+}
+function parseList(text) {
+    return text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+function count(min) {
+    return (text, shownAs) => {
+        const t = text.trim();
+        if (!/^\d+$/.test(t))
+            throw new errors_ConfigError(`${shownAs} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, not "${text}".`);
+        if (Number(t) < min)
+            throw new errors_ConfigError(`${shownAs} must be at least ${min}${min === 1 ? ' (leave it out for all pending migrations)' : ''}.`);
+        return Number(t);
+    };
+}
+const settings_text = (t) => t.trim();
+const optionalText = (t) => t.trim() || undefined;
+const duration = (t, shownAs) => parseDuration(t, shownAs);
+const optionalDuration = (t, shownAs) => (t.trim() ? parseDuration(t, shownAs) : undefined);
+const flagOnly = (why) => ({ shell: 'cli', why });
+const inputOnly = (why) => ({ shell: 'action', why });
+/** The settings table. Order is the order of --help. */
+const settings_SETTINGS = {
+    dir: { key: 'dir', flag: '--dir', short: 'd', input: 'migrations-dir', arg: '<path>', default: 'migrations', shown: 'migrations', parse: settings_text, help: 'migrations directory' },
+    databaseUrl: {
+        key: 'databaseUrl',
+        flag: '--database-url',
+        input: 'database-url',
+        arg: '<url>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
+    },
+    schema: { key: 'schema', flag: '--schema', input: 'tracking-schema', arg: '<name>', default: 'public', shown: 'public', parse: settings_text, help: 'schema of the tracking tables' },
+    environment: {
+        key: 'environment',
+        flag: '--env',
+        input: 'environment',
+        arg: '<name>',
+        default: 'development',
+        shown: 'development',
+        parse: (t) => t.trim() || 'development',
+        help: 'environment recorded in the history; protected ones get the guard and the safety policy',
+    },
+    direction: {
+        key: 'direction',
+        input: 'direction',
+        default: 'up',
+        shown: 'up',
+        parse: (t, shownAs) => {
+            const d = t.trim();
+            if (d !== 'up' && d !== 'down')
+                throw new errors_ConfigError(`${shownAs} must be "up" or "down", not "${d}".`);
+            return d;
+        },
+        help: 'up (apply pending migrations) or down (roll back applied ones)',
+        onlyIn: inputOnly('the CLI names the direction as its command: pgshift up, pgshift down'),
+    },
+    dryRun: {
+        key: 'dryRun',
+        input: 'dry-run',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'plan only: read-only, no table, no lock',
+        onlyIn: inputOnly('the CLI has a command for it: pgshift plan'),
+    },
+    target: {
+        key: 'target',
+        flag: '--target',
+        input: 'target-version',
+        arg: '<version>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'up: apply up to this version; down: roll back everything above it (0: all)',
+    },
+    steps: {
+        key: 'steps',
+        flag: '--steps',
+        input: 'steps',
+        arg: '<n>',
+        default: undefined,
+        shown: '',
+        parse: (t, shownAs) => (t.trim() ? count(1)(t, shownAs) : undefined),
+        help: 'at most n migrations (down: default 1)',
+    },
+    lockWait: { key: 'lockWait', flag: '--lock-wait', input: 'lock-wait', arg: '<dur>', default: 60_000, shown: '60s', parse: duration, help: "wait this long for another run's lock" },
+    lockTimeout: { key: 'lockTimeout', flag: '--lock-timeout', input: 'lock-timeout', arg: '<dur>', default: 10_000, shown: '10s', parse: duration, help: 'SET LOCAL lock_timeout in each migration' },
+    lockRetries: { key: 'lockRetries', flag: '--lock-retries', input: 'lock-retries', arg: '<n>', default: 3, shown: '3', parse: count(0), help: 'retries of a migration that hit the lock timeout' },
+    statementTimeout: {
+        key: 'statementTimeout',
+        flag: '--statement-timeout',
+        input: 'statement-timeout',
+        arg: '<dur>',
+        default: undefined,
+        shown: '',
+        parse: optionalDuration,
+        help: 'SET LOCAL statement_timeout in each migration (default none)',
+    },
+    connectTimeout: {
+        key: 'connectTimeout',
+        flag: '--connect-timeout',
+        input: 'connect-timeout',
+        arg: '<dur>',
+        default: 30_000,
+        shown: '30s',
+        parse: duration,
+        help: 'keep retrying the connection this long',
+    },
+    singleTransaction: {
+        key: 'singleTransaction',
+        flag: '--single-transaction',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'run the whole batch all-or-nothing (transactional migrations only)',
+        onlyIn: flagOnly('a deploy applies each migration in its own transaction, so that a failure keeps what came before it recorded; all-or-nothing batches are for a developer at a terminal'),
+    },
+    allowMissing: { key: 'allowMissing', flag: '--allow-missing', input: 'allow-missing', default: false, shown: 'false', parse: parseBoolean, help: "go on when an applied migration's file is gone" },
+    allowOutOfOrder: {
+        key: 'allowOutOfOrder',
+        flag: '--allow-out-of-order',
+        input: 'allow-out-of-order',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'apply pending migrations older than the newest applied one',
+    },
+    protectedEnvironments: {
+        key: 'protectedEnvironments',
+        flag: '--protected-environments',
+        input: 'protected-environments',
+        arg: '<list>',
+        default: ['production'],
+        shown: 'production',
+        parse: (t) => parseList(t).map((e) => e.toLowerCase()),
+        help: 'comma-separated environments where a down needs --confirm and destructive findings refuse the run',
+    },
+    confirm: {
+        key: 'confirm',
+        flag: '--confirm',
+        input: 'confirm',
+        arg: '<phrase>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'MIGRATE-<ENV> (MIGRATE-PRODUCTION): allows a down in a protected environment',
+    },
+    allowDestructive: {
+        key: 'allowDestructive',
+        flag: '--allow-destructive',
+        input: 'allow-destructive',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'allow destructive statements (DROP TABLE, DROP COLUMN, TRUNCATE, …) in a protected environment',
+    },
+    failOnLint: {
+        key: 'failOnLint',
+        flag: '--fail-on-lint',
+        input: 'fail-on-lint',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'outside protected environments, refuse the run on error-level safety findings',
+    },
+    policy: {
+        key: 'policy',
+        flag: '--policy',
+        input: 'policy',
+        arg: '<name>',
+        default: '',
+        shown: '',
+        parse: (t, shownAs) => {
+            const p = t.trim().toLowerCase();
+            if (!POLICIES.includes(p))
+                throw new errors_ConfigError(`${shownAs} must be empty or "additive-only", not "${t}".`);
+            return p;
+        },
+        help: 'additive-only: refuse every destructive statement in every environment',
+    },
+    config: {
+        key: 'config',
+        flag: '--config',
+        arg: '<file>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'linter settings (default ./pgshift.json when it exists); see docs/rules.md',
+        onlyIn: flagOnly('the action reads pgshift.json at the root of the checked-out workspace, where the repository keeps it'),
+    },
+    exitCode: {
+        key: 'exitCode',
+        flag: '--exit-code',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'status: exit 1 when anything is pending',
+        onlyIn: flagOnly('status is a terminal command; the action reports pending-count as an output'),
+    },
+    resolveApplied: {
+        key: 'resolveApplied',
+        flag: '--applied',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "resolve: the migration's changes are in place",
+        onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
+    },
+    resolveRolledBack: {
+        key: 'resolveRolledBack',
+        flag: '--rolled-back',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "resolve: the migration's changes are not in place",
+        onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
+    },
+    json: { key: 'json', flag: '--json', default: false, shown: 'false', parse: parseBoolean, help: 'print the result as JSON', onlyIn: flagOnly('the action writes JSON to the plan-file output') },
+    verbose: {
+        key: 'verbose',
+        flag: '--verbose',
+        short: 'v',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'say more as it runs',
+        onlyIn: flagOnly('the action always logs each migration in a group of its own'),
+    },
+    githubToken: {
+        key: 'githubToken',
+        input: 'github-token',
+        default: '',
+        shown: '${{ github.token }}',
+        parse: settings_text,
+        help: 'token for PR comments and failure issues',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+    commentOnPr: {
+        key: 'commentOnPr',
+        input: 'comment-on-pr',
+        default: true,
+        shown: 'true',
+        parse: parseBoolean,
+        help: 'keep one plan comment per environment and directory on pull requests',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+    openIssueOnFailure: {
+        key: 'openIssueOnFailure',
+        input: 'open-issue-on-failure',
+        default: true,
+        shown: 'true',
+        parse: parseBoolean,
+        help: 'open (or comment on) an issue when a run fails',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+    issueLabels: {
+        key: 'issueLabels',
+        input: 'issue-labels',
+        default: ['database-migration'],
+        shown: 'database-migration',
+        parse: parseList,
+        help: 'labels of the failure issue',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+};
+const SETTING_ROWS = Object.values(settings_SETTINGS);
+/** How a shell names a setting inside a sentence: "--lock-wait" or "the lock-wait input". */
+function nameOf(key, shell) {
+    const s = settings_SETTINGS[key];
+    if (shell === 'cli')
+        return s.flag ?? `the ${s.input} input`;
+    return s.input ? `the ${s.input} input` : (s.flag ?? key);
+}
+/** How a parse error names the value it refuses: "--steps" or "input steps". */
+function labelOf(key, shell) {
+    const s = settings_SETTINGS[key];
+    if (shell === 'cli')
+        return s.flag ?? key;
+    return `input ${s.input ?? key}`;
+}
+/**
+ * Every value, from the text a shell holds for each row (undefined or '' for "not given").
+ * The first bad value throws ConfigError naming it the shell's way.
+ */
+function readSettings(shell, textOf) {
+    const out = {};
+    for (const [key, s] of Object.entries(settings_SETTINGS)) {
+        const t = textOf(s);
+        out[key] = t === undefined || t === '' ? s.default : s.parse(t, labelOf(key, shell));
+    }
+    return out;
+}
+/**
+ * Engine messages name settings by their CLI flags (the engine knows no shell). The action shows each
+ * as its input: every flag in the table is translated, and a test fails when an engine message names a
+ * flag the table does not have.
+ */
+function forShell(message, shell) {
+    if (shell === 'cli')
+        return message;
+    return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag) => {
+        const key = FLAG_KEYS.get(flag);
+        return key ? nameOf(key, 'action') : flag;
     });
 }
+const FLAG_KEYS = new Map(Object.entries(settings_SETTINGS).filter(([, s]) => s.flag).map(([k, s]) => [s.flag, k]));
+/** The row whose CLI flag is `flag`, if any. */
+function keyOfFlag(flag) {
+    return FLAG_KEYS.get(flag);
+}
+/** The phrase that unlocks a down in a protected environment. */
+function confirmPhrase(environment) {
+    return `MIGRATE-${environment.toUpperCase()}`;
+}
+
+;// CONCATENATED MODULE: ./src/pause.ts
+/**
+ * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
+ * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
+ */
+function pause(ms, signal) {
+    if (signal?.aborted)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/files/errors.ts
+// The error a file form raises for a file it cannot use; in its own module so that the forms and the
+// reader that loops over them both import it without importing each other.
+/** A file that cannot be used as a migration; carries the line to point at. */
+class errors_MigrationFileError extends Error {
+    path;
+    line;
+    reason;
+    constructor(path, line, reason) {
+        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.reason = reason;
+        this.name = 'MigrationFileError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/shared.ts
+
+const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
+const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** Directives that belong to the linter, accepted anywhere. */
+const LINT_DIRECTIVES = new Set(['ignore']);
+const NO_TRANSACTION_LINE = '-- pgshift:no-transaction';
+/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
+function standaloneSection(path, sql) {
+    let transaction = true;
+    const lines = sql.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        const d = line.match(PGSHIFT_DIRECTIVE);
+        if (d) {
+            if (d[1] === 'no-transaction' && d[2].trim() === '')
+                transaction = false;
+            else if (!LINT_DIRECTIVES.has(d[1])) {
+                throw new errors_MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
+            }
+            continue;
+        }
+        if (DBMATE_MARKER.test(line)) {
+            throw new errors_MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
+        }
+    }
+    return { sql, path, startLine: 1, transaction };
+}
+/** The sections of a form whose down (if any) is a file of its own. */
+function separateFiles(path, text, down) {
+    const up = standaloneSection(path, text);
+    return { up, down: down ? standaloneSection(down.path, down.text()) : undefined };
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/dbmate.ts
+
+
+const NAME = /^(\d+)_(.+)\.sql$/i;
+function parseOptions(path, lineNo, rest) {
+    let transaction = true;
+    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
+        const m = option.match(/^transaction:(true|false)$/);
+        if (!m)
+            throw new errors_MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
+        transaction = m[1] === 'true';
+    }
+    return transaction;
+}
+/** Splits a dbmate file into its up and down sections; undefined when the file has no markers (plain form). */
+function sections(path, text) {
+    const lines = text.split('\n');
+    let up;
+    let down;
+    let firstContent;
+    // A pgshift directive is wrong only in a file with dbmate markers; without them the file is plain,
+    // where "-- pgshift:no-transaction" is how a whole file asks to run without a transaction.
+    let badDirective;
+    let any = false;
+    for (let i = 0; i < lines.length; i++) {
+        const trimmed = lines[i].trim();
+        const m = trimmed.match(DBMATE_MARKER);
+        if (!m) {
+            const d = trimmed.match(PGSHIFT_DIRECTIVE);
+            if (d && !LINT_DIRECTIVES.has(d[1]))
+                badDirective ??= { line: i + 1, text: trimmed };
+            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
+                firstContent = i + 1;
+            continue;
+        }
+        any = true;
+        const lineNo = i + 1;
+        if (m[1] === 'up') {
+            if (up)
+                throw new errors_MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
+            if (down)
+                throw new errors_MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
+            if (firstContent !== undefined) {
+                throw new errors_MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
+            }
+            up = { line: lineNo, transaction: parseOptions(path, lineNo, m[2]) };
+        }
+        else if (m[1] === 'down') {
+            if (!up)
+                throw new errors_MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
+            if (down)
+                throw new errors_MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
+            down = { line: lineNo, transaction: parseOptions(path, lineNo, m[2]) };
+        }
+        else {
+            throw new errors_MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
+        }
+    }
+    if (!any)
+        return undefined;
+    if (badDirective) {
+        throw new errors_MigrationFileError(path, badDirective.line, `unknown directive "${badDirective.text}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
+    }
+    if (!up)
+        throw new errors_MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
+    const upEnd = down ? down.line - 1 : lines.length;
+    const section = (from, to, transaction) => ({
+        sql: lines.slice(from, to).join('\n'),
+        path,
+        startLine: from + 1,
+        transaction,
+    });
+    return {
+        up: section(up.line, upEnd, up.transaction),
+        down: down ? section(down.line, lines.length, down.transaction) : undefined,
+        // Only comments and blank lines can sit above the marker (anything else was refused above).
+        preamble: up.line > 1 ? lines.slice(0, up.line - 1) : undefined,
+    };
+}
+const dbmate = {
+    id: 'dbmate',
+    claims(fileName) {
+        const m = fileName.match(NAME);
+        return m ? { version: m[1], name: m[2], role: 'up' } : undefined;
+    },
+    sections,
+    noTransactionHeader: (direction) => ({ line: `-- migrate:${direction} transaction:false`, isSectionHeader: true }),
+    template: () => '-- migrate:up\n\n\n-- migrate:down\n\n',
+    fileNames: '<version>_<name>.sql',
+};
 
 ;// CONCATENATED MODULE: ./src/files/version.ts
 // Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
@@ -38235,106 +38266,461 @@ function isVersion(text) {
     return /^\d+(?:[._]\d+)*$/.test(text);
 }
 
-;// CONCATENATED MODULE: ./src/files/discover.ts
-// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
-// migrations costs one readdir.
+;// CONCATENATED MODULE: ./src/files/forms/flyway.ts
+// Flyway: `V<version>__<name>.sql`, with an optional undo file `U<version>__<name>.sql`. Versions may
+// have parts ("1.2", "1_2"). Repeatable `R__` migrations are not supported.
+
+
+const flyway_NAME = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
+const flyway = {
+    id: 'flyway',
+    claims(fileName) {
+        const m = fileName.match(flyway_NAME);
+        if (!m)
+            return undefined;
+        // As in Flyway, an undo file belongs to the versioned file of the same version, whatever its name.
+        return { version: m[2], name: m[3], role: m[1] === 'V' ? 'up' : 'down', pairKey: version_versionId(m[2]) };
+    },
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: 'V<version>__<name>.sql',
+    unsupported: (fileName) => (/^R__/.test(fileName) ? 'Flyway repeatable migrations are not supported' : undefined),
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/pair.ts
+// Pair: `<version>_<name>.up.sql` with an optional `<version>_<name>.down.sql` next to it.
+
+
+const pair_NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
+const pair = {
+    id: 'pair',
+    claims(fileName) {
+        const m = fileName.match(pair_NAME);
+        if (!m)
+            return undefined;
+        // The down file belongs to the up file of the same version and name.
+        const pairKey = `${version_versionId(m[1])}/${m[2]}`;
+        return { version: m[1], name: m[2], role: m[3].toLowerCase() === 'up' ? 'up' : 'down', pairKey };
+    },
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: '<version>_<name>.up.sql/.down.sql',
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/plain.ts
+
+
+const plain = {
+    id: 'plain',
+    claims: (fileName) => dbmate.claims(fileName),
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/index.ts
+// The file forms pgshift knows, in order. The order is the precedence: discovery gives a file to the
+// first form that claims its name (pair before dbmate: "1_a.up.sql" is a dbmate name too), and a form
+// that declines a file's text hands it to the next one (dbmate to plain). Adding a form is a file in
+// this folder and a line here.
 
 
 
 
-const PAIR = /^(\d+)_(.+)\.(up|down)\.sql$/i;
-const FLYWAY = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
-const SINGLE = /^(\d+)_(.+)\.sql$/i;
-function discoverMigrations(directory) {
-    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
-    let entries;
-    try {
-        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
-            throw new errors_ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
-        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
-            .filter((e) => e.isFile() || (e.isSymbolicLink() && (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name)).isFile()))
-            .map((e) => e.name);
+/** Mutable only so that a test can register a form of its own for its duration. */
+const FORMS = [pair, flyway, dbmate, plain];
+/** Named first in the hint for a file no form claims: its names are the ones `pgshift new` writes. */
+const DEFAULT_FORM = 'dbmate';
+function forms_formById(id) {
+    const form = FORMS.find((f) => f.id === id);
+    if (!form)
+        throw new Error(`internal: no file form "${id}" is registered`);
+    return form;
+}
+/** The first form that claims the file name, with what the name says. */
+function claimName(fileName) {
+    for (const form of FORMS) {
+        const named = form.claims(fileName);
+        if (named)
+            return { form, named };
     }
-    catch (err) {
-        if (err instanceof errors_ConfigError)
-            throw err;
-        throw new errors_ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
-    }
-    entries.sort();
-    const problems = [];
-    const ups = [];
-    const pairDowns = new Map();
-    const undos = new Map();
-    for (const entry of entries) {
-        if (!entry.toLowerCase().endsWith('.sql'))
-            continue;
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
-        let m;
-        if ((m = entry.match(PAIR))) {
-            const named = { version: m[1], name: m[2], path };
-            if (m[3].toLowerCase() === 'up')
-                ups.push({ ...named, form: 'pair' });
-            else
-                pairDowns.set(`${version_versionKey(m[1]).join('.')}/${m[2]}`, named);
-        }
-        else if ((m = entry.match(FLYWAY))) {
-            const named = { version: m[2], name: m[3], path };
-            if (m[1] === 'V')
-                ups.push({ ...named, form: 'flyway' });
-            else
-                undos.set(version_versionKey(m[2]).join('.'), named);
-        }
-        else if ((m = entry.match(SINGLE))) {
-            // dbmate or plain is decided when the file is read (by its markers).
-            ups.push({ version: m[1], name: m[2], path, form: 'dbmate' });
-        }
-        else {
-            problems.push({
-                kind: 'unmatched',
-                path,
-                message: `${path}: not a migration file name, so it will not run. Rename it to <version>_<name>.sql, <version>_<name>.up.sql/.down.sql or V<version>__<name>.sql${/^R__/.test(entry) ? ' (Flyway repeatable migrations are not supported)' : ''}.`,
-                blocking: false,
-            });
-        }
-    }
-    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
-    const files = ups.map((u) => ({ version: u.version, versionKey: version_versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined }));
-    files.sort((a, b) => version_compareKeys(a.versionKey, b.versionKey) || a.upPath.localeCompare(b.upPath));
-    // Two files claiming one version would run in an undefined order: refuse.
-    for (let i = 1; i < files.length; i++) {
-        if (version_compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
-            problems.push({
-                kind: 'file',
-                path: files[i].upPath,
-                version: files[i].version,
-                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
-                blocking: true,
-            });
-        }
-    }
-    for (const file of files) {
-        const id = file.versionKey.join('.');
-        const down = file.form === 'pair' ? pairDowns.get(`${id}/${file.name}`) : file.form === 'flyway' ? undos.get(id) : undefined;
-        if (down) {
-            file.downPath = down.path;
-            if (file.form === 'pair')
-                pairDowns.delete(`${id}/${file.name}`);
-            else
-                undos.delete(id);
-        }
-    }
-    for (const orphan of [...pairDowns.values(), ...undos.values()]) {
-        problems.push({
-            kind: 'file',
-            path: orphan.path,
-            version: orphan.version,
-            message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
-            blocking: true,
-        });
-    }
-    return { dir, files, problems };
+    return undefined;
 }
 
+;// CONCATENATED MODULE: ./src/sql/position.ts
+// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
+// error reports show under the failing spot.
+/** Offsets at which each line of `text` starts. */
+function lineStarts(text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        starts.push(i + 1);
+    return starts;
+}
+const SURROGATE = /[\ud800-\udfff]/;
+/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
+function hasAstral(text) {
+    return SURROGATE.test(text);
+}
+/**
+ * The string index `count` characters after `from`. Postgres counts positions in characters (code
+ * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
+ */
+function codePointIndex(text, count, from = 0) {
+    if (!hasAstral(text))
+        return Math.min(text.length, from + count);
+    let i = from;
+    for (let n = 0; n < count && i < text.length; n++) {
+        const c = text.charCodeAt(i);
+        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    }
+    return i;
+}
+/**
+ * 1-based file line and column of a 0-based offset (string index) into a section starting on
+ * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
+ * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
+ */
+function locate(starts, startLine, offset, text) {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
+    return { line: startLine + lo, column: before + 1 };
+}
+/**
+ * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
+ * line number, with a caret under the spot. Long statements keep two lines either side.
+ */
+function caretExcerpt(statement, statementLine, offset) {
+    const lines = statement.split('\n');
+    const starts = lineStarts(statement);
+    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
+    const focus = at?.line ?? 0;
+    const from = Math.max(0, focus - 2);
+    const to = Math.min(lines.length, focus + 3);
+    const width = String(statementLine + to).length;
+    const out = [];
+    for (let i = from; i < to; i++) {
+        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
+        if (at && i === focus) {
+            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
+        }
+    }
+    if (to < lines.length)
+        out.push(`${' '.repeat(width)} | …`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/execute/failure.ts
+// Turns a Postgres error into a MigrationError that points at the file, line and column: the server's
+// `position` is a 1-based character offset into the statement sent, and each statement knows its
+// offset in the section and the section its first line in the file.
+
+
+/** pgshift's own hint for errors with a known cure. */
+function extraHint(code, step) {
+    if (code === '25001' && step.transactional) {
+        // A migration of its own: the statement goes in that migration's up section.
+        const header = forms_formById(step.migration.form).noTransactionHeader('up');
+        return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;
+    }
+    if (code === '55P03')
+        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
+    if (code === '57014')
+        return 'the statement ran past --statement-timeout, or the run was interrupted';
+    return undefined;
+}
+function toMigrationError(step, statementIndex, err, outcome, redactor) {
+    const e = (err ?? {});
+    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
+    // The server's position counts characters (code points); statement offsets are string indexes.
+    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
+    const { sql } = step.section;
+    const at = stmt && pos !== undefined
+        ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined)
+        : stmt
+            ? { line: stmt.line, column: stmt.column }
+            : { line: step.section.startLine, column: 1 };
+    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        line: at.line,
+        column: at.column,
+        statementNumber: statementIndex + 1,
+        statement: redactor.redact(stmt?.sql ?? ''),
+        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
+        code: e.code,
+        message: redactor.redact(e.message ?? String(err)),
+        detail: e.detail ? redactor.redact(e.detail) : undefined,
+        hint: hints ? redactor.redact(hints) : undefined,
+        outcome,
+    };
+}
+/** One line for the tracking tables' error_message. */
+function errorSummary(f) {
+    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+}
+
+;// CONCATENATED MODULE: ./src/execute/run.ts
+
+
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const LOCK_NOT_AVAILABLE = '55P03';
+/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
+function queueStep(sql, o, step, parts) {
+    const first = parts.length;
+    for (const s of step.statements)
+        parts.push(sql.unsafe(s.sql));
+    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
+    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
+    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
+    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
+    return { first };
+}
+function timeoutQueries(sql, o, local) {
+    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
+    if (o.statementTimeout)
+        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
+    return q;
+}
+/** How long an unanswered cancel request is given to reach the server before the run goes on. */
+const CANCEL_GRACE_MS = 200;
+/**
+ * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
+ * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
+ * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
+ * queued query as it comes up and stops tracking it, so those promises never settle and the run
+ * hangs; and each request lands on whatever the session runs next (the failure's history row, the
+ * unlock).
+ */
+async function settle(parts, signal) {
+    const pending = new Set(parts);
+    let sent = false;
+    let timer;
+    const cancel = () => {
+        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
+        const running = parts.find((p) => pending.has(p) && p.active);
+        if (running) {
+            sent = true;
+            running.cancel();
+        }
+        else if (pending.size)
+            timer = setTimeout(cancel, 5);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+        for (const p of parts)
+            p.execute();
+        for (const p of parts)
+            p.then(() => pending.delete(p), () => pending.delete(p));
+        if (signal?.aborted)
+            cancel();
+        const results = await Promise.allSettled(parts);
+        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
+        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
+        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
+        if (sent && !consumed)
+            await sleep(CANCEL_GRACE_MS);
+        return results;
+    }
+    finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+    }
+}
+function firstFailure(results, from, statements) {
+    for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        if (r.status === 'rejected') {
+            const index = i >= from && i < from + statements ? i - from : -1;
+            return { ok: false, index, error: r.reason };
+        }
+    }
+    return { ok: true, index: -1 };
+}
+async function executePlan(steps, o) {
+    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
+}
+async function runEach(steps, o) {
+    const results = [];
+    for (let i = 0; i < steps.length; i++) {
+        if (o.signal?.aborted)
+            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
+        const step = steps[i];
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
+        results.push(outcome.result);
+        if (outcome.error) {
+            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
+            if (o.signal?.aborted)
+                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
+            return { steps: results, error: outcome.error };
+        }
+        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+    }
+    return { steps: results };
+}
+function stepResult(step, status, durationMs, attempts) {
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        status,
+        durationMs: Math.round(durationMs),
+        attempts,
+    };
+}
+async function runTransactional(step, o) {
+    const { sql } = o;
+    const started = performance.now();
+    for (let attempt = 1;; attempt++) {
+        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+        const { first } = queueStep(sql, o, step, parts);
+        parts.push(sql.unsafe('commit'));
+        const settled = await settle(parts, o.signal);
+        await resetSession(sql, sessionResets(step));
+        const failure = firstFailure(settled, first, step.statements.length);
+        if (failure.ok)
+            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
+        const code = failure.error?.code;
+        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
+            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
+            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
+            await pause(delayMs, o.signal);
+            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
+            if (!o.signal?.aborted)
+                continue;
+        }
+        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
+        await sql.unsafe('rollback').catch(() => { });
+        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+        const ms = performance.now() - started;
+        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+        return { result: stepResult(step, 'failed', ms, attempt), error };
+    }
+}
+/**
+ * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
+ * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
+ * RESET ALL leaves alone) puts the session back as it connected.
+ */
+function sessionResets(step) {
+    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
+    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+}
+/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
+async function resetSession(sql, resets) {
+    for (const reset of resets)
+        await sql.unsafe(reset).catch(() => { });
+}
+function trackingStep(step) {
+    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+}
+async function invalidIndexes(sql) {
+    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
+    return new Set(rows.map((r) => r.name));
+}
+/**
+ * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
+ * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
+ * `failed` until `pgshift resolve`, since statements before the failing one stay done.
+ */
+async function runNonTransactional(step, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const before = await invalidIndexes(sql);
+    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
+    await settle(timeoutQueries(sql, o, false));
+    try {
+        for (let i = 0; i < step.statements.length; i++) {
+            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
+            const query = sql.unsafe(step.statements[i].sql);
+            const [r] = await settle([query], o.signal);
+            if (r.status === 'rejected') {
+                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
+                await sql.unsafe('rollback').catch(() => { });
+                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
+                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
+                if (left.length)
+                    error.invalidIndex = left.join(', ');
+                const ms = performance.now() - started;
+                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
+                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
+                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
+                return { result: stepResult(step, 'failed', ms, 1), error };
+            }
+            if (o.signal?.aborted && i < step.statements.length - 1) {
+                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
+            }
+        }
+        const ms = performance.now() - started;
+        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
+        await sql.unsafe(record.text, record.params, { prepare: true });
+        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
+    }
+    catch (err) {
+        if (err instanceof AbortedError) {
+            // Like any failure: the row says failed until resolved, and the attempt is in the history.
+            const ms = performance.now() - started;
+            await sql.unsafe('rollback').catch(() => { });
+            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
+            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
+        }
+        throw err;
+    }
+    finally {
+        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
+        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
+    }
+}
+/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
+async function runBatch(steps, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+    const spans = [];
+    steps.forEach((step, i) => {
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const { first } = queueStep(sql, o, step, parts);
+        spans.push({ step, first, end: parts.length });
+    });
+    parts.push(sql.unsafe('commit'));
+    const settled = await settle(parts, o.signal);
+    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
+    const ms = performance.now() - started;
+    const bad = settled.findIndex((r) => r.status === 'rejected');
+    if (bad < 0) {
+        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
+        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
+        return { steps: results };
+    }
+    await sql.unsafe('rollback').catch(() => { });
+    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
+    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
+    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
+    o.onEvent?.({ type: 'step-failed', step: span.step, error });
+    if (o.signal?.aborted)
+        throw new AbortedError('interrupted: the whole batch was rolled back');
+    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
+}
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(3024);
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/files/checksum.ts
@@ -38351,26 +38737,12 @@ function checksum(normalisedSql) {
 
 ;// CONCATENATED MODULE: ./src/files/read.ts
 // Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
-// only on the sections that will run.
+// only on the sections that will run. How a file splits into sections is its form's business (./forms).
 
 
-/** A file that cannot be used as a migration; carries the line to point at. */
-class read_MigrationFileError extends Error {
-    path;
-    line;
-    reason;
-    constructor(path, line, reason) {
-        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
-        this.path = path;
-        this.line = line;
-        this.reason = reason;
-        this.name = 'MigrationFileError';
-    }
-}
-const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
-const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** Directives that belong to the linter, accepted anywhere. */
-const LINT_DIRECTIVES = new Set(['ignore']);
+
+
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 /** One buffer reused for every read: a deploy reads thousands of small files, once each. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -38408,7 +38780,7 @@ function readText(path) {
     catch {
         const bad = firstInvalidUtf8(bytes);
         const line = bytes.subarray(0, bad).toString('latin1').split('\n').length;
-        throw new read_MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
+        throw new errors_MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
     }
 }
 /** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
@@ -38431,125 +38803,244 @@ function firstInvalidUtf8(bytes) {
 }
 /** True when the text holds nothing but white space and comments. */
 function isBlankSql(sql) {
-    return sql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/--[^\n]*/g, '').replace(/[\s;]/g, '') === '';
-}
-/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
-function standaloneSection(path, sql) {
-    let transaction = true;
-    const lines = sql.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i].trim();
-        const d = line.match(PGSHIFT_DIRECTIVE);
-        if (d) {
-            if (d[1] === 'no-transaction' && d[2].trim() === '')
-                transaction = false;
-            else if (!LINT_DIRECTIVES.has(d[1])) {
-                throw new read_MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
-            }
-            continue;
-        }
-        if (DBMATE_MARKER.test(line)) {
-            throw new read_MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
-        }
-    }
-    return { sql, path, startLine: 1, transaction };
-}
-function parseDbmateOptions(path, lineNo, rest) {
-    let transaction = true;
-    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
-        const m = option.match(/^transaction:(true|false)$/);
-        if (!m)
-            throw new read_MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
-        transaction = m[1] === 'true';
-    }
-    return transaction;
-}
-/** Splits a dbmate file into its up and down sections; null when the file has no markers (plain form). */
-function dbmateSections(path, text) {
-    const lines = text.split('\n');
-    let up;
-    let down;
-    let firstContent;
-    let any = false;
-    for (let i = 0; i < lines.length; i++) {
-        const trimmed = lines[i].trim();
-        const m = trimmed.match(DBMATE_MARKER);
-        if (!m) {
-            const d = trimmed.match(PGSHIFT_DIRECTIVE);
-            if (d && !LINT_DIRECTIVES.has(d[1])) {
-                throw new read_MigrationFileError(path, i + 1, `unknown directive "${trimmed}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
-            }
-            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
-                firstContent = i + 1;
-            continue;
-        }
-        any = true;
-        const lineNo = i + 1;
-        if (m[1] === 'up') {
-            if (up)
-                throw new read_MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
-            if (down)
-                throw new read_MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
-            if (firstContent !== undefined) {
-                throw new read_MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
-            }
-            up = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
-        }
-        else if (m[1] === 'down') {
-            if (!up)
-                throw new read_MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
-            if (down)
-                throw new read_MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
-            down = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
-        }
-        else {
-            throw new read_MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
-        }
-    }
-    if (!any)
-        return null;
-    if (!up)
-        throw new read_MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
-    const upEnd = down ? down.line - 1 : lines.length;
-    const section = (from, to, transaction) => ({
-        sql: lines.slice(from, to).join('\n'),
-        path,
-        startLine: from + 1,
-        transaction,
-    });
-    return {
-        up: section(up.line, upEnd, up.transaction),
-        down: down ? section(down.line, lines.length, down.transaction) : undefined,
-    };
+    return (sql
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/--[^\n]*/g, '')
+        .replace(/[\s;]/g, '') === '');
 }
 /** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
-function readMigration(file) {
+function read_readMigration(file) {
     const text = readText(file.upPath);
-    let up;
-    let down;
-    let form = file.form;
-    const sections = file.form === 'dbmate' ? dbmateSections(file.upPath, text) : null;
-    if (sections) {
-        ({ up, down } = sections);
+    const downPath = file.downPath;
+    const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
+    let form = forms_formById(file.form);
+    let sections;
+    // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
+    for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
+        form = FORMS[++i];
+        if (!form)
+            throw new Error(`internal: no file form reads ${file.upPath}`);
     }
-    else {
-        if (form === 'dbmate')
-            form = 'plain';
-        up = standaloneSection(file.upPath, text);
-        if (file.downPath)
-            down = standaloneSection(file.downPath, readText(file.downPath));
-    }
+    const { up, preamble } = sections;
+    let { down } = sections;
     if (isBlankSql(up.sql)) {
-        // Point at the "-- migrate:up" header: the line after it may not exist.
-        throw new read_MigrationFileError(file.upPath, sections ? up.startLine - 1 : 1, 'the up migration is empty. Write its SQL, or delete the file.');
+        // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
+        throw new errors_MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
     }
     // An empty down section means "no down", as in dbmate.
     if (down && isBlankSql(down.sql))
         down = undefined;
-    return { ...file, form, up, down, checksum: checksum(up.sql) };
+    return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
 }
 
-;// CONCATENATED MODULE: ./src/plan/catalog.ts
+;// CONCATENATED MODULE: ./src/sql/split.ts
+
+let parser;
+/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
+async function split_loadParser() {
+    if (parser)
+        return;
+    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 23)));
+    await mod.loadModule();
+    parser = mod;
+}
+/** A section the parser rejects; `line`/`column` point into the file. */
+class SqlSyntaxError extends Error {
+    path;
+    line;
+    column;
+    reason;
+    constructor(path, line, column, reason) {
+        super(`${path}:${line}:${column}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.column = column;
+        this.reason = reason;
+        this.name = 'SqlSyntaxError';
+    }
+}
+/** Character offsets for the parser's UTF-8 byte offsets. */
+function byteToCharMapper(sql) {
+    if (Buffer.byteLength(sql) === sql.length)
+        return (b) => b;
+    const map = [];
+    for (let i = 0; i < sql.length; i++) {
+        const cp = sql.codePointAt(i);
+        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        for (let k = 0; k < bytes; k++)
+            map.push(i);
+        if (cp >= 0x10000)
+            i++;
+    }
+    map.push(sql.length);
+    return (b) => map[b] ?? sql.length;
+}
+/** Where the statement's own text begins, past white space and comments the parser may include. */
+function skipLeadingTrivia(sql, from, to) {
+    let i = from;
+    while (i < to) {
+        const c = sql[i];
+        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
+            i++;
+        else if (c === '-' && sql[i + 1] === '-') {
+            const nl = sql.indexOf('\n', i);
+            i = nl < 0 ? to : nl + 1;
+        }
+        else if (c === '/' && sql[i + 1] === '*') {
+            let depth = 1;
+            i += 2;
+            while (i < to && depth > 0) {
+                if (sql[i] === '/' && sql[i + 1] === '*') {
+                    depth++;
+                    i += 2;
+                }
+                else if (sql[i] === '*' && sql[i + 1] === '/') {
+                    depth--;
+                    i += 2;
+                }
+                else
+                    i++;
+            }
+        }
+        else
+            break;
+    }
+    return i;
+}
+function splitStatements(section) {
+    if (!parser)
+        throw new Error('internal: loadParser() must be awaited before splitStatements()');
+    const { sql } = section;
+    const starts = lineStarts(sql);
+    const astral = hasAstral(sql) ? sql : undefined;
+    let parsed;
+    try {
+        parsed = parser.parseSync(sql);
+    }
+    catch (err) {
+        const e = err;
+        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
+        const cursor = e.sqlDetails?.cursorPosition;
+        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
+        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
+        const at = locate(starts, section.startLine, offset, astral);
+        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
+    }
+    const toChar = byteToCharMapper(sql);
+    const out = [];
+    for (const raw of parsed.stmts ?? []) {
+        const byteStart = raw.stmt_location ?? 0;
+        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
+        const end = toChar(byteEnd);
+        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
+        const text = sql.slice(start, end).replace(/\s+$/, '');
+        if (!text)
+            continue;
+        const at = locate(starts, section.startLine, start, astral);
+        const kind = Object.keys(raw.stmt)[0];
+        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: ./src/files/discover.ts
+// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
+// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
+
+
+
+
+
+/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
+function unmatchedHint(fileName) {
+    const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
+    const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
+    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+    const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
+    return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
+}
+function discover_discoverMigrations(directory) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
+    let entries;
+    try {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
+            throw new errors_ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
+        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+            .filter((e) => e.isFile() || (e.isSymbolicLink() && (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name)).isFile()))
+            .map((e) => e.name);
+    }
+    catch (err) {
+        if (err instanceof errors_ConfigError)
+            throw err;
+        throw new errors_ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+    }
+    entries.sort();
+    const problems = [];
+    const ups = [];
+    /** Down files by form, then by the key they share with their up file. */
+    const downs = new Map(FORMS.map((f) => [f.id, new Map()]));
+    for (const entry of entries) {
+        if (!entry.toLowerCase().endsWith('.sql'))
+            continue;
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
+        const claim = claimName(entry);
+        if (!claim) {
+            problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
+            continue;
+        }
+        const { form, named } = claim;
+        // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
+        if (named.role === 'up')
+            ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
+        else
+            downs.get(form.id).set(named.pairKey, { version: named.version, name: named.name, path });
+    }
+    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
+    const found = ups.map((u) => {
+        const file = { version: u.version, versionKey: version_versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined };
+        return { file, pairKey: u.pairKey };
+    });
+    found.sort((a, b) => version_compareKeys(a.file.versionKey, b.file.versionKey) || a.file.upPath.localeCompare(b.file.upPath));
+    const files = found.map((f) => f.file);
+    // Two files claiming one version would run in an undefined order: refuse.
+    for (let i = 1; i < files.length; i++) {
+        if (version_compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
+            problems.push({
+                kind: 'file',
+                path: files[i].upPath,
+                version: files[i].version,
+                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
+                blocking: true,
+            });
+        }
+    }
+    for (const { file, pairKey } of found) {
+        if (pairKey === undefined)
+            continue;
+        const ofForm = downs.get(file.form);
+        const down = ofForm.get(pairKey);
+        if (down) {
+            file.downPath = down.path;
+            ofForm.delete(pairKey);
+        }
+    }
+    for (const ofForm of downs.values()) {
+        for (const orphan of ofForm.values()) {
+            problems.push({
+                kind: 'file',
+                path: orphan.path,
+                version: orphan.version,
+                message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
+                blocking: true,
+            });
+        }
+    }
+    return { dir, files, problems };
+}
+
+;// CONCATENATED MODULE: ./src/files/catalog.ts
 // The migrations directory as a lazily read catalog: file names are listed once, a file is read only
 // when its checksum or its SQL is needed, and at most once per run.
 
@@ -38564,7 +39055,7 @@ class catalog_Catalog {
     cache = new Map();
     constructor(dir) {
         this.dir = dir;
-        const found = discoverMigrations(dir);
+        const found = discover_discoverMigrations(dir);
         this.files = found.files;
         this.nameProblems = found.problems;
         for (const f of this.files)
@@ -38579,10 +39070,10 @@ class catalog_Catalog {
         let hit = this.cache.get(file);
         if (!hit) {
             try {
-                hit = readMigration(file);
+                hit = read_readMigration(file);
             }
             catch (err) {
-                if (!(err instanceof read_MigrationFileError))
+                if (!(err instanceof errors_MigrationFileError))
                     throw err;
                 hit = err;
             }
@@ -38593,267 +39084,254 @@ class catalog_Catalog {
     /** Checksum of a file's up section, or undefined when the file cannot be read. */
     checksum(file) {
         const m = this.load(file);
-        return m instanceof read_MigrationFileError ? undefined : m.checksum;
+        return m instanceof errors_MigrationFileError ? undefined : m.checksum;
     }
 }
 function fileProblem(err, version) {
     return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
 }
 
-;// CONCATENATED MODULE: ./src/action/inputs.ts
-// The action's inputs, read and checked before any connection. Defaults repeat action.yml's (a test
-// keeps them equal) because a runner applies those, but `node dist/index.js` on its own does not.
+;// CONCATENATED MODULE: ./src/plan/plan.ts
+// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
+// Pure: it reads files but never the database (the caller passes the rows in).
 
 
 
 
 
-
-
-
-const INPUT_DEFAULTS = {
-    'database-url': '',
-    environment: 'development',
-    'dry-run': 'false',
-    direction: 'up',
-    steps: '',
-    'target-version': '',
-    'migrations-dir': 'migrations',
-    'tracking-schema': 'public',
-    'lock-timeout': '10s',
-    'statement-timeout': '',
-    'lock-wait': '60s',
-    'github-token': '',
-    'comment-on-pr': 'true',
-    'open-issue-on-failure': 'true',
-    'issue-labels': 'database-migration',
-    'protected-environments': 'production',
-    confirm: '',
-    'allow-destructive': 'false',
-    'fail-on-lint': 'false',
-    policy: '',
+/** Statements that begin or end a transaction, which a file may carry by habit. */
+const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
+/** Statements that would end pgshift's transaction early or undo it. */
+const FORBIDDEN_KINDS = {
+    TRANS_STMT_ROLLBACK: 'ROLLBACK',
+    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
 };
-function input(name) {
-    const value = getInput(name);
-    return value === '' ? INPUT_DEFAULTS[name] : value;
-}
-function bool(name) {
-    const v = input(name).trim().toLowerCase();
-    if (['true', 'yes', 'on', '1'].includes(v))
-        return true;
-    if (['false', 'no', 'off', '0'].includes(v))
-        return false;
-    throw new errors_ConfigError(`input ${name} must be true or false, not "${input(name)}".`);
-}
-function list(name) {
-    return input(name)
-        .split(/[,\n]/)
-        .map((s) => s.trim())
-        .filter(Boolean);
-}
-function duration(name) {
-    return parseDuration(input(name), `input ${name}`);
-}
-/** Reads and validates every input; throws ConfigError with one plain sentence. */
-function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
-    const direction = input('direction').trim();
-    if (direction !== 'up' && direction !== 'down')
-        throw new errors_ConfigError(`input direction must be "up" or "down", not "${direction}".`);
-    const stepsText = input('steps').trim();
-    if (stepsText && !/^\d+$/.test(stepsText))
-        throw new errors_ConfigError(`input steps must be a whole number of at least 1, not "${stepsText}".`);
-    if (stepsText && Number(stepsText) < 1)
-        throw new errors_ConfigError('input steps must be at least 1 (leave it empty for all pending migrations).');
-    const migrationsDir = input('migrations-dir').trim();
-    const migrationsPath = (0,external_node_path_namespaceObject.isAbsolute)(migrationsDir) ? migrationsDir : (0,external_node_path_namespaceObject.resolve)(workspace, migrationsDir);
-    if (!(0,external_node_fs_.existsSync)(migrationsPath) || !(0,external_node_fs_.statSync)(migrationsPath).isDirectory()) {
-        throw new errors_ConfigError(`migrations directory "${migrationsDir}" does not exist in the workspace: check the migrations-dir input and that the repository is checked out (actions/checkout).`);
-    }
-    const target = input('target-version').trim();
-    if (target) {
-        if (!isVersion(target))
-            throw new errors_ConfigError(`input target-version "${target}" is not a version: use the number at the start of a migration file name.`);
-        const isZero = version_versionKey(target).every((p) => p === 0n);
-        if (!(direction === 'down' && isZero) && !new catalog_Catalog(migrationsPath).find(target)) {
-            throw new errors_ConfigError(`input target-version "${target}" matches no migration in ${migrationsDir}: use an existing version${direction === 'down' ? ', or 0 to roll back everything' : ''}.`);
+/**
+ * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
+ * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
+ * keeps the all-or-nothing guarantee those statements were written for.
+ */
+function transactionalStatements(section, statements, problems, version) {
+    const kept = [];
+    let dropped = 0;
+    for (const s of statements) {
+        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
+        if (BLOCK_KINDS.has(kind)) {
+            dropped++;
+            continue;
         }
+        if (FORBIDDEN_KINDS[kind]) {
+            problems.push({
+                kind: 'transaction-control',
+                path: section.path,
+                line: s.line,
+                version,
+                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
+                blocking: true,
+            });
+        }
+        kept.push(s);
     }
-    const policy = input('policy').trim().toLowerCase();
-    if (!POLICIES.includes(policy))
-        throw new errors_ConfigError(`input policy must be empty or "additive-only", not "${input('policy')}".`);
-    const statementTimeout = input('statement-timeout').trim();
+    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
+    return { statements: kept, notes };
+}
+function planStep(migration, direction, problems) {
+    const section = direction === 'up' ? migration.up : migration.down;
+    let parsed = [];
+    let syntaxError;
+    try {
+        parsed = splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        syntaxError = { line: err.line, column: err.column, reason: err.reason };
+        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
+    }
+    let statements = parsed;
+    let notes = [];
+    if (section.transaction)
+        ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
+    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+        problems.push({
+            kind: 'file',
+            path: section.path,
+            line: section.startLine,
+            version: migration.version,
+            message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`,
+            blocking: true,
+        });
+    }
     return {
-        databaseUrl: input('database-url').trim(),
-        environment: input('environment').trim() || 'development',
-        dryRun: bool('dry-run'),
+        migration,
         direction,
-        steps: stepsText ? Number(stepsText) : undefined,
-        targetVersion: target || undefined,
-        migrationsDir,
-        migrationsPath,
-        trackingSchema: input('tracking-schema').trim(),
-        lockTimeoutMs: duration('lock-timeout'),
-        statementTimeoutMs: statementTimeout ? parseDuration(statementTimeout, 'input statement-timeout') : undefined,
-        lockWaitMs: duration('lock-wait'),
-        githubToken: input('github-token').trim(),
-        commentOnPr: bool('comment-on-pr'),
-        openIssueOnFailure: bool('open-issue-on-failure'),
-        issueLabels: list('issue-labels'),
-        protectedEnvironments: list('protected-environments').map((e) => e.toLowerCase()),
-        confirm: input('confirm').trim(),
-        allowDestructive: bool('allow-destructive'),
-        failOnLint: bool('fail-on-lint'),
-        policy,
+        section,
+        statements,
+        transactional: section.transaction,
+        rollback: direction === 'up' ? migration.down : undefined,
+        notes,
+        // The linter reads this split instead of parsing the section again.
+        parsed: statements.length === parsed.length ? undefined : parsed,
+        syntaxError,
     };
 }
-/** The phrase that unlocks a down in a protected environment. */
-function confirmPhrase(environment) {
-    return `MIGRATE-${environment.toUpperCase()}`;
+function checkTarget(target, catalog, rows, direction) {
+    if (target === undefined || target === '')
+        return undefined;
+    if (!isVersion(target))
+        throw new errors_ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+    if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
+        return [0n];
+    const known = catalog.find(target) || rows.some((r) => version_versionId(r.version) === version_versionId(target));
+    if (!known)
+        throw new errors_ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
+    return version_versionKey(target);
 }
-
-;// CONCATENATED MODULE: ./src/action/github.ts
-// What the action says on GitHub: one plan comment per PR, environment and directory (found by a
-// hidden marker across every page of comments, edited in place), and one open failure issue per
-// environment (found by marker and label), commented on by later failures and closed on recovery.
-
-
-/** A token without the permission (fork PRs, read-only tokens) makes reporting a warning, not a failure. */
-function isPermissionError(err) {
-    const status = err?.status;
-    return status === 403 || status === 401 || status === 404;
-}
-/** GitHub refuses comment and issue bodies over 65,536 characters (HTTP 422). */
-const BODY_LIMIT = 65_536;
-/** Last resort for a body the reports did not keep short enough: cut it, and say so. */
-function fitBody(body) {
-    if (body.length <= BODY_LIMIT)
-        return body;
-    const note = "\n\n_… cut here: GitHub accepts at most 65,536 characters; the full report is in the run's summary._";
-    return body.slice(0, BODY_LIMIT - note.length - 10) + note;
-}
-function planMarker(environment, dir) {
-    return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
-}
-function failureMarker(environment) {
-    return `<!-- pgshift:failure env=${environment} -->`;
-}
-class GitHubReporter {
-    redact;
-    octokit;
-    owner;
-    repo;
-    constructor(token, redact) {
-        this.redact = redact;
-        this.octokit = getOctokit(token);
-        const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
-        this.owner = owner;
-        this.repo = repo;
-    }
-    /** Runs a GitHub call; a permission error becomes a warning and `undefined`. */
-    async guarded(what, fn) {
-        try {
-            return await fn();
-        }
-        catch (err) {
-            const status = err?.status;
-            const message = this.redact(err?.message ?? String(err));
-            if (isPermissionError(err)) {
-                warning(`pgshift could not ${what} (HTTP ${status}: ${message}). The token needs ${what.includes('comment on the pull request') ? '"pull-requests: write"' : '"issues: write"'} permission; pull requests from forks get a read-only token. The migration result is unaffected.`);
-                return undefined;
-            }
-            warning(`pgshift could not ${what}: ${message}. The migration result is unaffected.`);
-            return undefined;
+function plan_buildPlan(catalog, tracking, selection) {
+    const problems = [...catalog.nameProblems];
+    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
+    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
+    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
+    let refused = catalog.nameProblems.some((p) => p.blocking);
+    const rowsById = new Map(tracking.rows.map((r) => [version_versionId(r.version), r]));
+    const applied = tracking.rows.filter((r) => r.status === 'applied');
+    let highest;
+    let currentVersion = null;
+    for (const r of applied) {
+        const k = version_versionKey(r.version);
+        if (!highest || version_compareKeys(k, highest) > 0) {
+            highest = k;
+            currentVersion = r.version;
         }
     }
-    /** Creates or edits the PR's plan comment; never a second one for the same marker. */
-    async upsertPlanComment(prNumber, marker, body) {
-        return this.guarded('comment on the pull request', async () => {
-            const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: prNumber, per_page: 100 });
-            const existing = comments.find((c) => c.body?.includes(marker));
-            const full = fitBody(`${marker}\n${this.redact(body)}`);
-            if (existing) {
-                const { data } = await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: existing.id, body: full });
-                return { url: data.html_url };
-            }
-            const { data } = await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: prNumber, body: full });
-            return { url: data.html_url };
-        });
-    }
-    async findOpenFailureIssue(environment, label) {
-        const marker = failureMarker(environment);
-        const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
-            owner: this.owner,
-            repo: this.repo,
-            state: 'open',
-            ...(label ? { labels: label } : {}),
-            per_page: 100,
-        });
-        return issues.find((i) => !i.pull_request && i.body?.includes(marker));
-    }
-    /** Labels must exist before an issue can carry them with a read/write token. */
-    async ensureLabels(labels) {
-        for (const name of labels) {
-            try {
-                await this.octokit.rest.issues.getLabel({ owner: this.owner, repo: this.repo, name });
-            }
-            catch (err) {
-                if (err.status !== 404)
-                    throw err;
-                await this.octokit.rest.issues.createLabel({ owner: this.owner, repo: this.repo, name, color: 'b60205', description: 'pgshift: a database migration failed' });
-            }
-        }
-    }
-    /** Opens `Migration failed in <environment>`, or comments on the open one. */
-    async reportFailure(environment, labels, body, followUp) {
-        return this.guarded('open or update the failure issue', async () => {
-            const open = await this.findOpenFailureIssue(environment, labels[0]);
-            if (open) {
-                await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(followUp)) });
-                return { url: open.html_url, number: open.number };
-            }
-            await this.ensureLabels(labels);
-            const { data } = await this.octokit.rest.issues.create({
-                owner: this.owner,
-                repo: this.repo,
-                title: `Migration failed in ${environment}`,
-                body: fitBody(`${failureMarker(environment)}\n${this.redact(body)}`),
-                labels,
+    // Applied files must be unchanged; their text is hashed, never parsed.
+    for (const row of tracking.rows) {
+        const file = catalog.find(row.version);
+        if (row.status !== 'applied') {
+            problems.push({
+                kind: 'failed',
+                version: row.version,
+                path: file?.upPath,
+                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
+                blocking: true,
             });
-            return { url: data.html_url, number: data.number };
-        });
+            continue;
+        }
+        if (!file) {
+            problems.push({
+                kind: 'missing',
+                version: row.version,
+                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
+                blocking: !selection.allowMissing,
+            });
+            continue;
+        }
+        if (!row.checksum)
+            continue; // a dbmate row before adoption: nothing to compare yet
+        const loaded = catalog.load(file);
+        if (loaded instanceof errors_MigrationFileError) {
+            problems.push(fileProblem(loaded, row.version));
+            continue;
+        }
+        if (loaded.checksum !== row.checksum) {
+            problems.push({
+                kind: 'modified',
+                version: row.version,
+                path: file.upPath,
+                storedChecksum: row.checksum,
+                currentChecksum: loaded.checksum,
+                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
+                blocking: true,
+            });
+        }
     }
-    /** After a successful run: comment that the environment recovered and close its open failure issue. */
-    async reportRecovery(environment, labels, body) {
-        return this.guarded('close the failure issue', async () => {
-            const open = await this.findOpenFailureIssue(environment, labels[0]);
-            if (!open)
-                return undefined;
-            await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(body)) });
-            await this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
-            return { url: open.html_url, number: open.number };
-        });
+    // Pending files: read (and so checked) before anything touches the database.
+    const pending = [];
+    for (const file of catalog.files) {
+        if (rowsById.has(version_versionId(file.version)))
+            continue;
+        const loaded = catalog.load(file);
+        if (loaded instanceof errors_MigrationFileError) {
+            problems.push(fileProblem(loaded, file.version));
+            if (selection.direction === 'up')
+                refused = true;
+            continue;
+        }
+        pending.push(loaded);
+        if (highest && version_compareKeys(file.versionKey, highest) < 0) {
+            problems.push({
+                kind: 'out-of-order',
+                version: file.version,
+                path: file.upPath,
+                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
+                blocking: !selection.allowOutOfOrder,
+            });
+        }
     }
-}
-
-;// CONCATENATED MODULE: ./src/action/wording.ts
-const FLAG_INPUTS = {
-    'lock-wait': 'lock-wait',
-    'lock-timeout': 'lock-timeout',
-    'statement-timeout': 'statement-timeout',
-    schema: 'tracking-schema',
-    dir: 'migrations-dir',
-    'database-url': 'database-url',
-    target: 'target-version',
-};
-function forAction(message) {
-    return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag, name) => (FLAG_INPUTS[name] ? `the ${FLAG_INPUTS[name]} input` : flag));
-}
-/** A plan whose problem messages speak of inputs rather than flags. */
-function planForAction(p) {
-    return { ...p, problems: p.problems.map((x) => ({ ...x, message: forAction(x.message) })) };
-}
-function failureForAction(f) {
-    return f && { ...f, hint: f.hint && forAction(f.hint) };
+    const pendingFiles = catalog.files.filter((f) => !rowsById.has(version_versionId(f.version)));
+    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
+    const steps = [];
+    if (selection.direction === 'up') {
+        let chosen = pending.filter((m) => !target || version_compareKeys(m.versionKey, target) <= 0);
+        if (selection.steps !== undefined)
+            chosen = chosen.slice(0, selection.steps);
+        for (const m of chosen)
+            steps.push(planStep(m, 'up', problems));
+    }
+    else {
+        let chosen = [...applied].sort((a, b) => version_compareKeys(version_versionKey(b.version), version_versionKey(a.version)));
+        if (target)
+            chosen = chosen.filter((r) => version_compareKeys(version_versionKey(r.version), target) > 0);
+        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
+        for (const row of chosen) {
+            const file = catalog.find(row.version);
+            const loaded = file ? catalog.load(file) : undefined;
+            if (!file || loaded === undefined) {
+                problems.push({
+                    kind: 'missing',
+                    version: row.version,
+                    message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`,
+                    blocking: true,
+                });
+                refused = true;
+                continue;
+            }
+            if (loaded instanceof errors_MigrationFileError) {
+                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
+                if (!problems.some((p) => p.message === loaded.message))
+                    problems.push(fileProblem(loaded, row.version));
+                refused = true;
+                continue;
+            }
+            if (!loaded.down) {
+                refused = true;
+                problems.push({
+                    kind: 'file',
+                    version: row.version,
+                    path: loaded.upPath,
+                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+                    blocking: true,
+                });
+                continue;
+            }
+            steps.push(planStep(loaded, 'down', problems));
+        }
+    }
+    const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+    return {
+        direction: selection.direction,
+        steps,
+        problems,
+        applied: tracking.rows,
+        pendingCount: pendingFiles.length,
+        currentVersion,
+        trackingExists: tracking.exists,
+        databaseChecked: tracking.databaseChecked,
+        blocked,
+        findings: [],
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/lint/ast.ts
@@ -38968,10 +39446,21 @@ function belongsOutsideTransaction(stmt) {
 
 ;// CONCATENATED MODULE: ./src/lint/rules.ts
 
+
 /** Functions whose value differs per row, so a default using them is computed for every existing row. */
 const VOLATILE_FUNCTIONS = new Set([
-    'random', 'random_normal', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuidv4', 'uuidv7',
-    'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'gen_random_bytes', 'nextval',
+    'random',
+    'random_normal',
+    'clock_timestamp',
+    'timeofday',
+    'gen_random_uuid',
+    'uuidv4',
+    'uuidv7',
+    'uuid_generate_v1',
+    'uuid_generate_v1mc',
+    'uuid_generate_v4',
+    'gen_random_bytes',
+    'nextval',
 ]);
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
@@ -39001,12 +39490,13 @@ function brief(sql) {
 }
 /** The objects of a DROP ... statement that the batch did not create. */
 function droppedNames(objects, isNew) {
-    return (objects ?? [])
-        .map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o]))
-        .filter((q) => !!q && !isNew(q));
+    return (objects ?? []).map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o])).filter((q) => !!q && !isNew(q));
 }
+/** What starts a new migration that runs outside a transaction, in the migration's own form. */
 function noTransactionHeader(ctx) {
-    return ctx.migration.form === 'dbmate' ? '"-- migrate:up transaction:false"' : 'the line "-- pgshift:no-transaction"';
+    // The advice is a migration of its own, so its up section.
+    const header = forms_formById(ctx.migration.form).noTransactionHeader('up');
+    return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
 }
 const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
 const RULES = [
@@ -39127,10 +39617,10 @@ const RULES = [
                 if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
                     return;
                 const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
-                return names.length > 0 && {
+                return (names.length > 0 && {
                     what: `DROP INDEX ${names.map(show).join(', ')}`,
                     why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
-                };
+                });
             },
         },
     },
@@ -39297,7 +39787,7 @@ const RULES = [
         id: 'reindex-without-concurrently',
         severity: 'warning',
         destructive: false,
-        why: "REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.",
+        why: 'REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.',
         safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
         on: {
             ReindexStmt: (n, ctx) => {
@@ -39406,7 +39896,11 @@ const RULES = [
                 if (!what || !ctx.inTransaction)
                     return;
                 if (!ctx.section.transaction) {
-                    return { what, why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).', safe: 'Move it out of the BEGIN ... COMMIT block.' };
+                    return {
+                        what,
+                        why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).',
+                        safe: 'Move it out of the BEGIN ... COMMIT block.',
+                    };
                 }
                 return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
             },
@@ -39546,7 +40040,7 @@ function distance(a, b) {
 
 
 const CONFIG_FILE = 'pgshift.json';
-const SETTINGS = new Set(['error', 'warning', 'off']);
+const config_SETTINGS = new Set(['error', 'warning', 'off']);
 /** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
 function loadLintConfig(path, cwd = process.cwd()) {
     const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
@@ -39591,7 +40085,7 @@ function parseLintConfig(json, file) {
             const near = closestRuleId(id);
             throw new errors_ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
         }
-        if (typeof value !== 'string' || !SETTINGS.has(value)) {
+        if (typeof value !== 'string' || !config_SETTINGS.has(value)) {
             throw new errors_ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
         }
         if (FIXED_RULES.has(id))
@@ -39604,51 +40098,532 @@ function isObject(v) {
     return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-;// CONCATENATED MODULE: ./src/db/redact.ts
-// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
-// the engine can be passed through a Redactor that knows the secrets of the URL in use.
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
-function redactUrl(text) {
-    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
+;// CONCATENATED MODULE: ./src/lint/batch.ts
+
+class Batch {
+    tables = [];
+    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
+    indexes = [];
+    types = [];
+    schemas = new Set();
+    databases = new Set();
+    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
+    pendingNotNull = [];
+    provenNotNull = [];
+    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
+    notValidInTransaction = [];
+    isNewTable(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
+    }
+    isNewIndex(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
+    }
+    isNewType(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
+    }
+    isNewSchema(name) {
+        return !!name && this.schemas.has(name);
+    }
+    isNewDatabase(name) {
+        return !!name && this.databases.has(name);
+    }
+    isProvenNotNull(table, column) {
+        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
+    }
+    addedNotValidInTransaction(table, constraint) {
+        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
+    }
+    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
+    transactionEnded() {
+        this.notValidInTransaction = [];
+    }
+    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
+    observe(stmt) {
+        this.observeNode(stmt.kind, stmt.node);
+    }
+    observeNode(kind, node, schema) {
+        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
+        switch (kind) {
+            case 'CreateStmt':
+                add(this.tables, fromRangeVar(node.relation));
+                break;
+            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
+                add(this.tables, fromRangeVar(node.into?.rel));
+                break;
+            case 'SelectStmt': // SELECT ... INTO new_table
+                add(this.tables, fromRangeVar(node.intoClause?.rel));
+                break;
+            case 'IndexStmt': {
+                const n = node;
+                const table = fromRangeVar(n.relation);
+                // An index lives in its table's schema.
+                if (n.idxname && this.isNewTable(table))
+                    add(this.indexes, { schema: table?.schema, name: n.idxname });
+                break;
+            }
+            case 'CreateSchemaStmt': {
+                const n = node;
+                if (!n.schemaname)
+                    break;
+                this.schemas.add(n.schemaname);
+                for (const elt of n.schemaElts ?? []) {
+                    const [k] = Object.keys(elt);
+                    this.observeNode(k, elt[k], n.schemaname);
+                }
+                break;
+            }
+            case 'CreateEnumStmt':
+            case 'CreateRangeStmt':
+                add(this.types, fromNames(node.typeName));
+                break;
+            case 'CompositeTypeStmt':
+                add(this.types, fromRangeVar(node.typevar));
+                break;
+            case 'CreateDomainStmt':
+                add(this.types, fromNames(node.domainname));
+                break;
+            case 'DefineStmt': {
+                const n = node;
+                if (n.kind === 'OBJECT_TYPE')
+                    add(this.types, fromNames(n.defnames));
+                break;
+            }
+            case 'CreatedbStmt':
+                if (node.dbname)
+                    this.databases.add(node.dbname);
+                break;
+            case 'RenameStmt': {
+                // A new table keeps being new under its new name.
+                const n = node;
+                const from = fromRangeVar(n.relation);
+                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
+                    add(this.tables, { schema: from?.schema, name: n.newname });
+                break;
+            }
+        }
+    }
+    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
+    observeCmd(table, cmd) {
+        if (cmd.subtype === 'AT_AddConstraint') {
+            const c = as(cmd.def, 'Constraint');
+            if (!c)
+                return;
+            const name = constraintName(table, c);
+            const column = notNullColumn(c);
+            if (c.skip_validation) {
+                this.notValidInTransaction.push({ table, constraint: name });
+                if (column)
+                    this.pendingNotNull.push({ table, constraint: name, column });
+            }
+            else if (column) {
+                this.provenNotNull.push({ table, column });
+            }
+        }
+        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
+            if (p)
+                this.provenNotNull.push({ table, column: p.column });
+        }
+    }
 }
-class Redactor {
-    secrets = [];
-    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
-    addUrl(url) {
-        if (!url)
-            return this;
-        try {
-            const parsed = new URL(url);
-            if (parsed.password)
-                this.add(parsed.password).add(decodeURIComponent(parsed.password));
-            const param = parsed.searchParams.get('password');
-            if (param)
-                this.add(param);
+/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
+function notNullColumn(c) {
+    if (c.contype === 'CONSTR_NOTNULL')
+        return strings(c.keys)[0];
+    if (c.contype !== 'CONSTR_CHECK')
+        return undefined;
+    const test = as(c.raw_expr, 'NullTest');
+    if (test?.nulltesttype !== 'IS_NOT_NULL')
+        return undefined;
+    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
+    return fields.length === 1 ? fields[0] : undefined;
+}
+/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
+function constraintName(table, c) {
+    if (c.conname)
+        return c.conname;
+    const columnsIn = (n) => [...new Set(columnRefs(n))];
+    switch (c.contype) {
+        case 'CONSTR_CHECK': {
+            const cols = columnsIn(c.raw_expr);
+            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
         }
-        catch {
-            /* not a URL: redactUrl still covers the user:pass@ shape */
+        case 'CONSTR_FOREIGN':
+            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
+        case 'CONSTR_NOTNULL':
+            return `${table.name}_${strings(c.keys)[0]}_not_null`;
+        default:
+            return `${table.name}_${c.contype?.toLowerCase()}`;
+    }
+}
+function columnRefs(node, out = []) {
+    if (Array.isArray(node))
+        for (const x of node)
+            columnRefs(x, out);
+    else if (node && typeof node === 'object') {
+        const ref = node.ColumnRef;
+        if (ref)
+            out.push(strings(ref.fields).pop() ?? '');
+        for (const v of Object.values(node))
+            columnRefs(v, out);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/lint/directives.ts
+
+
+const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
+function ignoresIn(lines, firstLine) {
+    const out = [];
+    lines.forEach((raw, index) => {
+        const text = raw.trim();
+        const d = text.match(DIRECTIVE);
+        if (!d || d[1] !== 'ignore')
+            return;
+        // Text after a further "--" is the reason, for the reader.
+        const names = d[2]
+            .replace(/(^|\s)--.*$/, '')
+            .split(/[\s,]+/)
+            .filter(Boolean);
+        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
+    });
+    return out;
+}
+const isComment = (line) => line !== undefined && line.trim().startsWith('--');
+/**
+ * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
+ *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
+ */
+function readDirectives(section, statements, preamble = []) {
+    const result = { file: new Set(), byStatement: new Map(), problems: [] };
+    const lines = section.sql.split('\n');
+    const spans = statements.map((s) => {
+        const start = s.line - section.startLine;
+        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
+    });
+    const firstStatement = spans.length ? spans[0].start : lines.length;
+    /** Indexes of the statements a directive on line `index` of the section applies to. */
+    const targets = (index) => {
+        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
+        if (inside >= 0)
+            return [inside];
+        let next = index + 1;
+        while (isComment(lines[next]))
+            next++;
+        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
+        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
+        // The line must begin with a statement, not with the tail of one that started above it.
+        return starting.length && spans[starting[0]].column === lead ? starting : [];
+    };
+    const apply = (ig, into) => {
+        if (ig.rules.length === 0) {
+            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
+            return;
         }
-        return this;
+        for (const r of ig.rules) {
+            if (RULES_BY_ID.has(r))
+                into.add(r);
+            else {
+                const near = closestRuleId(r);
+                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
+            }
+        }
+    };
+    for (const ig of ignoresIn(preamble, 1))
+        apply(ig, result.file);
+    for (const ig of ignoresIn(lines, section.startLine)) {
+        const hit = targets(ig.index);
+        if (hit.length) {
+            const rules = new Set();
+            apply(ig, rules);
+            for (const k of hit)
+                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
+        }
+        else if (ig.index < firstStatement) {
+            apply(ig, result.file);
+        }
+        else {
+            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
+        }
     }
-    add(secret) {
-        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
-        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
-            this.secrets.push(secret);
-        this.secrets.sort((a, b) => b.length - a.length);
-        return this;
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/lint/lint.ts
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
+// linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
+// from a plan, with the statements the plan already split.
+
+
+
+
+
+const DEFAULT_LINT_CONFIG = { rules: {} };
+/** Lints sections as one batch, in order; a section without `parsed` is split here. */
+function lint_lintSections(items, config = DEFAULT_LINT_CONFIG) {
+    const batch = new Batch();
+    const findings = [];
+    items.forEach((item, order) => {
+        for (const f of lintSection(item, batch, config))
+            findings.push({ ...f, order });
+    });
+    // Stable: findings on one statement keep the order of its subcommands.
+    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
+    return findings.map(({ order: _, ...f }) => f);
+}
+/** Lints an up plan's steps with the statements the plan split: no section is parsed again. */
+function lintSteps(steps, config = DEFAULT_LINT_CONFIG) {
+    return lint_lintSections(steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements })), config);
+}
+function split(section) {
+    try {
+        return splitStatements(section);
     }
-    get values() {
-        return this.secrets;
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        return { line: err.line, column: err.column, reason: err.reason };
     }
-    redact(text) {
-        let out = redactUrl(text);
-        for (const s of this.secrets)
-            out = out.split(s).join('***');
-        return out;
+}
+function lintSection({ migration, section, parsed = split(section) }, batch, config) {
+    if (!Array.isArray(parsed)) {
+        // The parser's reason already says what to do.
+        return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
+    }
+    const statements = parsed;
+    const directives = readDirectives(section, statements, preamble(migration, section));
+    const raws = directives.problems.map((p) => ({ ...p }));
+    const collect = (rule, hits, stmt, index) => {
+        for (const h of [hits].flat()) {
+            if (!h)
+                continue;
+            const hit = typeof h === 'string' ? { what: h } : h;
+            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
+        }
+    };
+    batch.transactionEnded();
+    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
+    statements.forEach((stmt, index) => {
+        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
+        for (const rule of RULES) {
+            if (rule.on['*'])
+                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
+            const check = rule.on[stmt.kind];
+            if (check)
+                collect(rule, check(stmt.node, ctx), stmt, index);
+        }
+        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
+        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
+        if (alter && table) {
+            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
+            for (const node of alter.cmds ?? []) {
+                const cmd = as(node, 'AlterTableCmd');
+                if (!cmd)
+                    continue;
+                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
+                for (const rule of RULES)
+                    if (rule.on.AlterTableCmd)
+                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+                batch.observeCmd(table, cmd);
+            }
+        }
+        else {
+            batch.observe(stmt);
+        }
+        if (!section.transaction && stmt.kind === 'TransactionStmt') {
+            const kind = String(stmt.node.kind);
+            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                inBlock = true;
+            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
+                inBlock = false;
+        }
+        if (!section.transaction && !inBlock)
+            batch.transactionEnded();
+    });
+    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
+    const isDirectiveProblem = (r) => r.statement === undefined;
+    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+}
+/** Applies the config and writes the messages. */
+function finish(migration, section, raws, config) {
+    const out = [];
+    for (const r of raws) {
+        const rule = ruleInfo(r.rule);
+        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
+        if (setting === 'off')
+            continue;
+        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
+        out.push({
+            rule: r.rule,
+            severity: setting ?? r.severity ?? rule.severity,
+            message: tail ? `${r.what}: ${tail}` : r.what,
+            path: section.path,
+            line: r.line,
+            column: r.column,
+            version: migration.version,
+            destructive: rule.destructive,
+            docs: `docs/rules.md#${r.rule}`,
+        });
+    }
+    return out;
+}
+/** A dbmate file's lines above "-- migrate:up", kept when the file was read: directives there apply to the whole file. */
+function preamble(migration, section) {
+    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine)
+        return [];
+    return migration.preamble ?? [];
+}
+/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
+function lint_fileFinding(path, line, version, reason) {
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+}
+
+;// CONCATENATED MODULE: ./src/commands/lint.ts
+// The safety analysis as a command: findings on a plan's pending steps (the statements the plan
+// already parsed), and `pgshift lint [paths]` over files and directories without a database.
+
+
+
+
+
+
+
+
+
+
+
+
+/** The plan with the linter's findings on its pending up sections. Syntax and file errors are already problems. */
+function withFindings(p, config) {
+    if (config === false || p.direction !== 'up' || p.steps.length === 0)
+        return p;
+    const findings = lintSteps(p.steps, config ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
+    return { ...p, findings };
+}
+/**
+ * Findings of the given files or directories, without a database. Directories are linted as one batch
+ * in version order (so a table created by an earlier migration counts as new in a later one).
+ */
+async function lintPaths(paths, config) {
+    if (paths.length === 0)
+        throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
+    await loadParser();
+    const migrations = [];
+    const fileFindings = [];
+    const seen = new Set();
+    const add = (m, version) => {
+        if (m instanceof MigrationFileError) {
+            if (!seen.has(`${m.path}:${m.line}`))
+                fileFindings.push(fileFinding(m.path, m.line ?? 1, version, m.reason));
+            seen.add(`${m.path}:${m.line}`);
+        }
+        else if (!seen.has(m.upPath)) {
+            seen.add(m.upPath);
+            migrations.push(m);
+        }
+    };
+    const addProblem = (problem) => {
+        if (problem.blocking && problem.path)
+            add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
+    };
+    for (const p of paths) {
+        const abs = resolve(p);
+        if (lint_isDirectory(p, abs)) {
+            const catalog = new Catalog(abs);
+            catalog.nameProblems.forEach(addProblem);
+            for (const file of catalog.files)
+                add(catalog.load(file), file.version);
+            continue;
+        }
+        // A single file, as its directory's listing names it.
+        const listing = discoverMigrations(dirname(abs));
+        const file = listing.files.find((f) => f.upPath === abs);
+        const problem = listing.problems.find((x) => x.path === abs && x.blocking);
+        if (problem)
+            addProblem(problem);
+        if (file)
+            add(load(file), file.version);
+        // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
+        else if (!problem && !listing.files.some((f) => f.downPath === abs))
+            add(load(adHoc(abs)), '');
+    }
+    return [
+        ...fileFindings,
+        ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config),
+    ];
+}
+/**
+ * What the next deploy would run, linted as files: the pending migrations of a plan, plus pending files
+ * that cannot be read or do not parse (the plan keeps those as problems, the linter as error findings).
+ */
+function pendingPaths(p) {
+    const applied = new Set(p.applied.map((r) => versionId(r.version)));
+    const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path);
+    return [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+}
+function lint_isDirectory(given, abs) {
+    try {
+        return statSync(abs).isDirectory();
+    }
+    catch {
+        throw new ConfigError(`${given} does not exist: pass a migration file or a migrations directory.`);
+    }
+}
+/** A file named like no migration: its whole text is the up section (markers and directives still apply). */
+function adHoc(abs) {
+    return { version: '', versionKey: [], name: basename(abs, '.sql'), form: 'dbmate', upPath: abs, downPath: undefined };
+}
+function load(file) {
+    try {
+        return readMigration(file);
+    }
+    catch (err) {
+        if (err instanceof MigrationFileError)
+            return err;
+        throw err;
     }
 }
 
+;// CONCATENATED MODULE: ./src/commands/policy.ts
+// The deploy decisions that come before any SQL: the protected-environment guard, and which linter
+// findings refuse a run. Protected environments refuse error-level findings, and destructive ones
+// unless allow-destructive; elsewhere findings only warn, unless fail-on-lint asks for error-level
+// ones to refuse; the additive-only policy refuses anything destructive, everywhere.
+
+
+function isProtected(environment, s) {
+    return s.protectedEnvironments.map((e) => e.toLowerCase()).includes(environment.toLowerCase());
+}
+function refusedFindings(findings, s) {
+    return findings.filter((f) => {
+        if (f.destructive && s.policy === 'additive-only')
+            return true;
+        if (!s.protected && !s.failOnLint)
+            return false;
+        // Destructive rules are error-level because they destroy data; allow-destructive is the reviewed
+        // exception to exactly that, so it lifts their refusal too.
+        if (f.destructive)
+            return !s.allowDestructive && (s.protected || f.severity === 'error');
+        return f.severity === 'error';
+    });
+}
+/** A down in a protected environment needs MIGRATE-<ENV>; refused before any connection is made. */
+function checkGuard(environment, direction, confirm, s) {
+    if (direction !== 'down' || !isProtected(environment, s) || confirm === confirmPhrase(environment))
+        return;
+    throw new PolicyError(`refused: rolling back migrations in protected environment "${environment}" needs --confirm set to ${confirmPhrase(environment)}${confirm ? ` (got "${confirm}")` : ''}. Nothing was run.`, []);
+}
+/** The PolicyError for findings a policy refuses, listing each on its line. */
+function policyRefusal(refused, lead = 'the run was refused before anything ran') {
+    return new PolicyError(`${lead}: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
+        .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
+        .join('\n')}`, refused);
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
 ;// CONCATENATED MODULE: ./node_modules/postgres/src/query.js
 const originCache = new Map()
     , originStackCache = new Map()
@@ -41837,7 +42812,7 @@ Object.assign(Postgres, {
 /* harmony default export */ const src = (Postgres);
 
 function Postgres(a, b) {
-  const options = parseOptions(a, b)
+  const options = src_parseOptions(a, b)
       , subscribe = options.no_subscribe || Subscribe(Postgres, { ...options })
 
   let ending = false
@@ -42217,7 +43192,7 @@ function Postgres(a, b) {
   }
 }
 
-function parseOptions(a, b) {
+function src_parseOptions(a, b) {
   if (a && a.shared)
     return a
 
@@ -42354,25 +43329,6 @@ function osUsername() {
   } catch (_) {
     return process.env.USERNAME || process.env.USER || process.env.LOGNAME  // eslint-disable-line
   }
-}
-
-;// CONCATENATED MODULE: ./src/db/pause.ts
-/**
- * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
- * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
- */
-function pause(ms, signal) {
-    if (signal?.aborted)
-        return Promise.resolve();
-    return new Promise((resolve) => {
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    });
 }
 
 ;// CONCATENATED MODULE: ./src/db/connect.ts
@@ -42670,7 +43626,14 @@ class Tracking {
                 const name = match?.file.name ?? '';
                 const sum = match?.checksum() ?? 'unknown';
                 await tx.unsafe(`update ${this.migrations} set name = $1, checksum = $2, status = 'applied', applied_by = $3 where version = $4`, [name, sum, actor, version]);
-                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [version, name, environment, actor, sum, 'adopted from dbmate schema_migrations']);
+                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+                    version,
+                    name,
+                    environment,
+                    actor,
+                    sum,
+                    'adopted from dbmate schema_migrations',
+                ]);
                 adopted++;
             }
             await tx.unsafe(`alter table ${this.migrations}
@@ -42724,700 +43687,421 @@ class Tracking {
             else {
                 await tx.unsafe(`delete from ${this.migrations} where version = $1`, [row.version]);
             }
-            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [row.version, row.name, environment, actor, row.checksum, `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`]);
+            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+                row.version,
+                row.name,
+                environment,
+                actor,
+                row.checksum,
+                `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`,
+            ]);
         });
     }
 }
 
-;// CONCATENATED MODULE: ./src/sql/position.ts
-// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
-// error reports show under the failing spot.
-/** Offsets at which each line of `text` starts. */
-function lineStarts(text) {
-    const starts = [0];
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
-        starts.push(i + 1);
-    return starts;
+;// CONCATENATED MODULE: ./src/report/redact.ts
+// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
+// the engine can be passed through a Redactor that knows the secrets of the URL in use.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+function redactUrl(text) {
+    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
 }
-const SURROGATE = /[\ud800-\udfff]/;
-/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
-function hasAstral(text) {
-    return SURROGATE.test(text);
-}
-/**
- * The string index `count` characters after `from`. Postgres counts positions in characters (code
- * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
- */
-function codePointIndex(text, count, from = 0) {
-    if (!hasAstral(text))
-        return Math.min(text.length, from + count);
-    let i = from;
-    for (let n = 0; n < count && i < text.length; n++) {
-        const c = text.charCodeAt(i);
-        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
-    }
-    return i;
-}
-/**
- * 1-based file line and column of a 0-based offset (string index) into a section starting on
- * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
- * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
- */
-function locate(starts, startLine, offset, text) {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= offset)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
-    return { line: startLine + lo, column: before + 1 };
-}
-/**
- * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
- * line number, with a caret under the spot. Long statements keep two lines either side.
- */
-function caretExcerpt(statement, statementLine, offset) {
-    const lines = statement.split('\n');
-    const starts = lineStarts(statement);
-    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
-    const focus = at?.line ?? 0;
-    const from = Math.max(0, focus - 2);
-    const to = Math.min(lines.length, focus + 3);
-    const width = String(statementLine + to).length;
-    const out = [];
-    for (let i = from; i < to; i++) {
-        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
-        if (at && i === focus) {
-            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
+class Redactor {
+    secrets = [];
+    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
+    addUrl(url) {
+        if (!url)
+            return this;
+        try {
+            const parsed = new URL(url);
+            if (parsed.password)
+                this.add(parsed.password).add(decodeURIComponent(parsed.password));
+            const param = parsed.searchParams.get('password');
+            if (param)
+                this.add(param);
         }
+        catch {
+            /* not a URL: redactUrl still covers the user:pass@ shape */
+        }
+        return this;
     }
-    if (to < lines.length)
-        out.push(`${' '.repeat(width)} | …`);
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/execute/failure.ts
-
-/** pgshift's own hint for errors with a known cure. */
-function extraHint(code, step) {
-    if (code === '25001' && step.transactional) {
-        return step.migration.form === 'dbmate'
-            ? 'this statement cannot run inside a transaction: put it in its own migration whose header reads "-- migrate:up transaction:false"'
-            : 'this statement cannot run inside a transaction: put it in its own migration that starts with "-- pgshift:no-transaction"';
+    add(secret) {
+        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
+        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
+            this.secrets.push(secret);
+        this.secrets.sort((a, b) => b.length - a.length);
+        return this;
     }
-    if (code === '55P03')
-        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
-    if (code === '57014')
-        return 'the statement ran past --statement-timeout, or the run was interrupted';
-    return undefined;
-}
-function toMigrationError(step, statementIndex, err, outcome, redactor) {
-    const e = (err ?? {});
-    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
-    // The server's position counts characters (code points); statement offsets are string indexes.
-    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
-    const { sql } = step.section;
-    const at = stmt && pos !== undefined ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
-    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
-    return {
-        version: step.migration.version,
-        name: step.migration.name,
-        path: step.section.path,
-        direction: step.direction,
-        line: at.line,
-        column: at.column,
-        statementNumber: statementIndex + 1,
-        statement: redactor.redact(stmt?.sql ?? ''),
-        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
-        code: e.code,
-        message: redactor.redact(e.message ?? String(err)),
-        detail: e.detail ? redactor.redact(e.detail) : undefined,
-        hint: hints ? redactor.redact(hints) : undefined,
-        outcome,
-    };
-}
-/** One line for the tracking tables' error_message. */
-function errorSummary(f) {
-    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+    get values() {
+        return this.secrets;
+    }
+    redact(text) {
+        let out = redactUrl(text);
+        for (const s of this.secrets)
+            out = out.split(s).join('***');
+        return out;
+    }
 }
 
-;// CONCATENATED MODULE: ./src/execute/run.ts
+;// CONCATENATED MODULE: ./src/commands/session.ts
+// The frame every database command runs in, written once: the directory is read before connecting,
+// the connection is retried, the migration lock is taken on a reserved connection and released before
+// it is returned, and every error leaves with credentials redacted.
 
 
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const LOCK_NOT_AVAILABLE = '55P03';
-/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
-function queueStep(sql, o, step, parts) {
-    const first = parts.length;
-    for (const s of step.statements)
-        parts.push(sql.unsafe(s.sql));
-    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
-    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
-    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
-    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
-    return { first };
+
+
+
+
+
+/** The redactor a command reports through: the caller's, taught the URL in use. */
+function redactorFor(o) {
+    return (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
 }
-function timeoutQueries(sql, o, local) {
-    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
-    if (o.statementTimeout)
-        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
-    return q;
+/** Every failure leaves with credentials redacted. */
+function redacted(err, redactor) {
+    if (err instanceof Error)
+        err.message = redactor.redact(err.message);
+    return err;
 }
-/** How long an unanswered cancel request is given to reach the server before the run goes on. */
-const CANCEL_GRACE_MS = 200;
-/**
- * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
- * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
- * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
- * queued query as it comes up and stops tracking it, so those promises never settle and the run
- * hangs; and each request lands on whatever the session runs next (the failure's history row, the
- * unlock).
- */
-async function settle(parts, signal) {
-    const pending = new Set(parts);
-    let sent = false;
-    let timer;
-    const cancel = () => {
-        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
-        const running = parts.find((p) => pending.has(p) && p.active);
-        if (running) {
-            sent = true;
-            running.cancel();
-        }
-        else if (pending.size)
-            timer = setTimeout(cancel, 5);
-    };
-    signal?.addEventListener('abort', cancel, { once: true });
-    try {
-        for (const p of parts)
-            p.execute();
-        for (const p of parts)
-            p.then(() => pending.delete(p), () => pending.delete(p));
-        if (signal?.aborted)
-            cancel();
-        const results = await Promise.allSettled(parts);
-        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
-        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
-        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
-        if (sent && !consumed)
-            await sleep(CANCEL_GRACE_MS);
-        return results;
-    }
-    finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', cancel);
-    }
-}
-function firstFailure(results, from, statements) {
-    for (let i = 0; i < results.length; i++) {
-        const r = results[i];
-        if (r.status === 'rejected') {
-            const index = i >= from && i < from + statements ? i - from : -1;
-            return { ok: false, index, error: r.reason };
-        }
-    }
-    return { ok: true, index: -1 };
-}
-async function executePlan(steps, o) {
-    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
-}
-async function runEach(steps, o) {
-    const results = [];
-    for (let i = 0; i < steps.length; i++) {
-        if (o.signal?.aborted)
-            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
-        const step = steps[i];
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
-        results.push(outcome.result);
-        if (outcome.error) {
-            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
-            if (o.signal?.aborted)
-                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
-            return { steps: results, error: outcome.error };
-        }
-        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
-    }
-    return { steps: results };
-}
-function stepResult(step, status, durationMs, attempts) {
-    return {
-        version: step.migration.version,
-        name: step.migration.name,
-        path: step.section.path,
-        direction: step.direction,
-        status,
-        durationMs: Math.round(durationMs),
-        attempts,
-    };
-}
-async function runTransactional(step, o) {
-    const { sql } = o;
-    const started = performance.now();
-    for (let attempt = 1;; attempt++) {
-        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
-        const { first } = queueStep(sql, o, step, parts);
-        parts.push(sql.unsafe('commit'));
-        const settled = await settle(parts, o.signal);
-        await resetSession(sql, sessionResets(step));
-        const failure = firstFailure(settled, first, step.statements.length);
-        if (failure.ok)
-            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
-        const code = failure.error?.code;
-        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
-            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
-            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
-            await pause(delayMs, o.signal);
-            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
-            if (!o.signal?.aborted)
-                continue;
-        }
-        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
-        await sql.unsafe('rollback').catch(() => { });
-        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
-        const ms = performance.now() - started;
-        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
-        return { result: stepResult(step, 'failed', ms, attempt), error };
-    }
-}
-/**
- * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
- * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
- * RESET ALL leaves alone) puts the session back as it connected.
- */
-function sessionResets(step) {
-    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
-    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
-}
-/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
-async function resetSession(sql, resets) {
-    for (const reset of resets)
-        await sql.unsafe(reset).catch(() => { });
-}
-function trackingStep(step) {
-    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
-}
-async function invalidIndexes(sql) {
-    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
-    return new Set(rows.map((r) => r.name));
-}
-/**
- * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
- * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
- * `failed` until `pgshift resolve`, since statements before the failing one stay done.
- */
-async function runNonTransactional(step, o) {
-    const { sql } = o;
-    const started = performance.now();
-    const before = await invalidIndexes(sql);
-    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
-    await settle(timeoutQueries(sql, o, false));
-    try {
-        for (let i = 0; i < step.statements.length; i++) {
-            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
-            const query = sql.unsafe(step.statements[i].sql);
-            const [r] = await settle([query], o.signal);
-            if (r.status === 'rejected') {
-                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
-                await sql.unsafe('rollback').catch(() => { });
-                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
-                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
-                if (left.length)
-                    error.invalidIndex = left.join(', ');
-                const ms = performance.now() - started;
-                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
-                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
-                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
-                return { result: stepResult(step, 'failed', ms, 1), error };
-            }
-            if (o.signal?.aborted && i < step.statements.length - 1) {
-                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
-            }
-        }
-        const ms = performance.now() - started;
-        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-        await sql.unsafe(record.text, record.params, { prepare: true });
-        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
-    }
-    catch (err) {
-        if (err instanceof AbortedError) {
-            // Like any failure: the row says failed until resolved, and the attempt is in the history.
-            const ms = performance.now() - started;
-            await sql.unsafe('rollback').catch(() => { });
-            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
-            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
-        }
-        throw err;
-    }
-    finally {
-        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
-    }
-}
-/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
-async function runBatch(steps, o) {
-    const { sql } = o;
-    const started = performance.now();
-    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
-    const spans = [];
-    steps.forEach((step, i) => {
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const { first } = queueStep(sql, o, step, parts);
-        spans.push({ step, first, end: parts.length });
+/** Opens a session, runs `fn`, closes the connection; the directory is checked before connecting. */
+async function session_withSession(o, fn) {
+    const catalog = new catalog_Catalog(o.dir);
+    const redactor = redactorFor(o);
+    if (!o.databaseUrl)
+        throw new errors_ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+    const sql = await connect({
+        databaseUrl: o.databaseUrl,
+        connectTimeoutMs: o.connectTimeoutMs ?? settings_SETTINGS.connectTimeout.default,
+        redactor,
+        onEvent: o.onEvent,
+        signal: o.signal,
     });
-    parts.push(sql.unsafe('commit'));
-    const settled = await settle(parts, o.signal);
-    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
-    const ms = performance.now() - started;
-    const bad = settled.findIndex((r) => r.status === 'rejected');
-    if (bad < 0) {
-        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
-        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
-        return { steps: results };
+    try {
+        return await fn({ sql, redactor, tracking: new Tracking(o.schema ?? settings_SETTINGS.schema.default), catalog });
     }
-    await sql.unsafe('rollback').catch(() => { });
-    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
-    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
-    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
-    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
-    o.onEvent?.({ type: 'step-failed', step: span.step, error });
-    if (o.signal?.aborted)
-        throw new AbortedError('interrupted: the whole batch was rolled back');
-    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
-}
-
-;// CONCATENATED MODULE: ./src/sql/split.ts
-
-let parser;
-/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
-async function loadParser() {
-    if (parser)
-        return;
-    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 2627, 23)));
-    await mod.loadModule();
-    parser = mod;
-}
-/** A section the parser rejects; `line`/`column` point into the file. */
-class SqlSyntaxError extends Error {
-    path;
-    line;
-    column;
-    reason;
-    constructor(path, line, column, reason) {
-        super(`${path}:${line}:${column}: ${reason}`);
-        this.path = path;
-        this.line = line;
-        this.column = column;
-        this.reason = reason;
-        this.name = 'SqlSyntaxError';
+    catch (err) {
+        throw redacted(err, redactor);
+    }
+    finally {
+        await sql.end({ timeout: 5 });
     }
 }
-/** Character offsets for the parser's UTF-8 byte offsets. */
-function byteToCharMapper(sql) {
-    if (Buffer.byteLength(sql) === sql.length)
-        return (b) => b;
-    const map = [];
-    for (let i = 0; i < sql.length; i++) {
-        const cp = sql.codePointAt(i);
-        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        for (let k = 0; k < bytes; k++)
-            map.push(i);
-        if (cp >= 0x10000)
-            i++;
-    }
-    map.push(sql.length);
-    return (b) => map[b] ?? sql.length;
-}
-/** Where the statement's own text begins, past white space and comments the parser may include. */
-function skipLeadingTrivia(sql, from, to) {
-    let i = from;
-    while (i < to) {
-        const c = sql[i];
-        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
-            i++;
-        else if (c === '-' && sql[i + 1] === '-') {
-            const nl = sql.indexOf('\n', i);
-            i = nl < 0 ? to : nl + 1;
+/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
+async function session_withLock(s, o, fn) {
+    const reserved = await s.sql.reserve();
+    try {
+        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? settings_SETTINGS.lockWait.default, o.onEvent, o.signal);
+        try {
+            return await fn(reserved);
         }
-        else if (c === '/' && sql[i + 1] === '*') {
-            let depth = 1;
-            i += 2;
-            while (i < to && depth > 0) {
-                if (sql[i] === '/' && sql[i + 1] === '*')
-                    (depth++, (i += 2));
-                else if (sql[i] === '*' && sql[i + 1] === '/')
-                    (depth--, (i += 2));
-                else
-                    i++;
+        finally {
+            await lock.release().catch(() => { });
+        }
+    }
+    finally {
+        reserved.release();
+    }
+}
+/** Who runs a command when the shell does not say: the OS user. */
+function session_defaultActor() {
+    try {
+        return (0,external_node_os_namespaceObject.userInfo)().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/migrate.ts
+// up/down under the migration lock: validate, (optionally) enforce a policy on the findings, apply.
+// The result says what ran and, on failure, where. Deploy decisions (guard, environment policy,
+// classification) are deploy.ts's; this is the run itself, also the library's `migrate`.
+
+
+
+
+
+
+
+
+
+function refuse(plan) {
+    const blocking = plan.problems.filter((p) => p.blocking);
+    throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
+}
+/** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
+function mayRun(catalog, state, selection) {
+    if (selection.direction === 'down')
+        return state.rows.length > 0;
+    const known = new Set(state.rows.map((r) => version_versionId(r.version)));
+    return catalog.files.some((f) => !known.has(version_versionId(f.version)));
+}
+async function migrate(o, selection) {
+    const actor = o.actor ?? session_defaultActor();
+    const environment = o.environment ?? settings_SETTINGS.environment.default;
+    return session_withSession(o, (s) => session_withLock(s, o, async (sql) => {
+        const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
+        // Linting costs a parse of each pending section's findings: only when a policy will read them.
+        const review = (state) => {
+            const p = plan_buildPlan(s.catalog, state, selection);
+            const reviewed = o.lintPolicy ? withFindings(p, o.lint) : p;
+            if (reviewed.blocked)
+                refuse(reviewed);
+            const refused = o.lintPolicy?.(reviewed.findings) ?? [];
+            if (refused.length)
+                throw policyRefusal(refused);
+            return reviewed;
+        };
+        let state = await readState();
+        // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
+        if (mayRun(s.catalog, state, selection))
+            await split_loadParser();
+        let p = review(state);
+        if (p.steps.length === 0)
+            return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
+        if (o.singleTransaction) {
+            const nonTx = p.steps.filter((st) => !st.transactional);
+            if (nonTx.length) {
+                throw new errors_ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
             }
         }
-        else
-            break;
-    }
-    return i;
-}
-function splitStatements(section) {
-    if (!parser)
-        throw new Error('internal: loadParser() must be awaited before splitStatements()');
-    const { sql } = section;
-    const starts = lineStarts(sql);
-    const astral = hasAstral(sql) ? sql : undefined;
-    let parsed;
-    try {
-        parsed = parser.parseSync(sql);
-    }
-    catch (err) {
-        const e = err;
-        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
-        const cursor = e.sqlDetails?.cursorPosition;
-        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
-        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
-        const at = locate(starts, section.startLine, offset, astral);
-        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
-    }
-    const toChar = byteToCharMapper(sql);
-    const out = [];
-    for (const raw of parsed.stmts ?? []) {
-        const byteStart = raw.stmt_location ?? 0;
-        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
-        const end = toChar(byteEnd);
-        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
-        const text = sql.slice(start, end).replace(/\s+$/, '');
-        if (!text)
-            continue;
-        const at = locate(starts, section.startLine, start, astral);
-        const kind = Object.keys(raw.stmt)[0];
-        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan.ts
-// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
-// Pure: it reads files but never the database (the caller passes the rows in).
-
-
-
-
-
-/** Statements that begin or end a transaction, which a file may carry by habit. */
-const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
-/** Statements that would end pgshift's transaction early or undo it. */
-const FORBIDDEN_KINDS = {
-    TRANS_STMT_ROLLBACK: 'ROLLBACK',
-    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
-    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
-    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
-};
-/**
- * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
- * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
- * keeps the all-or-nothing guarantee those statements were written for.
- */
-function transactionalStatements(section, statements, problems, version) {
-    const kept = [];
-    let dropped = 0;
-    for (const s of statements) {
-        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
-        if (BLOCK_KINDS.has(kind)) {
-            dropped++;
-            continue;
+        const files = new Map(s.catalog.files.map((f) => [version_versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
+        const ensured = await s.tracking.ensure(sql, files, actor, environment);
+        if (ensured === 'created')
+            o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
+        if (typeof ensured === 'object') {
+            o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
+            state = await readState();
+            p = review(state);
         }
-        if (FORBIDDEN_KINDS[kind]) {
-            problems.push({
-                kind: 'transaction-control',
-                path: section.path,
-                line: s.line,
-                version,
-                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
-                blocking: true,
-            });
-        }
-        kept.push(s);
-    }
-    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
-    return { statements: kept, notes };
+        const outcome = await executePlan(p.steps, {
+            sql,
+            tracking: s.tracking,
+            lockTimeout: String(o.lockTimeoutMs ?? settings_SETTINGS.lockTimeout.default),
+            statementTimeout: o.statementTimeoutMs !== undefined ? String(o.statementTimeoutMs) : undefined,
+            lockRetries: o.lockRetries ?? settings_SETTINGS.lockRetries.default,
+            retryDelayMs: o.retryDelayMs,
+            singleTransaction: !!o.singleTransaction,
+            actor,
+            environment,
+            redactor: s.redactor,
+            onEvent: o.onEvent,
+            signal: o.signal,
+        });
+        const after = await s.tracking.read(sql);
+        const current = plan_buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+        return {
+            direction: p.direction,
+            status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
+            steps: outcome.steps,
+            plan: p,
+            error: outcome.error,
+            currentVersion: current,
+        };
+    }));
 }
-function planStep(migration, direction, problems) {
-    const section = direction === 'up' ? migration.up : migration.down;
-    let statements = [];
-    try {
-        statements = splitStatements(section);
+
+;// CONCATENATED MODULE: ./src/commands/plan.ts
+
+
+
+
+
+
+/** What up/down would run; without a database, every migration in the directory is pending. */
+async function plan(o, selection) {
+    await split_loadParser();
+    if (!o.databaseUrl) {
+        return withFindings(plan_buildPlan(new catalog_Catalog(o.dir), { exists: false, rows: [], databaseChecked: false }, selection), o.lint);
     }
-    catch (err) {
-        if (!(err instanceof SqlSyntaxError))
-            throw err;
-        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
-    }
-    let notes = [];
-    if (section.transaction)
-        ({ statements, notes } = transactionalStatements(section, statements, problems, migration.version));
-    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
-        problems.push({ kind: 'file', path: section.path, line: section.startLine, version: migration.version, message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`, blocking: true });
-    }
-    return {
-        migration,
-        direction,
-        section,
-        statements,
-        transactional: section.transaction,
-        rollback: direction === 'up' ? migration.down : undefined,
-        notes,
-    };
+    return session_withSession(o, async (s) => {
+        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        return withFindings(plan_buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o.lint);
+    });
 }
-function checkTarget(target, catalog, rows, direction) {
-    if (target === undefined || target === '')
-        return undefined;
+/** Whether `target` names a migration of the directory (or, for down, is 0: everything). */
+function knownVersion(dir, target, direction) {
     if (!isVersion(target))
-        throw new errors_ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+        return 'not-a-version';
     if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
-        return [0n];
-    const known = catalog.find(target) || rows.some((r) => version_versionId(r.version) === version_versionId(target));
-    if (!known)
-        throw new errors_ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
-    return version_versionKey(target);
+        return 'known';
+    return new catalog_Catalog(dir).find(target) ? 'known' : 'unknown';
 }
-function plan_buildPlan(catalog, tracking, selection) {
-    const problems = [...catalog.nameProblems];
-    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
-    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
-    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
-    let refused = catalog.nameProblems.some((p) => p.blocking);
-    const rowsById = new Map(tracking.rows.map((r) => [version_versionId(r.version), r]));
-    const applied = tracking.rows.filter((r) => r.status === 'applied');
-    let highest;
-    let currentVersion = null;
-    for (const r of applied) {
-        const k = version_versionKey(r.version);
-        if (!highest || version_compareKeys(k, highest) > 0)
-            (highest = k), (currentVersion = r.version);
-    }
-    // Applied files must be unchanged; their text is hashed, never parsed.
-    for (const row of tracking.rows) {
-        const file = catalog.find(row.version);
-        if (row.status !== 'applied') {
-            problems.push({
-                kind: 'failed',
-                version: row.version,
-                path: file?.upPath,
-                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
-                blocking: true,
-            });
-            continue;
-        }
-        if (!file) {
-            problems.push({
-                kind: 'missing',
-                version: row.version,
-                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
-                blocking: !selection.allowMissing,
-            });
-            continue;
-        }
-        if (!row.checksum)
-            continue; // a dbmate row before adoption: nothing to compare yet
-        const loaded = catalog.load(file);
-        if (loaded instanceof read_MigrationFileError) {
-            problems.push(fileProblem(loaded, row.version));
-            continue;
-        }
-        if (loaded.checksum !== row.checksum) {
-            problems.push({
-                kind: 'modified',
-                version: row.version,
-                path: file.upPath,
-                storedChecksum: row.checksum,
-                currentChecksum: loaded.checksum,
-                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
-                blocking: true,
-            });
-        }
-    }
-    // Pending files: read (and so checked) before anything touches the database.
-    const pending = [];
-    for (const file of catalog.files) {
-        if (rowsById.has(version_versionId(file.version)))
-            continue;
-        const loaded = catalog.load(file);
-        if (loaded instanceof read_MigrationFileError) {
-            problems.push(fileProblem(loaded, file.version));
-            if (selection.direction === 'up')
-                refused = true;
-            continue;
-        }
-        pending.push(loaded);
-        if (highest && version_compareKeys(file.versionKey, highest) < 0) {
-            problems.push({
-                kind: 'out-of-order',
-                version: file.version,
-                path: file.upPath,
-                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
-                blocking: !selection.allowOutOfOrder,
-            });
-        }
-    }
-    const pendingFiles = catalog.files.filter((f) => !rowsById.has(version_versionId(f.version)));
-    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
-    const steps = [];
-    if (selection.direction === 'up') {
-        let chosen = pending.filter((m) => !target || version_compareKeys(m.versionKey, target) <= 0);
-        if (selection.steps !== undefined)
-            chosen = chosen.slice(0, selection.steps);
-        for (const m of chosen)
-            steps.push(planStep(m, 'up', problems));
-    }
-    else {
-        let chosen = [...applied].sort((a, b) => version_compareKeys(version_versionKey(b.version), version_versionKey(a.version)));
-        if (target)
-            chosen = chosen.filter((r) => version_compareKeys(version_versionKey(r.version), target) > 0);
-        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
-        for (const row of chosen) {
-            const file = catalog.find(row.version);
-            const loaded = file ? catalog.load(file) : undefined;
-            if (!file || loaded === undefined) {
-                problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`, blocking: true });
-                refused = true;
-                continue;
-            }
-            if (loaded instanceof read_MigrationFileError) {
-                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
-                if (!problems.some((p) => p.message === loaded.message))
-                    problems.push(fileProblem(loaded, row.version));
-                refused = true;
-                continue;
-            }
-            if (!loaded.down) {
-                refused = true;
-                problems.push({
-                    kind: 'file',
-                    version: row.version,
-                    path: loaded.upPath,
-                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
-                    blocking: true,
-                });
-                continue;
-            }
-            steps.push(planStep(loaded, 'down', problems));
-        }
-    }
-    const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+
+;// CONCATENATED MODULE: ./src/commands/deploy.ts
+// A deploy and its dry run, with every decision made once for every shell: the protected-environment
+// guard → the plan on record (protected environments) → the safety policy under the lock → migrate →
+// an Outcome (status, incident, counts). Never throws a pgshift error: whatever happens is an Outcome
+// handed to the sink, and returned.
+
+
+
+
+
+
+const NO_REVIEW = { findings: [], refused: [] };
+function deploy_frame(req, command, sink) {
+    const environment = req.environment ?? settings_SETTINGS.environment.default;
+    const prot = isProtected(environment, req.safety);
     return {
-        direction: selection.direction,
-        steps,
-        problems,
-        applied: tracking.rows,
-        pendingCount: pendingFiles.length,
-        currentVersion,
-        trackingExists: tracking.exists,
-        databaseChecked: tracking.databaseChecked,
-        blocked,
-        findings: [],
+        command,
+        environment,
+        protected: prot,
+        refusals: (findings) => refusedFindings(findings, { ...req.safety, protected: prot }),
+        onEvent: (e) => {
+            req.onEvent?.(e);
+            sink.event?.(e);
+        },
     };
+}
+/** One line naming where a migration failed and what state it left. */
+function failureMessage(f) {
+    return `migration ${f.version} (${f.name}) failed at ${f.path}:${f.line}:${f.column}: ${f.message}. ${f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`}`;
+}
+/**
+ * Anything that stopped a command before a migration ran. A refusal (bad settings, the guard, the files,
+ * the safety policy) is `refused`; a database that could not be reached, a lock that was not had, or a
+ * bug is `failed`. Only a deploy is an incident: a dry run reports in its plan instead.
+ */
+function stopped(err, f, reviewed) {
+    const error = err instanceof PgshiftError ? err : new UnexpectedError(err);
+    const refused = error instanceof errors_ConfigError || error instanceof ValidationError || error instanceof PolicyError;
+    const review = error instanceof PolicyError && error.findings.length ? { findings: reviewed ?? error.findings, refused: error.findings } : NO_REVIEW;
+    // The guard's refusal is a person's missing confirmation, not an incident; the files or the policy
+    // refusing a deploy is (somebody merged what cannot ship).
+    const guard = error instanceof PolicyError && error.findings.length === 0;
+    const incident = f.command !== 'plan' &&
+        !guard &&
+        (error instanceof ValidationError || error instanceof PolicyError || error instanceof LockError || error instanceof ConnectionError || error instanceof UnexpectedError);
+    return { command: f.command, status: refused ? 'refused' : 'failed', incident, environment: f.environment, protected: f.protected, review, error, applied: [] };
+}
+async function deploy_finish(sink, outcome, req) {
+    if (outcome.error)
+        outcome.error.message = redactorFor(req).redact(outcome.error.message);
+    await sink.finished(outcome);
+    return outcome;
+}
+/** up or down, as a deploy: guard, plan on record when protected, policy under the lock, migrate. */
+async function deploy(req, sink) {
+    const f = deploy_frame(req, req.selection.direction, sink);
+    let reviewed;
+    try {
+        checkGuard(f.environment, req.selection.direction, req.confirm, req.safety);
+        if (!req.databaseUrl)
+            throw new errors_ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+        if (f.protected) {
+            // In a protected environment the plan is on record before anything is applied.
+            const onRecord = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+            await sink.planned?.(onRecord, { findings: onRecord.findings, refused: f.refusals(onRecord.findings) });
+        }
+        // The engine checks the findings again under the migration lock, before anything runs.
+        const result = await migrate({ ...req, onEvent: f.onEvent, lintPolicy: (findings) => f.refusals((reviewed = findings)) }, req.selection);
+        const applied = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
+        const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - applied.length) : result.plan.pendingCount + applied.length;
+        const common = {
+            command: f.command,
+            environment: f.environment,
+            protected: f.protected,
+            plan: result.plan,
+            result,
+            review: { findings: result.plan.findings, refused: [] },
+            applied,
+            pendingAfter,
+            currentVersion: result.currentVersion,
+        };
+        if (result.error)
+            return await deploy_finish(sink, { ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) }, req);
+        return await deploy_finish(sink, { ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false }, req);
+    }
+    catch (err) {
+        return deploy_finish(sink, stopped(err, f, reviewed), req);
+    }
+}
+/** The dry run: the plan, its findings and what the policy would refuse here; read-only. */
+async function dryRun(req, sink) {
+    const f = deploy_frame(req, 'plan', sink);
+    try {
+        const p = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+        const review = { findings: p.findings, refused: f.refusals(p.findings) };
+        await sink.planned?.(p, review);
+        const blocking = p.problems.filter((x) => x.blocking);
+        const error = p.blocked
+            ? new ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
+            : review.refused.length
+                ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
+                : undefined;
+        return await deploy_finish(sink, {
+            command: 'plan',
+            status: error ? 'refused' : 'planned',
+            incident: false,
+            environment: f.environment,
+            protected: f.protected,
+            plan: p,
+            review,
+            error,
+            applied: [],
+            pendingAfter: p.pendingCount,
+            currentVersion: p.currentVersion,
+        }, req);
+    }
+    catch (err) {
+        return deploy_finish(sink, stopped(err, f, undefined), req);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/new.ts
+// `pgshift new <name>`: a new migration file, named by the current UTC time (dbmate's version format).
+
+
+
+
+
+/** UTC yyyymmddhhmmss, dbmate's version format. */
+function timestampVersion(now) {
+    return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+/** Writes `<timestamp>_<name>.sql` with both sections; returns its path. */
+function newMigration(dir, name, now = new Date()) {
+    const slug = name
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_+|_+$/g, '');
+    if (!slug)
+        throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
+    if (!existsSync(dir))
+        mkdirSync(dir, { recursive: true });
+    const catalog = new Catalog(dir);
+    const version = timestampVersion(now);
+    const clash = catalog.find(version);
+    if (clash)
+        throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
+    const path = join(dir, `${version}_${slug}.sql`);
+    writeFileSync(path, formById('dbmate').template(slug), { flag: 'wx' });
+    return path;
+}
+
+;// CONCATENATED MODULE: ./src/commands/resolve.ts
+// `resolve <version> --applied|--rolled-back`: settles a failed or running non-transactional migration
+// after a person has looked at the database. Recorded in the history either way.
+
+
+
+
+async function resolve_resolve(o, version, as) {
+    return withSession(o, (s) => withLock(s, o, async (sql) => {
+        const { rows } = await s.tracking.read(sql);
+        const row = rows.find((r) => versionId(r.version) === versionId(version));
+        if (!row)
+            throw new ConfigError(`migration ${version} has no row in ${s.tracking.schema}.schema_migrations: there is nothing to resolve.`);
+        if (row.status === 'applied')
+            throw new ConfigError(`migration ${version} is applied, not failed: there is nothing to resolve (use "pgshift down" to roll it back).`);
+        await s.tracking.resolve(sql, row, as, o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
+        return { ...row, status: as === 'applied' ? 'applied' : row.status };
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/status.ts
@@ -43451,628 +44135,250 @@ function status_migrationStatus(catalog, rows) {
     return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
 }
 
-;// CONCATENATED MODULE: ./src/lint/batch.ts
-
-class Batch {
-    tables = [];
-    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
-    indexes = [];
-    types = [];
-    schemas = new Set();
-    databases = new Set();
-    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
-    pendingNotNull = [];
-    provenNotNull = [];
-    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
-    notValidInTransaction = [];
-    isNewTable(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
-    }
-    isNewIndex(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
-    }
-    isNewType(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
-    }
-    isNewSchema(name) {
-        return !!name && this.schemas.has(name);
-    }
-    isNewDatabase(name) {
-        return !!name && this.databases.has(name);
-    }
-    isProvenNotNull(table, column) {
-        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
-    }
-    addedNotValidInTransaction(table, constraint) {
-        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
-    }
-    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
-    transactionEnded() {
-        this.notValidInTransaction = [];
-    }
-    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
-    observe(stmt) {
-        this.observeNode(stmt.kind, stmt.node);
-    }
-    observeNode(kind, node, schema) {
-        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
-        switch (kind) {
-            case 'CreateStmt':
-                add(this.tables, fromRangeVar(node.relation));
-                break;
-            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
-                add(this.tables, fromRangeVar(node.into?.rel));
-                break;
-            case 'SelectStmt': // SELECT ... INTO new_table
-                add(this.tables, fromRangeVar(node.intoClause?.rel));
-                break;
-            case 'IndexStmt': {
-                const n = node;
-                const table = fromRangeVar(n.relation);
-                // An index lives in its table's schema.
-                if (n.idxname && this.isNewTable(table))
-                    add(this.indexes, { schema: table?.schema, name: n.idxname });
-                break;
-            }
-            case 'CreateSchemaStmt': {
-                const n = node;
-                if (!n.schemaname)
-                    break;
-                this.schemas.add(n.schemaname);
-                for (const elt of n.schemaElts ?? []) {
-                    const [k] = Object.keys(elt);
-                    this.observeNode(k, elt[k], n.schemaname);
-                }
-                break;
-            }
-            case 'CreateEnumStmt':
-            case 'CreateRangeStmt':
-                add(this.types, fromNames(node.typeName));
-                break;
-            case 'CompositeTypeStmt':
-                add(this.types, fromRangeVar(node.typevar));
-                break;
-            case 'CreateDomainStmt':
-                add(this.types, fromNames(node.domainname));
-                break;
-            case 'DefineStmt': {
-                const n = node;
-                if (n.kind === 'OBJECT_TYPE')
-                    add(this.types, fromNames(n.defnames));
-                break;
-            }
-            case 'CreatedbStmt':
-                if (node.dbname)
-                    this.databases.add(node.dbname);
-                break;
-            case 'RenameStmt': {
-                // A new table keeps being new under its new name.
-                const n = node;
-                const from = fromRangeVar(n.relation);
-                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
-                    add(this.tables, { schema: from?.schema, name: n.newname });
-                break;
-            }
-        }
-    }
-    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
-    observeCmd(table, cmd) {
-        if (cmd.subtype === 'AT_AddConstraint') {
-            const c = as(cmd.def, 'Constraint');
-            if (!c)
-                return;
-            const name = constraintName(table, c);
-            const column = notNullColumn(c);
-            if (c.skip_validation) {
-                this.notValidInTransaction.push({ table, constraint: name });
-                if (column)
-                    this.pendingNotNull.push({ table, constraint: name, column });
-            }
-            else if (column) {
-                this.provenNotNull.push({ table, column });
-            }
-        }
-        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
-            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
-            if (p)
-                this.provenNotNull.push({ table, column: p.column });
-        }
-    }
-}
-/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
-function notNullColumn(c) {
-    if (c.contype === 'CONSTR_NOTNULL')
-        return strings(c.keys)[0];
-    if (c.contype !== 'CONSTR_CHECK')
-        return undefined;
-    const test = as(c.raw_expr, 'NullTest');
-    if (test?.nulltesttype !== 'IS_NOT_NULL')
-        return undefined;
-    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
-    return fields.length === 1 ? fields[0] : undefined;
-}
-/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
-function constraintName(table, c) {
-    if (c.conname)
-        return c.conname;
-    const columnsIn = (n) => [...new Set(columnRefs(n))];
-    switch (c.contype) {
-        case 'CONSTR_CHECK': {
-            const cols = columnsIn(c.raw_expr);
-            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
-        }
-        case 'CONSTR_FOREIGN':
-            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
-        case 'CONSTR_NOTNULL':
-            return `${table.name}_${strings(c.keys)[0]}_not_null`;
-        default:
-            return `${table.name}_${c.contype?.toLowerCase()}`;
-    }
-}
-function columnRefs(node, out = []) {
-    if (Array.isArray(node))
-        for (const x of node)
-            columnRefs(x, out);
-    else if (node && typeof node === 'object') {
-        const ref = node.ColumnRef;
-        if (ref)
-            out.push(strings(ref.fields).pop() ?? '');
-        for (const v of Object.values(node))
-            columnRefs(v, out);
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/lint/directives.ts
-
-
-const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
-function ignoresIn(lines, firstLine) {
-    const out = [];
-    lines.forEach((raw, index) => {
-        const text = raw.trim();
-        const d = text.match(DIRECTIVE);
-        if (!d || d[1] !== 'ignore')
-            return;
-        // Text after a further "--" is the reason, for the reader.
-        const names = d[2].replace(/(^|\s)--.*$/, '').split(/[\s,]+/).filter(Boolean);
-        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
-    });
-    return out;
-}
-const isComment = (line) => line !== undefined && line.trim().startsWith('--');
-/**
- * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
- *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
- */
-function readDirectives(section, statements, preamble = []) {
-    const result = { file: new Set(), byStatement: new Map(), problems: [] };
-    const lines = section.sql.split('\n');
-    const spans = statements.map((s) => {
-        const start = s.line - section.startLine;
-        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
-    });
-    const firstStatement = spans.length ? spans[0].start : lines.length;
-    /** Indexes of the statements a directive on line `index` of the section applies to. */
-    const targets = (index) => {
-        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
-        if (inside >= 0)
-            return [inside];
-        let next = index + 1;
-        while (isComment(lines[next]))
-            next++;
-        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
-        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
-        // The line must begin with a statement, not with the tail of one that started above it.
-        return starting.length && spans[starting[0]].column === lead ? starting : [];
-    };
-    const apply = (ig, into) => {
-        if (ig.rules.length === 0) {
-            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
-            return;
-        }
-        for (const r of ig.rules) {
-            if (RULES_BY_ID.has(r))
-                into.add(r);
-            else {
-                const near = closestRuleId(r);
-                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
-            }
-        }
-    };
-    for (const ig of ignoresIn(preamble, 1))
-        apply(ig, result.file);
-    for (const ig of ignoresIn(lines, section.startLine)) {
-        const hit = targets(ig.index);
-        if (hit.length) {
-            const rules = new Set();
-            apply(ig, rules);
-            for (const k of hit)
-                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
-        }
-        else if (ig.index < firstStatement) {
-            apply(ig, result.file);
-        }
-        else {
-            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
-        }
-    }
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/lint/lint.ts
-// Runs the rules over a batch of sections, in order, remembering what the batch created so far.
+;// CONCATENATED MODULE: ./src/commands/status.ts
 
 
 
-
-
-
-const DEFAULT_LINT_CONFIG = { rules: {} };
-function lintSections(items, config = DEFAULT_LINT_CONFIG) {
-    const batch = new Batch();
-    const findings = [];
-    items.forEach(({ migration, section }, order) => {
-        for (const f of lintSection(migration, section, batch, config))
-            findings.push({ ...f, order });
-    });
-    // Stable: findings on one statement keep the order of its subcommands.
-    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
-    return findings.map(({ order: _, ...f }) => f);
-}
-function lintSection(migration, section, batch, config) {
-    let statements;
-    try {
-        statements = splitStatements(section);
-    }
-    catch (err) {
-        if (!(err instanceof SqlSyntaxError))
-            throw err;
-        // The parser's reason already says what to do.
-        return finish(migration, section, [{ rule: 'syntax-error', what: err.reason, why: '', safe: '', line: err.line, column: err.column }], config);
-    }
-    const directives = readDirectives(section, statements, preamble(migration, section));
-    const raws = directives.problems.map((p) => ({ ...p }));
-    const collect = (rule, hits, stmt, index) => {
-        for (const h of [hits].flat()) {
-            if (!h)
-                continue;
-            const hit = typeof h === 'string' ? { what: h } : h;
-            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
-        }
-    };
-    batch.transactionEnded();
-    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
-    statements.forEach((stmt, index) => {
-        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
-        for (const rule of RULES) {
-            if (rule.on['*'])
-                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
-            const check = rule.on[stmt.kind];
-            if (check)
-                collect(rule, check(stmt.node, ctx), stmt, index);
-        }
-        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
-        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
-        if (alter && table) {
-            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
-            for (const node of alter.cmds ?? []) {
-                const cmd = as(node, 'AlterTableCmd');
-                if (!cmd)
-                    continue;
-                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
-                for (const rule of RULES)
-                    if (rule.on.AlterTableCmd)
-                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
-                batch.observeCmd(table, cmd);
-            }
-        }
-        else {
-            batch.observe(stmt);
-        }
-        if (!section.transaction && stmt.kind === 'TransactionStmt') {
-            const kind = String(stmt.node.kind);
-            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
-                inBlock = true;
-            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
-                inBlock = false;
-        }
-        if (!section.transaction && !inBlock)
-            batch.transactionEnded();
-    });
-    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
-    const isDirectiveProblem = (r) => r.statement === undefined;
-    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
-}
-/** Applies the config and writes the messages. */
-function finish(migration, section, raws, config) {
-    const out = [];
-    for (const r of raws) {
-        const rule = ruleInfo(r.rule);
-        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
-        if (setting === 'off')
-            continue;
-        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
-        out.push({
-            rule: r.rule,
-            severity: setting ?? r.severity ?? rule.severity,
-            message: tail ? `${r.what}: ${tail}` : r.what,
-            path: section.path,
-            line: r.line,
-            column: r.column,
-            version: migration.version,
-            destructive: rule.destructive,
-            docs: `docs/rules.md#${r.rule}`,
-        });
-    }
-    return out;
-}
-/** A dbmate file's lines above "-- migrate:up": directives there apply to the whole file. */
-function preamble(migration, section) {
-    const marker = migration.up.startLine - 1;
-    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine || marker <= 1)
-        return [];
-    try {
-        return readText(section.path).split('\n').slice(0, marker - 1);
-    }
-    catch {
-        return []; // the file moved since it was read: its section is linted all the same
-    }
-}
-/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
-function fileFinding(path, line, version, reason) {
-    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
-}
-
-;// CONCATENATED MODULE: ./src/engine.ts
-// The engine's public face: plan, status, migrate (up/down), resolve, new. Files → plan → execution →
-// result objects. No printing, no process.exit: the CLI and the action decide what to show.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const engine_DEFAULTS = {
-    schema: 'public',
-    environment: 'development',
-    lockWaitMs: 60_000,
-    lockTimeout: '10s',
-    lockRetries: 3,
-    connectTimeoutMs: 30_000,
-};
-function defaultActor() {
-    if (process.env.GITHUB_ACTOR)
-        return process.env.GITHUB_ACTOR;
-    try {
-        return (0,external_node_os_namespaceObject.userInfo)().username;
-    }
-    catch {
-        return 'unknown';
-    }
-}
-/** Opens what every database command needs; the directory is checked before connecting. */
-async function engine_open(o) {
-    const catalog = new catalog_Catalog(o.dir);
-    const redactor = (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
-    if (!o.databaseUrl)
-        throw new errors_ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-    const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? engine_DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent, signal: o.signal });
-    return { sql, redactor, tracking: new Tracking(o.schema ?? engine_DEFAULTS.schema), catalog };
-}
-/** Every failure leaves with credentials redacted. */
-function redactError(err, redactor) {
-    if (redactor && err instanceof Error)
-        err.message = redactor.redact(err.message);
-    throw err;
-}
-/** The linter's findings on an up plan's pending sections. Syntax and file errors are already problems. */
-function withFindings(p, o) {
-    if (o.lint === false || p.direction !== 'up' || p.steps.length === 0)
-        return p;
-    const findings = lintSections(p.steps.map((st) => ({ migration: st.migration, section: st.section })), o.lint ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
-    return { ...p, findings };
-}
-function enforcePolicy(p, o) {
-    const refused = o.lintPolicy?.(p.findings) ?? [];
-    if (refused.length) {
-        throw new PolicyError(`the run was refused before anything ran: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
-            .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
-            .join('\n')}`, refused);
-    }
-}
-function refuse(plan) {
-    const blocking = plan.problems.filter((p) => p.blocking);
-    throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
-}
-/** Read-only dry run: no table created, no lock taken, reads inside a READ ONLY transaction. */
-async function plan(o, selection) {
-    await loadParser();
-    if (!o.databaseUrl) {
-        const catalog = new catalog_Catalog(o.dir);
-        return withFindings(plan_buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection), o);
-    }
-    const s = await engine_open(o);
-    try {
-        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
-        return withFindings(plan_buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o);
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-async function engine_status(o) {
-    const s = await engine_open(o);
-    try {
+async function status_status(o) {
+    return withSession(o, async (s) => {
         const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
         // Status never parses SQL: its problems come from names, rows and checksums alone.
         const p = buildPlan(s.catalog, { ...state, databaseChecked: true }, { direction: 'up', steps: 0 });
         return { entries: migrationStatus(s.catalog, state.rows), problems: p.problems, trackingExists: state.exists };
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-/** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
-function mayRun(catalog, state, selection) {
-    if (selection.direction === 'down')
-        return state.rows.length > 0;
-    const known = new Set(state.rows.map((r) => version_versionId(r.version)));
-    return catalog.files.some((f) => !known.has(version_versionId(f.version)));
-}
-/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
-async function withLock(s, o, fn) {
-    const reserved = await s.sql.reserve();
-    try {
-        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? engine_DEFAULTS.lockWaitMs, o.onEvent, o.signal);
-        try {
-            return await fn(reserved);
-        }
-        finally {
-            await lock.release().catch(() => { });
-        }
-    }
-    finally {
-        reserved.release();
-    }
-}
-/** `up` or `down`: validates, locks, applies; the result says what ran and, on failure, where. */
-async function migrate(o, selection) {
-    const s = await engine_open(o);
-    const actor = o.actor ?? defaultActor();
-    const environment = o.environment ?? engine_DEFAULTS.environment;
-    try {
-        return await withLock(s, o, async (sql) => {
-            const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
-            let state = await readState();
-            // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
-            if (mayRun(s.catalog, state, selection))
-                await loadParser();
-            // Linting costs a second parse of each pending section: only when a policy will read the findings.
-            const review = (plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
-            let p = review(plan_buildPlan(s.catalog, state, selection));
-            if (p.blocked)
-                refuse(p);
-            enforcePolicy(p, o);
-            if (p.steps.length === 0)
-                return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
-            if (o.singleTransaction) {
-                const nonTx = p.steps.filter((st) => !st.transactional);
-                if (nonTx.length) {
-                    throw new errors_ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
-                }
-            }
-            const files = new Map(s.catalog.files.map((f) => [version_versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
-            const ensured = await s.tracking.ensure(sql, files, actor, environment);
-            if (ensured === 'created')
-                o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
-            if (typeof ensured === 'object') {
-                o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
-                state = await readState();
-                p = review(plan_buildPlan(s.catalog, state, selection));
-                if (p.blocked)
-                    refuse(p);
-                enforcePolicy(p, o);
-            }
-            const outcome = await executePlan(p.steps, {
-                sql,
-                tracking: s.tracking,
-                lockTimeout: o.lockTimeout ?? engine_DEFAULTS.lockTimeout,
-                statementTimeout: o.statementTimeout,
-                lockRetries: o.lockRetries ?? engine_DEFAULTS.lockRetries,
-                retryDelayMs: o.retryDelayMs,
-                singleTransaction: !!o.singleTransaction,
-                actor,
-                environment,
-                redactor: s.redactor,
-                onEvent: o.onEvent,
-                signal: o.signal,
-            });
-            const after = await s.tracking.read(sql);
-            const current = plan_buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
-            return {
-                direction: p.direction,
-                status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
-                steps: outcome.steps,
-                plan: p,
-                error: outcome.error,
-                currentVersion: current,
-            };
-        });
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-/** `pgshift resolve <version> --applied|--rolled-back`: settles a failed or running migration. */
-async function resolve(o, version, as) {
-    const s = await engine_open(o);
-    try {
-        return await withLock(s, o, async (sql) => {
-            const { rows } = await s.tracking.read(sql);
-            const row = rows.find((r) => versionId(r.version) === versionId(version));
-            if (!row)
-                throw new ConfigError(`migration ${version} has no row in ${s.tracking.schema}.schema_migrations: there is nothing to resolve.`);
-            if (row.status === 'applied')
-                throw new ConfigError(`migration ${version} is applied, not failed: there is nothing to resolve (use "pgshift down" to roll it back).`);
-            await s.tracking.resolve(sql, row, as, o.actor ?? defaultActor(), o.environment ?? engine_DEFAULTS.environment);
-            return { ...row, status: as === 'applied' ? 'applied' : row.status };
-        });
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-/** UTC yyyymmddhhmmss, dbmate's version format. */
-function timestampVersion(now) {
-    return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
-/** `pgshift new <name>`: writes `<timestamp>_<name>.sql` with both sections; returns its path. */
-function newMigration(dir, name, now = new Date()) {
-    const slug = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-    if (!slug)
-        throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
-    if (!existsSync(dir))
-        mkdirSync(dir, { recursive: true });
-    const catalog = new Catalog(dir);
-    const version = timestampVersion(now);
-    const clash = catalog.find(version);
-    if (clash)
-        throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
-    const path = join(dir, `${version}_${slug}.sql`);
-    writeFileSync(path, `-- migrate:up\n\n\n-- migrate:down\n\n`, { flag: 'wx' });
-    return path;
+    });
 }
 
+;// CONCATENATED MODULE: ./src/commands/index.ts
+// The one face the shells (CLI, action, HTTP) import: every command, and the types they need.
+
+
+
+
+
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/report/sink.ts
+/** One sink that reports to each of `sinks`, in order; async destinations are awaited one by one. */
+function fanOut(...sinks) {
+    return {
+        event(e) {
+            for (const s of sinks)
+                s.event?.(e);
+        },
+        async planned(plan, review) {
+            for (const s of sinks)
+                await s.planned?.(plan, review);
+        },
+        async finished(outcome) {
+            for (const s of sinks)
+                await s.finished(outcome);
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/wording.ts
+
+function wording_plan(p, shell) {
+    return { ...p, problems: p.problems.map((x) => ({ ...x, message: forShell(x.message, shell) })) };
+}
+function failure(f, shell) {
+    return { ...f, hint: f.hint && forShell(f.hint, shell) };
+}
+function wording_event(e, shell) {
+    if (e.type === 'connect-retry' || e.type === 'warning')
+        return { ...e, message: forShell(e.message, shell) };
+    if (e.type === 'step-failed')
+        return { ...e, error: failure(e.error, shell) };
+    return e;
+}
+function reword(o, shell) {
+    const error = o.error;
+    if (error) {
+        error.message = forShell(error.message, shell);
+        if ('problems' in error && Array.isArray(error.problems))
+            for (const p of error.problems)
+                p.message = forShell(p.message, shell);
+    }
+    const result = o.result && { ...o.result, plan: wording_plan(o.result.plan, shell), error: o.result.error && failure(o.result.error, shell) };
+    return { ...o, error, plan: o.plan && wording_plan(o.plan, shell), result };
+}
+function inWordsOf(shell, sink) {
+    if (shell === 'cli')
+        return sink;
+    return {
+        event: sink.event && ((e) => sink.event(wording_event(e, shell))),
+        planned: sink.planned && ((p, review) => sink.planned(wording_plan(p, shell), review)),
+        finished: (o) => sink.finished(reword(o, shell)),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/github.ts
+// What the action says on GitHub: one plan comment per PR, environment and directory (found by a
+// hidden marker across every page of comments, edited in place), and one open failure issue per
+// environment (found by marker and label), commented on by later failures and closed on recovery.
+
+
+/** A token without the permission (fork PRs, read-only tokens) makes reporting a warning, not a failure. */
+function isPermissionError(err) {
+    const status = err?.status;
+    return status === 403 || status === 401 || status === 404;
+}
+/** What GitHub accepts, in one place: comment and issue bodies over 65,536 characters are refused
+ * (HTTP 422), a step summary keeps at most 1 MiB, and a comment stays readable with 30 findings. */
+const GITHUB_LIMITS = { body: 65_536, summary: 1_000_000, findingsInComment: 30 };
+const BODY_LIMIT = GITHUB_LIMITS.body;
+/** Last resort for a body the reports did not keep short enough: cut it, and say so. */
+function fitBody(body) {
+    if (body.length <= BODY_LIMIT)
+        return body;
+    const note = "\n\n_… cut here: GitHub accepts at most 65,536 characters; the full report is in the run's summary._";
+    return body.slice(0, BODY_LIMIT - note.length - 10) + note;
+}
+function planMarker(environment, dir) {
+    return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
+}
+function failureMarker(environment) {
+    return `<!-- pgshift:failure env=${environment} -->`;
+}
+class GitHubReporter {
+    redact;
+    octokit;
+    owner;
+    repo;
+    constructor(token, redact) {
+        this.redact = redact;
+        this.octokit = getOctokit(token);
+        const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
+        this.owner = owner;
+        this.repo = repo;
+    }
+    /** Runs a GitHub call; a permission error becomes a warning and `undefined`. */
+    async guarded(what, fn) {
+        try {
+            return await fn();
+        }
+        catch (err) {
+            const status = err?.status;
+            const message = this.redact(err?.message ?? String(err));
+            if (isPermissionError(err)) {
+                warning(`pgshift could not ${what} (HTTP ${status}: ${message}). The token needs ${what.includes('comment on the pull request') ? '"pull-requests: write"' : '"issues: write"'} permission; pull requests from forks get a read-only token. The migration result is unaffected.`);
+                return undefined;
+            }
+            warning(`pgshift could not ${what}: ${message}. The migration result is unaffected.`);
+            return undefined;
+        }
+    }
+    /** Creates or edits the PR's plan comment; never a second one for the same marker. */
+    async upsertPlanComment(prNumber, marker, body) {
+        return this.guarded('comment on the pull request', async () => {
+            const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: prNumber, per_page: 100 });
+            const existing = comments.find((c) => c.body?.includes(marker));
+            const full = fitBody(`${marker}\n${this.redact(body)}`);
+            if (existing) {
+                const { data } = await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: existing.id, body: full });
+                return { url: data.html_url };
+            }
+            const { data } = await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: prNumber, body: full });
+            return { url: data.html_url };
+        });
+    }
+    async findOpenFailureIssue(environment, label) {
+        const marker = failureMarker(environment);
+        const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+            owner: this.owner,
+            repo: this.repo,
+            state: 'open',
+            ...(label ? { labels: label } : {}),
+            per_page: 100,
+        });
+        return issues.find((i) => !i.pull_request && i.body?.includes(marker));
+    }
+    /** Labels must exist before an issue can carry them with a read/write token. */
+    async ensureLabels(labels) {
+        for (const name of labels) {
+            try {
+                await this.octokit.rest.issues.getLabel({ owner: this.owner, repo: this.repo, name });
+            }
+            catch (err) {
+                if (err.status !== 404)
+                    throw err;
+                await this.octokit.rest.issues.createLabel({ owner: this.owner, repo: this.repo, name, color: 'b60205', description: 'pgshift: a database migration failed' });
+            }
+        }
+    }
+    /** Opens `Migration failed in <environment>`, or comments on the open one. */
+    async reportFailure(environment, labels, body, followUp) {
+        return this.guarded('open or update the failure issue', async () => {
+            const open = await this.findOpenFailureIssue(environment, labels[0]);
+            if (open) {
+                await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(followUp)) });
+                return { url: open.html_url, number: open.number };
+            }
+            await this.ensureLabels(labels);
+            const { data } = await this.octokit.rest.issues.create({
+                owner: this.owner,
+                repo: this.repo,
+                title: `Migration failed in ${environment}`,
+                body: fitBody(`${failureMarker(environment)}\n${this.redact(body)}`),
+                labels,
+            });
+            return { url: data.html_url, number: data.number };
+        });
+    }
+    /** After a successful run: comment that the environment recovered and close its open failure issue. */
+    async reportRecovery(environment, labels, body) {
+        return this.guarded('close the failure issue', async () => {
+            const open = await this.findOpenFailureIssue(environment, labels[0]);
+            if (!open)
+                return undefined;
+            await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(body)) });
+            await this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+            return { url: open.html_url, number: open.number };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+// The action's inputs, read through the settings table and checked before any connection. Defaults
+// come from the table (a test keeps action.yml equal to it) because a runner applies action.yml's, but
+// `node dist/index.js` on its own does not.
+
+
+
+
+
+/** Every input of action.yml with the default the bundle applies ('' for github-token: the runner's). */
+const INPUT_DEFAULTS = Object.fromEntries(SETTING_ROWS.filter((s) => s.input).map((s) => [s.input, s.input === 'github-token' ? '' : s.shown]));
+/** Reads and validates every input; throws ConfigError with one plain sentence. */
+function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
+    const settings = readSettings('action', (s) => (s.input ? getInput(s.input) : undefined));
+    const migrationsDir = settings.dir;
+    const migrationsPath = (0,external_node_path_namespaceObject.isAbsolute)(migrationsDir) ? migrationsDir : (0,external_node_path_namespaceObject.resolve)(workspace, migrationsDir);
+    if (!(0,external_node_fs_.existsSync)(migrationsPath) || !(0,external_node_fs_.statSync)(migrationsPath).isDirectory()) {
+        throw new errors_ConfigError(`migrations directory "${migrationsDir}" does not exist in the workspace: check the migrations-dir input and that the repository is checked out (actions/checkout).`);
+    }
+    const target = settings.target;
+    if (target) {
+        const known = knownVersion(migrationsPath, target, settings.direction);
+        if (known === 'not-a-version')
+            throw new errors_ConfigError(`input target-version "${target}" is not a version: use the number at the start of a migration file name.`);
+        if (known === 'unknown')
+            throw new errors_ConfigError(`input target-version "${target}" matches no migration in ${migrationsDir}: use an existing version${settings.direction === 'down' ? ', or 0 to roll back everything' : ''}.`);
+    }
+    return { settings: { ...settings, dir: migrationsPath }, migrationsDir, migrationsPath };
+}
 
 ;// CONCATENATED MODULE: ./src/report/json.ts
 // JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
+/** The engine's working state: parse trees, the full split, bigint keys, a dbmate file's preamble. */
+const INTERNAL = new Set(['node', 'versionKey', 'parsed', 'syntaxError', 'preamble']);
 function toJson(value) {
     return JSON.stringify(value, (key, v) => {
-        if (key === 'node' || key === 'versionKey')
+        if (INTERNAL.has(key))
             return undefined;
         if (typeof v === 'bigint')
             return v.toString();
@@ -44080,279 +44386,769 @@ function toJson(value) {
     }, 2);
 }
 
-;// CONCATENATED MODULE: ./src/main.ts
-// The GitHub Action: read inputs, run the engine, report to GitHub (log, summary, outputs, PR comment,
-// failure issue). Every decision about migrations is the engine's.
+;// CONCATENATED MODULE: ./src/report/text.ts
+// Plain-text renderings of engine results, for the terminal and the action's log.
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const SUMMARY_LIMIT = 1_000_000; // GitHub keeps at most 1 MiB of step summary
-class ActionRun {
-    redactor = new Redactor();
-    inputs;
-    reporter;
-    abort = new AbortController();
-    lintConfig;
-    isProtected = false;
-    /** The findings the engine last checked against the policy (all of them, not only the refused). */
-    reviewed;
-    redact = (text) => this.redactor.redact(text);
-    info = (text) => info(this.redact(text));
-    setOutputs(status, o = {}) {
-        setOutput('status', status);
-        setOutput('applied-count', String(o.applied?.length ?? 0));
-        setOutput('applied-versions', JSON.stringify(o.applied ?? []));
-        if (o.pending !== undefined)
-            setOutput('pending-count', String(o.pending));
-        if (o.current !== undefined)
-            setOutput('current-version', o.current ?? '');
-        if (o.planFile)
-            setOutput('plan-file', o.planFile);
+function displayPath(path) {
+    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
+    return rel && !rel.startsWith('..') ? rel : path;
+}
+/** Absolute paths in a message shown relative to the working directory. */
+function displayMessage(message) {
+    const cwd = process.cwd() + '/';
+    return message.split(cwd).join('');
+}
+function formatMs(ms) {
+    if (ms === null || ms === undefined)
+        return '';
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+function stepLabel(step) {
+    return `${step.migration.version} ${step.migration.name}`;
+}
+function renderProblems(problems) {
+    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
+}
+function indent(text, pad) {
+    return text
+        .split('\n')
+        .map((l) => (l ? pad + l : l))
+        .join('\n');
+}
+function renderPlan(plan) {
+    const out = [];
+    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
+    if (!plan.databaseChecked)
+        out.push('No database given: every migration in the directory is treated as pending.');
+    else if (!plan.trackingExists)
+        out.push('The tracking table does not exist yet: the first run that writes will create it.');
+    out.push(plan.steps.length === 0
+        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
+            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
+            : plan.direction === 'up'
+                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
+                : 'Nothing to roll back.'
+        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
+    plan.steps.forEach((step, i) => {
+        out.push('');
+        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
+        for (const note of step.notes)
+            out.push(`   note: ${note}`);
+        out.push(indent(step.section.sql.trim(), '     '));
+        if (plan.direction === 'up')
+            out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
+    });
+    if (plan.direction === 'up' && plan.steps.length) {
+        out.push('');
+        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
+        out.push(...renderFindings(plan.findings));
     }
-    async summary(markdown) {
-        if (!process.env.GITHUB_STEP_SUMMARY)
-            return;
-        await summary.addRaw(this.redact(markdown) + '\n', true).write();
+    if (plan.problems.length) {
+        out.push('');
+        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
+        out.push(renderProblems(plan.problems));
     }
-    ctx(refused) {
-        return { environment: this.inputs.environment, dir: this.inputs.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+    return out.join('\n');
+}
+function renderFindings(findings) {
+    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
+}
+function renderStatus(entries) {
+    if (entries.length === 0)
+        return 'No migrations found.';
+    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
+    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r) => r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd();
+    const counts = new Map();
+    for (const e of entries)
+        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+    return [line(header), ...rows.map(line), '', summary].join('\n');
+}
+function renderFailure(f) {
+    const out = [
+        `✗ ${f.version} ${f.name} failed at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
+        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
+    ];
+    if (f.excerpt)
+        out.push(indent(f.excerpt, '  '));
+    if (f.detail)
+        out.push(`  DETAIL: ${f.detail}`);
+    if (f.hint)
+        out.push(`  HINT: ${f.hint}`);
+    if (f.invalidIndex)
+        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
+    out.push(f.outcome === 'rolled-back'
+        ? '  The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
+        : `  Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+
+/** A fenced block that no backtick run inside `text` can close early. */
+function fence(text, lang = 'sql') {
+    const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+    const f = '`'.repeat(longest + 1);
+    return `${f}${lang}\n${text}\n${f}`;
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+/** The problems as a list; past `max` of them, a line says how many more there are and where. */
+/** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
+function problemLines(problems, blocked, max = problems.length, note = '') {
+    if (!problems.length)
+        return [];
+    const rest = problems.length - max;
+    return [
+        '',
+        '### Problems',
+        '',
+        ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
+        ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
+    ];
+}
+function headline(plan, ctx) {
+    const n = plan.steps.length;
+    const what = plan.direction === 'up' ? 'pending' : 'to roll back';
+    if (n === 0 && plan.blocked) {
+        return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
     }
-    /** The findings this environment's safety settings refuse. */
-    refusals = (findings) => refusedFindings(findings, { protected: this.isProtected, allowDestructive: this.inputs.allowDestructive, failOnLint: this.inputs.failOnLint, policy: this.inputs.policy });
-    writePlanFile(p) {
-        const dir = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
-        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
-        const file = (0,external_node_path_namespaceObject.join)(dir, `pgshift-plan-${this.inputs.environment.replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}.json`);
-        (0,external_node_fs_.writeFileSync)(file, this.redact(toJson({ environment: this.inputs.environment, migrationsDir: this.inputs.migrationsDir, ...p })));
-        return file;
+    const head = n === 0
+        ? plan.direction === 'up'
+            ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}`
+            : '✅ **Nothing to roll back**'
+        : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
+    return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
+}
+/** The steps as a table; past `max` rows, a line says how many more there are and where. */
+function stepTable(plan, max = plan.steps.length, note = '') {
+    if (!plan.steps.length)
+        return [];
+    const rest = plan.steps.length - max;
+    return [
+        '',
+        '| Version | Name | Statements | Transactional |',
+        '| --- | --- | ---: | --- |',
+        ...plan.steps
+            .slice(0, max)
+            .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
+        ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
+    ];
+}
+function cut(sql, max, note) {
+    if (sql.length <= max)
+        return sql;
+    return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
+}
+function stepDetails(step, maxSql, note) {
+    const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
+    const parts = [
+        `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
+        '',
+        ...step.notes.map((n) => `> ${n}`),
+        `**${label}**`,
+        '',
+        fence(cut(step.section.sql.trim(), maxSql, note)),
+    ];
+    if (step.direction === 'up') {
+        parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
     }
-    refuse(message) {
-        this.setOutputs('refused');
-        setFailed(this.redact(message));
-    }
-    engineOptions() {
-        const i = this.inputs;
-        return {
-            dir: i.migrationsPath,
-            databaseUrl: i.databaseUrl || undefined,
-            schema: i.trackingSchema,
-            environment: i.environment,
-            lockWaitMs: i.lockWaitMs,
-            lockTimeout: String(i.lockTimeoutMs),
-            statementTimeout: i.statementTimeoutMs !== undefined ? String(i.statementTimeoutMs) : undefined,
-            redactor: this.redactor,
-            signal: this.abort.signal,
-            onEvent: (e) => this.onEvent(e),
-            lint: this.lintConfig,
-        };
-    }
-    selection() {
-        const i = this.inputs;
-        return { direction: i.direction, steps: i.steps, target: i.targetVersion };
-    }
-    /** Each migration in its own log group, with its duration. */
-    onEvent(e) {
-        switch (e.type) {
-            case 'connect-retry':
-            case 'warning':
-                warning(this.redact(forAction(e.message)));
-                break;
-            case 'lock-wait':
-                this.info(`waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''}…`);
-                break;
-            case 'tracking-adopted':
-                this.info(`adopted dbmate's ${e.schema}.schema_migrations (${e.rows} rows kept)`);
-                break;
-            case 'step-start':
-                startGroup(this.redact(`${e.step.direction === 'up' ? '↑' : '↓'} ${stepLabel(e.step)} (${e.index + 1}/${e.total})`));
-                this.info(e.step.section.sql.trim());
-                break;
-            case 'step-retry':
-                warning(this.redact(`${stepLabel(e.step)}: ${e.message}; retry ${e.attempt} in ${formatMs(e.delayMs)}`));
-                break;
-            case 'step-done':
-                this.info(`✓ ${e.result.status} in ${formatMs(e.result.durationMs)}`);
-                endGroup();
-                break;
-            case 'step-failed':
-                this.info(renderFailure(failureForAction(e.error)));
-                endGroup();
-                break;
+    parts.push('', '</details>');
+    return parts.join('\n');
+}
+/**
+ * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
+ * not fit, with a note pointing at the run's summary where the plan is complete.
+ */
+/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
+function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '') {
+    if (plan.direction !== 'up' || plan.steps.length === 0)
+        return [];
+    const refused = new Set(ctx.refused ?? []);
+    if (plan.findings.length === 0)
+        return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
+    const link = (f) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+    const shown = plan.findings.slice(0, max);
+    const lines = [
+        '',
+        '### Safety',
+        '',
+        refused.size
+            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
+            : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
+        '',
+        '| | Rule | Where | Finding |',
+        '| --- | --- | --- | --- |',
+        ...shown.map((f) => {
+            const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
+            const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
+            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
+        }),
+    ];
+    if (plan.findings.length > shown.length)
+        lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
+    return lines;
+}
+function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
+    const top = [headline(plan, ctx)];
+    if (!plan.databaseChecked)
+        top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
+    else if (!plan.trackingExists)
+        top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
+    const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
+    const all = { rows: plan.steps.length, problems: plan.problems.length };
+    const render = (maxSql, shown, keep = all) => {
+        const safety = safetyLines(plan, ctx, ctx.maxFindings ?? Number.POSITIVE_INFINITY, note);
+        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
+        const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
+        const rest = plan.steps.length - shown;
+        // The table already says how many rows it left out, and where they are.
+        const more = rest > 0 && keep.rows === plan.steps.length ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
+        return [head, ...(details.length ? ['', '### Migrations', '', ...details] : []), ...more].join('\n');
+    };
+    let text = render(Number.POSITIVE_INFINITY, plan.steps.length);
+    if (text.length <= limit)
+        return text;
+    // Share what is left evenly between the SQL blocks (two per step); fewer steps if even that fails.
+    for (let shown = plan.steps.length; shown >= 0; shown = shown > 50 ? Math.floor(shown / 2) : shown - 1) {
+        const fixed = render(0, shown).length;
+        const perBlock = Math.floor((limit - fixed - 200 * shown) / Math.max(1, shown * 2));
+        if (perBlock >= 200 || shown === 0) {
+            text = render(Math.max(0, perBlock), shown);
+            if (text.length <= limit)
+                return text;
         }
     }
-    async run() {
-        // Mask the URL and its password before anything can print them.
-        const rawUrl = getInput('database-url').trim();
-        if (rawUrl) {
-            core_setSecret(rawUrl);
-            this.redactor.addUrl(rawUrl);
-            for (const s of this.redactor.values)
-                core_setSecret(s);
-        }
-        for (const sig of ['SIGINT', 'SIGTERM'])
-            process.once(sig, () => this.abort.abort());
-        try {
-            this.inputs = readInputs();
-            this.lintConfig = loadLintConfig(undefined, process.env.GITHUB_WORKSPACE || process.cwd());
-        }
-        catch (err) {
-            if (err instanceof errors_ConfigError)
-                return this.refuse(err.message);
-            throw err;
-        }
-        const i = this.inputs;
-        const isPr = github_context.eventName === 'pull_request' || github_context.eventName === 'pull_request_target';
-        if (!i.databaseUrl && !(i.dryRun && isPr)) {
-            return this.refuse('input database-url is required (pass it from a secret); only a dry run on a pull request may go without it.');
-        }
-        if (i.githubToken)
-            this.reporter = new GitHubReporter(i.githubToken, this.redact);
-        const isProtected = (this.isProtected = i.protectedEnvironments.includes(i.environment.toLowerCase()));
-        if (!i.dryRun && isProtected && i.direction === 'down' && i.confirm !== confirmPhrase(i.environment)) {
-            return this.refuse(`refused: rolling back migrations in protected environment "${i.environment}" needs the input confirm set to ${confirmPhrase(i.environment)}${i.confirm ? ` (got "${i.confirm}")` : ''}. Nothing was run.`);
-        }
-        try {
-            if (i.dryRun)
-                await this.dryRun(isPr);
-            else
-                await this.apply(isProtected);
-        }
-        catch (err) {
-            await this.failedBeforeRunning(err);
-        }
-    }
-    async dryRun(isPr) {
-        const p = planForAction(await plan(this.engineOptions(), this.selection()));
-        const refused = this.refusals(p.findings);
-        const planFile = this.writePlanFile(p);
-        this.info(renderPlan(p));
-        await this.summary(`## pgshift plan\n\n${planMarkdown(p, this.ctx(refused), SUMMARY_LIMIT)}`);
-        annotateProblems(p.problems, p.blocked, this.redact);
-        annotateFindings(p.findings, refused, this.redact);
-        this.setOutputs(p.blocked || refused.length ? 'refused' : 'planned', { pending: p.pendingCount, current: p.currentVersion, planFile });
-        const prNumber = github_context.payload.pull_request?.number;
-        if (isPr && prNumber && this.inputs.commentOnPr && this.reporter) {
-            const marker = planMarker(this.inputs.environment, this.inputs.migrationsDir);
-            const body = planMarkdown(p, this.ctx(refused), GITHUB_BODY_LIMIT - marker.length - 100);
-            const posted = await this.reporter.upsertPlanComment(prNumber, marker, `## pgshift plan\n\n${body}`);
-            if (posted)
-                setOutput('comment-url', posted.url);
-        }
-        if (p.blocked)
-            setFailed(this.redact(`the plan would be refused:\n${p.problems.filter((x) => x.blocking).map((x) => `- ${displayMessage(x.message)}`).join('\n')}`));
-        else if (refused.length)
-            setFailed(this.redact(`the safety policy would refuse this run in ${this.inputs.environment}:\n${refused.map((f) => `- ${workspacePath(f.path)}:${f.line}: ${f.rule}: ${f.message}`).join('\n')}`));
-    }
-    async apply(isProtected) {
-        let planFile;
-        if (isProtected) {
-            // In a protected environment the plan is on record before anything is applied.
-            const p = planForAction(await plan(this.engineOptions(), this.selection()));
-            planFile = this.writePlanFile(p);
-            this.info(`Plan for protected environment ${this.inputs.environment}:\n${renderPlan(p)}`);
-            await this.summary(`## pgshift plan (${this.inputs.environment})\n\n${planMarkdown(p, this.ctx(this.refusals(p.findings)), SUMMARY_LIMIT / 2)}`);
-        }
-        // The engine checks the findings again under the migration lock, before anything runs.
-        const ran = await migrate({ ...this.engineOptions(), lintPolicy: (findings) => this.refusals((this.reviewed = findings)) }, this.selection());
-        const result = { ...ran, plan: planForAction(ran.plan), error: failureForAction(ran.error) };
-        const done = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
-        const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - done.length) : result.plan.pendingCount + done.length;
-        planFile ??= this.writePlanFile(result.plan);
-        // A protected run's summary already has the plan with its Safety section.
-        await this.summary(`## pgshift ${result.direction}\n\n${runMarkdown(result, this.ctx(), !isProtected)}`);
-        annotateProblems(result.plan.problems, false, this.redact);
-        annotateFindings(result.plan.findings, [], this.redact);
-        if (result.error) {
-            this.setOutputs('failed', { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
-            return this.migrationFailed(result.error, result);
-        }
-        this.setOutputs(result.status === 'up-to-date' ? 'up-to-date' : result.status, { applied: done, pending: pendingAfter, current: result.currentVersion, planFile });
-        this.info(result.steps.length ? `${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration(s); current version ${result.currentVersion ?? 'none'}.` : `Up to date at ${result.currentVersion ?? 'none'}.`);
-        if (this.inputs.openIssueOnFailure && this.reporter) {
-            const posted = await this.reporter.reportRecovery(this.inputs.environment, this.inputs.issueLabels, `✅ Recovered: pgshift ${result.direction} succeeded in \`${this.inputs.environment}\` (current version \`${result.currentVersion ?? 'none'}\`)${commitLine()}. Closing this issue.`);
-            if (posted) {
-                setOutput('issue-number', String(posted.number));
-                setOutput('issue-url', posted.url);
+    // Even the table and the problem list do not fit (thousands of migrations): keep as many whole
+    // rows of each as fit, and say where the rest are.
+    const fits = (keep) => render(0, 0, keep).length <= limit;
+    let keep = { rows: 0, problems: 0 };
+    if (fits(keep)) {
+        const most = (key) => {
+            let lo = 0;
+            let hi = all[key];
+            while (lo < hi) {
+                const mid = Math.ceil((lo + hi) / 2);
+                if (fits({ ...keep, [key]: mid }))
+                    lo = mid;
+                else
+                    hi = mid - 1;
             }
+            return lo;
+        };
+        keep = { ...keep, problems: Math.min(all.problems, 20) };
+        if (!fits(keep))
+            keep.problems = 0;
+        keep.rows = most('rows');
+        keep.problems = most('problems');
+        return render(0, 0, keep);
+    }
+    return text.slice(0, limit);
+}
+/** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
+function runMarkdown(result, ctx, safety = true) {
+    const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
+    const lines = [
+        result.status === 'failed'
+            ? `❌ **Migration failed** in \`${ctx.environment}\``
+            : result.steps.length === 0
+                ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
+                : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
+        '',
+        `Current version: \`${result.currentVersion ?? 'none'}\``,
+    ];
+    if (result.steps.length) {
+        lines.push('', '| Version | Name | Status | Duration |', '| --- | --- | --- | ---: |');
+        for (const s of result.steps) {
+            const icon = s.status === 'failed' ? '❌' : s.status === 'skipped' ? '⏭️' : '✅';
+            lines.push(`| \`${s.version}\` | ${escapeCell(s.name)} | ${icon} ${s.status}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''} | ${formatMs(s.durationMs)} |`);
         }
     }
-    async openIssue(headline, details, f) {
-        if (!this.inputs.openIssueOnFailure || !this.reporter)
-            return;
-        const body = issueBody(headline, details, f, this.inputs.environment, this.inputs.migrationsDir);
-        const posted = await this.reporter.reportFailure(this.inputs.environment, this.inputs.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`);
-        if (posted) {
-            setOutput('issue-number', String(posted.number));
-            setOutput('issue-url', posted.url);
-        }
+    if (result.error)
+        lines.push('', failureDetails(result.error));
+    lines.push(...problemLines(result.plan.problems, false));
+    if (safety)
+        lines.push(...safetyLines(result.plan, ctx));
+    return lines.join('\n');
+}
+/** At most `max` characters of `text`, marked where cut. */
+function clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+/**
+ * The excerpt (`12 | statement line`, and a `   | ^` caret line) with each line cut to a window of
+ * `width` characters around the caret: a one-line 100 KB INSERT must not make a 200 KB issue.
+ */
+function clipExcerpt(excerpt, width = 240) {
+    const rows = excerpt.split('\n').map((l) => {
+        const bar = l.indexOf(' | ');
+        return bar < 0 ? { gutter: '', text: l } : { gutter: l.slice(0, bar + 3), text: l.slice(bar + 3) };
+    });
+    if (rows.every((r) => r.text.length <= width))
+        return excerpt;
+    const caret = rows.find((r) => /^ *\^$/.test(r.text));
+    const at = caret ? caret.text.length - 1 : 0;
+    const from = Math.max(0, Math.min(at - Math.floor(width / 2), Math.max(...rows.map((r) => r.text.length)) - width));
+    return rows
+        .map((r) => {
+        if (r === caret)
+            return `${r.gutter}${' '.repeat(at - from + (from > 0 ? 1 : 0))}^`;
+        if (r.text.length <= width)
+            return r.gutter + r.text;
+        const piece = r.text.slice(from, from + width);
+        return `${r.gutter}${from > 0 ? '…' : ''}${piece}${from + width < r.text.length ? '…' : ''}`;
+    })
+        .join('\n');
+}
+/** Where and why a migration failed, with the statement; shared by the summary and the issue. */
+function failureDetails(f) {
+    const lines = [
+        '| | |',
+        '| --- | --- |',
+        `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
+        `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
+        `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
+    ];
+    if (f.detail)
+        lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
+    if (f.hint)
+        lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
+    if (f.invalidIndex)
+        lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
+    lines.push(`| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`);
+    if (f.excerpt)
+        lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
+    return lines.join('\n');
+}
+function recoverySteps(f, environment) {
+    const lines = ['### How to recover', ''];
+    if (f?.outcome === 'failed-needs-resolve') {
+        lines.push(`1. This migration ran without a transaction and stopped part-way. Inspect \`${environment}\` to see which of its statements took effect${f.invalidIndex ? ` (drop the invalid index \`${f.invalidIndex}\` first)` : ''}.`, `2. Then settle it: \`pgshift resolve ${f.version} --rolled-back\` if its changes are not in place (it will run again), or \`pgshift resolve ${f.version} --applied\` if they are.`, '3. Fix the file or fix forward with a new migration, and re-run the workflow.');
     }
-    async migrationFailed(f, result) {
-        annotateFailure(f, this.redact);
-        setFailed(this.redact(`migration ${f.version} (${f.name}) failed at ${workspacePath(f.path)}:${f.line}:${f.column}: ${f.message}. ${f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`}`));
-        const applied = result.steps.filter((s) => s.status === 'applied').length;
-        await this.openIssue(`Migration \`${f.version}\` ${f.name} failed in \`${this.inputs.environment}\``, `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`, f);
+    else if (!f) {
+        // Refused before anything ran (validation, safety policy, lock, connection).
+        lines.push(`1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`, '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.', '3. Re-run the workflow; the next successful run in this environment closes this issue.');
     }
-    /** Refusals (validation, lock, connection) and anything else raised before a migration ran. */
-    async failedBeforeRunning(err) {
-        const message = this.redact(forAction(displayMessage(err?.message ?? String(err))));
-        if (err instanceof ValidationError)
-            err.problems.forEach((p) => (p.message = forAction(p.message)));
-        if (err instanceof ValidationError) {
-            annotateProblems(err.problems, true, this.redact);
-            this.setOutputs('refused');
-        }
-        else if (err instanceof PolicyError) {
-            // Every finding on its line: the refused ones as errors, the rest as warnings.
-            annotateFindings(this.reviewed ?? err.findings, err.findings, this.redact);
-            this.setOutputs('refused');
-        }
-        else {
-            // Nothing ran: whatever the reason, a workflow reading the counts gets 0 and [].
-            this.setOutputs(err instanceof errors_ConfigError && !(err instanceof ConnectionError) ? 'refused' : 'failed');
-        }
-        setFailed(message);
-        if (!(err instanceof PgshiftError))
-            core_debug(err?.stack ?? '');
-        await this.summary(`## pgshift\n\n❌ **${err instanceof ValidationError || err instanceof PolicyError ? 'Refused' : 'Failed'}** in \`${this.inputs.environment}\`\n\n${message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l)).join('\n')}`);
-        // Only a deploy that could not run is an incident; a PR dry run reports in its comment instead.
-        if (!this.inputs.dryRun && (err instanceof ValidationError || err instanceof PolicyError || err instanceof LockError || err instanceof ConnectionError || !(err instanceof PgshiftError))) {
-            await this.openIssue(`pgshift could not run in \`${this.inputs.environment}\``, `**Reason**\n\n${fenceless(message)}`, undefined);
-        }
+    else {
+        lines.push('1. The failed migration was rolled back: the database is as it was before it.', '2. If the migration has not reached any other environment, fix its file; otherwise **fix forward** with a new migration (`pgshift new <name>`) — never edit a migration that is applied somewhere.', '3. Push the fix; the next successful run in this environment closes this issue.');
+    }
+    return lines.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/context.ts
+// Facts about the workflow run, from the runner's environment: links, paths and who ran what.
+
+
+function runUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
+    return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
+}
+/** Where this action's docs/rules.md can be read: its own repository at the ref in use. */
+function docsBase() {
+    const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
+    return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
+}
+/** A path as annotations want it: relative to the checked-out workspace. */
+function workspacePath(path) {
+    return (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE || process.cwd(), path) || path;
+}
+/** " at commit abc1234 by @actor ([run](…))", for one-line comments. */
+function commitLine() {
+    const sha = process.env.GITHUB_SHA?.slice(0, 7);
+    const actor = process.env.GITHUB_ACTOR;
+    const url = runUrl();
+    return `${sha ? ` at commit \`${sha}\`` : ''}${actor ? ` by @${actor}` : ''}${url ? ` ([run](${url}))` : ''}`;
+}
+/** The failure issue: what failed where, the run it failed in, and how to recover. */
+function issueBody(headline, details, f, environment, migrationsDir) {
+    const url = runUrl();
+    return [
+        `## ${headline}`,
+        '',
+        '| | |',
+        '| --- | --- |',
+        `| Environment | \`${environment}\` |`,
+        `| Migrations directory | \`${migrationsDir}\` |`,
+        `| Commit | ${process.env.GITHUB_SHA ? `\`${process.env.GITHUB_SHA}\`` : 'unknown'} |`,
+        `| Actor | ${process.env.GITHUB_ACTOR ? `@${process.env.GITHUB_ACTOR}` : 'unknown'} |`,
+        `| Run | ${url ? `[${url}](${url})` : 'unknown'} |`,
+        '',
+        details,
+        '',
+        recoverySteps(f, environment),
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/annotations.ts
+// Annotations: each problem, finding and failure shown on its file and line in the pull request.
+
+
+
+/** Errors only for problems that stop this run; the rest are warnings on their file and line. */
+function annotateProblems(problems, blocked, redact) {
+    for (const p of problems) {
+        const props = p.path ? { file: workspacePath(p.path), startLine: p.line, title: `pgshift: ${p.kind}` } : { title: `pgshift: ${p.kind}` };
+        if (p.blocking && blocked)
+            error(redact(displayMessage(p.message)), props);
+        else
+            warning(redact(displayMessage(p.message)), props);
     }
 }
-function fenceless(text) {
+/** Each finding on its file and line: an error when the policy refuses it, else a warning. */
+function annotateFindings(findings, refused, redact) {
+    const refusedSet = new Set(refused);
+    for (const f of findings) {
+        const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
+        const text = redact(`${f.message} (${f.docs})`);
+        if (refusedSet.has(f))
+            error(text, props);
+        else
+            warning(text, props);
+    }
+}
+function annotateFailure(f, redact) {
+    error(redact(`${f.code ? `${f.code}: ` : ''}${f.message}${f.hint ? ` (hint: ${f.hint})` : ''}`), {
+        file: workspacePath(f.path),
+        startLine: f.line,
+        startColumn: f.column,
+        title: `pgshift: migration ${f.version} failed`,
+    });
+}
+
+;// CONCATENATED MODULE: ./src/action/sinks.ts
+// The action's destinations, one Sink each: the log, the step summary, the outputs, the annotations,
+// the plan file, the PR comment, the failure issue, and the step's status (setFailed). Each decides
+// nothing about the run: the Outcome says what happened; a sink only says it in its place.
+
+
+
+
+
+
+
+
+
+
+
+const SUMMARY_LIMIT = GITHUB_LIMITS.summary;
+function markdownContext(c, refused) {
+    return { environment: c.settings.environment, dir: c.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+}
+/** Why a command stopped before running, as one message for the log, the summary and the issue. */
+function stopMessage(c, o) {
+    return c.redact(displayMessage(o.error?.message ?? ''));
+}
+/** Stopped before any migration ran: no plan of a dry run, no result of a deploy. */
+const stoppedEarly = (o) => !o.result && !(o.command === 'plan' && o.plan);
+function logSink(c) {
+    const info = (text) => core_info(c.redact(text));
+    return {
+        // Each migration in its own log group, with its duration.
+        event(e) {
+            switch (e.type) {
+                case 'connect-retry':
+                case 'warning':
+                    warning(c.redact(e.message));
+                    break;
+                case 'lock-wait':
+                    info(`waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''}…`);
+                    break;
+                case 'tracking-adopted':
+                    info(`adopted dbmate's ${e.schema}.schema_migrations (${e.rows} rows kept)`);
+                    break;
+                case 'step-start':
+                    startGroup(c.redact(`${e.step.direction === 'up' ? '↑' : '↓'} ${stepLabel(e.step)} (${e.index + 1}/${e.total})`));
+                    info(e.step.section.sql.trim());
+                    break;
+                case 'step-retry':
+                    warning(c.redact(`${stepLabel(e.step)}: ${e.message}; retry ${e.attempt} in ${formatMs(e.delayMs)}`));
+                    break;
+                case 'step-done':
+                    info(`✓ ${e.result.status} in ${formatMs(e.result.durationMs)}`);
+                    endGroup();
+                    break;
+                case 'step-failed':
+                    info(renderFailure(e.error));
+                    endGroup();
+                    break;
+            }
+        },
+        planned(plan) {
+            info(c.settings.dryRun ? renderPlan(plan) : `Plan for protected environment ${c.settings.environment}:\n${renderPlan(plan)}`);
+        },
+        finished(o) {
+            const r = o.result;
+            if (!r || r.error)
+                return;
+            info(r.steps.length
+                ? `${r.direction === 'up' ? 'Applied' : 'Rolled back'} ${r.steps.length} migration(s); current version ${r.currentVersion ?? 'none'}.`
+                : `Up to date at ${r.currentVersion ?? 'none'}.`);
+        },
+    };
+}
+function summarySink(c) {
+    const write = async (markdown) => {
+        if (!process.env.GITHUB_STEP_SUMMARY)
+            return;
+        await summary.addRaw(c.redact(markdown) + '\n', true).write();
+    };
+    return {
+        async planned(plan, review) {
+            if (c.settings.dryRun)
+                await write(`## pgshift plan\n\n${planMarkdown(plan, markdownContext(c, review.refused), SUMMARY_LIMIT)}`);
+            else
+                await write(`## pgshift plan (${c.settings.environment})\n\n${planMarkdown(plan, markdownContext(c, review.refused), SUMMARY_LIMIT / 2)}`);
+        },
+        async finished(o) {
+            // A protected run's summary already has the plan with its Safety section.
+            if (o.result)
+                return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(o.result, markdownContext(c), !o.protected)}`);
+            if (!stoppedEarly(o))
+                return;
+            const message = stopMessage(c, o);
+            const lines = message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l));
+            await write(`## pgshift\n\n❌ **${o.status === 'refused' ? 'Refused' : 'Failed'}** in \`${c.settings.environment}\`\n\n${lines.join('\n')}`);
+        },
+    };
+}
+function outputsSink() {
+    return {
+        finished(o) {
+            setOutput('status', o.status);
+            // Whatever stopped a run, a workflow reading the counts gets numbers, not unset outputs.
+            setOutput('applied-count', String(o.applied.length));
+            setOutput('applied-versions', JSON.stringify(o.applied));
+            if (o.pendingAfter !== undefined)
+                setOutput('pending-count', String(o.pendingAfter));
+            if (o.currentVersion !== undefined)
+                setOutput('current-version', o.currentVersion ?? '');
+        },
+    };
+}
+/** The plan as JSON under RUNNER_TEMP: the plan on record when there is one, else the run's. */
+function planFileSink(c) {
+    let written = false;
+    const write = (p) => {
+        const dir = process.env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)();
+        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+        const file = (0,external_node_path_namespaceObject.join)(dir, `pgshift-plan-${c.settings.environment.replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}.json`);
+        (0,external_node_fs_.writeFileSync)(file, c.redact(toJson({ environment: c.settings.environment, migrationsDir: c.migrationsDir, ...p })));
+        setOutput('plan-file', file);
+        written = true;
+    };
+    return {
+        planned: (p) => write(p),
+        finished(o) {
+            if (!written && o.plan)
+                write(o.plan);
+        },
+    };
+}
+function annotationsSink(c) {
+    return {
+        finished(o) {
+            if (o.result) {
+                annotateProblems(o.result.plan.problems, false, c.redact);
+                annotateFindings(o.result.plan.findings, [], c.redact);
+                if (o.result.error)
+                    annotateFailure(o.result.error, c.redact);
+            }
+            else if (o.plan) {
+                annotateProblems(o.plan.problems, o.plan.blocked, c.redact);
+                annotateFindings(o.review.findings, o.review.refused, c.redact);
+            }
+            else if (o.error instanceof ValidationError) {
+                annotateProblems(o.error.problems, true, c.redact);
+            }
+            else if (o.error instanceof PolicyError) {
+                // Every finding on its line: the refused ones as errors, the rest as warnings.
+                annotateFindings(o.review.findings, o.review.refused, c.redact);
+            }
+        },
+    };
+}
+/** The step's result: failed, with one message, unless the run did what it was asked. */
+function stepStatusSink(c) {
+    return {
+        finished(o) {
+            const f = o.result?.error;
+            if (f)
+                return setFailed(c.redact(failureMessage({ ...f, path: workspacePath(f.path) })));
+            if (o.command === 'plan' && o.plan) {
+                if (o.plan.blocked) {
+                    setFailed(c.redact(`the plan would be refused:\n${o.plan.problems
+                        .filter((x) => x.blocking)
+                        .map((x) => `- ${displayMessage(x.message)}`)
+                        .join('\n')}`));
+                }
+                else if (o.review.refused.length) {
+                    setFailed(c.redact(`the safety policy would refuse this run in ${c.settings.environment}:\n${o.review.refused.map((x) => `- ${workspacePath(x.path)}:${x.line}: ${x.rule}: ${x.message}`).join('\n')}`));
+                }
+                return;
+            }
+            if (o.error) {
+                setFailed(stopMessage(c, o));
+                if (o.error.name === 'UnexpectedError')
+                    core_debug(c.redact(o.error.stack ?? ''));
+            }
+        },
+    };
+}
+/** On a pull request's dry run: one plan comment per environment and directory, edited in place. */
+function prCommentSink(c) {
+    return {
+        async finished(o) {
+            if (o.command !== 'plan' || !o.plan || !c.prNumber || !c.settings.commentOnPr || !c.reporter)
+                return;
+            const marker = planMarker(c.settings.environment, c.migrationsDir);
+            const body = planMarkdown(o.plan, { ...markdownContext(c, o.review.refused), maxFindings: GITHUB_LIMITS.findingsInComment }, GITHUB_LIMITS.body - marker.length - 100);
+            const posted = await c.reporter.upsertPlanComment(c.prNumber, marker, `## pgshift plan\n\n${body}`);
+            if (posted)
+                setOutput('comment-url', posted.url);
+        },
+    };
+}
+function quoted(text) {
     return text
         .split('\n')
         .map((l) => `> ${l}`)
         .join('\n');
 }
-async function run() {
-    const action = new ActionRun();
+/** An incident opens the environment's failure issue (or comments on it); a later success closes it. */
+function failureIssueSink(c) {
+    const environment = c.settings.environment;
+    const posted = (p) => {
+        if (!p)
+            return;
+        setOutput('issue-number', String(p.number));
+        setOutput('issue-url', p.url);
+    };
+    return {
+        async finished(o) {
+            if (!c.settings.openIssueOnFailure || !c.reporter)
+                return;
+            if (o.incident) {
+                const f = o.result?.error;
+                const applied = o.result?.steps.filter((s) => s.status === 'applied').length ?? 0;
+                const [headline, details] = f
+                    ? [
+                        `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
+                        `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`,
+                    ]
+                    : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
+                const body = issueBody(headline, details, f, environment, c.migrationsDir);
+                return posted(await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`));
+            }
+            if (o.command !== 'plan' && (o.status === 'applied' || o.status === 'up-to-date' || o.status === 'rolled-back')) {
+                const verb = o.command;
+                posted(await c.reporter.reportRecovery(environment, c.settings.issueLabels, `✅ Recovered: pgshift ${verb} succeeded in \`${environment}\` (current version \`${o.currentVersion ?? 'none'}\`)${commitLine()}. Closing this issue.`));
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/action/main.ts
+// The GitHub Action shell: inputs → a request → deploy or dry run → the action's sinks. Every decision
+// about migrations is the command's; this file only wires the runner's world to it.
+
+
+
+
+
+
+
+
+
+
+/** Refused before a request could be made (bad inputs): the status, zero counts, one sentence. */
+function refusedEarly(message, redact) {
+    const environment = getInput('environment') || settings_SETTINGS.environment.default;
+    outputsSink().finished({ command: 'up', status: 'refused', incident: false, environment, protected: false, review: { findings: [], refused: [] }, applied: [] });
+    setFailed(redact(forShell(message, 'action')));
+}
+function main_request(inputs, redactor, signal, workspace) {
+    const s = inputs.settings;
+    return {
+        dir: inputs.migrationsPath,
+        databaseUrl: s.databaseUrl || undefined,
+        schema: s.schema,
+        environment: s.environment,
+        actor: process.env.GITHUB_ACTOR || undefined,
+        connectTimeoutMs: s.connectTimeout,
+        lockWaitMs: s.lockWait,
+        lockTimeoutMs: s.lockTimeout,
+        statementTimeoutMs: s.statementTimeout,
+        lockRetries: s.lockRetries,
+        selection: { direction: s.direction, steps: s.steps, target: s.target, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+        lint: loadLintConfig(undefined, workspace),
+        safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
+        confirm: s.confirm || undefined,
+        redactor,
+        signal,
+    };
+}
+async function runAction(redactor) {
+    const redact = (t) => redactor.redact(t);
+    // Mask the URL and its password before anything can print them.
+    const rawUrl = getInput('database-url').trim();
+    if (rawUrl) {
+        core_setSecret(rawUrl);
+        redactor.addUrl(rawUrl);
+        for (const s of redactor.values)
+            core_setSecret(s);
+    }
+    const abort = new AbortController();
+    for (const sig of ['SIGINT', 'SIGTERM'])
+        process.once(sig, () => abort.abort());
+    const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+    let inputs;
+    let req;
     try {
-        await action.run();
+        inputs = readInputs(workspace);
+        req = main_request(inputs, redactor, abort.signal, workspace);
+    }
+    catch (err) {
+        if (err instanceof errors_ConfigError)
+            return refusedEarly(err.message, redact);
+        throw err;
+    }
+    const s = inputs.settings;
+    const isPr = github_context.eventName === 'pull_request' || github_context.eventName === 'pull_request_target';
+    if (!s.databaseUrl && !(s.dryRun && isPr)) {
+        return refusedEarly('input database-url is required (pass it from a secret); only a dry run on a pull request may go without it.', redact);
+    }
+    const c = {
+        settings: s,
+        migrationsDir: inputs.migrationsDir,
+        redact,
+        reporter: s.githubToken ? new GitHubReporter(s.githubToken, redact) : undefined,
+        prNumber: isPr ? github_context.payload.pull_request?.number : undefined,
+    };
+    const sink = inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c)));
+    await (s.dryRun ? dryRun(req, sink) : deploy(req, sink));
+}
+async function run() {
+    const redactor = new Redactor();
+    try {
+        await runAction(redactor);
     }
     catch (err) {
         setOutput('status', 'failed');
-        setFailed(`pgshift: unexpected error: ${action.redact(err?.stack ?? String(err))}`);
+        setFailed(`pgshift: unexpected error: ${redactor.redact(err?.stack ?? String(err))}`);
     }
 }
 
-;// CONCATENATED MODULE: ./src/index.ts
+;// CONCATENATED MODULE: ./src/action/index.ts
 // Entry of the GitHub Action (action.yml: runs.main = dist/index.js).
 
 void run();

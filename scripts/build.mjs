@@ -13,7 +13,10 @@ const ncc = join(dirname(require.resolve('@vercel/ncc/package.json')), 'dist/ncc
 const wasm = join(dirname(require.resolve('libpg-query/package.json')), 'wasm/libpg-query.wasm');
 
 rmSync(out, { recursive: true, force: true });
-for (const [entry, dir] of [['src/index.ts', out], ['src/cli/index.ts', join(out, 'cli')]]) {
+for (const [entry, dir] of [
+  ['src/action/index.ts', out],
+  ['src/cli/index.ts', join(out, 'cli')],
+]) {
   execFileSync(process.execPath, [ncc, 'build', join(root, entry), '-o', dir, '--license', 'licenses.txt', '-q'], { cwd: root, stdio: 'inherit' });
   mkdirSync(dir, { recursive: true });
   copyFileSync(wasm, join(dir, 'libpg-query.wasm'));

@@ -20,14 +20,7 @@ const cli = join(dist, 'cli', 'index.js');
 const migrationsDir = 'migrations-example';
 
 /** The demo's commands, as a user would type them. */
-const COMMANDS = [
-  ['status'],
-  ['plan'],
-  ['up'],
-  ['status'],
-  ['down', '--steps', '2'],
-  ['up'],
-];
+const COMMANDS = [['status'], ['plan'], ['up'], ['status'], ['down', '--steps', '2'], ['up']];
 
 const write = (text) => new Promise((done) => process.stdout.write(text, done));
 const writeErr = (text) => new Promise((done) => process.stderr.write(text, done));

@@ -44,7 +44,7 @@ export async function startPostgres({ quiet = true } = {}) {
     await pg.start();
   } catch (err) {
     // start() rejects with undefined on failure: the reason is in the server's log.
-    throw new Error(`embedded Postgres failed to start on port ${port}: ${err ?? ''}\n${logs.slice(-30).join('\n')}`);
+    throw new Error(`embedded Postgres failed to start on port ${port}: ${err ?? ''}\n${logs.slice(-30).join('\n')}`, { cause: err });
   }
   if (!quiet) process.stderr.write(`embedded Postgres listening on 127.0.0.1:${port}\n`);
   return {

@@ -1,38 +1,24 @@
-import type { Finding } from './lint/types';
-import type { LockHolder, MigrationError, ValidationProblem } from './types';
+// The error kinds pgshift raises on purpose; anything else is a bug. Kinds only: what each means to a
+// shell (an exit code, an action status) is the shell's decision (cli/exit-codes.ts, commands/deploy.ts).
+import type { Finding, LockHolder, MigrationError, ValidationProblem } from './types';
 
-/** Exit codes shared by the CLI and documented in its --help and the README. */
-export const ExitCode = {
-  ok: 0,
-  migrationFailed: 1,
-  usage: 2,
-  validation: 3,
-  lock: 4,
-} as const;
-export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
-
-/** Every error the engine raises on purpose; anything else is a bug. */
 export class PgshiftError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: ExitCode,
-  ) {
+  constructor(message: string) {
     super(message);
     this.name = 'PgshiftError';
   }
 }
 
-/** Bad flags, a missing directory, an unreachable database: nothing was attempted. */
+/** Bad flags or inputs, a missing directory, a bad URL: nothing was attempted. */
 export class ConfigError extends PgshiftError {
   constructor(message: string) {
-    super(message, ExitCode.usage);
+    super(message);
     this.name = 'ConfigError';
   }
 }
 
-/** The database could not be reached (after retries) or refused the login: a configuration error to
- * the CLI (exit 2), but to a deploy an incident like a failed migration. */
-export class ConnectionError extends ConfigError {
+/** The database could not be reached (after retries) or refused the login. */
+export class ConnectionError extends PgshiftError {
   constructor(message: string) {
     super(message);
     this.name = 'ConnectionError';
@@ -45,18 +31,18 @@ export class ValidationError extends PgshiftError {
     message: string,
     readonly problems: ValidationProblem[],
   ) {
-    super(message, ExitCode.validation);
+    super(message);
     this.name = 'ValidationError';
   }
 }
 
-/** The safety policy refused the plan's findings (destructive or error-level statements). */
+/** The safety policy or the protected-environment guard refused the run before anything ran. */
 export class PolicyError extends PgshiftError {
   constructor(
     message: string,
     readonly findings: Finding[],
   ) {
-    super(message, ExitCode.validation);
+    super(message);
     this.name = 'PolicyError';
   }
 }
@@ -67,7 +53,7 @@ export class LockError extends PgshiftError {
     message: string,
     readonly holder?: LockHolder,
   ) {
-    super(message, ExitCode.lock);
+    super(message);
     this.name = 'LockError';
   }
 }
@@ -78,7 +64,7 @@ export class MigrationFailedError extends PgshiftError {
     message: string,
     readonly failure: MigrationError,
   ) {
-    super(message, ExitCode.migrationFailed);
+    super(message);
     this.name = 'MigrationFailedError';
   }
 }
@@ -86,7 +72,16 @@ export class MigrationFailedError extends PgshiftError {
 /** The run was interrupted (SIGINT/SIGTERM); the current migration was rolled back. */
 export class AbortedError extends PgshiftError {
   constructor(message = 'interrupted: the running migration was cancelled and rolled back') {
-    super(message, ExitCode.migrationFailed);
+    super(message);
     this.name = 'AbortedError';
+  }
+}
+
+/** Anything pgshift did not raise on purpose: a bug, kept with its stack for the report. */
+export class UnexpectedError extends PgshiftError {
+  constructor(override readonly cause: unknown) {
+    super((cause as Error)?.message ?? String(cause));
+    this.name = 'UnexpectedError';
+    this.stack = (cause as Error)?.stack ?? this.stack;
   }
 }

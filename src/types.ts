@@ -1,10 +1,8 @@
-import type { Finding } from './lint/types';
-
 // The engine's vocabulary. Files become Migrations, Migrations and the tracking table become a Plan,
 // a Plan is executed into a RunResult. Nothing here prints or exits: the CLI and the action do that.
 
-/** How a migration is laid out on disk; decided per file. */
-export type MigrationForm = 'dbmate' | 'pair' | 'flyway' | 'plain';
+/** How a migration is laid out on disk, decided per file: the id of a form in src/files/forms ('dbmate', 'pair', 'flyway', 'plain'). */
+export type MigrationForm = string;
 
 /** A migration as found by its file name(s); its text is read only when needed. */
 export interface MigrationFile {
@@ -38,6 +36,8 @@ export interface Migration extends MigrationFile {
   down?: Section;
   /** `sha256:<hex>` of the up section. */
   checksum: string;
+  /** The file's lines above the up section (a dbmate file's, above "-- migrate:up"), kept for the linter. */
+  preamble?: string[];
 }
 
 /** One SQL statement, as split by the Postgres parser. */
@@ -98,6 +98,13 @@ export interface PlannedStep {
   rollback?: Section;
   /** Notes worth showing ("the file's own BEGIN/COMMIT run inside pgshift's transaction"). */
   notes: string[];
+  /**
+   * The section's whole split, for the linter, when it differs from `statements` (which leave out a
+   * transactional section's own BEGIN/COMMIT); undefined otherwise, so plans stay small.
+   */
+  parsed?: Statement[];
+  /** Where and why the section does not parse (also a blocking problem of the plan), for the linter. */
+  syntaxError?: { line: number; column: number; reason: string };
 }
 
 export interface Plan {
@@ -193,4 +200,31 @@ export interface LockHolder {
   applicationName: string;
   since: Date | null;
   state: string | null;
+}
+
+// The linter's vocabulary: what a rule reports (Finding) and how a project tunes the rules (LintConfig).
+
+export type Severity = 'error' | 'warning';
+
+/** One risky statement (or directive) in a migration file. */
+export interface Finding {
+  rule: string;
+  severity: Severity;
+  /** Names the object, says why it is risky and what to do instead. */
+  message: string;
+  path: string;
+  /** 1-based line and column in the file. */
+  line: number;
+  column: number;
+  /** The migration's version ("" for a file that is not named as a migration). */
+  version: string;
+  /** true when the statement deletes data or objects. */
+  destructive: boolean;
+  /** "docs/rules.md#<rule>" */
+  docs: string;
+}
+
+/** Per-rule overrides; a rule not listed keeps its default severity. */
+export interface LintConfig {
+  rules: Record<string, Severity | 'off'>;
 }

@@ -122,7 +122,12 @@ export class FakeGitHub {
 
     if ((m = rest.match(/^\/issues\/(\d+)\/comments$/))) {
       const n = Number(m[1]);
-      if (rec.method === 'GET') return this.page(rec, res, this.comments.filter((c) => c.issue_number === n));
+      if (rec.method === 'GET')
+        return this.page(
+          rec,
+          res,
+          this.comments.filter((c) => c.issue_number === n),
+        );
       if (rec.method === 'POST') return this.send(res, 201, this.addComment(n, String(rec.body?.body ?? '')));
     }
     if ((m = rest.match(/^\/issues\/comments\/(\d+)$/)) && rec.method === 'PATCH') {

@@ -181,57 +181,2982 @@ module.exports = require("node:fs");
 /************************************************************************/
 var __webpack_exports__ = {};
 
-;// CONCATENATED MODULE: ./src/db/redact.ts
-// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
-// the engine can be passed through a Redactor that knows the secrets of the URL in use.
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
-function redactUrl(text) {
-    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
+;// CONCATENATED MODULE: ./src/errors.ts
+class PgshiftError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'PgshiftError';
+    }
 }
-class Redactor {
-    secrets = [];
-    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
-    addUrl(url) {
-        if (!url)
-            return this;
-        try {
-            const parsed = new URL(url);
-            if (parsed.password)
-                this.add(parsed.password).add(decodeURIComponent(parsed.password));
-            const param = parsed.searchParams.get('password');
-            if (param)
-                this.add(param);
+/** Bad flags or inputs, a missing directory, a bad URL: nothing was attempted. */
+class ConfigError extends PgshiftError {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigError';
+    }
+}
+/** The database could not be reached (after retries) or refused the login. */
+class ConnectionError extends PgshiftError {
+    constructor(message) {
+        super(message);
+        this.name = 'ConnectionError';
+    }
+}
+/** The files or the tracking table refuse the run (checksum, missing, order, parse, failed). */
+class ValidationError extends PgshiftError {
+    problems;
+    constructor(message, problems) {
+        super(message);
+        this.problems = problems;
+        this.name = 'ValidationError';
+    }
+}
+/** The safety policy or the protected-environment guard refused the run before anything ran. */
+class PolicyError extends PgshiftError {
+    findings;
+    constructor(message, findings) {
+        super(message);
+        this.findings = findings;
+        this.name = 'PolicyError';
+    }
+}
+/** Another run holds the migration lock. */
+class LockError extends PgshiftError {
+    holder;
+    constructor(message, holder) {
+        super(message);
+        this.holder = holder;
+        this.name = 'LockError';
+    }
+}
+/** A migration's SQL failed; `failure` says where, and what state the database is in. */
+class MigrationFailedError extends PgshiftError {
+    failure;
+    constructor(message, failure) {
+        super(message);
+        this.failure = failure;
+        this.name = 'MigrationFailedError';
+    }
+}
+/** The run was interrupted (SIGINT/SIGTERM); the current migration was rolled back. */
+class AbortedError extends PgshiftError {
+    constructor(message = 'interrupted: the running migration was cancelled and rolled back') {
+        super(message);
+        this.name = 'AbortedError';
+    }
+}
+/** Anything pgshift did not raise on purpose: a bug, kept with its stack for the report. */
+class UnexpectedError extends PgshiftError {
+    cause;
+    constructor(cause) {
+        super(cause?.message ?? String(cause));
+        this.cause = cause;
+        this.name = 'UnexpectedError';
+        this.stack = cause?.stack ?? this.stack;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/settings.ts
+// One row per setting: its key, its CLI flag, its action input, its default, how its text is parsed
+// and its help. CLI parsing and --help, the action's input defaults (and action.yml, by a test), and
+// the words a message uses to name a setting all derive from this table.
+
+const POLICIES = ['', 'additive-only'];
+const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
+function parseDuration(text, shownAs) {
+    const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
+    if (!m)
+        throw new ConfigError(`${shownAs} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
+    return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
+}
+function parseBoolean(text, shownAs) {
+    const v = text.trim().toLowerCase();
+    if (['true', 'yes', 'on', '1'].includes(v))
+        return true;
+    if (['false', 'no', 'off', '0'].includes(v))
+        return false;
+    throw new ConfigError(`${shownAs} must be true or false, not "${text}".`);
+}
+function parseList(text) {
+    return text
+        .split(/[,\n]/)
+        .map((s) => s.trim())
+        .filter(Boolean);
+}
+function count(min) {
+    return (text, shownAs) => {
+        const t = text.trim();
+        if (!/^\d+$/.test(t))
+            throw new ConfigError(`${shownAs} must be a whole number${min > 0 ? ` of at least ${min}` : ''}, not "${text}".`);
+        if (Number(t) < min)
+            throw new ConfigError(`${shownAs} must be at least ${min}${min === 1 ? ' (leave it out for all pending migrations)' : ''}.`);
+        return Number(t);
+    };
+}
+const settings_text = (t) => t.trim();
+const optionalText = (t) => t.trim() || undefined;
+const duration = (t, shownAs) => parseDuration(t, shownAs);
+const optionalDuration = (t, shownAs) => (t.trim() ? parseDuration(t, shownAs) : undefined);
+const flagOnly = (why) => ({ shell: 'cli', why });
+const inputOnly = (why) => ({ shell: 'action', why });
+/** The settings table. Order is the order of --help. */
+const SETTINGS = {
+    dir: { key: 'dir', flag: '--dir', short: 'd', input: 'migrations-dir', arg: '<path>', default: 'migrations', shown: 'migrations', parse: settings_text, help: 'migrations directory' },
+    databaseUrl: {
+        key: 'databaseUrl',
+        flag: '--database-url',
+        input: 'database-url',
+        arg: '<url>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
+    },
+    schema: { key: 'schema', flag: '--schema', input: 'tracking-schema', arg: '<name>', default: 'public', shown: 'public', parse: settings_text, help: 'schema of the tracking tables' },
+    environment: {
+        key: 'environment',
+        flag: '--env',
+        input: 'environment',
+        arg: '<name>',
+        default: 'development',
+        shown: 'development',
+        parse: (t) => t.trim() || 'development',
+        help: 'environment recorded in the history; protected ones get the guard and the safety policy',
+    },
+    direction: {
+        key: 'direction',
+        input: 'direction',
+        default: 'up',
+        shown: 'up',
+        parse: (t, shownAs) => {
+            const d = t.trim();
+            if (d !== 'up' && d !== 'down')
+                throw new ConfigError(`${shownAs} must be "up" or "down", not "${d}".`);
+            return d;
+        },
+        help: 'up (apply pending migrations) or down (roll back applied ones)',
+        onlyIn: inputOnly('the CLI names the direction as its command: pgshift up, pgshift down'),
+    },
+    dryRun: {
+        key: 'dryRun',
+        input: 'dry-run',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'plan only: read-only, no table, no lock',
+        onlyIn: inputOnly('the CLI has a command for it: pgshift plan'),
+    },
+    target: {
+        key: 'target',
+        flag: '--target',
+        input: 'target-version',
+        arg: '<version>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'up: apply up to this version; down: roll back everything above it (0: all)',
+    },
+    steps: {
+        key: 'steps',
+        flag: '--steps',
+        input: 'steps',
+        arg: '<n>',
+        default: undefined,
+        shown: '',
+        parse: (t, shownAs) => (t.trim() ? count(1)(t, shownAs) : undefined),
+        help: 'at most n migrations (down: default 1)',
+    },
+    lockWait: { key: 'lockWait', flag: '--lock-wait', input: 'lock-wait', arg: '<dur>', default: 60_000, shown: '60s', parse: duration, help: "wait this long for another run's lock" },
+    lockTimeout: { key: 'lockTimeout', flag: '--lock-timeout', input: 'lock-timeout', arg: '<dur>', default: 10_000, shown: '10s', parse: duration, help: 'SET LOCAL lock_timeout in each migration' },
+    lockRetries: { key: 'lockRetries', flag: '--lock-retries', input: 'lock-retries', arg: '<n>', default: 3, shown: '3', parse: count(0), help: 'retries of a migration that hit the lock timeout' },
+    statementTimeout: {
+        key: 'statementTimeout',
+        flag: '--statement-timeout',
+        input: 'statement-timeout',
+        arg: '<dur>',
+        default: undefined,
+        shown: '',
+        parse: optionalDuration,
+        help: 'SET LOCAL statement_timeout in each migration (default none)',
+    },
+    connectTimeout: {
+        key: 'connectTimeout',
+        flag: '--connect-timeout',
+        input: 'connect-timeout',
+        arg: '<dur>',
+        default: 30_000,
+        shown: '30s',
+        parse: duration,
+        help: 'keep retrying the connection this long',
+    },
+    singleTransaction: {
+        key: 'singleTransaction',
+        flag: '--single-transaction',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'run the whole batch all-or-nothing (transactional migrations only)',
+        onlyIn: flagOnly('a deploy applies each migration in its own transaction, so that a failure keeps what came before it recorded; all-or-nothing batches are for a developer at a terminal'),
+    },
+    allowMissing: { key: 'allowMissing', flag: '--allow-missing', input: 'allow-missing', default: false, shown: 'false', parse: parseBoolean, help: "go on when an applied migration's file is gone" },
+    allowOutOfOrder: {
+        key: 'allowOutOfOrder',
+        flag: '--allow-out-of-order',
+        input: 'allow-out-of-order',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'apply pending migrations older than the newest applied one',
+    },
+    protectedEnvironments: {
+        key: 'protectedEnvironments',
+        flag: '--protected-environments',
+        input: 'protected-environments',
+        arg: '<list>',
+        default: ['production'],
+        shown: 'production',
+        parse: (t) => parseList(t).map((e) => e.toLowerCase()),
+        help: 'comma-separated environments where a down needs --confirm and destructive findings refuse the run',
+    },
+    confirm: {
+        key: 'confirm',
+        flag: '--confirm',
+        input: 'confirm',
+        arg: '<phrase>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'MIGRATE-<ENV> (MIGRATE-PRODUCTION): allows a down in a protected environment',
+    },
+    allowDestructive: {
+        key: 'allowDestructive',
+        flag: '--allow-destructive',
+        input: 'allow-destructive',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'allow destructive statements (DROP TABLE, DROP COLUMN, TRUNCATE, …) in a protected environment',
+    },
+    failOnLint: {
+        key: 'failOnLint',
+        flag: '--fail-on-lint',
+        input: 'fail-on-lint',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'outside protected environments, refuse the run on error-level safety findings',
+    },
+    policy: {
+        key: 'policy',
+        flag: '--policy',
+        input: 'policy',
+        arg: '<name>',
+        default: '',
+        shown: '',
+        parse: (t, shownAs) => {
+            const p = t.trim().toLowerCase();
+            if (!POLICIES.includes(p))
+                throw new ConfigError(`${shownAs} must be empty or "additive-only", not "${t}".`);
+            return p;
+        },
+        help: 'additive-only: refuse every destructive statement in every environment',
+    },
+    config: {
+        key: 'config',
+        flag: '--config',
+        arg: '<file>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'linter settings (default ./pgshift.json when it exists); see docs/rules.md',
+        onlyIn: flagOnly('the action reads pgshift.json at the root of the checked-out workspace, where the repository keeps it'),
+    },
+    exitCode: {
+        key: 'exitCode',
+        flag: '--exit-code',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'status: exit 1 when anything is pending',
+        onlyIn: flagOnly('status is a terminal command; the action reports pending-count as an output'),
+    },
+    resolveApplied: {
+        key: 'resolveApplied',
+        flag: '--applied',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "resolve: the migration's changes are in place",
+        onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
+    },
+    resolveRolledBack: {
+        key: 'resolveRolledBack',
+        flag: '--rolled-back',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "resolve: the migration's changes are not in place",
+        onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
+    },
+    json: { key: 'json', flag: '--json', default: false, shown: 'false', parse: parseBoolean, help: 'print the result as JSON', onlyIn: flagOnly('the action writes JSON to the plan-file output') },
+    verbose: {
+        key: 'verbose',
+        flag: '--verbose',
+        short: 'v',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'say more as it runs',
+        onlyIn: flagOnly('the action always logs each migration in a group of its own'),
+    },
+    githubToken: {
+        key: 'githubToken',
+        input: 'github-token',
+        default: '',
+        shown: '${{ github.token }}',
+        parse: settings_text,
+        help: 'token for PR comments and failure issues',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+    commentOnPr: {
+        key: 'commentOnPr',
+        input: 'comment-on-pr',
+        default: true,
+        shown: 'true',
+        parse: parseBoolean,
+        help: 'keep one plan comment per environment and directory on pull requests',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+    openIssueOnFailure: {
+        key: 'openIssueOnFailure',
+        input: 'open-issue-on-failure',
+        default: true,
+        shown: 'true',
+        parse: parseBoolean,
+        help: 'open (or comment on) an issue when a run fails',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+    issueLabels: {
+        key: 'issueLabels',
+        input: 'issue-labels',
+        default: ['database-migration'],
+        shown: 'database-migration',
+        parse: parseList,
+        help: 'labels of the failure issue',
+        onlyIn: inputOnly('only the action talks to GitHub'),
+    },
+};
+const SETTING_ROWS = Object.values(SETTINGS);
+/** How a shell names a setting inside a sentence: "--lock-wait" or "the lock-wait input". */
+function nameOf(key, shell) {
+    const s = SETTINGS[key];
+    if (shell === 'cli')
+        return s.flag ?? `the ${s.input} input`;
+    return s.input ? `the ${s.input} input` : (s.flag ?? key);
+}
+/** How a parse error names the value it refuses: "--steps" or "input steps". */
+function labelOf(key, shell) {
+    const s = SETTINGS[key];
+    if (shell === 'cli')
+        return s.flag ?? key;
+    return `input ${s.input ?? key}`;
+}
+/**
+ * Every value, from the text a shell holds for each row (undefined or '' for "not given").
+ * The first bad value throws ConfigError naming it the shell's way.
+ */
+function readSettings(shell, textOf) {
+    const out = {};
+    for (const [key, s] of Object.entries(SETTINGS)) {
+        const t = textOf(s);
+        out[key] = t === undefined || t === '' ? s.default : s.parse(t, labelOf(key, shell));
+    }
+    return out;
+}
+/**
+ * Engine messages name settings by their CLI flags (the engine knows no shell). The action shows each
+ * as its input: every flag in the table is translated, and a test fails when an engine message names a
+ * flag the table does not have.
+ */
+function forShell(message, shell) {
+    if (shell === 'cli')
+        return message;
+    return message.replace(/(?<![\w-])--([a-z][a-z-]*)(?![\w-])/g, (flag) => {
+        const key = FLAG_KEYS.get(flag);
+        return key ? nameOf(key, 'action') : flag;
+    });
+}
+const FLAG_KEYS = new Map(Object.entries(SETTINGS).filter(([, s]) => s.flag).map(([k, s]) => [s.flag, k]));
+/** The row whose CLI flag is `flag`, if any. */
+function keyOfFlag(flag) {
+    return FLAG_KEYS.get(flag);
+}
+/** The phrase that unlocks a down in a protected environment. */
+function confirmPhrase(environment) {
+    return `MIGRATE-${environment.toUpperCase()}`;
+}
+
+;// CONCATENATED MODULE: ./src/pause.ts
+/**
+ * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
+ * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
+ */
+function pause(ms, signal) {
+    if (signal?.aborted)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/files/errors.ts
+// The error a file form raises for a file it cannot use; in its own module so that the forms and the
+// reader that loops over them both import it without importing each other.
+/** A file that cannot be used as a migration; carries the line to point at. */
+class MigrationFileError extends Error {
+    path;
+    line;
+    reason;
+    constructor(path, line, reason) {
+        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.reason = reason;
+        this.name = 'MigrationFileError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/shared.ts
+
+const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
+const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** Directives that belong to the linter, accepted anywhere. */
+const LINT_DIRECTIVES = new Set(['ignore']);
+const NO_TRANSACTION_LINE = '-- pgshift:no-transaction';
+/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
+function standaloneSection(path, sql) {
+    let transaction = true;
+    const lines = sql.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        const d = line.match(PGSHIFT_DIRECTIVE);
+        if (d) {
+            if (d[1] === 'no-transaction' && d[2].trim() === '')
+                transaction = false;
+            else if (!LINT_DIRECTIVES.has(d[1])) {
+                throw new MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
+            }
+            continue;
         }
-        catch {
-            /* not a URL: redactUrl still covers the user:pass@ shape */
+        if (DBMATE_MARKER.test(line)) {
+            throw new MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
         }
-        return this;
     }
-    add(secret) {
-        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
-        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
-            this.secrets.push(secret);
-        this.secrets.sort((a, b) => b.length - a.length);
-        return this;
+    return { sql, path, startLine: 1, transaction };
+}
+/** The sections of a form whose down (if any) is a file of its own. */
+function separateFiles(path, text, down) {
+    const up = standaloneSection(path, text);
+    return { up, down: down ? standaloneSection(down.path, down.text()) : undefined };
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/dbmate.ts
+
+
+const NAME = /^(\d+)_(.+)\.sql$/i;
+function parseOptions(path, lineNo, rest) {
+    let transaction = true;
+    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
+        const m = option.match(/^transaction:(true|false)$/);
+        if (!m)
+            throw new MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
+        transaction = m[1] === 'true';
     }
-    get values() {
-        return this.secrets;
+    return transaction;
+}
+/** Splits a dbmate file into its up and down sections; undefined when the file has no markers (plain form). */
+function sections(path, text) {
+    const lines = text.split('\n');
+    let up;
+    let down;
+    let firstContent;
+    // A pgshift directive is wrong only in a file with dbmate markers; without them the file is plain,
+    // where "-- pgshift:no-transaction" is how a whole file asks to run without a transaction.
+    let badDirective;
+    let any = false;
+    for (let i = 0; i < lines.length; i++) {
+        const trimmed = lines[i].trim();
+        const m = trimmed.match(DBMATE_MARKER);
+        if (!m) {
+            const d = trimmed.match(PGSHIFT_DIRECTIVE);
+            if (d && !LINT_DIRECTIVES.has(d[1]))
+                badDirective ??= { line: i + 1, text: trimmed };
+            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
+                firstContent = i + 1;
+            continue;
+        }
+        any = true;
+        const lineNo = i + 1;
+        if (m[1] === 'up') {
+            if (up)
+                throw new MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
+            if (down)
+                throw new MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
+            if (firstContent !== undefined) {
+                throw new MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
+            }
+            up = { line: lineNo, transaction: parseOptions(path, lineNo, m[2]) };
+        }
+        else if (m[1] === 'down') {
+            if (!up)
+                throw new MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
+            if (down)
+                throw new MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
+            down = { line: lineNo, transaction: parseOptions(path, lineNo, m[2]) };
+        }
+        else {
+            throw new MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
+        }
     }
-    redact(text) {
-        let out = redactUrl(text);
-        for (const s of this.secrets)
-            out = out.split(s).join('***');
-        return out;
+    if (!any)
+        return undefined;
+    if (badDirective) {
+        throw new MigrationFileError(path, badDirective.line, `unknown directive "${badDirective.text}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
     }
+    if (!up)
+        throw new MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
+    const upEnd = down ? down.line - 1 : lines.length;
+    const section = (from, to, transaction) => ({
+        sql: lines.slice(from, to).join('\n'),
+        path,
+        startLine: from + 1,
+        transaction,
+    });
+    return {
+        up: section(up.line, upEnd, up.transaction),
+        down: down ? section(down.line, lines.length, down.transaction) : undefined,
+        // Only comments and blank lines can sit above the marker (anything else was refused above).
+        preamble: up.line > 1 ? lines.slice(0, up.line - 1) : undefined,
+    };
+}
+const dbmate = {
+    id: 'dbmate',
+    claims(fileName) {
+        const m = fileName.match(NAME);
+        return m ? { version: m[1], name: m[2], role: 'up' } : undefined;
+    },
+    sections,
+    noTransactionHeader: (direction) => ({ line: `-- migrate:${direction} transaction:false`, isSectionHeader: true }),
+    template: () => '-- migrate:up\n\n\n-- migrate:down\n\n',
+    fileNames: '<version>_<name>.sql',
+};
+
+;// CONCATENATED MODULE: ./src/files/version.ts
+// Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
+/** Numeric parts of a version; trailing zero parts dropped so "1" and "1.0" are one version. */
+function version_versionKey(version) {
+    // A row written by another tool may hold a non-numeric version: it sorts first instead of throwing.
+    if (!version_isVersion(version))
+        return [-1n];
+    const parts = version.split(/[._]/).map((p) => BigInt(p));
+    while (parts.length > 1 && parts[parts.length - 1] === 0n)
+        parts.pop();
+    return parts;
+}
+function compareKeys(a, b) {
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+        const x = a[i] ?? 0n;
+        const y = b[i] ?? 0n;
+        if (x !== y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+function compareVersions(a, b) {
+    return compareKeys(version_versionKey(a), version_versionKey(b));
+}
+/**
+ * A stable identity for a version: "001" and "1", "1.0" and "1_0" map to the same string. Plain string
+ * work (no BigInt): it runs for every file and every tracking row on every deploy.
+ */
+function versionId(version) {
+    if (!version_isVersion(version))
+        return version;
+    const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
+    while (parts.length > 1 && parts[parts.length - 1] === '0')
+        parts.pop();
+    return parts.join('.');
+}
+function version_isVersion(text) {
+    return /^\d+(?:[._]\d+)*$/.test(text);
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/flyway.ts
+// Flyway: `V<version>__<name>.sql`, with an optional undo file `U<version>__<name>.sql`. Versions may
+// have parts ("1.2", "1_2"). Repeatable `R__` migrations are not supported.
+
+
+const flyway_NAME = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
+const flyway = {
+    id: 'flyway',
+    claims(fileName) {
+        const m = fileName.match(flyway_NAME);
+        if (!m)
+            return undefined;
+        // As in Flyway, an undo file belongs to the versioned file of the same version, whatever its name.
+        return { version: m[2], name: m[3], role: m[1] === 'V' ? 'up' : 'down', pairKey: versionId(m[2]) };
+    },
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: 'V<version>__<name>.sql',
+    unsupported: (fileName) => (/^R__/.test(fileName) ? 'Flyway repeatable migrations are not supported' : undefined),
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/pair.ts
+// Pair: `<version>_<name>.up.sql` with an optional `<version>_<name>.down.sql` next to it.
+
+
+const pair_NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
+const pair = {
+    id: 'pair',
+    claims(fileName) {
+        const m = fileName.match(pair_NAME);
+        if (!m)
+            return undefined;
+        // The down file belongs to the up file of the same version and name.
+        const pairKey = `${versionId(m[1])}/${m[2]}`;
+        return { version: m[1], name: m[2], role: m[3].toLowerCase() === 'up' ? 'up' : 'down', pairKey };
+    },
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: '<version>_<name>.up.sql/.down.sql',
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/plain.ts
+
+
+const plain = {
+    id: 'plain',
+    claims: (fileName) => dbmate.claims(fileName),
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/index.ts
+// The file forms pgshift knows, in order. The order is the precedence: discovery gives a file to the
+// first form that claims its name (pair before dbmate: "1_a.up.sql" is a dbmate name too), and a form
+// that declines a file's text hands it to the next one (dbmate to plain). Adding a form is a file in
+// this folder and a line here.
+
+
+
+
+/** Mutable only so that a test can register a form of its own for its duration. */
+const FORMS = [pair, flyway, dbmate, plain];
+/** Named first in the hint for a file no form claims: its names are the ones `pgshift new` writes. */
+const DEFAULT_FORM = 'dbmate';
+function formById(id) {
+    const form = FORMS.find((f) => f.id === id);
+    if (!form)
+        throw new Error(`internal: no file form "${id}" is registered`);
+    return form;
+}
+/** The first form that claims the file name, with what the name says. */
+function claimName(fileName) {
+    for (const form of FORMS) {
+        const named = form.claims(fileName);
+        if (named)
+            return { form, named };
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/sql/position.ts
+// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
+// error reports show under the failing spot.
+/** Offsets at which each line of `text` starts. */
+function lineStarts(text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        starts.push(i + 1);
+    return starts;
+}
+const SURROGATE = /[\ud800-\udfff]/;
+/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
+function hasAstral(text) {
+    return SURROGATE.test(text);
+}
+/**
+ * The string index `count` characters after `from`. Postgres counts positions in characters (code
+ * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
+ */
+function codePointIndex(text, count, from = 0) {
+    if (!hasAstral(text))
+        return Math.min(text.length, from + count);
+    let i = from;
+    for (let n = 0; n < count && i < text.length; n++) {
+        const c = text.charCodeAt(i);
+        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    }
+    return i;
+}
+/**
+ * 1-based file line and column of a 0-based offset (string index) into a section starting on
+ * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
+ * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
+ */
+function locate(starts, startLine, offset, text) {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
+    return { line: startLine + lo, column: before + 1 };
+}
+/**
+ * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
+ * line number, with a caret under the spot. Long statements keep two lines either side.
+ */
+function caretExcerpt(statement, statementLine, offset) {
+    const lines = statement.split('\n');
+    const starts = lineStarts(statement);
+    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
+    const focus = at?.line ?? 0;
+    const from = Math.max(0, focus - 2);
+    const to = Math.min(lines.length, focus + 3);
+    const width = String(statementLine + to).length;
+    const out = [];
+    for (let i = from; i < to; i++) {
+        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
+        if (at && i === focus) {
+            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
+        }
+    }
+    if (to < lines.length)
+        out.push(`${' '.repeat(width)} | …`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/execute/failure.ts
+// Turns a Postgres error into a MigrationError that points at the file, line and column: the server's
+// `position` is a 1-based character offset into the statement sent, and each statement knows its
+// offset in the section and the section its first line in the file.
+
+
+/** pgshift's own hint for errors with a known cure. */
+function extraHint(code, step) {
+    if (code === '25001' && step.transactional) {
+        // A migration of its own: the statement goes in that migration's up section.
+        const header = formById(step.migration.form).noTransactionHeader('up');
+        return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;
+    }
+    if (code === '55P03')
+        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
+    if (code === '57014')
+        return 'the statement ran past --statement-timeout, or the run was interrupted';
+    return undefined;
+}
+function toMigrationError(step, statementIndex, err, outcome, redactor) {
+    const e = (err ?? {});
+    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
+    // The server's position counts characters (code points); statement offsets are string indexes.
+    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
+    const { sql } = step.section;
+    const at = stmt && pos !== undefined
+        ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined)
+        : stmt
+            ? { line: stmt.line, column: stmt.column }
+            : { line: step.section.startLine, column: 1 };
+    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        line: at.line,
+        column: at.column,
+        statementNumber: statementIndex + 1,
+        statement: redactor.redact(stmt?.sql ?? ''),
+        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
+        code: e.code,
+        message: redactor.redact(e.message ?? String(err)),
+        detail: e.detail ? redactor.redact(e.detail) : undefined,
+        hint: hints ? redactor.redact(hints) : undefined,
+        outcome,
+    };
+}
+/** One line for the tracking tables' error_message. */
+function errorSummary(f) {
+    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+}
+
+;// CONCATENATED MODULE: ./src/execute/run.ts
+
+
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const LOCK_NOT_AVAILABLE = '55P03';
+/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
+function queueStep(sql, o, step, parts) {
+    const first = parts.length;
+    for (const s of step.statements)
+        parts.push(sql.unsafe(s.sql));
+    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
+    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
+    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
+    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
+    return { first };
+}
+function timeoutQueries(sql, o, local) {
+    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
+    if (o.statementTimeout)
+        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
+    return q;
+}
+/** How long an unanswered cancel request is given to reach the server before the run goes on. */
+const CANCEL_GRACE_MS = 200;
+/**
+ * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
+ * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
+ * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
+ * queued query as it comes up and stops tracking it, so those promises never settle and the run
+ * hangs; and each request lands on whatever the session runs next (the failure's history row, the
+ * unlock).
+ */
+async function settle(parts, signal) {
+    const pending = new Set(parts);
+    let sent = false;
+    let timer;
+    const cancel = () => {
+        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
+        const running = parts.find((p) => pending.has(p) && p.active);
+        if (running) {
+            sent = true;
+            running.cancel();
+        }
+        else if (pending.size)
+            timer = setTimeout(cancel, 5);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+        for (const p of parts)
+            p.execute();
+        for (const p of parts)
+            p.then(() => pending.delete(p), () => pending.delete(p));
+        if (signal?.aborted)
+            cancel();
+        const results = await Promise.allSettled(parts);
+        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
+        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
+        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
+        if (sent && !consumed)
+            await sleep(CANCEL_GRACE_MS);
+        return results;
+    }
+    finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+    }
+}
+function firstFailure(results, from, statements) {
+    for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        if (r.status === 'rejected') {
+            const index = i >= from && i < from + statements ? i - from : -1;
+            return { ok: false, index, error: r.reason };
+        }
+    }
+    return { ok: true, index: -1 };
+}
+async function executePlan(steps, o) {
+    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
+}
+async function runEach(steps, o) {
+    const results = [];
+    for (let i = 0; i < steps.length; i++) {
+        if (o.signal?.aborted)
+            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
+        const step = steps[i];
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
+        results.push(outcome.result);
+        if (outcome.error) {
+            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
+            if (o.signal?.aborted)
+                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
+            return { steps: results, error: outcome.error };
+        }
+        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+    }
+    return { steps: results };
+}
+function stepResult(step, status, durationMs, attempts) {
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        status,
+        durationMs: Math.round(durationMs),
+        attempts,
+    };
+}
+async function runTransactional(step, o) {
+    const { sql } = o;
+    const started = performance.now();
+    for (let attempt = 1;; attempt++) {
+        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+        const { first } = queueStep(sql, o, step, parts);
+        parts.push(sql.unsafe('commit'));
+        const settled = await settle(parts, o.signal);
+        await resetSession(sql, sessionResets(step));
+        const failure = firstFailure(settled, first, step.statements.length);
+        if (failure.ok)
+            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
+        const code = failure.error?.code;
+        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
+            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
+            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
+            await pause(delayMs, o.signal);
+            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
+            if (!o.signal?.aborted)
+                continue;
+        }
+        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
+        await sql.unsafe('rollback').catch(() => { });
+        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+        const ms = performance.now() - started;
+        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+        return { result: stepResult(step, 'failed', ms, attempt), error };
+    }
+}
+/**
+ * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
+ * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
+ * RESET ALL leaves alone) puts the session back as it connected.
+ */
+function sessionResets(step) {
+    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
+    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+}
+/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
+async function resetSession(sql, resets) {
+    for (const reset of resets)
+        await sql.unsafe(reset).catch(() => { });
+}
+function trackingStep(step) {
+    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+}
+async function invalidIndexes(sql) {
+    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
+    return new Set(rows.map((r) => r.name));
+}
+/**
+ * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
+ * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
+ * `failed` until `pgshift resolve`, since statements before the failing one stay done.
+ */
+async function runNonTransactional(step, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const before = await invalidIndexes(sql);
+    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
+    await settle(timeoutQueries(sql, o, false));
+    try {
+        for (let i = 0; i < step.statements.length; i++) {
+            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
+            const query = sql.unsafe(step.statements[i].sql);
+            const [r] = await settle([query], o.signal);
+            if (r.status === 'rejected') {
+                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
+                await sql.unsafe('rollback').catch(() => { });
+                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
+                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
+                if (left.length)
+                    error.invalidIndex = left.join(', ');
+                const ms = performance.now() - started;
+                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
+                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
+                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
+                return { result: stepResult(step, 'failed', ms, 1), error };
+            }
+            if (o.signal?.aborted && i < step.statements.length - 1) {
+                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
+            }
+        }
+        const ms = performance.now() - started;
+        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
+        await sql.unsafe(record.text, record.params, { prepare: true });
+        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
+    }
+    catch (err) {
+        if (err instanceof AbortedError) {
+            // Like any failure: the row says failed until resolved, and the attempt is in the history.
+            const ms = performance.now() - started;
+            await sql.unsafe('rollback').catch(() => { });
+            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
+            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
+        }
+        throw err;
+    }
+    finally {
+        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
+        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
+    }
+}
+/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
+async function runBatch(steps, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+    const spans = [];
+    steps.forEach((step, i) => {
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const { first } = queueStep(sql, o, step, parts);
+        spans.push({ step, first, end: parts.length });
+    });
+    parts.push(sql.unsafe('commit'));
+    const settled = await settle(parts, o.signal);
+    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
+    const ms = performance.now() - started;
+    const bad = settled.findIndex((r) => r.status === 'rejected');
+    if (bad < 0) {
+        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
+        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
+        return { steps: results };
+    }
+    await sql.unsafe('rollback').catch(() => { });
+    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
+    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
+    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
+    o.onEvent?.({ type: 'step-failed', step: span.step, error });
+    if (o.signal?.aborted)
+        throw new AbortedError('interrupted: the whole batch was rolled back');
+    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
 }
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(24);
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = require("node:os");
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(598);
+;// CONCATENATED MODULE: ./src/files/checksum.ts
+
+/** Text as pgshift reads it: no UTF-8 BOM, LF line ends, so a Windows checkout keeps its checksums. */
+function normaliseText(text) {
+    const noBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return noBom.includes('\r\n') ? noBom.replace(/\r\n/g, '\n') : noBom;
+}
+/** `sha256:<hex>` of an (already normalised) up section; the algorithm is stored with the digest. */
+function checksum(normalisedSql) {
+    return 'sha256:' + (0,external_node_crypto_.createHash)('sha256').update(normalisedSql, 'utf8').digest('hex');
+}
+
+;// CONCATENATED MODULE: ./src/files/read.ts
+// Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
+// only on the sections that will run. How a file splits into sections is its form's business (./forms).
+
+
+
+
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+/** One buffer reused for every read: a deploy reads thousands of small files, once each. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * The file's bytes, valid until the next call. open/read/close without readFileSync's fstat and
+ * per-file allocation: measurably faster over 10,000 applied files.
+ */
+function readBytes(path) {
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    try {
+        let length = 0;
+        for (;;) {
+            if (length === scratch.length) {
+                const bigger = Buffer.allocUnsafe(scratch.length * 2);
+                scratch.copy(bigger, 0, 0, length);
+                scratch = bigger;
+            }
+            const wanted = scratch.length - length;
+            const n = (0,external_node_fs_.readSync)(fd, scratch, length, wanted, null);
+            length += n;
+            // A regular file's short read is its end: no second read just to see 0 bytes.
+            if (n < wanted)
+                return scratch.subarray(0, length);
+        }
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+function readText(path) {
+    const bytes = readBytes(path);
+    try {
+        return normaliseText(decoder.decode(bytes));
+    }
+    catch {
+        const bad = firstInvalidUtf8(bytes);
+        const line = bytes.subarray(0, bad).toString('latin1').split('\n').length;
+        throw new MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
+    }
+}
+/** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
+function firstInvalidUtf8(bytes) {
+    for (let i = 0; i < bytes.length;) {
+        const b = bytes[i];
+        const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+        if (need < 0)
+            return i;
+        for (let k = 1; k <= need; k++)
+            if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80)
+                return i;
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF: well-formed bytes, still invalid.
+        const second = bytes[i + 1];
+        if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f))
+            return i;
+        i += need + 1;
+    }
+    return 0;
+}
+/** True when the text holds nothing but white space and comments. */
+function isBlankSql(sql) {
+    return (sql
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/--[^\n]*/g, '')
+        .replace(/[\s;]/g, '') === '');
+}
+/** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
+function readMigration(file) {
+    const text = readText(file.upPath);
+    const downPath = file.downPath;
+    const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
+    let form = formById(file.form);
+    let sections;
+    // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
+    for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
+        form = FORMS[++i];
+        if (!form)
+            throw new Error(`internal: no file form reads ${file.upPath}`);
+    }
+    const { up, preamble } = sections;
+    let { down } = sections;
+    if (isBlankSql(up.sql)) {
+        // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
+        throw new MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
+    }
+    // An empty down section means "no down", as in dbmate.
+    if (down && isBlankSql(down.sql))
+        down = undefined;
+    return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
+}
+
+;// CONCATENATED MODULE: ./src/sql/split.ts
+
+let parser;
+/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
+async function loadParser() {
+    if (parser)
+        return;
+    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
+    await mod.loadModule();
+    parser = mod;
+}
+/** A section the parser rejects; `line`/`column` point into the file. */
+class SqlSyntaxError extends Error {
+    path;
+    line;
+    column;
+    reason;
+    constructor(path, line, column, reason) {
+        super(`${path}:${line}:${column}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.column = column;
+        this.reason = reason;
+        this.name = 'SqlSyntaxError';
+    }
+}
+/** Character offsets for the parser's UTF-8 byte offsets. */
+function byteToCharMapper(sql) {
+    if (Buffer.byteLength(sql) === sql.length)
+        return (b) => b;
+    const map = [];
+    for (let i = 0; i < sql.length; i++) {
+        const cp = sql.codePointAt(i);
+        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        for (let k = 0; k < bytes; k++)
+            map.push(i);
+        if (cp >= 0x10000)
+            i++;
+    }
+    map.push(sql.length);
+    return (b) => map[b] ?? sql.length;
+}
+/** Where the statement's own text begins, past white space and comments the parser may include. */
+function skipLeadingTrivia(sql, from, to) {
+    let i = from;
+    while (i < to) {
+        const c = sql[i];
+        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
+            i++;
+        else if (c === '-' && sql[i + 1] === '-') {
+            const nl = sql.indexOf('\n', i);
+            i = nl < 0 ? to : nl + 1;
+        }
+        else if (c === '/' && sql[i + 1] === '*') {
+            let depth = 1;
+            i += 2;
+            while (i < to && depth > 0) {
+                if (sql[i] === '/' && sql[i + 1] === '*') {
+                    depth++;
+                    i += 2;
+                }
+                else if (sql[i] === '*' && sql[i + 1] === '/') {
+                    depth--;
+                    i += 2;
+                }
+                else
+                    i++;
+            }
+        }
+        else
+            break;
+    }
+    return i;
+}
+function splitStatements(section) {
+    if (!parser)
+        throw new Error('internal: loadParser() must be awaited before splitStatements()');
+    const { sql } = section;
+    const starts = lineStarts(sql);
+    const astral = hasAstral(sql) ? sql : undefined;
+    let parsed;
+    try {
+        parsed = parser.parseSync(sql);
+    }
+    catch (err) {
+        const e = err;
+        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
+        const cursor = e.sqlDetails?.cursorPosition;
+        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
+        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
+        const at = locate(starts, section.startLine, offset, astral);
+        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
+    }
+    const toChar = byteToCharMapper(sql);
+    const out = [];
+    for (const raw of parsed.stmts ?? []) {
+        const byteStart = raw.stmt_location ?? 0;
+        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
+        const end = toChar(byteEnd);
+        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
+        const text = sql.slice(start, end).replace(/\s+$/, '');
+        if (!text)
+            continue;
+        const at = locate(starts, section.startLine, start, astral);
+        const kind = Object.keys(raw.stmt)[0];
+        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: ./src/files/discover.ts
+// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
+// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
+
+
+
+
+
+/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
+function unmatchedHint(fileName) {
+    const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
+    const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
+    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+    const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
+    return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
+}
+function discoverMigrations(directory) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
+    let entries;
+    try {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
+            throw new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
+        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+            .filter((e) => e.isFile() || (e.isSymbolicLink() && (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name)).isFile()))
+            .map((e) => e.name);
+    }
+    catch (err) {
+        if (err instanceof ConfigError)
+            throw err;
+        throw new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+    }
+    entries.sort();
+    const problems = [];
+    const ups = [];
+    /** Down files by form, then by the key they share with their up file. */
+    const downs = new Map(FORMS.map((f) => [f.id, new Map()]));
+    for (const entry of entries) {
+        if (!entry.toLowerCase().endsWith('.sql'))
+            continue;
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
+        const claim = claimName(entry);
+        if (!claim) {
+            problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
+            continue;
+        }
+        const { form, named } = claim;
+        // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
+        if (named.role === 'up')
+            ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
+        else
+            downs.get(form.id).set(named.pairKey, { version: named.version, name: named.name, path });
+    }
+    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
+    const found = ups.map((u) => {
+        const file = { version: u.version, versionKey: version_versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined };
+        return { file, pairKey: u.pairKey };
+    });
+    found.sort((a, b) => compareKeys(a.file.versionKey, b.file.versionKey) || a.file.upPath.localeCompare(b.file.upPath));
+    const files = found.map((f) => f.file);
+    // Two files claiming one version would run in an undefined order: refuse.
+    for (let i = 1; i < files.length; i++) {
+        if (compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
+            problems.push({
+                kind: 'file',
+                path: files[i].upPath,
+                version: files[i].version,
+                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
+                blocking: true,
+            });
+        }
+    }
+    for (const { file, pairKey } of found) {
+        if (pairKey === undefined)
+            continue;
+        const ofForm = downs.get(file.form);
+        const down = ofForm.get(pairKey);
+        if (down) {
+            file.downPath = down.path;
+            ofForm.delete(pairKey);
+        }
+    }
+    for (const ofForm of downs.values()) {
+        for (const orphan of ofForm.values()) {
+            problems.push({
+                kind: 'file',
+                path: orphan.path,
+                version: orphan.version,
+                message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
+                blocking: true,
+            });
+        }
+    }
+    return { dir, files, problems };
+}
+
+;// CONCATENATED MODULE: ./src/files/catalog.ts
+// The migrations directory as a lazily read catalog: file names are listed once, a file is read only
+// when its checksum or its SQL is needed, and at most once per run.
+
+
+
+class catalog_Catalog {
+    dir;
+    files;
+    /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
+    nameProblems;
+    byId = new Map();
+    cache = new Map();
+    constructor(dir) {
+        this.dir = dir;
+        const found = discoverMigrations(dir);
+        this.files = found.files;
+        this.nameProblems = found.problems;
+        for (const f of this.files)
+            if (!this.byId.has(versionId(f.version)))
+                this.byId.set(versionId(f.version), f);
+    }
+    find(version) {
+        return this.byId.get(versionId(version));
+    }
+    /** The migration, or the file error that makes it unusable. */
+    load(file) {
+        let hit = this.cache.get(file);
+        if (!hit) {
+            try {
+                hit = readMigration(file);
+            }
+            catch (err) {
+                if (!(err instanceof MigrationFileError))
+                    throw err;
+                hit = err;
+            }
+            this.cache.set(file, hit);
+        }
+        return hit;
+    }
+    /** Checksum of a file's up section, or undefined when the file cannot be read. */
+    checksum(file) {
+        const m = this.load(file);
+        return m instanceof MigrationFileError ? undefined : m.checksum;
+    }
+}
+function fileProblem(err, version) {
+    return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan.ts
+// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
+// Pure: it reads files but never the database (the caller passes the rows in).
+
+
+
+
+
+/** Statements that begin or end a transaction, which a file may carry by habit. */
+const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
+/** Statements that would end pgshift's transaction early or undo it. */
+const FORBIDDEN_KINDS = {
+    TRANS_STMT_ROLLBACK: 'ROLLBACK',
+    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+/**
+ * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
+ * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
+ * keeps the all-or-nothing guarantee those statements were written for.
+ */
+function transactionalStatements(section, statements, problems, version) {
+    const kept = [];
+    let dropped = 0;
+    for (const s of statements) {
+        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
+        if (BLOCK_KINDS.has(kind)) {
+            dropped++;
+            continue;
+        }
+        if (FORBIDDEN_KINDS[kind]) {
+            problems.push({
+                kind: 'transaction-control',
+                path: section.path,
+                line: s.line,
+                version,
+                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
+                blocking: true,
+            });
+        }
+        kept.push(s);
+    }
+    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
+    return { statements: kept, notes };
+}
+function planStep(migration, direction, problems) {
+    const section = direction === 'up' ? migration.up : migration.down;
+    let parsed = [];
+    let syntaxError;
+    try {
+        parsed = splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        syntaxError = { line: err.line, column: err.column, reason: err.reason };
+        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
+    }
+    let statements = parsed;
+    let notes = [];
+    if (section.transaction)
+        ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
+    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+        problems.push({
+            kind: 'file',
+            path: section.path,
+            line: section.startLine,
+            version: migration.version,
+            message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`,
+            blocking: true,
+        });
+    }
+    return {
+        migration,
+        direction,
+        section,
+        statements,
+        transactional: section.transaction,
+        rollback: direction === 'up' ? migration.down : undefined,
+        notes,
+        // The linter reads this split instead of parsing the section again.
+        parsed: statements.length === parsed.length ? undefined : parsed,
+        syntaxError,
+    };
+}
+function checkTarget(target, catalog, rows, direction) {
+    if (target === undefined || target === '')
+        return undefined;
+    if (!version_isVersion(target))
+        throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+    if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
+        return [0n];
+    const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
+    if (!known)
+        throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
+    return version_versionKey(target);
+}
+function buildPlan(catalog, tracking, selection) {
+    const problems = [...catalog.nameProblems];
+    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
+    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
+    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
+    let refused = catalog.nameProblems.some((p) => p.blocking);
+    const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
+    const applied = tracking.rows.filter((r) => r.status === 'applied');
+    let highest;
+    let currentVersion = null;
+    for (const r of applied) {
+        const k = version_versionKey(r.version);
+        if (!highest || compareKeys(k, highest) > 0) {
+            highest = k;
+            currentVersion = r.version;
+        }
+    }
+    // Applied files must be unchanged; their text is hashed, never parsed.
+    for (const row of tracking.rows) {
+        const file = catalog.find(row.version);
+        if (row.status !== 'applied') {
+            problems.push({
+                kind: 'failed',
+                version: row.version,
+                path: file?.upPath,
+                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
+                blocking: true,
+            });
+            continue;
+        }
+        if (!file) {
+            problems.push({
+                kind: 'missing',
+                version: row.version,
+                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
+                blocking: !selection.allowMissing,
+            });
+            continue;
+        }
+        if (!row.checksum)
+            continue; // a dbmate row before adoption: nothing to compare yet
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError) {
+            problems.push(fileProblem(loaded, row.version));
+            continue;
+        }
+        if (loaded.checksum !== row.checksum) {
+            problems.push({
+                kind: 'modified',
+                version: row.version,
+                path: file.upPath,
+                storedChecksum: row.checksum,
+                currentChecksum: loaded.checksum,
+                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
+                blocking: true,
+            });
+        }
+    }
+    // Pending files: read (and so checked) before anything touches the database.
+    const pending = [];
+    for (const file of catalog.files) {
+        if (rowsById.has(versionId(file.version)))
+            continue;
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError) {
+            problems.push(fileProblem(loaded, file.version));
+            if (selection.direction === 'up')
+                refused = true;
+            continue;
+        }
+        pending.push(loaded);
+        if (highest && compareKeys(file.versionKey, highest) < 0) {
+            problems.push({
+                kind: 'out-of-order',
+                version: file.version,
+                path: file.upPath,
+                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
+                blocking: !selection.allowOutOfOrder,
+            });
+        }
+    }
+    const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
+    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
+    const steps = [];
+    if (selection.direction === 'up') {
+        let chosen = pending.filter((m) => !target || compareKeys(m.versionKey, target) <= 0);
+        if (selection.steps !== undefined)
+            chosen = chosen.slice(0, selection.steps);
+        for (const m of chosen)
+            steps.push(planStep(m, 'up', problems));
+    }
+    else {
+        let chosen = [...applied].sort((a, b) => compareKeys(version_versionKey(b.version), version_versionKey(a.version)));
+        if (target)
+            chosen = chosen.filter((r) => compareKeys(version_versionKey(r.version), target) > 0);
+        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
+        for (const row of chosen) {
+            const file = catalog.find(row.version);
+            const loaded = file ? catalog.load(file) : undefined;
+            if (!file || loaded === undefined) {
+                problems.push({
+                    kind: 'missing',
+                    version: row.version,
+                    message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`,
+                    blocking: true,
+                });
+                refused = true;
+                continue;
+            }
+            if (loaded instanceof MigrationFileError) {
+                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
+                if (!problems.some((p) => p.message === loaded.message))
+                    problems.push(fileProblem(loaded, row.version));
+                refused = true;
+                continue;
+            }
+            if (!loaded.down) {
+                refused = true;
+                problems.push({
+                    kind: 'file',
+                    version: row.version,
+                    path: loaded.upPath,
+                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+                    blocking: true,
+                });
+                continue;
+            }
+            steps.push(planStep(loaded, 'down', problems));
+        }
+    }
+    const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+    return {
+        direction: selection.direction,
+        steps,
+        problems,
+        applied: tracking.rows,
+        pendingCount: pendingFiles.length,
+        currentVersion,
+        trackingExists: tracking.exists,
+        databaseChecked: tracking.databaseChecked,
+        blocked,
+        findings: [],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/lint/ast.ts
+/** The `K` node wrapped in `n`, if that is what `n` holds. */
+function as(n, kind) {
+    return n && kind in n ? n[kind] : undefined;
+}
+function fromRangeVar(rv) {
+    return rv?.relname ? { schema: rv.schemaname, name: rv.relname } : undefined;
+}
+/** `[schema, name]` or `[name]` (a String list, as in DROP and CREATE TYPE) to a QName. */
+function fromNames(names) {
+    const parts = strings(names);
+    if (!parts.length)
+        return undefined;
+    return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name: parts[parts.length - 1] };
+}
+/** Same object, when a side leaves the schema out: lenient on purpose, as search_path is unknown here. */
+function sameName(a, b) {
+    return a.name === b.name && (!a.schema || !b.schema || a.schema === b.schema);
+}
+function show(q) {
+    if (!q)
+        return '?';
+    return q.schema ? `${q.schema}.${q.name}` : q.name;
+}
+function strings(list) {
+    return (list ?? []).map((n) => as(n, 'String')?.sval).filter((s) => s !== undefined);
+}
+function ast_option(list, name) {
+    return (list ?? []).map((n) => as(n, 'DefElem')).find((d) => d?.defname === name);
+}
+/** An option given as `FULL`, `FULL true`, `FULL on` or `FULL 1`. */
+function enabled(d) {
+    if (!d)
+        return false;
+    if (!d.arg)
+        return true;
+    const s = as(d.arg, 'String')?.sval ?? as(d.arg, 'Boolean')?.boolval ?? as(d.arg, 'Integer')?.ival;
+    if (typeof s === 'string')
+        return !/^(false|off|0|no)$/i.test(s);
+    return s === undefined ? true : Boolean(s);
+}
+/** Names of every function called anywhere under `node`. */
+function calledFunctions(node, out = []) {
+    if (Array.isArray(node)) {
+        for (const x of node)
+            calledFunctions(x, out);
+    }
+    else if (node && typeof node === 'object') {
+        const call = node.FuncCall;
+        if (call)
+            out.push(strings(call.funcname).pop() ?? '');
+        for (const v of Object.values(node))
+            calledFunctions(v, out);
+    }
+    return out;
+}
+/**
+ * What makes a statement refuse to run inside a transaction block (Postgres's
+ * PreventInTransactionBlock), as the words a message should show; undefined when it can run in one.
+ */
+function outsideTransactionOnly(stmt) {
+    const n = stmt.node;
+    switch (stmt.kind) {
+        case 'IndexStmt':
+            return n.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+        case 'DropStmt':
+            return n.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+        case 'ReindexStmt': {
+            const r = n;
+            if (enabled(ast_option(r.params, 'concurrently')))
+                return 'REINDEX CONCURRENTLY';
+            const whole = { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM' };
+            return whole[r.kind ?? ''];
+        }
+        case 'VacuumStmt':
+            return n.is_vacuumcmd ? 'VACUUM' : undefined;
+        case 'CreatedbStmt':
+            return 'CREATE DATABASE';
+        case 'DropdbStmt':
+            return 'DROP DATABASE';
+        case 'AlterSystemStmt':
+            return 'ALTER SYSTEM';
+        case 'CreateTableSpaceStmt':
+            return 'CREATE TABLESPACE';
+        case 'DropTableSpaceStmt':
+            return 'DROP TABLESPACE';
+        default:
+            return undefined;
+    }
+}
+/** Statements that may share a transaction:false section without widening its partial-failure window. */
+function belongsOutsideTransaction(stmt) {
+    if (outsideTransactionOnly(stmt))
+        return true;
+    switch (stmt.kind) {
+        case 'VariableSetStmt': // SET lock_timeout and the like configure the statements after them
+        case 'TransactionStmt': // a BEGIN/COMMIT block of its own, on purpose
+            return true;
+        case 'AlterEnumStmt': {
+            // ADD VALUE (not RENAME VALUE): committed on its own so that later statements can use the value.
+            const n = stmt.node;
+            return Boolean(n.newVal && !n.oldVal);
+        }
+        case 'VacuumStmt': // ANALYZE (VACUUM was caught above): cheap, repeatable, usually right after an index build
+            return true;
+        default:
+            return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/lint/rules.ts
+
+
+/** Functions whose value differs per row, so a default using them is computed for every existing row. */
+const VOLATILE_FUNCTIONS = new Set([
+    'random',
+    'random_normal',
+    'clock_timestamp',
+    'timeofday',
+    'gen_random_uuid',
+    'uuidv4',
+    'uuidv7',
+    'uuid_generate_v1',
+    'uuid_generate_v1mc',
+    'uuid_generate_v4',
+    'gen_random_bytes',
+    'nextval',
+]);
+const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
+const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
+function typeLabel(t) {
+    const parts = strings(t?.names).filter((p) => p !== 'pg_catalog');
+    const last = parts.pop() ?? '?';
+    return [...parts, TYPE_NAMES[last] ?? last].join('.');
+}
+function columnConstraints(col) {
+    return (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c) => !!c);
+}
+/** The column an ALTER TABLE ... ADD COLUMN adds, on a table the batch did not create. */
+function addedColumn(cmd, ctx) {
+    return cmd.subtype === 'AT_AddColumn' && !ctx.tableIsNew ? as(cmd.def, 'ColumnDef') : undefined;
+}
+/** The constraint an ALTER TABLE ... ADD CONSTRAINT adds, on a table the batch did not create. */
+function addedConstraint(cmd, ctx) {
+    return cmd.subtype === 'AT_AddConstraint' && !ctx.tableIsNew ? as(cmd.def, 'Constraint') : undefined;
+}
+function named(c) {
+    return c.conname ? `CONSTRAINT ${c.conname} ` : '';
+}
+/** The start of a statement, for messages about statements of any kind. */
+function brief(sql) {
+    const line = sql.split('\n')[0].trim();
+    return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}
+/** The objects of a DROP ... statement that the batch did not create. */
+function droppedNames(objects, isNew) {
+    return (objects ?? []).map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o])).filter((q) => !!q && !isNew(q));
+}
+/** What starts a new migration that runs outside a transaction, in the migration's own form. */
+function noTransactionHeader(ctx) {
+    // The advice is a migration of its own, so its up section.
+    const header = formById(ctx.migration.form).noTransactionHeader('up');
+    return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
+}
+const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
+const RULES = [
+    // ---- Destructive: data or objects are gone once this commits. ----
+    {
+        id: 'drop-table',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the table and every row in it for good, and code still using it fails at once.',
+        safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TABLE')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-column',
+        severity: 'error',
+        destructive: true,
+        why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
+        safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
+        },
+    },
+    {
+        id: 'drop-schema',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the schema, and with CASCADE every table, view and function in it, with their data.',
+        safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_SCHEMA')
+                    return;
+                const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
+                return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-database',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes a whole database and all its data for good.',
+        safe: 'Drop databases by hand, after a backup, not from a migration.',
+        on: {
+            DropdbStmt: (n, ctx) => !ctx.batch.isNewDatabase(n.dbname) && `DROP DATABASE ${n.dbname}`,
+        },
+    },
+    {
+        id: 'drop-type',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the type (or domain), and with CASCADE every column of that type with its data; code using the type fails.',
+        safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
+                return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'truncate',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row for good, under an ACCESS EXCLUSIVE lock that blocks all reads and writes of the table.',
+        safe: 'Delete only the rows you mean, with a WHERE clause and in batches, or do one-off cleanups by hand after a backup.',
+        on: {
+            TruncateStmt: (n, ctx) => {
+                const names = (n.relations ?? []).map((r) => fromRangeVar(as(r, 'RangeVar'))).filter((q) => !!q && !ctx.batch.isNewTable(q));
+                return names.length > 0 && `TRUNCATE ${names.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'delete-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row of the table, holding a row lock on each until commit.',
+        safe: 'Add a WHERE clause naming the rows to delete; for many rows, delete in batches.',
+        on: {
+            DeleteStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `DELETE FROM ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    {
+        id: 'update-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'overwrites every row of the table, holding a row lock on each until commit (writers wait) and leaving a dead copy of each row behind.',
+        safe: 'Add a WHERE clause naming the rows to change; for a backfill, update in batches of a few thousand rows.',
+        on: {
+            UpdateStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `UPDATE ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    // ---- Long locks on tables that already hold data. ----
+    {
+        id: 'index-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits until it is done.',
+        safe: 'Use CREATE INDEX CONCURRENTLY (DROP INDEX CONCURRENTLY) in a migration of its own marked transaction:false.',
+        on: {
+            IndexStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (n.concurrent || ctx.batch.isNewTable(table))
+                    return;
+                return `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX ${n.idxname ? `${n.idxname} ` : ''}ON ${show(table)}`;
+            },
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
+                return (names.length > 0 && {
+                    what: `DROP INDEX ${names.map(show).join(', ')}`,
+                    why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
+                });
+            },
+        },
+    },
+    {
+        id: 'add-column-volatile-default',
+        severity: 'warning',
+        destructive: false,
+        why: 'a value must be computed for every existing row, so Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done (a constant or now() default is stored once and is instant).',
+        safe: 'Add the column without that default, SET DEFAULT for new rows in a second statement, then backfill existing rows in batches.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const reasons = [];
+                const type = strings(col.typeName?.names).pop() ?? '';
+                if (SERIAL_TYPES.has(type))
+                    reasons.push(`type ${type}`);
+                for (const c of columnConstraints(col)) {
+                    if (c.contype === 'CONSTR_DEFAULT') {
+                        const volatile = calledFunctions(c.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
+                        if (volatile.length)
+                            reasons.push(`DEFAULT ${volatile[0]}()`);
+                    }
+                    else if (c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's')
+                        reasons.push('GENERATED ... STORED');
+                    else if (c.contype === 'CONSTR_IDENTITY')
+                        reasons.push('GENERATED ... AS IDENTITY');
+                }
+                return reasons.length > 0 && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} with ${reasons.join(' and ')}`;
+            },
+        },
+    },
+    {
+        id: 'alter-column-type',
+        severity: 'warning',
+        destructive: false,
+        why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
+        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
+        },
+    },
+    {
+        id: 'set-not-null',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres scans the whole table for NULLs while holding an ACCESS EXCLUSIVE lock: no reads or writes until the scan ends.',
+        safe: 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration (that scan lets reads and writes through), then SET NOT NULL, which trusts the check and skips the scan.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                if (ctx.tableIsNew)
+                    return;
+                if (cmd.subtype === 'AT_SetNotNull' && cmd.name && !ctx.batch.isProvenNotNull(ctx.table, cmd.name)) {
+                    return `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} SET NOT NULL`;
+                }
+                // Postgres 18's ADD CONSTRAINT ... NOT NULL col does the same scan unless NOT VALID.
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}NOT NULL ${strings(c.keys).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'add-foreign-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row against the referenced table while holding SHARE ROW EXCLUSIVE locks on both: writes to both tables wait until it is done.',
+        safe: 'Add the foreign key with NOT VALID (only new rows are checked; the lock is brief), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_FOREIGN' && !c.skip_validation) {
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}FOREIGN KEY (${strings(c.fk_attrs).join(', ')}) REFERENCES ${show(fromRangeVar(c.pktable))}`;
+                }
+                const col = addedColumn(cmd, ctx);
+                const ref = col && columnConstraints(col).find((k) => k.contype === 'CONSTR_FOREIGN');
+                if (col && ref)
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... REFERENCES ${show(fromRangeVar(ref.pktable))}`;
+            },
+        },
+    },
+    {
+        id: 'add-check',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row while holding an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Add the check with NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                return c?.contype === 'CONSTR_CHECK' && !c.skip_validation && `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}CHECK`;
+            },
+        },
+    },
+    {
+        id: 'add-unique-constraint',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the unique index under an ACCESS EXCLUSIVE lock: no reads or writes for the whole build.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, then ADD CONSTRAINT ... UNIQUE USING INDEX, which is instant.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_UNIQUE' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}UNIQUE (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_UNIQUE'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... UNIQUE`;
+            },
+        },
+    },
+    {
+        id: 'add-primary-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the index, and checks the columns for NULLs, under an ACCESS EXCLUSIVE lock: no reads or writes until both are done.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, make the columns NOT NULL safely (see set-not-null), then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_PRIMARY' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}PRIMARY KEY (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_PRIMARY'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... PRIMARY KEY`;
+            },
+        },
+    },
+    {
+        id: 'vacuum-full',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table (with no table named, every table) under an ACCESS EXCLUSIVE lock: no reads or writes until it is done, and it needs disk for a full copy.',
+        safe: 'Leave space to autovacuum (plain VACUUM takes no blocking lock), or reclaim it outside migrations with pg_repack or pg_squeeze.',
+        on: {
+            VacuumStmt: (n, ctx) => {
+                if (!n.is_vacuumcmd || !enabled(ast_option(n.options, 'full')))
+                    return;
+                const rels = (n.rels ?? []).map((r) => fromRangeVar(as(r, 'VacuumRelation')?.relation)).filter((q) => !!q);
+                if (!rels.length)
+                    return 'VACUUM FULL of the whole database';
+                const old = rels.filter((q) => !ctx.batch.isNewTable(q));
+                return old.length > 0 && `VACUUM FULL ${old.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'cluster',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table in index order under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Reorder tables outside migrations with pg_repack (which does it online), or leave the order alone.',
+        on: {
+            ClusterStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (!table)
+                    return 'CLUSTER of every previously clustered table';
+                return !ctx.batch.isNewTable(table) && `CLUSTER ${show(table)}`;
+            },
+        },
+    },
+    {
+        id: 'reindex-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.',
+        safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
+        on: {
+            ReindexStmt: (n, ctx) => {
+                if (enabled(ast_option(n.params, 'concurrently')))
+                    return;
+                const target = fromRangeVar(n.relation);
+                switch (n.kind) {
+                    case 'REINDEX_OBJECT_TABLE':
+                        return !ctx.batch.isNewTable(target) && `REINDEX TABLE ${show(target)}`;
+                    case 'REINDEX_OBJECT_INDEX':
+                        return !ctx.batch.isNewIndex(target) && `REINDEX INDEX ${show(target)}`;
+                    case 'REINDEX_OBJECT_SCHEMA':
+                        return !ctx.batch.isNewSchema(n.name) && `REINDEX SCHEMA ${n.name}`;
+                    default:
+                        return `REINDEX ${n.kind?.replace('REINDEX_OBJECT_', '')}${n.name ? ` ${n.name}` : ''}`;
+                }
+            },
+        },
+    },
+    {
+        id: 'refresh-materialized-view-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'holds an ACCESS EXCLUSIVE lock on the view for the whole refresh: every query reading it waits.',
+        safe: 'Give the view a unique index, then use REFRESH MATERIALIZED VIEW CONCURRENTLY, which lets readers through.',
+        on: {
+            RefreshMatViewStmt: (n, ctx) => !n.concurrent && !n.skipData && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `REFRESH MATERIALIZED VIEW ${show(fromRangeVar(n.relation))}`,
+        },
+    },
+    {
+        id: 'validate-in-same-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'the lock ADD CONSTRAINT took is held until commit, so the validation scan runs under it and NOT VALID gains nothing.',
+        safe: 'Validate in a later migration: there the scan takes a lock that lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_ValidateConstraint' &&
+                !!cmd.name &&
+                !ctx.tableIsNew &&
+                ctx.batch.addedNotValidInTransaction(ctx.table, cmd.name) &&
+                `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
+        },
+    },
+    // ---- Breaks the code that is running while the migration deploys. ----
+    {
+        id: 'rename-table',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Create a view under the old name in the same migration (simple views accept writes), and drop it once no code uses the old name.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const kinds = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE' };
+                const from = fromRangeVar(n.relation);
+                if (!kinds[n.renameType ?? ''] || !from || ctx.batch.isNewTable(from))
+                    return;
+                // The old name kept alive as a view later in the section is the safe pattern itself.
+                const later = ctx.statements.slice(ctx.statements.indexOf(ctx.stmt) + 1);
+                if (later.some((s) => s.kind === 'ViewStmt' && sameName(fromRangeVar(s.node.view) ?? { name: '' }, from)))
+                    return;
+                return `ALTER ${kinds[n.renameType]} ${show(from)} RENAME TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'rename-column',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old column name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Add the new column, write to both and backfill, move reads to it, then drop the old column in a later release.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                return n.renameType === 'OBJECT_COLUMN' && !ctx.batch.isNewTable(table) && `ALTER TABLE ${show(table)} RENAME COLUMN ${n.subname} TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'add-column-not-null-without-default',
+        severity: 'error',
+        destructive: false,
+        why: 'fails with "contains null values" as soon as the table has a row, and once it runs, code still deployed that inserts rows without the column fails.',
+        safe: 'Give the column a DEFAULT (a constant is instant), or add it nullable, backfill, and make it NOT NULL safely (see set-not-null).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const kinds = new Set(columnConstraints(col).map((c) => c.contype));
+                const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
+                const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
+                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+            },
+        },
+    },
+    // ---- Will not run as written. ----
+    {
+        id: 'concurrently-in-transaction',
+        severity: 'error',
+        destructive: false,
+        why: 'cannot run inside a transaction block, and this section runs in one: it fails in production with "cannot run inside a transaction block" (25001).',
+        safe: 'Move it to a migration of its own marked transaction:false.',
+        on: {
+            '*': (stmt, ctx) => {
+                const what = outsideTransactionOnly(stmt);
+                if (!what || !ctx.inTransaction)
+                    return;
+                if (!ctx.section.transaction) {
+                    return {
+                        what,
+                        why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).',
+                        safe: 'Move it out of the BEGIN ... COMMIT block.',
+                    };
+                }
+                return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
+            },
+        },
+    },
+    {
+        id: 'transaction-control',
+        severity: 'warning',
+        destructive: false,
+        why: "pgshift already runs each migration in a single transaction with its tracking row, and drops the file's own BEGIN/COMMIT: they do nothing.",
+        safe: 'Remove them; for statements that cannot run in a transaction, use a transaction:false migration.',
+        on: {
+            TransactionStmt: (n, ctx) => {
+                if (!ctx.section.transaction)
+                    return; // a transaction:false section's own blocks are real
+                switch (n.kind) {
+                    case 'TRANS_STMT_BEGIN':
+                    case 'TRANS_STMT_START':
+                        return brief(ctx.stmt.sql);
+                    case 'TRANS_STMT_COMMIT': {
+                        // One finding per BEGIN ... COMMIT pair is enough.
+                        const before = ctx.statements.slice(0, ctx.statements.indexOf(ctx.stmt));
+                        return before.some((s) => s.kind === 'TransactionStmt' && /BEGIN|START/.test(String(s.node.kind))) ? undefined : brief(ctx.stmt.sql);
+                    }
+                    case 'TRANS_STMT_ROLLBACK':
+                    case 'TRANS_STMT_PREPARE':
+                    case 'TRANS_STMT_COMMIT_PREPARED':
+                    case 'TRANS_STMT_ROLLBACK_PREPARED':
+                        return {
+                            what: brief(ctx.stmt.sql),
+                            severity: 'error',
+                            why: "would end pgshift's transaction early or undo it, losing the tracking row; pgshift refuses to run the migration.",
+                            safe: 'Remove it: a failed migration is rolled back for you.',
+                        };
+                }
+            },
+        },
+    },
+    {
+        id: 'mixed-no-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'in a transaction:false section each statement commits on its own, so a failure part-way leaves the earlier ones applied and the migration marked failed.',
+        safe: 'Keep only what must run outside a transaction (CREATE INDEX CONCURRENTLY and the like) in this migration; move the rest to a transactional one.',
+        on: {
+            '*': (stmt, ctx) => {
+                if (ctx.section.transaction || belongsOutsideTransaction(stmt))
+                    return;
+                const others = ctx.statements.filter((s) => s !== stmt && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt');
+                return others.length > 0 && brief(stmt.sql);
+            },
+        },
+    },
+    // ---- Reported by the linter itself. ----
+    {
+        id: 'ignore-without-rules',
+        severity: 'warning',
+        destructive: false,
+        why: 'an ignore must name the rules it silences, so that new rules still report.',
+        safe: 'Name them: -- pgshift:ignore <rule>[, <rule>...].',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'unknown-rule',
+        severity: 'warning',
+        destructive: false,
+        why: 'no rule has that id, so the ignore silences nothing.',
+        safe: 'Use a rule id from docs/rules.md (it is printed with each finding).',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'misplaced-ignore',
+        severity: 'warning',
+        destructive: false,
+        why: 'it is neither in the comment block right above a statement nor at the top of the file, so it silences nothing.',
+        safe: 'Put it on the line right above the statement (no blank line between), or at the top of the file for the whole file.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'syntax-error',
+        severity: 'error',
+        destructive: false,
+        why: 'the Postgres parser rejects the SQL, so the migration cannot run.',
+        safe: 'Fix the SQL at that spot.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'invalid-file',
+        severity: 'error',
+        destructive: false,
+        why: 'pgshift cannot use the file as a migration.',
+        safe: 'Fix what the message says.',
+        on: DOCS_ONLY,
+    },
+];
+const RULES_BY_ID = new Map(RULES.map((r) => [r.id, r]));
+/** Rules whose findings stop a migration from running at all: config may not turn them off or down. */
+const FIXED_RULES = new Set(['syntax-error', 'invalid-file']);
+function ruleInfo(id) {
+    const r = RULES_BY_ID.get(id);
+    if (!r)
+        throw new Error(`internal: unknown lint rule ${id}`);
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/lint/suggest.ts
+// "Did you mean" for a mistyped rule id.
+
+/** The rule id nearest to `id`, when near enough to be a typo. */
+function closestRuleId(id) {
+    let best;
+    for (const known of RULES_BY_ID.keys()) {
+        const d = distance(id, known);
+        if (!best || d < best.d)
+            best = { id: known, d };
+    }
+    return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
+}
+/** Levenshtein distance. */
+function distance(a, b) {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+;// CONCATENATED MODULE: ./src/lint/config.ts
+// Reads the "lint" part of pgshift.json: { "lint": { "rules": { "drop-table": "off", "rename-column": "error" } } }.
+// Other top-level keys belong to other parts of pgshift and are left alone.
+
+
+
+
+
+const CONFIG_FILE = 'pgshift.json';
+const config_SETTINGS = new Set(['error', 'warning', 'off']);
+/** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
+function loadLintConfig(path, cwd = process.cwd()) {
+    const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (path === undefined && code === 'ENOENT')
+            return { rules: {} };
+        throw new ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
+    }
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (err) {
+        throw new ConfigError(`config file ${file} is not valid JSON (${err.message}): fix it, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    }
+    return parseLintConfig(json, file);
+}
+function parseLintConfig(json, file) {
+    if (!isObject(json))
+        throw new ConfigError(`config file ${file} must hold a JSON object, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    const lint = json.lint;
+    if (lint === undefined)
+        return { rules: {} };
+    if (!isObject(lint))
+        throw new ConfigError(`${file}: "lint" must be an object, e.g. "lint": {"rules": {"drop-table": "off"}}.`);
+    for (const key of Object.keys(lint)) {
+        if (key !== 'rules')
+            throw new ConfigError(`${file}: unknown key "lint.${key}". The lint section takes "rules" only.`);
+    }
+    if (lint.rules === undefined)
+        return { rules: {} };
+    if (!isObject(lint.rules))
+        throw new ConfigError(`${file}: "lint.rules" must be an object of rule id → "error" | "warning" | "off".`);
+    const rules = {};
+    for (const [id, value] of Object.entries(lint.rules)) {
+        if (!RULES_BY_ID.has(id)) {
+            const near = closestRuleId(id);
+            throw new ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
+        }
+        if (typeof value !== 'string' || !config_SETTINGS.has(value)) {
+            throw new ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
+        }
+        if (FIXED_RULES.has(id))
+            throw new ConfigError(`${file}: lint.rules["${id}"] cannot be set: it reports SQL that cannot run at all. Remove the entry.`);
+        rules[id] = value;
+    }
+    return { rules };
+}
+function isObject(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+;// CONCATENATED MODULE: ./src/lint/batch.ts
+
+class Batch {
+    tables = [];
+    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
+    indexes = [];
+    types = [];
+    schemas = new Set();
+    databases = new Set();
+    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
+    pendingNotNull = [];
+    provenNotNull = [];
+    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
+    notValidInTransaction = [];
+    isNewTable(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
+    }
+    isNewIndex(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
+    }
+    isNewType(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
+    }
+    isNewSchema(name) {
+        return !!name && this.schemas.has(name);
+    }
+    isNewDatabase(name) {
+        return !!name && this.databases.has(name);
+    }
+    isProvenNotNull(table, column) {
+        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
+    }
+    addedNotValidInTransaction(table, constraint) {
+        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
+    }
+    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
+    transactionEnded() {
+        this.notValidInTransaction = [];
+    }
+    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
+    observe(stmt) {
+        this.observeNode(stmt.kind, stmt.node);
+    }
+    observeNode(kind, node, schema) {
+        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
+        switch (kind) {
+            case 'CreateStmt':
+                add(this.tables, fromRangeVar(node.relation));
+                break;
+            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
+                add(this.tables, fromRangeVar(node.into?.rel));
+                break;
+            case 'SelectStmt': // SELECT ... INTO new_table
+                add(this.tables, fromRangeVar(node.intoClause?.rel));
+                break;
+            case 'IndexStmt': {
+                const n = node;
+                const table = fromRangeVar(n.relation);
+                // An index lives in its table's schema.
+                if (n.idxname && this.isNewTable(table))
+                    add(this.indexes, { schema: table?.schema, name: n.idxname });
+                break;
+            }
+            case 'CreateSchemaStmt': {
+                const n = node;
+                if (!n.schemaname)
+                    break;
+                this.schemas.add(n.schemaname);
+                for (const elt of n.schemaElts ?? []) {
+                    const [k] = Object.keys(elt);
+                    this.observeNode(k, elt[k], n.schemaname);
+                }
+                break;
+            }
+            case 'CreateEnumStmt':
+            case 'CreateRangeStmt':
+                add(this.types, fromNames(node.typeName));
+                break;
+            case 'CompositeTypeStmt':
+                add(this.types, fromRangeVar(node.typevar));
+                break;
+            case 'CreateDomainStmt':
+                add(this.types, fromNames(node.domainname));
+                break;
+            case 'DefineStmt': {
+                const n = node;
+                if (n.kind === 'OBJECT_TYPE')
+                    add(this.types, fromNames(n.defnames));
+                break;
+            }
+            case 'CreatedbStmt':
+                if (node.dbname)
+                    this.databases.add(node.dbname);
+                break;
+            case 'RenameStmt': {
+                // A new table keeps being new under its new name.
+                const n = node;
+                const from = fromRangeVar(n.relation);
+                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
+                    add(this.tables, { schema: from?.schema, name: n.newname });
+                break;
+            }
+        }
+    }
+    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
+    observeCmd(table, cmd) {
+        if (cmd.subtype === 'AT_AddConstraint') {
+            const c = as(cmd.def, 'Constraint');
+            if (!c)
+                return;
+            const name = constraintName(table, c);
+            const column = notNullColumn(c);
+            if (c.skip_validation) {
+                this.notValidInTransaction.push({ table, constraint: name });
+                if (column)
+                    this.pendingNotNull.push({ table, constraint: name, column });
+            }
+            else if (column) {
+                this.provenNotNull.push({ table, column });
+            }
+        }
+        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
+            if (p)
+                this.provenNotNull.push({ table, column: p.column });
+        }
+    }
+}
+/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
+function notNullColumn(c) {
+    if (c.contype === 'CONSTR_NOTNULL')
+        return strings(c.keys)[0];
+    if (c.contype !== 'CONSTR_CHECK')
+        return undefined;
+    const test = as(c.raw_expr, 'NullTest');
+    if (test?.nulltesttype !== 'IS_NOT_NULL')
+        return undefined;
+    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
+    return fields.length === 1 ? fields[0] : undefined;
+}
+/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
+function constraintName(table, c) {
+    if (c.conname)
+        return c.conname;
+    const columnsIn = (n) => [...new Set(columnRefs(n))];
+    switch (c.contype) {
+        case 'CONSTR_CHECK': {
+            const cols = columnsIn(c.raw_expr);
+            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
+        }
+        case 'CONSTR_FOREIGN':
+            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
+        case 'CONSTR_NOTNULL':
+            return `${table.name}_${strings(c.keys)[0]}_not_null`;
+        default:
+            return `${table.name}_${c.contype?.toLowerCase()}`;
+    }
+}
+function columnRefs(node, out = []) {
+    if (Array.isArray(node))
+        for (const x of node)
+            columnRefs(x, out);
+    else if (node && typeof node === 'object') {
+        const ref = node.ColumnRef;
+        if (ref)
+            out.push(strings(ref.fields).pop() ?? '');
+        for (const v of Object.values(node))
+            columnRefs(v, out);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/lint/directives.ts
+
+
+const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
+function ignoresIn(lines, firstLine) {
+    const out = [];
+    lines.forEach((raw, index) => {
+        const text = raw.trim();
+        const d = text.match(DIRECTIVE);
+        if (!d || d[1] !== 'ignore')
+            return;
+        // Text after a further "--" is the reason, for the reader.
+        const names = d[2]
+            .replace(/(^|\s)--.*$/, '')
+            .split(/[\s,]+/)
+            .filter(Boolean);
+        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
+    });
+    return out;
+}
+const isComment = (line) => line !== undefined && line.trim().startsWith('--');
+/**
+ * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
+ *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
+ */
+function readDirectives(section, statements, preamble = []) {
+    const result = { file: new Set(), byStatement: new Map(), problems: [] };
+    const lines = section.sql.split('\n');
+    const spans = statements.map((s) => {
+        const start = s.line - section.startLine;
+        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
+    });
+    const firstStatement = spans.length ? spans[0].start : lines.length;
+    /** Indexes of the statements a directive on line `index` of the section applies to. */
+    const targets = (index) => {
+        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
+        if (inside >= 0)
+            return [inside];
+        let next = index + 1;
+        while (isComment(lines[next]))
+            next++;
+        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
+        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
+        // The line must begin with a statement, not with the tail of one that started above it.
+        return starting.length && spans[starting[0]].column === lead ? starting : [];
+    };
+    const apply = (ig, into) => {
+        if (ig.rules.length === 0) {
+            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
+            return;
+        }
+        for (const r of ig.rules) {
+            if (RULES_BY_ID.has(r))
+                into.add(r);
+            else {
+                const near = closestRuleId(r);
+                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
+            }
+        }
+    };
+    for (const ig of ignoresIn(preamble, 1))
+        apply(ig, result.file);
+    for (const ig of ignoresIn(lines, section.startLine)) {
+        const hit = targets(ig.index);
+        if (hit.length) {
+            const rules = new Set();
+            apply(ig, rules);
+            for (const k of hit)
+                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
+        }
+        else if (ig.index < firstStatement) {
+            apply(ig, result.file);
+        }
+        else {
+            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/lint/lint.ts
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
+// linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
+// from a plan, with the statements the plan already split.
+
+
+
+
+
+const DEFAULT_LINT_CONFIG = { rules: {} };
+/** Lints sections as one batch, in order; a section without `parsed` is split here. */
+function lintSections(items, config = DEFAULT_LINT_CONFIG) {
+    const batch = new Batch();
+    const findings = [];
+    items.forEach((item, order) => {
+        for (const f of lintSection(item, batch, config))
+            findings.push({ ...f, order });
+    });
+    // Stable: findings on one statement keep the order of its subcommands.
+    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
+    return findings.map(({ order: _, ...f }) => f);
+}
+/** Lints an up plan's steps with the statements the plan split: no section is parsed again. */
+function lintSteps(steps, config = DEFAULT_LINT_CONFIG) {
+    return lintSections(steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements })), config);
+}
+function split(section) {
+    try {
+        return splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        return { line: err.line, column: err.column, reason: err.reason };
+    }
+}
+function lintSection({ migration, section, parsed = split(section) }, batch, config) {
+    if (!Array.isArray(parsed)) {
+        // The parser's reason already says what to do.
+        return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
+    }
+    const statements = parsed;
+    const directives = readDirectives(section, statements, preamble(migration, section));
+    const raws = directives.problems.map((p) => ({ ...p }));
+    const collect = (rule, hits, stmt, index) => {
+        for (const h of [hits].flat()) {
+            if (!h)
+                continue;
+            const hit = typeof h === 'string' ? { what: h } : h;
+            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
+        }
+    };
+    batch.transactionEnded();
+    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
+    statements.forEach((stmt, index) => {
+        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
+        for (const rule of RULES) {
+            if (rule.on['*'])
+                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
+            const check = rule.on[stmt.kind];
+            if (check)
+                collect(rule, check(stmt.node, ctx), stmt, index);
+        }
+        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
+        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
+        if (alter && table) {
+            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
+            for (const node of alter.cmds ?? []) {
+                const cmd = as(node, 'AlterTableCmd');
+                if (!cmd)
+                    continue;
+                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
+                for (const rule of RULES)
+                    if (rule.on.AlterTableCmd)
+                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+                batch.observeCmd(table, cmd);
+            }
+        }
+        else {
+            batch.observe(stmt);
+        }
+        if (!section.transaction && stmt.kind === 'TransactionStmt') {
+            const kind = String(stmt.node.kind);
+            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                inBlock = true;
+            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
+                inBlock = false;
+        }
+        if (!section.transaction && !inBlock)
+            batch.transactionEnded();
+    });
+    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
+    const isDirectiveProblem = (r) => r.statement === undefined;
+    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+}
+/** Applies the config and writes the messages. */
+function finish(migration, section, raws, config) {
+    const out = [];
+    for (const r of raws) {
+        const rule = ruleInfo(r.rule);
+        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
+        if (setting === 'off')
+            continue;
+        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
+        out.push({
+            rule: r.rule,
+            severity: setting ?? r.severity ?? rule.severity,
+            message: tail ? `${r.what}: ${tail}` : r.what,
+            path: section.path,
+            line: r.line,
+            column: r.column,
+            version: migration.version,
+            destructive: rule.destructive,
+            docs: `docs/rules.md#${r.rule}`,
+        });
+    }
+    return out;
+}
+/** A dbmate file's lines above "-- migrate:up", kept when the file was read: directives there apply to the whole file. */
+function preamble(migration, section) {
+    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine)
+        return [];
+    return migration.preamble ?? [];
+}
+/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
+function fileFinding(path, line, version, reason) {
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+}
+
+;// CONCATENATED MODULE: ./src/commands/lint.ts
+// The safety analysis as a command: findings on a plan's pending steps (the statements the plan
+// already parsed), and `pgshift lint [paths]` over files and directories without a database.
+
+
+
+
+
+
+
+
+
+
+
+
+/** The plan with the linter's findings on its pending up sections. Syntax and file errors are already problems. */
+function withFindings(p, config) {
+    if (config === false || p.direction !== 'up' || p.steps.length === 0)
+        return p;
+    const findings = lintSteps(p.steps, config ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
+    return { ...p, findings };
+}
+/**
+ * Findings of the given files or directories, without a database. Directories are linted as one batch
+ * in version order (so a table created by an earlier migration counts as new in a later one).
+ */
+async function lintPaths(paths, config) {
+    if (paths.length === 0)
+        throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
+    await loadParser();
+    const migrations = [];
+    const fileFindings = [];
+    const seen = new Set();
+    const add = (m, version) => {
+        if (m instanceof MigrationFileError) {
+            if (!seen.has(`${m.path}:${m.line}`))
+                fileFindings.push(fileFinding(m.path, m.line ?? 1, version, m.reason));
+            seen.add(`${m.path}:${m.line}`);
+        }
+        else if (!seen.has(m.upPath)) {
+            seen.add(m.upPath);
+            migrations.push(m);
+        }
+    };
+    const addProblem = (problem) => {
+        if (problem.blocking && problem.path)
+            add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
+    };
+    for (const p of paths) {
+        const abs = (0,external_node_path_namespaceObject.resolve)(p);
+        if (isDirectory(p, abs)) {
+            const catalog = new catalog_Catalog(abs);
+            catalog.nameProblems.forEach(addProblem);
+            for (const file of catalog.files)
+                add(catalog.load(file), file.version);
+            continue;
+        }
+        // A single file, as its directory's listing names it.
+        const listing = discoverMigrations((0,external_node_path_namespaceObject.dirname)(abs));
+        const file = listing.files.find((f) => f.upPath === abs);
+        const problem = listing.problems.find((x) => x.path === abs && x.blocking);
+        if (problem)
+            addProblem(problem);
+        if (file)
+            add(load(file), file.version);
+        // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
+        else if (!problem && !listing.files.some((f) => f.downPath === abs))
+            add(load(adHoc(abs)), '');
+    }
+    return [
+        ...fileFindings,
+        ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config),
+    ];
+}
+/**
+ * What the next deploy would run, linted as files: the pending migrations of a plan, plus pending files
+ * that cannot be read or do not parse (the plan keeps those as problems, the linter as error findings).
+ */
+function pendingPaths(p) {
+    const applied = new Set(p.applied.map((r) => versionId(r.version)));
+    const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path);
+    return [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+}
+function isDirectory(given, abs) {
+    try {
+        return (0,external_node_fs_.statSync)(abs).isDirectory();
+    }
+    catch {
+        throw new ConfigError(`${given} does not exist: pass a migration file or a migrations directory.`);
+    }
+}
+/** A file named like no migration: its whole text is the up section (markers and directives still apply). */
+function adHoc(abs) {
+    return { version: '', versionKey: [], name: (0,external_node_path_namespaceObject.basename)(abs, '.sql'), form: 'dbmate', upPath: abs, downPath: undefined };
+}
+function load(file) {
+    try {
+        return readMigration(file);
+    }
+    catch (err) {
+        if (err instanceof MigrationFileError)
+            return err;
+        throw err;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/policy.ts
+// The deploy decisions that come before any SQL: the protected-environment guard, and which linter
+// findings refuse a run. Protected environments refuse error-level findings, and destructive ones
+// unless allow-destructive; elsewhere findings only warn, unless fail-on-lint asks for error-level
+// ones to refuse; the additive-only policy refuses anything destructive, everywhere.
+
+
+function isProtected(environment, s) {
+    return s.protectedEnvironments.map((e) => e.toLowerCase()).includes(environment.toLowerCase());
+}
+function refusedFindings(findings, s) {
+    return findings.filter((f) => {
+        if (f.destructive && s.policy === 'additive-only')
+            return true;
+        if (!s.protected && !s.failOnLint)
+            return false;
+        // Destructive rules are error-level because they destroy data; allow-destructive is the reviewed
+        // exception to exactly that, so it lifts their refusal too.
+        if (f.destructive)
+            return !s.allowDestructive && (s.protected || f.severity === 'error');
+        return f.severity === 'error';
+    });
+}
+/** A down in a protected environment needs MIGRATE-<ENV>; refused before any connection is made. */
+function checkGuard(environment, direction, confirm, s) {
+    if (direction !== 'down' || !isProtected(environment, s) || confirm === confirmPhrase(environment))
+        return;
+    throw new PolicyError(`refused: rolling back migrations in protected environment "${environment}" needs --confirm set to ${confirmPhrase(environment)}${confirm ? ` (got "${confirm}")` : ''}. Nothing was run.`, []);
+}
+/** The PolicyError for findings a policy refuses, listing each on its line. */
+function policyRefusal(refused, lead = 'the run was refused before anything ran') {
+    return new PolicyError(`${lead}: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
+        .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
+        .join('\n')}`, refused);
+}
+
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = require("node:os");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = require("os");
 ;// CONCATENATED MODULE: external "fs"
@@ -2426,7 +5351,7 @@ Object.assign(Postgres, {
 /* harmony default export */ const src = (Postgres);
 
 function Postgres(a, b) {
-  const options = parseOptions(a, b)
+  const options = src_parseOptions(a, b)
       , subscribe = options.no_subscribe || Subscribe(Postgres, { ...options })
 
   let ending = false
@@ -2806,7 +5731,7 @@ function Postgres(a, b) {
   }
 }
 
-function parseOptions(a, b) {
+function src_parseOptions(a, b) {
   if (a && a.shared)
     return a
 
@@ -2945,102 +5870,6 @@ function osUsername() {
   }
 }
 
-;// CONCATENATED MODULE: ./src/errors.ts
-/** Exit codes shared by the CLI and documented in its --help and the README. */
-const ExitCode = {
-    ok: 0,
-    migrationFailed: 1,
-    usage: 2,
-    validation: 3,
-    lock: 4,
-};
-/** Every error the engine raises on purpose; anything else is a bug. */
-class PgshiftError extends Error {
-    exitCode;
-    constructor(message, exitCode) {
-        super(message);
-        this.exitCode = exitCode;
-        this.name = 'PgshiftError';
-    }
-}
-/** Bad flags, a missing directory, an unreachable database: nothing was attempted. */
-class ConfigError extends PgshiftError {
-    constructor(message) {
-        super(message, ExitCode.usage);
-        this.name = 'ConfigError';
-    }
-}
-/** The database could not be reached (after retries) or refused the login: a configuration error to
- * the CLI (exit 2), but to a deploy an incident like a failed migration. */
-class ConnectionError extends ConfigError {
-    constructor(message) {
-        super(message);
-        this.name = 'ConnectionError';
-    }
-}
-/** The files or the tracking table refuse the run (checksum, missing, order, parse, failed). */
-class ValidationError extends PgshiftError {
-    problems;
-    constructor(message, problems) {
-        super(message, ExitCode.validation);
-        this.problems = problems;
-        this.name = 'ValidationError';
-    }
-}
-/** The safety policy refused the plan's findings (destructive or error-level statements). */
-class PolicyError extends PgshiftError {
-    findings;
-    constructor(message, findings) {
-        super(message, ExitCode.validation);
-        this.findings = findings;
-        this.name = 'PolicyError';
-    }
-}
-/** Another run holds the migration lock. */
-class LockError extends PgshiftError {
-    holder;
-    constructor(message, holder) {
-        super(message, ExitCode.lock);
-        this.holder = holder;
-        this.name = 'LockError';
-    }
-}
-/** A migration's SQL failed; `failure` says where, and what state the database is in. */
-class MigrationFailedError extends PgshiftError {
-    failure;
-    constructor(message, failure) {
-        super(message, ExitCode.migrationFailed);
-        this.failure = failure;
-        this.name = 'MigrationFailedError';
-    }
-}
-/** The run was interrupted (SIGINT/SIGTERM); the current migration was rolled back. */
-class AbortedError extends PgshiftError {
-    constructor(message = 'interrupted: the running migration was cancelled and rolled back') {
-        super(message, ExitCode.migrationFailed);
-        this.name = 'AbortedError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/db/pause.ts
-/**
- * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
- * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
- */
-function pause(ms, signal) {
-    if (signal?.aborted)
-        return Promise.resolve();
-    return new Promise((resolve) => {
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    });
-}
-
 ;// CONCATENATED MODULE: ./src/db/connect.ts
 // Opens the database with retries (a deploy often races a database that is still starting), and
 // turns connection failures into one sentence naming host, port and database, never the password.
@@ -3122,8 +5951,6 @@ async function connect(opts) {
     }
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(598);
 ;// CONCATENATED MODULE: ./src/db/lock.ts
 // One run at a time per tracking table. A session-level advisory lock, polled with pg_try_advisory_lock
 // on the reserved connection that runs the migrations: the session holds no transaction while it
@@ -3187,47 +6014,6 @@ async function acquireLock(sql, schema, waitMs, onEvent, signal) {
         await pause(Math.min(delay, waitMs - waited), signal);
         delay = Math.min(1000, delay * 2);
     }
-}
-
-;// CONCATENATED MODULE: ./src/files/version.ts
-// Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
-/** Numeric parts of a version; trailing zero parts dropped so "1" and "1.0" are one version. */
-function versionKey(version) {
-    // A row written by another tool may hold a non-numeric version: it sorts first instead of throwing.
-    if (!isVersion(version))
-        return [-1n];
-    const parts = version.split(/[._]/).map((p) => BigInt(p));
-    while (parts.length > 1 && parts[parts.length - 1] === 0n)
-        parts.pop();
-    return parts;
-}
-function compareKeys(a, b) {
-    const n = Math.max(a.length, b.length);
-    for (let i = 0; i < n; i++) {
-        const x = a[i] ?? 0n;
-        const y = b[i] ?? 0n;
-        if (x !== y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
-}
-function compareVersions(a, b) {
-    return compareKeys(versionKey(a), versionKey(b));
-}
-/**
- * A stable identity for a version: "001" and "1", "1.0" and "1_0" map to the same string. Plain string
- * work (no BigInt): it runs for every file and every tracking row on every deploy.
- */
-function versionId(version) {
-    if (!isVersion(version))
-        return version;
-    const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
-    while (parts.length > 1 && parts[parts.length - 1] === '0')
-        parts.pop();
-    return parts.join('.');
-}
-function isVersion(text) {
-    return /^\d+(?:[._]\d+)*$/.test(text);
 }
 
 ;// CONCATENATED MODULE: ./src/db/identifiers.ts
@@ -3379,7 +6165,14 @@ class Tracking {
                 const name = match?.file.name ?? '';
                 const sum = match?.checksum() ?? 'unknown';
                 await tx.unsafe(`update ${this.migrations} set name = $1, checksum = $2, status = 'applied', applied_by = $3 where version = $4`, [name, sum, actor, version]);
-                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [version, name, environment, actor, sum, 'adopted from dbmate schema_migrations']);
+                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+                    version,
+                    name,
+                    environment,
+                    actor,
+                    sum,
+                    'adopted from dbmate schema_migrations',
+                ]);
                 adopted++;
             }
             await tx.unsafe(`alter table ${this.migrations}
@@ -3433,1063 +6226,421 @@ class Tracking {
             else {
                 await tx.unsafe(`delete from ${this.migrations} where version = $1`, [row.version]);
             }
-            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [row.version, row.name, environment, actor, row.checksum, `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`]);
+            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+                row.version,
+                row.name,
+                environment,
+                actor,
+                row.checksum,
+                `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`,
+            ]);
         });
     }
 }
 
-;// CONCATENATED MODULE: ./src/sql/position.ts
-// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
-// error reports show under the failing spot.
-/** Offsets at which each line of `text` starts. */
-function lineStarts(text) {
-    const starts = [0];
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
-        starts.push(i + 1);
-    return starts;
+;// CONCATENATED MODULE: ./src/report/redact.ts
+// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
+// the engine can be passed through a Redactor that knows the secrets of the URL in use.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+function redactUrl(text) {
+    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
 }
-const SURROGATE = /[\ud800-\udfff]/;
-/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
-function hasAstral(text) {
-    return SURROGATE.test(text);
-}
-/**
- * The string index `count` characters after `from`. Postgres counts positions in characters (code
- * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
- */
-function codePointIndex(text, count, from = 0) {
-    if (!hasAstral(text))
-        return Math.min(text.length, from + count);
-    let i = from;
-    for (let n = 0; n < count && i < text.length; n++) {
-        const c = text.charCodeAt(i);
-        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
-    }
-    return i;
-}
-/**
- * 1-based file line and column of a 0-based offset (string index) into a section starting on
- * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
- * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
- */
-function locate(starts, startLine, offset, text) {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= offset)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
-    return { line: startLine + lo, column: before + 1 };
-}
-/**
- * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
- * line number, with a caret under the spot. Long statements keep two lines either side.
- */
-function caretExcerpt(statement, statementLine, offset) {
-    const lines = statement.split('\n');
-    const starts = lineStarts(statement);
-    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
-    const focus = at?.line ?? 0;
-    const from = Math.max(0, focus - 2);
-    const to = Math.min(lines.length, focus + 3);
-    const width = String(statementLine + to).length;
-    const out = [];
-    for (let i = from; i < to; i++) {
-        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
-        if (at && i === focus) {
-            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
+class Redactor {
+    secrets = [];
+    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
+    addUrl(url) {
+        if (!url)
+            return this;
+        try {
+            const parsed = new URL(url);
+            if (parsed.password)
+                this.add(parsed.password).add(decodeURIComponent(parsed.password));
+            const param = parsed.searchParams.get('password');
+            if (param)
+                this.add(param);
         }
+        catch {
+            /* not a URL: redactUrl still covers the user:pass@ shape */
+        }
+        return this;
     }
-    if (to < lines.length)
-        out.push(`${' '.repeat(width)} | …`);
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/execute/failure.ts
-
-/** pgshift's own hint for errors with a known cure. */
-function extraHint(code, step) {
-    if (code === '25001' && step.transactional) {
-        return step.migration.form === 'dbmate'
-            ? 'this statement cannot run inside a transaction: put it in its own migration whose header reads "-- migrate:up transaction:false"'
-            : 'this statement cannot run inside a transaction: put it in its own migration that starts with "-- pgshift:no-transaction"';
+    add(secret) {
+        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
+        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
+            this.secrets.push(secret);
+        this.secrets.sort((a, b) => b.length - a.length);
+        return this;
     }
-    if (code === '55P03')
-        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
-    if (code === '57014')
-        return 'the statement ran past --statement-timeout, or the run was interrupted';
-    return undefined;
-}
-function toMigrationError(step, statementIndex, err, outcome, redactor) {
-    const e = (err ?? {});
-    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
-    // The server's position counts characters (code points); statement offsets are string indexes.
-    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
-    const { sql } = step.section;
-    const at = stmt && pos !== undefined ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
-    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
-    return {
-        version: step.migration.version,
-        name: step.migration.name,
-        path: step.section.path,
-        direction: step.direction,
-        line: at.line,
-        column: at.column,
-        statementNumber: statementIndex + 1,
-        statement: redactor.redact(stmt?.sql ?? ''),
-        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
-        code: e.code,
-        message: redactor.redact(e.message ?? String(err)),
-        detail: e.detail ? redactor.redact(e.detail) : undefined,
-        hint: hints ? redactor.redact(hints) : undefined,
-        outcome,
-    };
-}
-/** One line for the tracking tables' error_message. */
-function errorSummary(f) {
-    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+    get values() {
+        return this.secrets;
+    }
+    redact(text) {
+        let out = redactUrl(text);
+        for (const s of this.secrets)
+            out = out.split(s).join('***');
+        return out;
+    }
 }
 
-;// CONCATENATED MODULE: ./src/execute/run.ts
+;// CONCATENATED MODULE: ./src/commands/session.ts
+// The frame every database command runs in, written once: the directory is read before connecting,
+// the connection is retried, the migration lock is taken on a reserved connection and released before
+// it is returned, and every error leaves with credentials redacted.
 
 
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const LOCK_NOT_AVAILABLE = '55P03';
-/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
-function queueStep(sql, o, step, parts) {
-    const first = parts.length;
-    for (const s of step.statements)
-        parts.push(sql.unsafe(s.sql));
-    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
-    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
-    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
-    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
-    return { first };
+
+
+
+
+
+/** The redactor a command reports through: the caller's, taught the URL in use. */
+function redactorFor(o) {
+    return (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
 }
-function timeoutQueries(sql, o, local) {
-    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
-    if (o.statementTimeout)
-        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
-    return q;
+/** Every failure leaves with credentials redacted. */
+function redacted(err, redactor) {
+    if (err instanceof Error)
+        err.message = redactor.redact(err.message);
+    return err;
 }
-/** How long an unanswered cancel request is given to reach the server before the run goes on. */
-const CANCEL_GRACE_MS = 200;
-/**
- * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
- * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
- * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
- * queued query as it comes up and stops tracking it, so those promises never settle and the run
- * hangs; and each request lands on whatever the session runs next (the failure's history row, the
- * unlock).
- */
-async function settle(parts, signal) {
-    const pending = new Set(parts);
-    let sent = false;
-    let timer;
-    const cancel = () => {
-        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
-        const running = parts.find((p) => pending.has(p) && p.active);
-        if (running) {
-            sent = true;
-            running.cancel();
-        }
-        else if (pending.size)
-            timer = setTimeout(cancel, 5);
-    };
-    signal?.addEventListener('abort', cancel, { once: true });
-    try {
-        for (const p of parts)
-            p.execute();
-        for (const p of parts)
-            p.then(() => pending.delete(p), () => pending.delete(p));
-        if (signal?.aborted)
-            cancel();
-        const results = await Promise.allSettled(parts);
-        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
-        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
-        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
-        if (sent && !consumed)
-            await sleep(CANCEL_GRACE_MS);
-        return results;
-    }
-    finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', cancel);
-    }
-}
-function firstFailure(results, from, statements) {
-    for (let i = 0; i < results.length; i++) {
-        const r = results[i];
-        if (r.status === 'rejected') {
-            const index = i >= from && i < from + statements ? i - from : -1;
-            return { ok: false, index, error: r.reason };
-        }
-    }
-    return { ok: true, index: -1 };
-}
-async function executePlan(steps, o) {
-    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
-}
-async function runEach(steps, o) {
-    const results = [];
-    for (let i = 0; i < steps.length; i++) {
-        if (o.signal?.aborted)
-            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
-        const step = steps[i];
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
-        results.push(outcome.result);
-        if (outcome.error) {
-            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
-            if (o.signal?.aborted)
-                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
-            return { steps: results, error: outcome.error };
-        }
-        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
-    }
-    return { steps: results };
-}
-function stepResult(step, status, durationMs, attempts) {
-    return {
-        version: step.migration.version,
-        name: step.migration.name,
-        path: step.section.path,
-        direction: step.direction,
-        status,
-        durationMs: Math.round(durationMs),
-        attempts,
-    };
-}
-async function runTransactional(step, o) {
-    const { sql } = o;
-    const started = performance.now();
-    for (let attempt = 1;; attempt++) {
-        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
-        const { first } = queueStep(sql, o, step, parts);
-        parts.push(sql.unsafe('commit'));
-        const settled = await settle(parts, o.signal);
-        await resetSession(sql, sessionResets(step));
-        const failure = firstFailure(settled, first, step.statements.length);
-        if (failure.ok)
-            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
-        const code = failure.error?.code;
-        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
-            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
-            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
-            await pause(delayMs, o.signal);
-            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
-            if (!o.signal?.aborted)
-                continue;
-        }
-        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
-        await sql.unsafe('rollback').catch(() => { });
-        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
-        const ms = performance.now() - started;
-        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
-        return { result: stepResult(step, 'failed', ms, attempt), error };
-    }
-}
-/**
- * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
- * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
- * RESET ALL leaves alone) puts the session back as it connected.
- */
-function sessionResets(step) {
-    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
-    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
-}
-/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
-async function resetSession(sql, resets) {
-    for (const reset of resets)
-        await sql.unsafe(reset).catch(() => { });
-}
-function trackingStep(step) {
-    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
-}
-async function invalidIndexes(sql) {
-    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
-    return new Set(rows.map((r) => r.name));
-}
-/**
- * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
- * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
- * `failed` until `pgshift resolve`, since statements before the failing one stay done.
- */
-async function runNonTransactional(step, o) {
-    const { sql } = o;
-    const started = performance.now();
-    const before = await invalidIndexes(sql);
-    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
-    await settle(timeoutQueries(sql, o, false));
-    try {
-        for (let i = 0; i < step.statements.length; i++) {
-            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
-            const query = sql.unsafe(step.statements[i].sql);
-            const [r] = await settle([query], o.signal);
-            if (r.status === 'rejected') {
-                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
-                await sql.unsafe('rollback').catch(() => { });
-                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
-                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
-                if (left.length)
-                    error.invalidIndex = left.join(', ');
-                const ms = performance.now() - started;
-                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
-                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
-                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
-                return { result: stepResult(step, 'failed', ms, 1), error };
-            }
-            if (o.signal?.aborted && i < step.statements.length - 1) {
-                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
-            }
-        }
-        const ms = performance.now() - started;
-        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-        await sql.unsafe(record.text, record.params, { prepare: true });
-        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
-    }
-    catch (err) {
-        if (err instanceof AbortedError) {
-            // Like any failure: the row says failed until resolved, and the attempt is in the history.
-            const ms = performance.now() - started;
-            await sql.unsafe('rollback').catch(() => { });
-            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
-            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
-        }
-        throw err;
-    }
-    finally {
-        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
-    }
-}
-/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
-async function runBatch(steps, o) {
-    const { sql } = o;
-    const started = performance.now();
-    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
-    const spans = [];
-    steps.forEach((step, i) => {
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const { first } = queueStep(sql, o, step, parts);
-        spans.push({ step, first, end: parts.length });
+/** Opens a session, runs `fn`, closes the connection; the directory is checked before connecting. */
+async function withSession(o, fn) {
+    const catalog = new catalog_Catalog(o.dir);
+    const redactor = redactorFor(o);
+    if (!o.databaseUrl)
+        throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+    const sql = await connect({
+        databaseUrl: o.databaseUrl,
+        connectTimeoutMs: o.connectTimeoutMs ?? SETTINGS.connectTimeout.default,
+        redactor,
+        onEvent: o.onEvent,
+        signal: o.signal,
     });
-    parts.push(sql.unsafe('commit'));
-    const settled = await settle(parts, o.signal);
-    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
-    const ms = performance.now() - started;
-    const bad = settled.findIndex((r) => r.status === 'rejected');
-    if (bad < 0) {
-        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
-        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
-        return { steps: results };
-    }
-    await sql.unsafe('rollback').catch(() => { });
-    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
-    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
-    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
-    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
-    o.onEvent?.({ type: 'step-failed', step: span.step, error });
-    if (o.signal?.aborted)
-        throw new AbortedError('interrupted: the whole batch was rolled back');
-    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
-}
-
-;// CONCATENATED MODULE: ./src/files/discover.ts
-// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
-// migrations costs one readdir.
-
-
-
-
-const PAIR = /^(\d+)_(.+)\.(up|down)\.sql$/i;
-const FLYWAY = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
-const SINGLE = /^(\d+)_(.+)\.sql$/i;
-function discoverMigrations(directory) {
-    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
-    let entries;
     try {
-        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
-            throw new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
-        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
-            .filter((e) => e.isFile() || (e.isSymbolicLink() && (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name)).isFile()))
-            .map((e) => e.name);
+        return await fn({ sql, redactor, tracking: new Tracking(o.schema ?? SETTINGS.schema.default), catalog });
     }
     catch (err) {
-        if (err instanceof ConfigError)
-            throw err;
-        throw new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+        throw redacted(err, redactor);
     }
-    entries.sort();
-    const problems = [];
-    const ups = [];
-    const pairDowns = new Map();
-    const undos = new Map();
-    for (const entry of entries) {
-        if (!entry.toLowerCase().endsWith('.sql'))
-            continue;
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
-        let m;
-        if ((m = entry.match(PAIR))) {
-            const named = { version: m[1], name: m[2], path };
-            if (m[3].toLowerCase() === 'up')
-                ups.push({ ...named, form: 'pair' });
-            else
-                pairDowns.set(`${versionKey(m[1]).join('.')}/${m[2]}`, named);
-        }
-        else if ((m = entry.match(FLYWAY))) {
-            const named = { version: m[2], name: m[3], path };
-            if (m[1] === 'V')
-                ups.push({ ...named, form: 'flyway' });
-            else
-                undos.set(versionKey(m[2]).join('.'), named);
-        }
-        else if ((m = entry.match(SINGLE))) {
-            // dbmate or plain is decided when the file is read (by its markers).
-            ups.push({ version: m[1], name: m[2], path, form: 'dbmate' });
-        }
-        else {
-            problems.push({
-                kind: 'unmatched',
-                path,
-                message: `${path}: not a migration file name, so it will not run. Rename it to <version>_<name>.sql, <version>_<name>.up.sql/.down.sql or V<version>__<name>.sql${/^R__/.test(entry) ? ' (Flyway repeatable migrations are not supported)' : ''}.`,
-                blocking: false,
-            });
-        }
-    }
-    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
-    const files = ups.map((u) => ({ version: u.version, versionKey: versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined }));
-    files.sort((a, b) => compareKeys(a.versionKey, b.versionKey) || a.upPath.localeCompare(b.upPath));
-    // Two files claiming one version would run in an undefined order: refuse.
-    for (let i = 1; i < files.length; i++) {
-        if (compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
-            problems.push({
-                kind: 'file',
-                path: files[i].upPath,
-                version: files[i].version,
-                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
-                blocking: true,
-            });
-        }
-    }
-    for (const file of files) {
-        const id = file.versionKey.join('.');
-        const down = file.form === 'pair' ? pairDowns.get(`${id}/${file.name}`) : file.form === 'flyway' ? undos.get(id) : undefined;
-        if (down) {
-            file.downPath = down.path;
-            if (file.form === 'pair')
-                pairDowns.delete(`${id}/${file.name}`);
-            else
-                undos.delete(id);
-        }
-    }
-    for (const orphan of [...pairDowns.values(), ...undos.values()]) {
-        problems.push({
-            kind: 'file',
-            path: orphan.path,
-            version: orphan.version,
-            message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
-            blocking: true,
-        });
-    }
-    return { dir, files, problems };
-}
-
-;// CONCATENATED MODULE: ./src/files/checksum.ts
-
-/** Text as pgshift reads it: no UTF-8 BOM, LF line ends, so a Windows checkout keeps its checksums. */
-function normaliseText(text) {
-    const noBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    return noBom.includes('\r\n') ? noBom.replace(/\r\n/g, '\n') : noBom;
-}
-/** `sha256:<hex>` of an (already normalised) up section; the algorithm is stored with the digest. */
-function checksum(normalisedSql) {
-    return 'sha256:' + (0,external_node_crypto_.createHash)('sha256').update(normalisedSql, 'utf8').digest('hex');
-}
-
-;// CONCATENATED MODULE: ./src/files/read.ts
-// Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
-// only on the sections that will run.
-
-
-/** A file that cannot be used as a migration; carries the line to point at. */
-class MigrationFileError extends Error {
-    path;
-    line;
-    reason;
-    constructor(path, line, reason) {
-        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
-        this.path = path;
-        this.line = line;
-        this.reason = reason;
-        this.name = 'MigrationFileError';
+    finally {
+        await sql.end({ timeout: 5 });
     }
 }
-const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
-const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** Directives that belong to the linter, accepted anywhere. */
-const LINT_DIRECTIVES = new Set(['ignore']);
-const decoder = new TextDecoder('utf-8', { fatal: true });
-/** One buffer reused for every read: a deploy reads thousands of small files, once each. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-/**
- * The file's bytes, valid until the next call. open/read/close without readFileSync's fstat and
- * per-file allocation: measurably faster over 10,000 applied files.
- */
-function readBytes(path) {
-    const fd = (0,external_node_fs_.openSync)(path, 'r');
+/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
+async function withLock(s, o, fn) {
+    const reserved = await s.sql.reserve();
     try {
-        let length = 0;
-        for (;;) {
-            if (length === scratch.length) {
-                const bigger = Buffer.allocUnsafe(scratch.length * 2);
-                scratch.copy(bigger, 0, 0, length);
-                scratch = bigger;
-            }
-            const wanted = scratch.length - length;
-            const n = (0,external_node_fs_.readSync)(fd, scratch, length, wanted, null);
-            length += n;
-            // A regular file's short read is its end: no second read just to see 0 bytes.
-            if (n < wanted)
-                return scratch.subarray(0, length);
+        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? SETTINGS.lockWait.default, o.onEvent, o.signal);
+        try {
+            return await fn(reserved);
+        }
+        finally {
+            await lock.release().catch(() => { });
         }
     }
     finally {
-        (0,external_node_fs_.closeSync)(fd);
+        reserved.release();
     }
 }
-function readText(path) {
-    const bytes = readBytes(path);
+/** Who runs a command when the shell does not say: the OS user. */
+function defaultActor() {
     try {
-        return normaliseText(decoder.decode(bytes));
+        return (0,external_node_os_namespaceObject.userInfo)().username;
     }
     catch {
-        const bad = firstInvalidUtf8(bytes);
-        const line = bytes.subarray(0, bad).toString('latin1').split('\n').length;
-        throw new MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
+        return 'unknown';
     }
 }
-/** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
-function firstInvalidUtf8(bytes) {
-    for (let i = 0; i < bytes.length;) {
-        const b = bytes[i];
-        const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-        if (need < 0)
-            return i;
-        for (let k = 1; k <= need; k++)
-            if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80)
-                return i;
-        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF: well-formed bytes, still invalid.
-        const second = bytes[i + 1];
-        if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f))
-            return i;
-        i += need + 1;
-    }
-    return 0;
+
+;// CONCATENATED MODULE: ./src/commands/migrate.ts
+// up/down under the migration lock: validate, (optionally) enforce a policy on the findings, apply.
+// The result says what ran and, on failure, where. Deploy decisions (guard, environment policy,
+// classification) are deploy.ts's; this is the run itself, also the library's `migrate`.
+
+
+
+
+
+
+
+
+
+function refuse(plan) {
+    const blocking = plan.problems.filter((p) => p.blocking);
+    throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
 }
-/** True when the text holds nothing but white space and comments. */
-function isBlankSql(sql) {
-    return sql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/--[^\n]*/g, '').replace(/[\s;]/g, '') === '';
+/** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
+function mayRun(catalog, state, selection) {
+    if (selection.direction === 'down')
+        return state.rows.length > 0;
+    const known = new Set(state.rows.map((r) => versionId(r.version)));
+    return catalog.files.some((f) => !known.has(versionId(f.version)));
 }
-/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
-function standaloneSection(path, sql) {
-    let transaction = true;
-    const lines = sql.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i].trim();
-        const d = line.match(PGSHIFT_DIRECTIVE);
-        if (d) {
-            if (d[1] === 'no-transaction' && d[2].trim() === '')
-                transaction = false;
-            else if (!LINT_DIRECTIVES.has(d[1])) {
-                throw new MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
+async function migrate(o, selection) {
+    const actor = o.actor ?? defaultActor();
+    const environment = o.environment ?? SETTINGS.environment.default;
+    return withSession(o, (s) => withLock(s, o, async (sql) => {
+        const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
+        // Linting costs a parse of each pending section's findings: only when a policy will read them.
+        const review = (state) => {
+            const p = buildPlan(s.catalog, state, selection);
+            const reviewed = o.lintPolicy ? withFindings(p, o.lint) : p;
+            if (reviewed.blocked)
+                refuse(reviewed);
+            const refused = o.lintPolicy?.(reviewed.findings) ?? [];
+            if (refused.length)
+                throw policyRefusal(refused);
+            return reviewed;
+        };
+        let state = await readState();
+        // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
+        if (mayRun(s.catalog, state, selection))
+            await loadParser();
+        let p = review(state);
+        if (p.steps.length === 0)
+            return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
+        if (o.singleTransaction) {
+            const nonTx = p.steps.filter((st) => !st.transactional);
+            if (nonTx.length) {
+                throw new ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
             }
-            continue;
         }
-        if (DBMATE_MARKER.test(line)) {
-            throw new MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
+        const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
+        const ensured = await s.tracking.ensure(sql, files, actor, environment);
+        if (ensured === 'created')
+            o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
+        if (typeof ensured === 'object') {
+            o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
+            state = await readState();
+            p = review(state);
         }
-    }
-    return { sql, path, startLine: 1, transaction };
+        const outcome = await executePlan(p.steps, {
+            sql,
+            tracking: s.tracking,
+            lockTimeout: String(o.lockTimeoutMs ?? SETTINGS.lockTimeout.default),
+            statementTimeout: o.statementTimeoutMs !== undefined ? String(o.statementTimeoutMs) : undefined,
+            lockRetries: o.lockRetries ?? SETTINGS.lockRetries.default,
+            retryDelayMs: o.retryDelayMs,
+            singleTransaction: !!o.singleTransaction,
+            actor,
+            environment,
+            redactor: s.redactor,
+            onEvent: o.onEvent,
+            signal: o.signal,
+        });
+        const after = await s.tracking.read(sql);
+        const current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+        return {
+            direction: p.direction,
+            status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
+            steps: outcome.steps,
+            plan: p,
+            error: outcome.error,
+            currentVersion: current,
+        };
+    }));
 }
-function parseDbmateOptions(path, lineNo, rest) {
-    let transaction = true;
-    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
-        const m = option.match(/^transaction:(true|false)$/);
-        if (!m)
-            throw new MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
-        transaction = m[1] === 'true';
+
+;// CONCATENATED MODULE: ./src/commands/plan.ts
+
+
+
+
+
+
+/** What up/down would run; without a database, every migration in the directory is pending. */
+async function plan(o, selection) {
+    await loadParser();
+    if (!o.databaseUrl) {
+        return withFindings(buildPlan(new catalog_Catalog(o.dir), { exists: false, rows: [], databaseChecked: false }, selection), o.lint);
     }
-    return transaction;
-}
-/** Splits a dbmate file into its up and down sections; null when the file has no markers (plain form). */
-function dbmateSections(path, text) {
-    const lines = text.split('\n');
-    let up;
-    let down;
-    let firstContent;
-    let any = false;
-    for (let i = 0; i < lines.length; i++) {
-        const trimmed = lines[i].trim();
-        const m = trimmed.match(DBMATE_MARKER);
-        if (!m) {
-            const d = trimmed.match(PGSHIFT_DIRECTIVE);
-            if (d && !LINT_DIRECTIVES.has(d[1])) {
-                throw new MigrationFileError(path, i + 1, `unknown directive "${trimmed}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
-            }
-            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
-                firstContent = i + 1;
-            continue;
-        }
-        any = true;
-        const lineNo = i + 1;
-        if (m[1] === 'up') {
-            if (up)
-                throw new MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
-            if (down)
-                throw new MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
-            if (firstContent !== undefined) {
-                throw new MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
-            }
-            up = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
-        }
-        else if (m[1] === 'down') {
-            if (!up)
-                throw new MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
-            if (down)
-                throw new MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
-            down = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
-        }
-        else {
-            throw new MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
-        }
-    }
-    if (!any)
-        return null;
-    if (!up)
-        throw new MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
-    const upEnd = down ? down.line - 1 : lines.length;
-    const section = (from, to, transaction) => ({
-        sql: lines.slice(from, to).join('\n'),
-        path,
-        startLine: from + 1,
-        transaction,
+    return withSession(o, async (s) => {
+        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        return withFindings(buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o.lint);
     });
-    return {
-        up: section(up.line, upEnd, up.transaction),
-        down: down ? section(down.line, lines.length, down.transaction) : undefined,
-    };
 }
-/** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
-function readMigration(file) {
-    const text = readText(file.upPath);
-    let up;
-    let down;
-    let form = file.form;
-    const sections = file.form === 'dbmate' ? dbmateSections(file.upPath, text) : null;
-    if (sections) {
-        ({ up, down } = sections);
-    }
-    else {
-        if (form === 'dbmate')
-            form = 'plain';
-        up = standaloneSection(file.upPath, text);
-        if (file.downPath)
-            down = standaloneSection(file.downPath, readText(file.downPath));
-    }
-    if (isBlankSql(up.sql)) {
-        // Point at the "-- migrate:up" header: the line after it may not exist.
-        throw new MigrationFileError(file.upPath, sections ? up.startLine - 1 : 1, 'the up migration is empty. Write its SQL, or delete the file.');
-    }
-    // An empty down section means "no down", as in dbmate.
-    if (down && isBlankSql(down.sql))
-        down = undefined;
-    return { ...file, form, up, down, checksum: checksum(up.sql) };
-}
-
-;// CONCATENATED MODULE: ./src/plan/catalog.ts
-// The migrations directory as a lazily read catalog: file names are listed once, a file is read only
-// when its checksum or its SQL is needed, and at most once per run.
-
-
-
-class Catalog {
-    dir;
-    files;
-    /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
-    nameProblems;
-    byId = new Map();
-    cache = new Map();
-    constructor(dir) {
-        this.dir = dir;
-        const found = discoverMigrations(dir);
-        this.files = found.files;
-        this.nameProblems = found.problems;
-        for (const f of this.files)
-            if (!this.byId.has(versionId(f.version)))
-                this.byId.set(versionId(f.version), f);
-    }
-    find(version) {
-        return this.byId.get(versionId(version));
-    }
-    /** The migration, or the file error that makes it unusable. */
-    load(file) {
-        let hit = this.cache.get(file);
-        if (!hit) {
-            try {
-                hit = readMigration(file);
-            }
-            catch (err) {
-                if (!(err instanceof MigrationFileError))
-                    throw err;
-                hit = err;
-            }
-            this.cache.set(file, hit);
-        }
-        return hit;
-    }
-    /** Checksum of a file's up section, or undefined when the file cannot be read. */
-    checksum(file) {
-        const m = this.load(file);
-        return m instanceof MigrationFileError ? undefined : m.checksum;
-    }
-}
-function fileProblem(err, version) {
-    return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
-}
-
-;// CONCATENATED MODULE: ./src/sql/split.ts
-
-let parser;
-/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
-async function loadParser() {
-    if (parser)
-        return;
-    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
-    await mod.loadModule();
-    parser = mod;
-}
-/** A section the parser rejects; `line`/`column` point into the file. */
-class SqlSyntaxError extends Error {
-    path;
-    line;
-    column;
-    reason;
-    constructor(path, line, column, reason) {
-        super(`${path}:${line}:${column}: ${reason}`);
-        this.path = path;
-        this.line = line;
-        this.column = column;
-        this.reason = reason;
-        this.name = 'SqlSyntaxError';
-    }
-}
-/** Character offsets for the parser's UTF-8 byte offsets. */
-function byteToCharMapper(sql) {
-    if (Buffer.byteLength(sql) === sql.length)
-        return (b) => b;
-    const map = [];
-    for (let i = 0; i < sql.length; i++) {
-        const cp = sql.codePointAt(i);
-        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        for (let k = 0; k < bytes; k++)
-            map.push(i);
-        if (cp >= 0x10000)
-            i++;
-    }
-    map.push(sql.length);
-    return (b) => map[b] ?? sql.length;
-}
-/** Where the statement's own text begins, past white space and comments the parser may include. */
-function skipLeadingTrivia(sql, from, to) {
-    let i = from;
-    while (i < to) {
-        const c = sql[i];
-        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
-            i++;
-        else if (c === '-' && sql[i + 1] === '-') {
-            const nl = sql.indexOf('\n', i);
-            i = nl < 0 ? to : nl + 1;
-        }
-        else if (c === '/' && sql[i + 1] === '*') {
-            let depth = 1;
-            i += 2;
-            while (i < to && depth > 0) {
-                if (sql[i] === '/' && sql[i + 1] === '*')
-                    (depth++, (i += 2));
-                else if (sql[i] === '*' && sql[i + 1] === '/')
-                    (depth--, (i += 2));
-                else
-                    i++;
-            }
-        }
-        else
-            break;
-    }
-    return i;
-}
-function splitStatements(section) {
-    if (!parser)
-        throw new Error('internal: loadParser() must be awaited before splitStatements()');
-    const { sql } = section;
-    const starts = lineStarts(sql);
-    const astral = hasAstral(sql) ? sql : undefined;
-    let parsed;
-    try {
-        parsed = parser.parseSync(sql);
-    }
-    catch (err) {
-        const e = err;
-        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
-        const cursor = e.sqlDetails?.cursorPosition;
-        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
-        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
-        const at = locate(starts, section.startLine, offset, astral);
-        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
-    }
-    const toChar = byteToCharMapper(sql);
-    const out = [];
-    for (const raw of parsed.stmts ?? []) {
-        const byteStart = raw.stmt_location ?? 0;
-        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
-        const end = toChar(byteEnd);
-        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
-        const text = sql.slice(start, end).replace(/\s+$/, '');
-        if (!text)
-            continue;
-        const at = locate(starts, section.startLine, start, astral);
-        const kind = Object.keys(raw.stmt)[0];
-        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan.ts
-// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
-// Pure: it reads files but never the database (the caller passes the rows in).
-
-
-
-
-
-/** Statements that begin or end a transaction, which a file may carry by habit. */
-const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
-/** Statements that would end pgshift's transaction early or undo it. */
-const FORBIDDEN_KINDS = {
-    TRANS_STMT_ROLLBACK: 'ROLLBACK',
-    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
-    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
-    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
-};
-/**
- * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
- * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
- * keeps the all-or-nothing guarantee those statements were written for.
- */
-function transactionalStatements(section, statements, problems, version) {
-    const kept = [];
-    let dropped = 0;
-    for (const s of statements) {
-        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
-        if (BLOCK_KINDS.has(kind)) {
-            dropped++;
-            continue;
-        }
-        if (FORBIDDEN_KINDS[kind]) {
-            problems.push({
-                kind: 'transaction-control',
-                path: section.path,
-                line: s.line,
-                version,
-                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
-                blocking: true,
-            });
-        }
-        kept.push(s);
-    }
-    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
-    return { statements: kept, notes };
-}
-function planStep(migration, direction, problems) {
-    const section = direction === 'up' ? migration.up : migration.down;
-    let statements = [];
-    try {
-        statements = splitStatements(section);
-    }
-    catch (err) {
-        if (!(err instanceof SqlSyntaxError))
-            throw err;
-        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
-    }
-    let notes = [];
-    if (section.transaction)
-        ({ statements, notes } = transactionalStatements(section, statements, problems, migration.version));
-    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
-        problems.push({ kind: 'file', path: section.path, line: section.startLine, version: migration.version, message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`, blocking: true });
-    }
-    return {
-        migration,
-        direction,
-        section,
-        statements,
-        transactional: section.transaction,
-        rollback: direction === 'up' ? migration.down : undefined,
-        notes,
-    };
-}
-function checkTarget(target, catalog, rows, direction) {
-    if (target === undefined || target === '')
-        return undefined;
+/** Whether `target` names a migration of the directory (or, for down, is 0: everything). */
+function knownVersion(dir, target, direction) {
     if (!isVersion(target))
-        throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+        return 'not-a-version';
     if (direction === 'down' && versionKey(target).every((p) => p === 0n))
-        return [0n];
-    const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
-    if (!known)
-        throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
-    return versionKey(target);
+        return 'known';
+    return new Catalog(dir).find(target) ? 'known' : 'unknown';
 }
-function buildPlan(catalog, tracking, selection) {
-    const problems = [...catalog.nameProblems];
-    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
-    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
-    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
-    let refused = catalog.nameProblems.some((p) => p.blocking);
-    const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
-    const applied = tracking.rows.filter((r) => r.status === 'applied');
-    let highest;
-    let currentVersion = null;
-    for (const r of applied) {
-        const k = versionKey(r.version);
-        if (!highest || compareKeys(k, highest) > 0)
-            (highest = k), (currentVersion = r.version);
-    }
-    // Applied files must be unchanged; their text is hashed, never parsed.
-    for (const row of tracking.rows) {
-        const file = catalog.find(row.version);
-        if (row.status !== 'applied') {
-            problems.push({
-                kind: 'failed',
-                version: row.version,
-                path: file?.upPath,
-                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
-                blocking: true,
-            });
-            continue;
-        }
-        if (!file) {
-            problems.push({
-                kind: 'missing',
-                version: row.version,
-                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
-                blocking: !selection.allowMissing,
-            });
-            continue;
-        }
-        if (!row.checksum)
-            continue; // a dbmate row before adoption: nothing to compare yet
-        const loaded = catalog.load(file);
-        if (loaded instanceof MigrationFileError) {
-            problems.push(fileProblem(loaded, row.version));
-            continue;
-        }
-        if (loaded.checksum !== row.checksum) {
-            problems.push({
-                kind: 'modified',
-                version: row.version,
-                path: file.upPath,
-                storedChecksum: row.checksum,
-                currentChecksum: loaded.checksum,
-                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
-                blocking: true,
-            });
-        }
-    }
-    // Pending files: read (and so checked) before anything touches the database.
-    const pending = [];
-    for (const file of catalog.files) {
-        if (rowsById.has(versionId(file.version)))
-            continue;
-        const loaded = catalog.load(file);
-        if (loaded instanceof MigrationFileError) {
-            problems.push(fileProblem(loaded, file.version));
-            if (selection.direction === 'up')
-                refused = true;
-            continue;
-        }
-        pending.push(loaded);
-        if (highest && compareKeys(file.versionKey, highest) < 0) {
-            problems.push({
-                kind: 'out-of-order',
-                version: file.version,
-                path: file.upPath,
-                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
-                blocking: !selection.allowOutOfOrder,
-            });
-        }
-    }
-    const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
-    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
-    const steps = [];
-    if (selection.direction === 'up') {
-        let chosen = pending.filter((m) => !target || compareKeys(m.versionKey, target) <= 0);
-        if (selection.steps !== undefined)
-            chosen = chosen.slice(0, selection.steps);
-        for (const m of chosen)
-            steps.push(planStep(m, 'up', problems));
-    }
-    else {
-        let chosen = [...applied].sort((a, b) => compareKeys(versionKey(b.version), versionKey(a.version)));
-        if (target)
-            chosen = chosen.filter((r) => compareKeys(versionKey(r.version), target) > 0);
-        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
-        for (const row of chosen) {
-            const file = catalog.find(row.version);
-            const loaded = file ? catalog.load(file) : undefined;
-            if (!file || loaded === undefined) {
-                problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`, blocking: true });
-                refused = true;
-                continue;
-            }
-            if (loaded instanceof MigrationFileError) {
-                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
-                if (!problems.some((p) => p.message === loaded.message))
-                    problems.push(fileProblem(loaded, row.version));
-                refused = true;
-                continue;
-            }
-            if (!loaded.down) {
-                refused = true;
-                problems.push({
-                    kind: 'file',
-                    version: row.version,
-                    path: loaded.upPath,
-                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
-                    blocking: true,
-                });
-                continue;
-            }
-            steps.push(planStep(loaded, 'down', problems));
-        }
-    }
-    const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+
+;// CONCATENATED MODULE: ./src/commands/deploy.ts
+// A deploy and its dry run, with every decision made once for every shell: the protected-environment
+// guard → the plan on record (protected environments) → the safety policy under the lock → migrate →
+// an Outcome (status, incident, counts). Never throws a pgshift error: whatever happens is an Outcome
+// handed to the sink, and returned.
+
+
+
+
+
+
+const NO_REVIEW = { findings: [], refused: [] };
+function deploy_frame(req, command, sink) {
+    const environment = req.environment ?? SETTINGS.environment.default;
+    const prot = isProtected(environment, req.safety);
     return {
-        direction: selection.direction,
-        steps,
-        problems,
-        applied: tracking.rows,
-        pendingCount: pendingFiles.length,
-        currentVersion,
-        trackingExists: tracking.exists,
-        databaseChecked: tracking.databaseChecked,
-        blocked,
-        findings: [],
+        command,
+        environment,
+        protected: prot,
+        refusals: (findings) => refusedFindings(findings, { ...req.safety, protected: prot }),
+        onEvent: (e) => {
+            req.onEvent?.(e);
+            sink.event?.(e);
+        },
     };
+}
+/** One line naming where a migration failed and what state it left. */
+function failureMessage(f) {
+    return `migration ${f.version} (${f.name}) failed at ${f.path}:${f.line}:${f.column}: ${f.message}. ${f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`}`;
+}
+/**
+ * Anything that stopped a command before a migration ran. A refusal (bad settings, the guard, the files,
+ * the safety policy) is `refused`; a database that could not be reached, a lock that was not had, or a
+ * bug is `failed`. Only a deploy is an incident: a dry run reports in its plan instead.
+ */
+function stopped(err, f, reviewed) {
+    const error = err instanceof PgshiftError ? err : new UnexpectedError(err);
+    const refused = error instanceof ConfigError || error instanceof ValidationError || error instanceof PolicyError;
+    const review = error instanceof PolicyError && error.findings.length ? { findings: reviewed ?? error.findings, refused: error.findings } : NO_REVIEW;
+    // The guard's refusal is a person's missing confirmation, not an incident; the files or the policy
+    // refusing a deploy is (somebody merged what cannot ship).
+    const guard = error instanceof PolicyError && error.findings.length === 0;
+    const incident = f.command !== 'plan' &&
+        !guard &&
+        (error instanceof ValidationError || error instanceof PolicyError || error instanceof LockError || error instanceof ConnectionError || error instanceof UnexpectedError);
+    return { command: f.command, status: refused ? 'refused' : 'failed', incident, environment: f.environment, protected: f.protected, review, error, applied: [] };
+}
+async function deploy_finish(sink, outcome, req) {
+    if (outcome.error)
+        outcome.error.message = redactorFor(req).redact(outcome.error.message);
+    await sink.finished(outcome);
+    return outcome;
+}
+/** up or down, as a deploy: guard, plan on record when protected, policy under the lock, migrate. */
+async function deploy(req, sink) {
+    const f = deploy_frame(req, req.selection.direction, sink);
+    let reviewed;
+    try {
+        checkGuard(f.environment, req.selection.direction, req.confirm, req.safety);
+        if (!req.databaseUrl)
+            throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+        if (f.protected) {
+            // In a protected environment the plan is on record before anything is applied.
+            const onRecord = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+            await sink.planned?.(onRecord, { findings: onRecord.findings, refused: f.refusals(onRecord.findings) });
+        }
+        // The engine checks the findings again under the migration lock, before anything runs.
+        const result = await migrate({ ...req, onEvent: f.onEvent, lintPolicy: (findings) => f.refusals((reviewed = findings)) }, req.selection);
+        const applied = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
+        const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - applied.length) : result.plan.pendingCount + applied.length;
+        const common = {
+            command: f.command,
+            environment: f.environment,
+            protected: f.protected,
+            plan: result.plan,
+            result,
+            review: { findings: result.plan.findings, refused: [] },
+            applied,
+            pendingAfter,
+            currentVersion: result.currentVersion,
+        };
+        if (result.error)
+            return await deploy_finish(sink, { ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) }, req);
+        return await deploy_finish(sink, { ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false }, req);
+    }
+    catch (err) {
+        return deploy_finish(sink, stopped(err, f, reviewed), req);
+    }
+}
+/** The dry run: the plan, its findings and what the policy would refuse here; read-only. */
+async function dryRun(req, sink) {
+    const f = deploy_frame(req, 'plan', sink);
+    try {
+        const p = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+        const review = { findings: p.findings, refused: f.refusals(p.findings) };
+        await sink.planned?.(p, review);
+        const blocking = p.problems.filter((x) => x.blocking);
+        const error = p.blocked
+            ? new ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
+            : review.refused.length
+                ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
+                : undefined;
+        return await deploy_finish(sink, {
+            command: 'plan',
+            status: error ? 'refused' : 'planned',
+            incident: false,
+            environment: f.environment,
+            protected: f.protected,
+            plan: p,
+            review,
+            error,
+            applied: [],
+            pendingAfter: p.pendingCount,
+            currentVersion: p.currentVersion,
+        }, req);
+    }
+    catch (err) {
+        return deploy_finish(sink, stopped(err, f, undefined), req);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/new.ts
+// `pgshift new <name>`: a new migration file, named by the current UTC time (dbmate's version format).
+
+
+
+
+
+/** UTC yyyymmddhhmmss, dbmate's version format. */
+function timestampVersion(now) {
+    return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+/** Writes `<timestamp>_<name>.sql` with both sections; returns its path. */
+function newMigration(dir, name, now = new Date()) {
+    const slug = name
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '_')
+        .replace(/^_+|_+$/g, '');
+    if (!slug)
+        throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
+    if (!(0,external_node_fs_.existsSync)(dir))
+        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
+    const catalog = new catalog_Catalog(dir);
+    const version = timestampVersion(now);
+    const clash = catalog.find(version);
+    if (clash)
+        throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
+    const path = (0,external_node_path_namespaceObject.join)(dir, `${version}_${slug}.sql`);
+    (0,external_node_fs_.writeFileSync)(path, formById('dbmate').template(slug), { flag: 'wx' });
+    return path;
+}
+
+;// CONCATENATED MODULE: ./src/commands/resolve.ts
+// `resolve <version> --applied|--rolled-back`: settles a failed or running non-transactional migration
+// after a person has looked at the database. Recorded in the history either way.
+
+
+
+
+async function resolve(o, version, as) {
+    return withSession(o, (s) => withLock(s, o, async (sql) => {
+        const { rows } = await s.tracking.read(sql);
+        const row = rows.find((r) => versionId(r.version) === versionId(version));
+        if (!row)
+            throw new ConfigError(`migration ${version} has no row in ${s.tracking.schema}.schema_migrations: there is nothing to resolve.`);
+        if (row.status === 'applied')
+            throw new ConfigError(`migration ${version} is applied, not failed: there is nothing to resolve (use "pgshift down" to roll it back).`);
+        await s.tracking.resolve(sql, row, as, o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
+        return { ...row, status: as === 'applied' ? 'applied' : row.status };
+    }));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/status.ts
@@ -4520,1317 +6671,66 @@ function migrationStatus(catalog, rows) {
         seen.add(versionId(file.version));
         out.push({ version: file.version, name: file.name, state: 'pending', path: file.upPath, appliedAt: null, executionTimeMs: null, errorMessage: null });
     }
-    return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
+    return out.sort((a, b) => compareKeys(version_versionKey(a.version), version_versionKey(b.version)));
 }
 
-;// CONCATENATED MODULE: ./src/lint/ast.ts
-/** The `K` node wrapped in `n`, if that is what `n` holds. */
-function as(n, kind) {
-    return n && kind in n ? n[kind] : undefined;
-}
-function fromRangeVar(rv) {
-    return rv?.relname ? { schema: rv.schemaname, name: rv.relname } : undefined;
-}
-/** `[schema, name]` or `[name]` (a String list, as in DROP and CREATE TYPE) to a QName. */
-function fromNames(names) {
-    const parts = strings(names);
-    if (!parts.length)
-        return undefined;
-    return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name: parts[parts.length - 1] };
-}
-/** Same object, when a side leaves the schema out: lenient on purpose, as search_path is unknown here. */
-function sameName(a, b) {
-    return a.name === b.name && (!a.schema || !b.schema || a.schema === b.schema);
-}
-function show(q) {
-    if (!q)
-        return '?';
-    return q.schema ? `${q.schema}.${q.name}` : q.name;
-}
-function strings(list) {
-    return (list ?? []).map((n) => as(n, 'String')?.sval).filter((s) => s !== undefined);
-}
-function ast_option(list, name) {
-    return (list ?? []).map((n) => as(n, 'DefElem')).find((d) => d?.defname === name);
-}
-/** An option given as `FULL`, `FULL true`, `FULL on` or `FULL 1`. */
-function enabled(d) {
-    if (!d)
-        return false;
-    if (!d.arg)
-        return true;
-    const s = as(d.arg, 'String')?.sval ?? as(d.arg, 'Boolean')?.boolval ?? as(d.arg, 'Integer')?.ival;
-    if (typeof s === 'string')
-        return !/^(false|off|0|no)$/i.test(s);
-    return s === undefined ? true : Boolean(s);
-}
-/** Names of every function called anywhere under `node`. */
-function calledFunctions(node, out = []) {
-    if (Array.isArray(node)) {
-        for (const x of node)
-            calledFunctions(x, out);
-    }
-    else if (node && typeof node === 'object') {
-        const call = node.FuncCall;
-        if (call)
-            out.push(strings(call.funcname).pop() ?? '');
-        for (const v of Object.values(node))
-            calledFunctions(v, out);
-    }
-    return out;
-}
-/**
- * What makes a statement refuse to run inside a transaction block (Postgres's
- * PreventInTransactionBlock), as the words a message should show; undefined when it can run in one.
- */
-function outsideTransactionOnly(stmt) {
-    const n = stmt.node;
-    switch (stmt.kind) {
-        case 'IndexStmt':
-            return n.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
-        case 'DropStmt':
-            return n.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
-        case 'ReindexStmt': {
-            const r = n;
-            if (enabled(ast_option(r.params, 'concurrently')))
-                return 'REINDEX CONCURRENTLY';
-            const whole = { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM' };
-            return whole[r.kind ?? ''];
-        }
-        case 'VacuumStmt':
-            return n.is_vacuumcmd ? 'VACUUM' : undefined;
-        case 'CreatedbStmt':
-            return 'CREATE DATABASE';
-        case 'DropdbStmt':
-            return 'DROP DATABASE';
-        case 'AlterSystemStmt':
-            return 'ALTER SYSTEM';
-        case 'CreateTableSpaceStmt':
-            return 'CREATE TABLESPACE';
-        case 'DropTableSpaceStmt':
-            return 'DROP TABLESPACE';
-        default:
-            return undefined;
-    }
-}
-/** Statements that may share a transaction:false section without widening its partial-failure window. */
-function belongsOutsideTransaction(stmt) {
-    if (outsideTransactionOnly(stmt))
-        return true;
-    switch (stmt.kind) {
-        case 'VariableSetStmt': // SET lock_timeout and the like configure the statements after them
-        case 'TransactionStmt': // a BEGIN/COMMIT block of its own, on purpose
-            return true;
-        case 'AlterEnumStmt': {
-            // ADD VALUE (not RENAME VALUE): committed on its own so that later statements can use the value.
-            const n = stmt.node;
-            return Boolean(n.newVal && !n.oldVal);
-        }
-        case 'VacuumStmt': // ANALYZE (VACUUM was caught above): cheap, repeatable, usually right after an index build
-            return true;
-        default:
-            return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/lint/batch.ts
-
-class Batch {
-    tables = [];
-    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
-    indexes = [];
-    types = [];
-    schemas = new Set();
-    databases = new Set();
-    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
-    pendingNotNull = [];
-    provenNotNull = [];
-    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
-    notValidInTransaction = [];
-    isNewTable(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
-    }
-    isNewIndex(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
-    }
-    isNewType(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
-    }
-    isNewSchema(name) {
-        return !!name && this.schemas.has(name);
-    }
-    isNewDatabase(name) {
-        return !!name && this.databases.has(name);
-    }
-    isProvenNotNull(table, column) {
-        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
-    }
-    addedNotValidInTransaction(table, constraint) {
-        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
-    }
-    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
-    transactionEnded() {
-        this.notValidInTransaction = [];
-    }
-    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
-    observe(stmt) {
-        this.observeNode(stmt.kind, stmt.node);
-    }
-    observeNode(kind, node, schema) {
-        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
-        switch (kind) {
-            case 'CreateStmt':
-                add(this.tables, fromRangeVar(node.relation));
-                break;
-            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
-                add(this.tables, fromRangeVar(node.into?.rel));
-                break;
-            case 'SelectStmt': // SELECT ... INTO new_table
-                add(this.tables, fromRangeVar(node.intoClause?.rel));
-                break;
-            case 'IndexStmt': {
-                const n = node;
-                const table = fromRangeVar(n.relation);
-                // An index lives in its table's schema.
-                if (n.idxname && this.isNewTable(table))
-                    add(this.indexes, { schema: table?.schema, name: n.idxname });
-                break;
-            }
-            case 'CreateSchemaStmt': {
-                const n = node;
-                if (!n.schemaname)
-                    break;
-                this.schemas.add(n.schemaname);
-                for (const elt of n.schemaElts ?? []) {
-                    const [k] = Object.keys(elt);
-                    this.observeNode(k, elt[k], n.schemaname);
-                }
-                break;
-            }
-            case 'CreateEnumStmt':
-            case 'CreateRangeStmt':
-                add(this.types, fromNames(node.typeName));
-                break;
-            case 'CompositeTypeStmt':
-                add(this.types, fromRangeVar(node.typevar));
-                break;
-            case 'CreateDomainStmt':
-                add(this.types, fromNames(node.domainname));
-                break;
-            case 'DefineStmt': {
-                const n = node;
-                if (n.kind === 'OBJECT_TYPE')
-                    add(this.types, fromNames(n.defnames));
-                break;
-            }
-            case 'CreatedbStmt':
-                if (node.dbname)
-                    this.databases.add(node.dbname);
-                break;
-            case 'RenameStmt': {
-                // A new table keeps being new under its new name.
-                const n = node;
-                const from = fromRangeVar(n.relation);
-                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
-                    add(this.tables, { schema: from?.schema, name: n.newname });
-                break;
-            }
-        }
-    }
-    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
-    observeCmd(table, cmd) {
-        if (cmd.subtype === 'AT_AddConstraint') {
-            const c = as(cmd.def, 'Constraint');
-            if (!c)
-                return;
-            const name = constraintName(table, c);
-            const column = notNullColumn(c);
-            if (c.skip_validation) {
-                this.notValidInTransaction.push({ table, constraint: name });
-                if (column)
-                    this.pendingNotNull.push({ table, constraint: name, column });
-            }
-            else if (column) {
-                this.provenNotNull.push({ table, column });
-            }
-        }
-        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
-            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
-            if (p)
-                this.provenNotNull.push({ table, column: p.column });
-        }
-    }
-}
-/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
-function notNullColumn(c) {
-    if (c.contype === 'CONSTR_NOTNULL')
-        return strings(c.keys)[0];
-    if (c.contype !== 'CONSTR_CHECK')
-        return undefined;
-    const test = as(c.raw_expr, 'NullTest');
-    if (test?.nulltesttype !== 'IS_NOT_NULL')
-        return undefined;
-    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
-    return fields.length === 1 ? fields[0] : undefined;
-}
-/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
-function constraintName(table, c) {
-    if (c.conname)
-        return c.conname;
-    const columnsIn = (n) => [...new Set(columnRefs(n))];
-    switch (c.contype) {
-        case 'CONSTR_CHECK': {
-            const cols = columnsIn(c.raw_expr);
-            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
-        }
-        case 'CONSTR_FOREIGN':
-            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
-        case 'CONSTR_NOTNULL':
-            return `${table.name}_${strings(c.keys)[0]}_not_null`;
-        default:
-            return `${table.name}_${c.contype?.toLowerCase()}`;
-    }
-}
-function columnRefs(node, out = []) {
-    if (Array.isArray(node))
-        for (const x of node)
-            columnRefs(x, out);
-    else if (node && typeof node === 'object') {
-        const ref = node.ColumnRef;
-        if (ref)
-            out.push(strings(ref.fields).pop() ?? '');
-        for (const v of Object.values(node))
-            columnRefs(v, out);
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/lint/rules.ts
-
-/** Functions whose value differs per row, so a default using them is computed for every existing row. */
-const VOLATILE_FUNCTIONS = new Set([
-    'random', 'random_normal', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuidv4', 'uuidv7',
-    'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'gen_random_bytes', 'nextval',
-]);
-const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
-const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
-function typeLabel(t) {
-    const parts = strings(t?.names).filter((p) => p !== 'pg_catalog');
-    const last = parts.pop() ?? '?';
-    return [...parts, TYPE_NAMES[last] ?? last].join('.');
-}
-function columnConstraints(col) {
-    return (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c) => !!c);
-}
-/** The column an ALTER TABLE ... ADD COLUMN adds, on a table the batch did not create. */
-function addedColumn(cmd, ctx) {
-    return cmd.subtype === 'AT_AddColumn' && !ctx.tableIsNew ? as(cmd.def, 'ColumnDef') : undefined;
-}
-/** The constraint an ALTER TABLE ... ADD CONSTRAINT adds, on a table the batch did not create. */
-function addedConstraint(cmd, ctx) {
-    return cmd.subtype === 'AT_AddConstraint' && !ctx.tableIsNew ? as(cmd.def, 'Constraint') : undefined;
-}
-function named(c) {
-    return c.conname ? `CONSTRAINT ${c.conname} ` : '';
-}
-/** The start of a statement, for messages about statements of any kind. */
-function brief(sql) {
-    const line = sql.split('\n')[0].trim();
-    return line.length > 60 ? `${line.slice(0, 57)}…` : line;
-}
-/** The objects of a DROP ... statement that the batch did not create. */
-function droppedNames(objects, isNew) {
-    return (objects ?? [])
-        .map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o]))
-        .filter((q) => !!q && !isNew(q));
-}
-function noTransactionHeader(ctx) {
-    return ctx.migration.form === 'dbmate' ? '"-- migrate:up transaction:false"' : 'the line "-- pgshift:no-transaction"';
-}
-const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
-const RULES = [
-    // ---- Destructive: data or objects are gone once this commits. ----
-    {
-        id: 'drop-table',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes the table and every row in it for good, and code still using it fails at once.',
-        safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
-        on: {
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_TABLE')
-                    return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
-                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
-            },
-        },
-    },
-    {
-        id: 'drop-column',
-        severity: 'error',
-        destructive: true,
-        why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
-        safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
-        },
-    },
-    {
-        id: 'drop-schema',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes the schema, and with CASCADE every table, view and function in it, with their data.',
-        safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
-        on: {
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_SCHEMA')
-                    return;
-                const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
-                return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
-            },
-        },
-    },
-    {
-        id: 'drop-database',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes a whole database and all its data for good.',
-        safe: 'Drop databases by hand, after a backup, not from a migration.',
-        on: {
-            DropdbStmt: (n, ctx) => !ctx.batch.isNewDatabase(n.dbname) && `DROP DATABASE ${n.dbname}`,
-        },
-    },
-    {
-        id: 'drop-type',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes the type (or domain), and with CASCADE every column of that type with its data; code using the type fails.',
-        safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
-        on: {
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN')
-                    return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
-                return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
-            },
-        },
-    },
-    {
-        id: 'truncate',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes every row for good, under an ACCESS EXCLUSIVE lock that blocks all reads and writes of the table.',
-        safe: 'Delete only the rows you mean, with a WHERE clause and in batches, or do one-off cleanups by hand after a backup.',
-        on: {
-            TruncateStmt: (n, ctx) => {
-                const names = (n.relations ?? []).map((r) => fromRangeVar(as(r, 'RangeVar'))).filter((q) => !!q && !ctx.batch.isNewTable(q));
-                return names.length > 0 && `TRUNCATE ${names.map(show).join(', ')}`;
-            },
-        },
-    },
-    {
-        id: 'delete-without-where',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes every row of the table, holding a row lock on each until commit.',
-        safe: 'Add a WHERE clause naming the rows to delete; for many rows, delete in batches.',
-        on: {
-            DeleteStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `DELETE FROM ${show(fromRangeVar(n.relation))} with no WHERE`,
-        },
-    },
-    {
-        id: 'update-without-where',
-        severity: 'error',
-        destructive: true,
-        why: 'overwrites every row of the table, holding a row lock on each until commit (writers wait) and leaving a dead copy of each row behind.',
-        safe: 'Add a WHERE clause naming the rows to change; for a backfill, update in batches of a few thousand rows.',
-        on: {
-            UpdateStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `UPDATE ${show(fromRangeVar(n.relation))} with no WHERE`,
-        },
-    },
-    // ---- Long locks on tables that already hold data. ----
-    {
-        id: 'index-without-concurrently',
-        severity: 'warning',
-        destructive: false,
-        why: 'CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits until it is done.',
-        safe: 'Use CREATE INDEX CONCURRENTLY (DROP INDEX CONCURRENTLY) in a migration of its own marked transaction:false.',
-        on: {
-            IndexStmt: (n, ctx) => {
-                const table = fromRangeVar(n.relation);
-                if (n.concurrent || ctx.batch.isNewTable(table))
-                    return;
-                return `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX ${n.idxname ? `${n.idxname} ` : ''}ON ${show(table)}`;
-            },
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
-                    return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
-                return names.length > 0 && {
-                    what: `DROP INDEX ${names.map(show).join(', ')}`,
-                    why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
-                };
-            },
-        },
-    },
-    {
-        id: 'add-column-volatile-default',
-        severity: 'warning',
-        destructive: false,
-        why: 'a value must be computed for every existing row, so Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done (a constant or now() default is stored once and is instant).',
-        safe: 'Add the column without that default, SET DEFAULT for new rows in a second statement, then backfill existing rows in batches.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const col = addedColumn(cmd, ctx);
-                if (!col)
-                    return;
-                const reasons = [];
-                const type = strings(col.typeName?.names).pop() ?? '';
-                if (SERIAL_TYPES.has(type))
-                    reasons.push(`type ${type}`);
-                for (const c of columnConstraints(col)) {
-                    if (c.contype === 'CONSTR_DEFAULT') {
-                        const volatile = calledFunctions(c.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
-                        if (volatile.length)
-                            reasons.push(`DEFAULT ${volatile[0]}()`);
-                    }
-                    else if (c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's')
-                        reasons.push('GENERATED ... STORED');
-                    else if (c.contype === 'CONSTR_IDENTITY')
-                        reasons.push('GENERATED ... AS IDENTITY');
-                }
-                return reasons.length > 0 && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} with ${reasons.join(' and ')}`;
-            },
-        },
-    },
-    {
-        id: 'alter-column-type',
-        severity: 'warning',
-        destructive: false,
-        why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
-        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
-        on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
-        },
-    },
-    {
-        id: 'set-not-null',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres scans the whole table for NULLs while holding an ACCESS EXCLUSIVE lock: no reads or writes until the scan ends.',
-        safe: 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration (that scan lets reads and writes through), then SET NOT NULL, which trusts the check and skips the scan.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                if (ctx.tableIsNew)
-                    return;
-                if (cmd.subtype === 'AT_SetNotNull' && cmd.name && !ctx.batch.isProvenNotNull(ctx.table, cmd.name)) {
-                    return `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} SET NOT NULL`;
-                }
-                // Postgres 18's ADD CONSTRAINT ... NOT NULL col does the same scan unless NOT VALID.
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation)
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}NOT NULL ${strings(c.keys).join(', ')}`;
-            },
-        },
-    },
-    {
-        id: 'add-foreign-key',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres checks every existing row against the referenced table while holding SHARE ROW EXCLUSIVE locks on both: writes to both tables wait until it is done.',
-        safe: 'Add the foreign key with NOT VALID (only new rows are checked; the lock is brief), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_FOREIGN' && !c.skip_validation) {
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}FOREIGN KEY (${strings(c.fk_attrs).join(', ')}) REFERENCES ${show(fromRangeVar(c.pktable))}`;
-                }
-                const col = addedColumn(cmd, ctx);
-                const ref = col && columnConstraints(col).find((k) => k.contype === 'CONSTR_FOREIGN');
-                if (col && ref)
-                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... REFERENCES ${show(fromRangeVar(ref.pktable))}`;
-            },
-        },
-    },
-    {
-        id: 'add-check',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres checks every existing row while holding an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
-        safe: 'Add the check with NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                return c?.contype === 'CONSTR_CHECK' && !c.skip_validation && `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}CHECK`;
-            },
-        },
-    },
-    {
-        id: 'add-unique-constraint',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres builds the unique index under an ACCESS EXCLUSIVE lock: no reads or writes for the whole build.',
-        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, then ADD CONSTRAINT ... UNIQUE USING INDEX, which is instant.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_UNIQUE' && !c.indexname)
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}UNIQUE (${strings(c.keys).join(', ')})`;
-                const col = addedColumn(cmd, ctx);
-                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_UNIQUE'))
-                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... UNIQUE`;
-            },
-        },
-    },
-    {
-        id: 'add-primary-key',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres builds the index, and checks the columns for NULLs, under an ACCESS EXCLUSIVE lock: no reads or writes until both are done.',
-        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, make the columns NOT NULL safely (see set-not-null), then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_PRIMARY' && !c.indexname)
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}PRIMARY KEY (${strings(c.keys).join(', ')})`;
-                const col = addedColumn(cmd, ctx);
-                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_PRIMARY'))
-                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... PRIMARY KEY`;
-            },
-        },
-    },
-    {
-        id: 'vacuum-full',
-        severity: 'warning',
-        destructive: false,
-        why: 'rewrites the table (with no table named, every table) under an ACCESS EXCLUSIVE lock: no reads or writes until it is done, and it needs disk for a full copy.',
-        safe: 'Leave space to autovacuum (plain VACUUM takes no blocking lock), or reclaim it outside migrations with pg_repack or pg_squeeze.',
-        on: {
-            VacuumStmt: (n, ctx) => {
-                if (!n.is_vacuumcmd || !enabled(ast_option(n.options, 'full')))
-                    return;
-                const rels = (n.rels ?? []).map((r) => fromRangeVar(as(r, 'VacuumRelation')?.relation)).filter((q) => !!q);
-                if (!rels.length)
-                    return 'VACUUM FULL of the whole database';
-                const old = rels.filter((q) => !ctx.batch.isNewTable(q));
-                return old.length > 0 && `VACUUM FULL ${old.map(show).join(', ')}`;
-            },
-        },
-    },
-    {
-        id: 'cluster',
-        severity: 'warning',
-        destructive: false,
-        why: 'rewrites the table in index order under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
-        safe: 'Reorder tables outside migrations with pg_repack (which does it online), or leave the order alone.',
-        on: {
-            ClusterStmt: (n, ctx) => {
-                const table = fromRangeVar(n.relation);
-                if (!table)
-                    return 'CLUSTER of every previously clustered table';
-                return !ctx.batch.isNewTable(table) && `CLUSTER ${show(table)}`;
-            },
-        },
-    },
-    {
-        id: 'reindex-without-concurrently',
-        severity: 'warning',
-        destructive: false,
-        why: "REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.",
-        safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
-        on: {
-            ReindexStmt: (n, ctx) => {
-                if (enabled(ast_option(n.params, 'concurrently')))
-                    return;
-                const target = fromRangeVar(n.relation);
-                switch (n.kind) {
-                    case 'REINDEX_OBJECT_TABLE':
-                        return !ctx.batch.isNewTable(target) && `REINDEX TABLE ${show(target)}`;
-                    case 'REINDEX_OBJECT_INDEX':
-                        return !ctx.batch.isNewIndex(target) && `REINDEX INDEX ${show(target)}`;
-                    case 'REINDEX_OBJECT_SCHEMA':
-                        return !ctx.batch.isNewSchema(n.name) && `REINDEX SCHEMA ${n.name}`;
-                    default:
-                        return `REINDEX ${n.kind?.replace('REINDEX_OBJECT_', '')}${n.name ? ` ${n.name}` : ''}`;
-                }
-            },
-        },
-    },
-    {
-        id: 'refresh-materialized-view-without-concurrently',
-        severity: 'warning',
-        destructive: false,
-        why: 'holds an ACCESS EXCLUSIVE lock on the view for the whole refresh: every query reading it waits.',
-        safe: 'Give the view a unique index, then use REFRESH MATERIALIZED VIEW CONCURRENTLY, which lets readers through.',
-        on: {
-            RefreshMatViewStmt: (n, ctx) => !n.concurrent && !n.skipData && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `REFRESH MATERIALIZED VIEW ${show(fromRangeVar(n.relation))}`,
-        },
-    },
-    {
-        id: 'validate-in-same-transaction',
-        severity: 'warning',
-        destructive: false,
-        why: 'the lock ADD CONSTRAINT took is held until commit, so the validation scan runs under it and NOT VALID gains nothing.',
-        safe: 'Validate in a later migration: there the scan takes a lock that lets reads and writes through.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_ValidateConstraint' &&
-                !!cmd.name &&
-                !ctx.tableIsNew &&
-                ctx.batch.addedNotValidInTransaction(ctx.table, cmd.name) &&
-                `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
-        },
-    },
-    // ---- Breaks the code that is running while the migration deploys. ----
-    {
-        id: 'rename-table',
-        severity: 'warning',
-        destructive: false,
-        why: 'code still deployed uses the old name and fails from the moment this commits until every instance runs new code.',
-        safe: 'Create a view under the old name in the same migration (simple views accept writes), and drop it once no code uses the old name.',
-        on: {
-            RenameStmt: (n, ctx) => {
-                const kinds = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE' };
-                const from = fromRangeVar(n.relation);
-                if (!kinds[n.renameType ?? ''] || !from || ctx.batch.isNewTable(from))
-                    return;
-                // The old name kept alive as a view later in the section is the safe pattern itself.
-                const later = ctx.statements.slice(ctx.statements.indexOf(ctx.stmt) + 1);
-                if (later.some((s) => s.kind === 'ViewStmt' && sameName(fromRangeVar(s.node.view) ?? { name: '' }, from)))
-                    return;
-                return `ALTER ${kinds[n.renameType]} ${show(from)} RENAME TO ${n.newname}`;
-            },
-        },
-    },
-    {
-        id: 'rename-column',
-        severity: 'warning',
-        destructive: false,
-        why: 'code still deployed uses the old column name and fails from the moment this commits until every instance runs new code.',
-        safe: 'Add the new column, write to both and backfill, move reads to it, then drop the old column in a later release.',
-        on: {
-            RenameStmt: (n, ctx) => {
-                const table = fromRangeVar(n.relation);
-                return n.renameType === 'OBJECT_COLUMN' && !ctx.batch.isNewTable(table) && `ALTER TABLE ${show(table)} RENAME COLUMN ${n.subname} TO ${n.newname}`;
-            },
-        },
-    },
-    {
-        id: 'add-column-not-null-without-default',
-        severity: 'error',
-        destructive: false,
-        why: 'fails with "contains null values" as soon as the table has a row, and once it runs, code still deployed that inserts rows without the column fails.',
-        safe: 'Give the column a DEFAULT (a constant is instant), or add it nullable, backfill, and make it NOT NULL safely (see set-not-null).',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const col = addedColumn(cmd, ctx);
-                if (!col)
-                    return;
-                const kinds = new Set(columnConstraints(col).map((c) => c.contype));
-                const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
-                const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
-                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
-            },
-        },
-    },
-    // ---- Will not run as written. ----
-    {
-        id: 'concurrently-in-transaction',
-        severity: 'error',
-        destructive: false,
-        why: 'cannot run inside a transaction block, and this section runs in one: it fails in production with "cannot run inside a transaction block" (25001).',
-        safe: 'Move it to a migration of its own marked transaction:false.',
-        on: {
-            '*': (stmt, ctx) => {
-                const what = outsideTransactionOnly(stmt);
-                if (!what || !ctx.inTransaction)
-                    return;
-                if (!ctx.section.transaction) {
-                    return { what, why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).', safe: 'Move it out of the BEGIN ... COMMIT block.' };
-                }
-                return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
-            },
-        },
-    },
-    {
-        id: 'transaction-control',
-        severity: 'warning',
-        destructive: false,
-        why: "pgshift already runs each migration in a single transaction with its tracking row, and drops the file's own BEGIN/COMMIT: they do nothing.",
-        safe: 'Remove them; for statements that cannot run in a transaction, use a transaction:false migration.',
-        on: {
-            TransactionStmt: (n, ctx) => {
-                if (!ctx.section.transaction)
-                    return; // a transaction:false section's own blocks are real
-                switch (n.kind) {
-                    case 'TRANS_STMT_BEGIN':
-                    case 'TRANS_STMT_START':
-                        return brief(ctx.stmt.sql);
-                    case 'TRANS_STMT_COMMIT': {
-                        // One finding per BEGIN ... COMMIT pair is enough.
-                        const before = ctx.statements.slice(0, ctx.statements.indexOf(ctx.stmt));
-                        return before.some((s) => s.kind === 'TransactionStmt' && /BEGIN|START/.test(String(s.node.kind))) ? undefined : brief(ctx.stmt.sql);
-                    }
-                    case 'TRANS_STMT_ROLLBACK':
-                    case 'TRANS_STMT_PREPARE':
-                    case 'TRANS_STMT_COMMIT_PREPARED':
-                    case 'TRANS_STMT_ROLLBACK_PREPARED':
-                        return {
-                            what: brief(ctx.stmt.sql),
-                            severity: 'error',
-                            why: "would end pgshift's transaction early or undo it, losing the tracking row; pgshift refuses to run the migration.",
-                            safe: 'Remove it: a failed migration is rolled back for you.',
-                        };
-                }
-            },
-        },
-    },
-    {
-        id: 'mixed-no-transaction',
-        severity: 'warning',
-        destructive: false,
-        why: 'in a transaction:false section each statement commits on its own, so a failure part-way leaves the earlier ones applied and the migration marked failed.',
-        safe: 'Keep only what must run outside a transaction (CREATE INDEX CONCURRENTLY and the like) in this migration; move the rest to a transactional one.',
-        on: {
-            '*': (stmt, ctx) => {
-                if (ctx.section.transaction || belongsOutsideTransaction(stmt))
-                    return;
-                const others = ctx.statements.filter((s) => s !== stmt && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt');
-                return others.length > 0 && brief(stmt.sql);
-            },
-        },
-    },
-    // ---- Reported by the linter itself. ----
-    {
-        id: 'ignore-without-rules',
-        severity: 'warning',
-        destructive: false,
-        why: 'an ignore must name the rules it silences, so that new rules still report.',
-        safe: 'Name them: -- pgshift:ignore <rule>[, <rule>...].',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'unknown-rule',
-        severity: 'warning',
-        destructive: false,
-        why: 'no rule has that id, so the ignore silences nothing.',
-        safe: 'Use a rule id from docs/rules.md (it is printed with each finding).',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'misplaced-ignore',
-        severity: 'warning',
-        destructive: false,
-        why: 'it is neither in the comment block right above a statement nor at the top of the file, so it silences nothing.',
-        safe: 'Put it on the line right above the statement (no blank line between), or at the top of the file for the whole file.',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'syntax-error',
-        severity: 'error',
-        destructive: false,
-        why: 'the Postgres parser rejects the SQL, so the migration cannot run.',
-        safe: 'Fix the SQL at that spot.',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'invalid-file',
-        severity: 'error',
-        destructive: false,
-        why: 'pgshift cannot use the file as a migration.',
-        safe: 'Fix what the message says.',
-        on: DOCS_ONLY,
-    },
-];
-const RULES_BY_ID = new Map(RULES.map((r) => [r.id, r]));
-/** Rules whose findings stop a migration from running at all: config may not turn them off or down. */
-const FIXED_RULES = new Set(['syntax-error', 'invalid-file']);
-function ruleInfo(id) {
-    const r = RULES_BY_ID.get(id);
-    if (!r)
-        throw new Error(`internal: unknown lint rule ${id}`);
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/lint/suggest.ts
-// "Did you mean" for a mistyped rule id.
-
-/** The rule id nearest to `id`, when near enough to be a typo. */
-function closestRuleId(id) {
-    let best;
-    for (const known of RULES_BY_ID.keys()) {
-        const d = distance(id, known);
-        if (!best || d < best.d)
-            best = { id: known, d };
-    }
-    return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
-}
-/** Levenshtein distance. */
-function distance(a, b) {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= b.length; j++)
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-    }
-    return prev[b.length];
-}
-
-;// CONCATENATED MODULE: ./src/lint/directives.ts
-
-
-const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
-function ignoresIn(lines, firstLine) {
-    const out = [];
-    lines.forEach((raw, index) => {
-        const text = raw.trim();
-        const d = text.match(DIRECTIVE);
-        if (!d || d[1] !== 'ignore')
-            return;
-        // Text after a further "--" is the reason, for the reader.
-        const names = d[2].replace(/(^|\s)--.*$/, '').split(/[\s,]+/).filter(Boolean);
-        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
-    });
-    return out;
-}
-const isComment = (line) => line !== undefined && line.trim().startsWith('--');
-/**
- * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
- *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
- */
-function readDirectives(section, statements, preamble = []) {
-    const result = { file: new Set(), byStatement: new Map(), problems: [] };
-    const lines = section.sql.split('\n');
-    const spans = statements.map((s) => {
-        const start = s.line - section.startLine;
-        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
-    });
-    const firstStatement = spans.length ? spans[0].start : lines.length;
-    /** Indexes of the statements a directive on line `index` of the section applies to. */
-    const targets = (index) => {
-        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
-        if (inside >= 0)
-            return [inside];
-        let next = index + 1;
-        while (isComment(lines[next]))
-            next++;
-        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
-        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
-        // The line must begin with a statement, not with the tail of one that started above it.
-        return starting.length && spans[starting[0]].column === lead ? starting : [];
-    };
-    const apply = (ig, into) => {
-        if (ig.rules.length === 0) {
-            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
-            return;
-        }
-        for (const r of ig.rules) {
-            if (RULES_BY_ID.has(r))
-                into.add(r);
-            else {
-                const near = closestRuleId(r);
-                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
-            }
-        }
-    };
-    for (const ig of ignoresIn(preamble, 1))
-        apply(ig, result.file);
-    for (const ig of ignoresIn(lines, section.startLine)) {
-        const hit = targets(ig.index);
-        if (hit.length) {
-            const rules = new Set();
-            apply(ig, rules);
-            for (const k of hit)
-                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
-        }
-        else if (ig.index < firstStatement) {
-            apply(ig, result.file);
-        }
-        else {
-            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
-        }
-    }
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/lint/lint.ts
-// Runs the rules over a batch of sections, in order, remembering what the batch created so far.
+;// CONCATENATED MODULE: ./src/commands/status.ts
 
 
 
-
-
-
-const DEFAULT_LINT_CONFIG = { rules: {} };
-function lintSections(items, config = DEFAULT_LINT_CONFIG) {
-    const batch = new Batch();
-    const findings = [];
-    items.forEach(({ migration, section }, order) => {
-        for (const f of lintSection(migration, section, batch, config))
-            findings.push({ ...f, order });
-    });
-    // Stable: findings on one statement keep the order of its subcommands.
-    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
-    return findings.map(({ order: _, ...f }) => f);
-}
-function lintSection(migration, section, batch, config) {
-    let statements;
-    try {
-        statements = splitStatements(section);
-    }
-    catch (err) {
-        if (!(err instanceof SqlSyntaxError))
-            throw err;
-        // The parser's reason already says what to do.
-        return finish(migration, section, [{ rule: 'syntax-error', what: err.reason, why: '', safe: '', line: err.line, column: err.column }], config);
-    }
-    const directives = readDirectives(section, statements, preamble(migration, section));
-    const raws = directives.problems.map((p) => ({ ...p }));
-    const collect = (rule, hits, stmt, index) => {
-        for (const h of [hits].flat()) {
-            if (!h)
-                continue;
-            const hit = typeof h === 'string' ? { what: h } : h;
-            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
-        }
-    };
-    batch.transactionEnded();
-    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
-    statements.forEach((stmt, index) => {
-        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
-        for (const rule of RULES) {
-            if (rule.on['*'])
-                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
-            const check = rule.on[stmt.kind];
-            if (check)
-                collect(rule, check(stmt.node, ctx), stmt, index);
-        }
-        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
-        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
-        if (alter && table) {
-            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
-            for (const node of alter.cmds ?? []) {
-                const cmd = as(node, 'AlterTableCmd');
-                if (!cmd)
-                    continue;
-                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
-                for (const rule of RULES)
-                    if (rule.on.AlterTableCmd)
-                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
-                batch.observeCmd(table, cmd);
-            }
-        }
-        else {
-            batch.observe(stmt);
-        }
-        if (!section.transaction && stmt.kind === 'TransactionStmt') {
-            const kind = String(stmt.node.kind);
-            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
-                inBlock = true;
-            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
-                inBlock = false;
-        }
-        if (!section.transaction && !inBlock)
-            batch.transactionEnded();
-    });
-    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
-    const isDirectiveProblem = (r) => r.statement === undefined;
-    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
-}
-/** Applies the config and writes the messages. */
-function finish(migration, section, raws, config) {
-    const out = [];
-    for (const r of raws) {
-        const rule = ruleInfo(r.rule);
-        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
-        if (setting === 'off')
-            continue;
-        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
-        out.push({
-            rule: r.rule,
-            severity: setting ?? r.severity ?? rule.severity,
-            message: tail ? `${r.what}: ${tail}` : r.what,
-            path: section.path,
-            line: r.line,
-            column: r.column,
-            version: migration.version,
-            destructive: rule.destructive,
-            docs: `docs/rules.md#${r.rule}`,
-        });
-    }
-    return out;
-}
-/** A dbmate file's lines above "-- migrate:up": directives there apply to the whole file. */
-function preamble(migration, section) {
-    const marker = migration.up.startLine - 1;
-    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine || marker <= 1)
-        return [];
-    try {
-        return readText(section.path).split('\n').slice(0, marker - 1);
-    }
-    catch {
-        return []; // the file moved since it was read: its section is linted all the same
-    }
-}
-/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
-function fileFinding(path, line, version, reason) {
-    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
-}
-
-;// CONCATENATED MODULE: ./src/engine.ts
-// The engine's public face: plan, status, migrate (up/down), resolve, new. Files → plan → execution →
-// result objects. No printing, no process.exit: the CLI and the action decide what to show.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-const DEFAULTS = {
-    schema: 'public',
-    environment: 'development',
-    lockWaitMs: 60_000,
-    lockTimeout: '10s',
-    lockRetries: 3,
-    connectTimeoutMs: 30_000,
-};
-function defaultActor() {
-    if (process.env.GITHUB_ACTOR)
-        return process.env.GITHUB_ACTOR;
-    try {
-        return (0,external_node_os_namespaceObject.userInfo)().username;
-    }
-    catch {
-        return 'unknown';
-    }
-}
-/** Opens what every database command needs; the directory is checked before connecting. */
-async function engine_open(o) {
-    const catalog = new Catalog(o.dir);
-    const redactor = (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
-    if (!o.databaseUrl)
-        throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-    const sql = await connect({ databaseUrl: o.databaseUrl, connectTimeoutMs: o.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs, redactor, onEvent: o.onEvent, signal: o.signal });
-    return { sql, redactor, tracking: new Tracking(o.schema ?? DEFAULTS.schema), catalog };
-}
-/** Every failure leaves with credentials redacted. */
-function redactError(err, redactor) {
-    if (redactor && err instanceof Error)
-        err.message = redactor.redact(err.message);
-    throw err;
-}
-/** The linter's findings on an up plan's pending sections. Syntax and file errors are already problems. */
-function withFindings(p, o) {
-    if (o.lint === false || p.direction !== 'up' || p.steps.length === 0)
-        return p;
-    const findings = lintSections(p.steps.map((st) => ({ migration: st.migration, section: st.section })), o.lint ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
-    return { ...p, findings };
-}
-function enforcePolicy(p, o) {
-    const refused = o.lintPolicy?.(p.findings) ?? [];
-    if (refused.length) {
-        throw new PolicyError(`the run was refused before anything ran: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
-            .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
-            .join('\n')}`, refused);
-    }
-}
-function refuse(plan) {
-    const blocking = plan.problems.filter((p) => p.blocking);
-    throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
-}
-/** Read-only dry run: no table created, no lock taken, reads inside a READ ONLY transaction. */
-async function plan(o, selection) {
-    await loadParser();
-    if (!o.databaseUrl) {
-        const catalog = new Catalog(o.dir);
-        return withFindings(buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, selection), o);
-    }
-    const s = await engine_open(o);
-    try {
-        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
-        return withFindings(buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o);
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-async function engine_status(o) {
-    const s = await engine_open(o);
-    try {
+async function status_status(o) {
+    return withSession(o, async (s) => {
         const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
         // Status never parses SQL: its problems come from names, rows and checksums alone.
         const p = buildPlan(s.catalog, { ...state, databaseChecked: true }, { direction: 'up', steps: 0 });
         return { entries: migrationStatus(s.catalog, state.rows), problems: p.problems, trackingExists: state.exists };
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
+    });
 }
-/** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
-function mayRun(catalog, state, selection) {
-    if (selection.direction === 'down')
-        return state.rows.length > 0;
-    const known = new Set(state.rows.map((r) => versionId(r.version)));
-    return catalog.files.some((f) => !known.has(versionId(f.version)));
-}
-/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
-async function withLock(s, o, fn) {
-    const reserved = await s.sql.reserve();
-    try {
-        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? DEFAULTS.lockWaitMs, o.onEvent, o.signal);
-        try {
-            return await fn(reserved);
-        }
-        finally {
-            await lock.release().catch(() => { });
-        }
-    }
-    finally {
-        reserved.release();
-    }
-}
-/** `up` or `down`: validates, locks, applies; the result says what ran and, on failure, where. */
-async function migrate(o, selection) {
-    const s = await engine_open(o);
-    const actor = o.actor ?? defaultActor();
-    const environment = o.environment ?? DEFAULTS.environment;
-    try {
-        return await withLock(s, o, async (sql) => {
-            const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
-            let state = await readState();
-            // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
-            if (mayRun(s.catalog, state, selection))
-                await loadParser();
-            // Linting costs a second parse of each pending section: only when a policy will read the findings.
-            const review = (plan) => (o.lintPolicy ? withFindings(plan, o) : plan);
-            let p = review(buildPlan(s.catalog, state, selection));
-            if (p.blocked)
-                refuse(p);
-            enforcePolicy(p, o);
-            if (p.steps.length === 0)
-                return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
-            if (o.singleTransaction) {
-                const nonTx = p.steps.filter((st) => !st.transactional);
-                if (nonTx.length) {
-                    throw new ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
-                }
-            }
-            const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
-            const ensured = await s.tracking.ensure(sql, files, actor, environment);
-            if (ensured === 'created')
-                o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
-            if (typeof ensured === 'object') {
-                o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
-                state = await readState();
-                p = review(buildPlan(s.catalog, state, selection));
-                if (p.blocked)
-                    refuse(p);
-                enforcePolicy(p, o);
-            }
-            const outcome = await executePlan(p.steps, {
-                sql,
-                tracking: s.tracking,
-                lockTimeout: o.lockTimeout ?? DEFAULTS.lockTimeout,
-                statementTimeout: o.statementTimeout,
-                lockRetries: o.lockRetries ?? DEFAULTS.lockRetries,
-                retryDelayMs: o.retryDelayMs,
-                singleTransaction: !!o.singleTransaction,
-                actor,
-                environment,
-                redactor: s.redactor,
-                onEvent: o.onEvent,
-                signal: o.signal,
-            });
-            const after = await s.tracking.read(sql);
-            const current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
-            return {
-                direction: p.direction,
-                status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
-                steps: outcome.steps,
-                plan: p,
-                error: outcome.error,
-                currentVersion: current,
-            };
-        });
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-/** `pgshift resolve <version> --applied|--rolled-back`: settles a failed or running migration. */
-async function resolve(o, version, as) {
-    const s = await engine_open(o);
-    try {
-        return await withLock(s, o, async (sql) => {
-            const { rows } = await s.tracking.read(sql);
-            const row = rows.find((r) => versionId(r.version) === versionId(version));
-            if (!row)
-                throw new ConfigError(`migration ${version} has no row in ${s.tracking.schema}.schema_migrations: there is nothing to resolve.`);
-            if (row.status === 'applied')
-                throw new ConfigError(`migration ${version} is applied, not failed: there is nothing to resolve (use "pgshift down" to roll it back).`);
-            await s.tracking.resolve(sql, row, as, o.actor ?? defaultActor(), o.environment ?? DEFAULTS.environment);
-            return { ...row, status: as === 'applied' ? 'applied' : row.status };
-        });
-    }
-    catch (err) {
-        redactError(err, s.redactor);
-    }
-    finally {
-        await s.sql.end({ timeout: 5 });
-    }
-}
-/** UTC yyyymmddhhmmss, dbmate's version format. */
-function timestampVersion(now) {
-    return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
-}
-/** `pgshift new <name>`: writes `<timestamp>_<name>.sql` with both sections; returns its path. */
-function newMigration(dir, name, now = new Date()) {
-    const slug = name.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
-    if (!slug)
-        throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
-    if (!(0,external_node_fs_.existsSync)(dir))
-        (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
-    const catalog = new Catalog(dir);
-    const version = timestampVersion(now);
-    const clash = catalog.find(version);
-    if (clash)
-        throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
-    const path = (0,external_node_path_namespaceObject.join)(dir, `${version}_${slug}.sql`);
-    (0,external_node_fs_.writeFileSync)(path, `-- migrate:up\n\n\n-- migrate:down\n\n`, { flag: 'wx' });
-    return path;
-}
+
+;// CONCATENATED MODULE: ./src/commands/index.ts
+// The one face the shells (CLI, action, HTTP) import: every command, and the types they need.
+
+
+
+
+
+
+
+
+
 
 
 ;// CONCATENATED MODULE: ./src/report/json.ts
 // JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
+/** The engine's working state: parse trees, the full split, bigint keys, a dbmate file's preamble. */
+const INTERNAL = new Set(['node', 'versionKey', 'parsed', 'syntaxError', 'preamble']);
 function toJson(value) {
     return JSON.stringify(value, (key, v) => {
-        if (key === 'node' || key === 'versionKey')
+        if (INTERNAL.has(key))
             return undefined;
         if (typeof v === 'bigint')
             return v.toString();
         return v;
     }, 2);
+}
+
+;// CONCATENATED MODULE: ./src/report/sink.ts
+/** One sink that reports to each of `sinks`, in order; async destinations are awaited one by one. */
+function fanOut(...sinks) {
+    return {
+        event(e) {
+            for (const s of sinks)
+                s.event?.(e);
+        },
+        async planned(plan, review) {
+            for (const s of sinks)
+                await s.planned?.(plan, review);
+        },
+        async finished(outcome) {
+            for (const s of sinks)
+                await s.finished(outcome);
+        },
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/text.ts
@@ -5910,7 +6810,10 @@ function renderStatus(entries) {
     const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
     const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+    const line = (r) => r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd();
     const counts = new Map();
     for (const e of entries)
         counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
@@ -5936,129 +6839,26 @@ function renderFailure(f) {
     return out.join('\n');
 }
 
-;// CONCATENATED MODULE: ./src/lint/config.ts
-// Reads the "lint" part of pgshift.json: { "lint": { "rules": { "drop-table": "off", "rename-column": "error" } } }.
-// Other top-level keys belong to other parts of pgshift and are left alone.
-
-
-
-
-
-const CONFIG_FILE = 'pgshift.json';
-const SETTINGS = new Set(['error', 'warning', 'off']);
-/** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
-function loadLintConfig(path, cwd = process.cwd()) {
-    const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch (err) {
-        const code = err.code;
-        if (path === undefined && code === 'ENOENT')
-            return { rules: {} };
-        throw new ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
-    }
-    let json;
-    try {
-        json = JSON.parse(text);
-    }
-    catch (err) {
-        throw new ConfigError(`config file ${file} is not valid JSON (${err.message}): fix it, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
-    }
-    return parseLintConfig(json, file);
-}
-function parseLintConfig(json, file) {
-    if (!isObject(json))
-        throw new ConfigError(`config file ${file} must hold a JSON object, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
-    const lint = json.lint;
-    if (lint === undefined)
-        return { rules: {} };
-    if (!isObject(lint))
-        throw new ConfigError(`${file}: "lint" must be an object, e.g. "lint": {"rules": {"drop-table": "off"}}.`);
-    for (const key of Object.keys(lint)) {
-        if (key !== 'rules')
-            throw new ConfigError(`${file}: unknown key "lint.${key}". The lint section takes "rules" only.`);
-    }
-    if (lint.rules === undefined)
-        return { rules: {} };
-    if (!isObject(lint.rules))
-        throw new ConfigError(`${file}: "lint.rules" must be an object of rule id → "error" | "warning" | "off".`);
-    const rules = {};
-    for (const [id, value] of Object.entries(lint.rules)) {
-        if (!RULES_BY_ID.has(id)) {
-            const near = closestRuleId(id);
-            throw new ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
-        }
-        if (typeof value !== 'string' || !SETTINGS.has(value)) {
-            throw new ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
-        }
-        if (FIXED_RULES.has(id))
-            throw new ConfigError(`${file}: lint.rules["${id}"] cannot be set: it reports SQL that cannot run at all. Remove the entry.`);
-        rules[id] = value;
-    }
-    return { rules };
-}
-function isObject(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = require("node:util");
-;// CONCATENATED MODULE: ./src/config/duration.ts
-
-const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. `name` is the flag or input. */
-function parseDuration(text, name) {
-    const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
-    if (!m)
-        throw new ConfigError(`${name} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
-    return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
-}
-
 ;// CONCATENATED MODULE: ./src/cli/args.ts
-// Command-line flags → typed options. Every bad flag is a usage error (exit 2) naming the fix.
+// Command-line flags → settings. The flags, their parsing and the Options part of --help all come from
+// the settings table; every bad flag is a usage error (exit 2) naming the fix.
 
 
 
 const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'help', 'version'];
-function parseCount(text, flag, min) {
-    if (!/^\d+$/.test(text.trim()) || Number(text) < min)
-        throw new ConfigError(`${flag} ${text} must be a whole number${min > 0 ? ` of at least ${min}` : ''}.`);
-    return Number(text);
+const FLAGS = SETTING_ROWS.filter((s) => s.flag);
+function flagOptions() {
+    const options = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+    for (const s of FLAGS)
+        options[s.flag.slice(2)] = { type: s.arg ? 'string' : 'boolean', ...(s.short ? { short: s.short } : {}) };
+    return options;
 }
 function parseCli(argv, env = process.env) {
     let parsed;
     try {
-        parsed = (0,external_node_util_namespaceObject.parseArgs)({
-            args: argv,
-            allowPositionals: true,
-            strict: true,
-            options: {
-                dir: { type: 'string', short: 'd' },
-                'database-url': { type: 'string' },
-                schema: { type: 'string' },
-                env: { type: 'string' },
-                json: { type: 'boolean' },
-                verbose: { type: 'boolean', short: 'v' },
-                help: { type: 'boolean', short: 'h' },
-                version: { type: 'boolean' },
-                target: { type: 'string' },
-                steps: { type: 'string' },
-                'lock-wait': { type: 'string' },
-                'lock-timeout': { type: 'string' },
-                'statement-timeout': { type: 'string' },
-                'lock-retries': { type: 'string' },
-                'connect-timeout': { type: 'string' },
-                'single-transaction': { type: 'boolean' },
-                'allow-missing': { type: 'boolean' },
-                'allow-out-of-order': { type: 'boolean' },
-                'exit-code': { type: 'boolean' },
-                config: { type: 'string' },
-                applied: { type: 'boolean' },
-                'rolled-back': { type: 'boolean' },
-            },
-        });
+        parsed = (0,external_node_util_namespaceObject.parseArgs)({ args: argv, allowPositionals: true, strict: true, options: flagOptions() });
     }
     catch (err) {
         throw new ConfigError(`${err.message.replace(/\. To specify.*$/s, '')}. See "pgshift --help".`);
@@ -6070,32 +6870,26 @@ function parseCli(argv, env = process.env) {
         throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, lint, new, resolve. See "pgshift --help".`);
     if (v.applied && v['rolled-back'])
         throw new ConfigError('pass either --applied or --rolled-back to resolve, not both.');
-    const ms = (flag, value, fallback) => (value === undefined ? fallback : parseDuration(value, flag));
-    const statementTimeout = v['statement-timeout'];
-    return {
-        command,
-        positionals: v.help || v.version ? parsed.positionals : positionals,
-        dir: v.dir ?? './migrations',
-        databaseUrl: v['database-url'] ?? (env.DATABASE_URL || undefined),
-        schema: v.schema ?? 'public',
-        env: v.env ?? 'development',
-        json: !!v.json,
-        verbose: !!v.verbose,
-        target: v.target,
-        steps: v.steps === undefined ? undefined : parseCount(v.steps, '--steps', 1),
-        lockWaitMs: ms('--lock-wait', v['lock-wait'], 60_000),
-        // Postgres gets plain milliseconds: validated here, passed as a parameter there.
-        lockTimeout: String(ms('--lock-timeout', v['lock-timeout'], 10_000)),
-        statementTimeout: statementTimeout ? String(parseDuration(statementTimeout, '--statement-timeout')) : undefined,
-        lockRetries: v['lock-retries'] === undefined ? 3 : parseCount(v['lock-retries'], '--lock-retries', 0),
-        connectTimeoutMs: ms('--connect-timeout', v['connect-timeout'], 30_000),
-        singleTransaction: !!v['single-transaction'],
-        allowMissing: !!v['allow-missing'],
-        allowOutOfOrder: !!v['allow-out-of-order'],
-        exitCode: !!v['exit-code'],
-        config: v.config,
-        resolveAs: v.applied ? 'applied' : v['rolled-back'] ? 'rolled-back' : undefined,
-    };
+    const settings = readSettings('cli', (s) => {
+        const value = s.flag ? v[s.flag.slice(2)] : undefined;
+        // A given flag is parsed even when empty (`--lock-wait ''` is an error, not the default).
+        if (typeof value === 'string')
+            return value === '' ? ' ' : value;
+        return value === true ? 'true' : undefined;
+    });
+    if (!v['database-url'])
+        settings.databaseUrl = env.DATABASE_URL || '';
+    if (!v.dir)
+        settings.dir = `./${SETTINGS.dir.default}`;
+    return { command, positionals: v.help || v.version ? parsed.positionals : positionals, settings };
+}
+function options() {
+    const rows = FLAGS.map((s) => {
+        const left = `${s.short ? `-${s.short}, ` : '    '}${s.flag}${s.arg ? ` ${s.arg}` : ''}`;
+        const def = s.shown && s.shown !== 'false' && !/default/.test(s.help) ? ` (default ${s.shown})` : '';
+        return `  ${left.padEnd(34)} ${s.help}${def}`;
+    });
+    return [...rows, `  ${'-h, --help'.padEnd(34)} this help`, `  ${'    --version'.padEnd(34)} print the version`].join('\n');
 }
 const HELP = `pgshift — safe, fast PostgreSQL schema migrations
 
@@ -6112,26 +6906,11 @@ Commands:
   resolve <version>     settle a failed non-transactional migration: --applied or --rolled-back
 
 Options:
-  -d, --dir <path>            migrations directory (default ./migrations)
-      --database-url <url>    target database (default $DATABASE_URL)
-      --schema <name>         schema of the tracking tables (default public)
-      --env <name>            environment recorded in the history (default development)
-      --target <version>      up: apply up to this version; down: roll back everything above it (0: all)
-      --steps <n>             at most n migrations (down: default 1)
-      --lock-wait <dur>       wait this long for another run's lock (default 60s)
-      --lock-timeout <dur>    SET LOCAL lock_timeout in each migration (default 10s)
-      --lock-retries <n>      retries of a migration that hit the lock timeout (default 3)
-      --statement-timeout <dur>  SET LOCAL statement_timeout in each migration (default none)
-      --connect-timeout <dur> keep retrying the connection this long (default 30s)
-      --single-transaction    run the whole batch all-or-nothing (transactional migrations only)
-      --allow-missing         go on when an applied migration's file is gone
-      --allow-out-of-order    apply pending migrations older than the newest applied one
-      --exit-code             status: exit 1 when anything is pending
-      --config <file>         linter settings (default ./pgshift.json); see docs/rules.md
-      --json                  print the result as JSON
-  -v, --verbose               say more as it runs
-  -h, --help                  this help
-      --version               print the version
+${options()}
+
+Protected environments (--env listed in --protected-environments, default production):
+  a down needs --confirm MIGRATE-<ENV>; destructive findings refuse up unless --allow-destructive;
+  error-level findings refuse it always. --policy additive-only refuses destructive statements anywhere.
 
 Migration files (decided per file):
   <version>_<name>.sql with -- migrate:up / -- migrate:down sections (dbmate; header may add transaction:false)
@@ -6143,69 +6922,41 @@ Exit codes:
   0  success
   1  a migration failed (it was rolled back, or is marked failed until resolve); lint: an error-level finding
   2  usage or configuration error (bad flag, missing directory, database unreachable)
-  3  validation refused the run (changed or missing applied file, out-of-order, parse error)
+  3  validation or the safety policy refused the run (changed or missing applied file, out-of-order, parse error, a refused finding)
   4  the migration lock was not acquired within --lock-wait
 `;
 
+;// CONCATENATED MODULE: ./src/cli/exit-codes.ts
+// The CLI's exit codes, documented in --help and the README. The engine's errors are kinds; the
+// number each kind leaves the process with is decided here, once.
+
+const ExitCode = {
+    ok: 0,
+    migrationFailed: 1,
+    usage: 2,
+    validation: 3,
+    lock: 4,
+};
+function exitCodeOf(err) {
+    if (err instanceof ConfigError || err instanceof ConnectionError)
+        return ExitCode.usage;
+    if (err instanceof ValidationError || err instanceof PolicyError)
+        return ExitCode.validation;
+    if (err instanceof LockError)
+        return ExitCode.lock;
+    if (err instanceof MigrationFailedError || err instanceof AbortedError)
+        return ExitCode.migrationFailed;
+    return ExitCode.migrationFailed;
+}
+
 ;// CONCATENATED MODULE: ./src/cli/lint-command.ts
-// `pgshift lint [paths...]`: lints migration files without a database. Directories are linted as one
-// batch in version order (so a table created by an earlier migration counts as new in a later one).
+// `pgshift lint [paths...]` on the terminal: findings one a line (or JSON), then a count.
 
 
-
-
-
-
-
-
-
-
-/** Prints the findings; 1 when any is an error, else 0. Bad paths or config throw ConfigError. */
+/** Prints the findings of files or directories; 1 when any is an error, else 0. Bad paths or config throw ConfigError. */
 async function runLint(paths, opts) {
-    if (paths.length === 0)
-        throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
     const config = loadLintConfig(opts.config);
-    await loadParser();
-    const migrations = [];
-    const fileFindings = [];
-    const seen = new Set();
-    const add = (m, version) => {
-        if (m instanceof MigrationFileError) {
-            if (!seen.has(`${m.path}:${m.line}`))
-                fileFindings.push(fileFinding(m.path, m.line ?? 1, version, m.reason));
-            seen.add(`${m.path}:${m.line}`);
-        }
-        else if (!seen.has(m.upPath)) {
-            seen.add(m.upPath);
-            migrations.push(m);
-        }
-    };
-    const addProblem = (problem) => {
-        if (problem.blocking && problem.path)
-            add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
-    };
-    for (const p of paths) {
-        const abs = (0,external_node_path_namespaceObject.resolve)(p);
-        if (isDirectory(p, abs)) {
-            const catalog = new Catalog(abs);
-            catalog.nameProblems.forEach(addProblem);
-            for (const file of catalog.files)
-                add(catalog.load(file), file.version);
-            continue;
-        }
-        // A single file, as its directory's listing names it.
-        const listing = discoverMigrations((0,external_node_path_namespaceObject.dirname)(abs));
-        const file = listing.files.find((f) => f.upPath === abs);
-        const problem = listing.problems.find((x) => x.path === abs && x.blocking);
-        if (problem)
-            addProblem(problem);
-        if (file)
-            add(load(file), file.version);
-        // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
-        else if (!problem && !listing.files.some((f) => f.downPath === abs))
-            add(load(adHoc(abs)), '');
-    }
-    return printFindings([...fileFindings, ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config)], opts);
+    return printFindings(await lintPaths(paths, config), opts);
 }
 /** Prints findings one a line (or as JSON) with a count; 1 when any is an error, else 0. */
 function printFindings(all, opts) {
@@ -6220,28 +6971,6 @@ function printFindings(all, opts) {
     }
     return findings.some((f) => f.severity === 'error') ? 1 : 0;
 }
-function isDirectory(given, abs) {
-    try {
-        return (0,external_node_fs_.statSync)(abs).isDirectory();
-    }
-    catch {
-        throw new ConfigError(`${given} does not exist: pass a migration file or a migrations directory.`);
-    }
-}
-/** A file named like no migration: its whole text is the up section (markers and directives still apply). */
-function adHoc(abs) {
-    return { version: '', versionKey: [], name: (0,external_node_path_namespaceObject.basename)(abs, '.sql'), form: 'dbmate', upPath: abs };
-}
-function load(file) {
-    try {
-        return readMigration(file);
-    }
-    catch (err) {
-        if (err instanceof MigrationFileError)
-            return err;
-        throw err;
-    }
-}
 function summary(findings) {
     const errors = findings.filter((f) => f.severity === 'error').length;
     const warnings = findings.length - errors;
@@ -6251,28 +6980,19 @@ function summary(findings) {
     return `${n(errors, 'error')}, ${n(warnings, 'warning')}`;
 }
 
-;// CONCATENATED MODULE: ./src/cli/version.ts
-/** Kept equal to package.json's version by a test. */
-const VERSION = '0.1.0';
-
-;// CONCATENATED MODULE: ./src/cli/main.ts
-// The CLI: a thin shell over the engine. Parses flags, calls the engine, prints, returns an exit code.
+;// CONCATENATED MODULE: ./src/cli/progress.ts
+// The terminal Sink: each migration as it runs (a long one gets a "still running" line every 10 s), the
+// plan a protected environment puts on record, and the result of up/down.
 
 
 
 
-
-
-
-
-
-
-/** Shows each migration as it runs; a long one gets a "still running" line every 10 s. */
-function progress(args, io) {
+function terminalSink(io, opts) {
     let timer;
     let current;
-    const say = (line) => (args.json ? io.err(line) : io.out(line));
-    return (e) => {
+    // With --json, stdout carries the JSON alone: progress goes to stderr.
+    const say = (line) => (opts.json ? io.err(line) : io.out(line));
+    const event = (e) => {
         switch (e.type) {
             case 'connect-retry':
                 io.err(`… ${e.message}`);
@@ -6281,7 +7001,7 @@ function progress(args, io) {
                 io.err(`… waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''} (${Math.round(e.waitedMs / 1000)}s)`);
                 break;
             case 'tracking-created':
-                if (args.verbose)
+                if (opts.verbose)
                     say(`created ${e.schema}.schema_migrations and ${e.schema}.migration_history`);
                 break;
             case 'tracking-adopted':
@@ -6289,7 +7009,7 @@ function progress(args, io) {
                 break;
             case 'step-start':
                 current = { step: e.step, started: Date.now() };
-                if (args.verbose)
+                if (opts.verbose)
                     say(`${e.step.direction === 'up' ? '↑' : '↓'} ${stepLabel(e.step)} (${e.index + 1}/${e.total}, ${e.step.transactional ? 'transactional' : 'non-transactional'})…`);
                 clearInterval(timer);
                 timer = setInterval(() => {
@@ -6317,27 +7037,84 @@ function progress(args, io) {
                 break;
         }
     };
-}
-function engineOptions(args, io, redactor) {
     return {
-        dir: args.dir,
-        databaseUrl: args.databaseUrl,
-        schema: args.schema,
-        environment: args.env,
-        lockWaitMs: args.lockWaitMs,
-        lockTimeout: args.lockTimeout,
-        statementTimeout: args.statementTimeout,
-        lockRetries: args.lockRetries,
-        connectTimeoutMs: args.connectTimeoutMs,
-        singleTransaction: args.singleTransaction,
-        onEvent: progress(args, io),
-        signal: io.signal,
-        redactor,
+        event,
+        planned(plan, _review) {
+            // Only a protected deploy puts its plan on record before running: show what is about to happen.
+            say(`Plan for protected environment:\n${renderPlan(plan)}\n`);
+        },
+        finished(o) {
+            clearInterval(timer);
+            if (o.error && !(o.error instanceof MigrationFailedError))
+                return printError(io, o.error, opts.json);
+            const result = o.result;
+            if (opts.json)
+                return io.out(toJson(result));
+            for (const problem of result.plan.problems)
+                io.err(`warning: ${displayMessage(problem.message)}`);
+            if (result.error)
+                io.err(renderFailure(result.error));
+            else if (result.steps.length === 0)
+                io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
+            else
+                io.out(`${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`);
+        },
     };
 }
+/** A command that stopped before running: its reason on stderr (and as JSON on stdout with --json). */
+function printError(io, err, json) {
+    if (!(err instanceof PgshiftError) || err instanceof UnexpectedError)
+        return io.err(`pgshift: unexpected error: ${err?.stack ?? String(err)}`);
+    if (json)
+        io.out(toJson({ error: { type: err.name, message: displayMessage(err.message), exitCode: exitCodeOf(err), problems: 'problems' in err ? err.problems : undefined } }));
+    io.err(`pgshift: ${displayMessage(err.message)}`);
+}
+
+;// CONCATENATED MODULE: ./src/cli/version.ts
+/** Kept equal to package.json's version by a test. */
+const VERSION = '0.1.0';
+
+;// CONCATENATED MODULE: ./src/cli/main.ts
+// The CLI shell: flags → a request → a command → an exit code. Every decision is the command's; this
+// file only chooses what to print and the number the process leaves with.
+
+
+
+
+
+
+
+
+
+
+function sessionOptions(s, io, redactor) {
+    return { dir: s.dir, databaseUrl: s.databaseUrl || undefined, schema: s.schema, connectTimeoutMs: s.connectTimeout, lockWaitMs: s.lockWait, signal: io.signal, redactor };
+}
+function deployRequest(args, io, redactor, direction) {
+    const s = args.settings;
+    return {
+        ...sessionOptions(s, io, redactor),
+        environment: s.environment,
+        actor: io.env.GITHUB_ACTOR || undefined,
+        lockTimeoutMs: s.lockTimeout,
+        statementTimeoutMs: s.statementTimeout,
+        lockRetries: s.lockRetries,
+        singleTransaction: s.singleTransaction,
+        selection: { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+        lint: loadLintConfig(s.config),
+        safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
+        confirm: s.confirm || undefined,
+    };
+}
+/** What an outcome leaves the process with. */
+function exitCodeOfOutcome(o) {
+    if (o.error)
+        return exitCodeOf(o.error);
+    return ExitCode.ok;
+}
 async function runCommand(args, io, redactor) {
-    const o = engineOptions(args, io, redactor);
-    const selection = { target: args.target, steps: args.steps, allowMissing: args.allowMissing, allowOutOfOrder: args.allowOutOfOrder };
+    const s = args.settings;
+    const progress = terminalSink(io, { json: s.json, verbose: s.verbose });
     switch (args.command) {
         case 'help':
             io.out(HELP);
@@ -6349,68 +7126,63 @@ async function runCommand(args, io, redactor) {
             const name = args.positionals.join('_');
             if (!name)
                 throw new ConfigError('pgshift new needs a name: pgshift new add_users_email');
-            const path = newMigration(args.dir, name);
-            io.out(args.json ? toJson({ path }) : `created ${displayPath(path)}`);
+            const path = newMigration(s.dir, name);
+            io.out(s.json ? toJson({ path }) : `created ${displayPath(path)}`);
             return ExitCode.ok;
         }
         case 'plan': {
             const direction = args.positionals[0] ?? 'up';
             if (direction !== 'up' && direction !== 'down')
                 throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
-            const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction });
-            io.out(args.json ? toJson(p) : renderPlan(p));
-            return p.blocked ? ExitCode.validation : ExitCode.ok;
+            const request = deployRequest(args, io, redactor, direction);
+            const outcome = await dryRun(request, {
+                event: progress.event,
+                finished: (o) => {
+                    if (!o.plan)
+                        return;
+                    io.out(s.json ? toJson(o.plan) : renderPlan(o.plan));
+                    // Findings the policy refuses here (a protected environment, fail-on-lint, additive-only).
+                    if (!o.plan.blocked && o.review.refused.length)
+                        io.err(`pgshift: ${displayMessage(o.error.message)}`);
+                },
+            });
+            if (!outcome.plan)
+                throw outcome.error;
+            return outcome.status === 'refused' ? ExitCode.validation : ExitCode.ok;
         }
         case 'lint': {
-            const lintIo = { json: args.json, config: args.config, out: io.out };
+            const lintIo = { json: s.json, config: s.config, out: io.out };
             // With a database, what matters is what the next deploy would run: the pending migrations.
-            if (args.positionals.length || !args.databaseUrl)
-                return runLint(args.positionals.length ? args.positionals : [args.dir], lintIo);
-            loadLintConfig(args.config); // a bad config fails before connecting
-            const p = await plan({ ...o, lint: false }, { ...selection, direction: 'up' });
-            // The pending files, linted as they are without a database: a pending file that does not parse
-            // or cannot be read is an error finding here too (the plan keeps those as problems, not findings).
-            const applied = new Set(p.applied.map((r) => versionId(r.version)));
-            const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path);
-            const pending = [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+            if (args.positionals.length || !s.databaseUrl)
+                return runLint(args.positionals.length ? args.positionals : [s.dir], lintIo);
+            loadLintConfig(s.config); // a bad config fails before connecting
+            const p = await plan({ ...sessionOptions(s, io, redactor), onEvent: progress.event, lint: false }, { direction: 'up', target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder });
+            const pending = pendingPaths(p);
             return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
         }
         case 'status': {
-            const s = await engine_status(o);
-            if (args.json)
-                io.out(toJson(s));
+            const report = await status_status({ ...sessionOptions(s, io, redactor), onEvent: progress.event });
+            if (s.json)
+                io.out(toJson(report));
             else {
-                io.out(renderStatus(s.entries));
-                if (s.problems.length)
-                    io.out('\n' + renderProblems(s.problems));
+                io.out(renderStatus(report.entries));
+                if (report.problems.length)
+                    io.out('\n' + renderProblems(report.problems));
             }
-            return args.exitCode && s.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
+            return s.exitCode && report.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
         }
         case 'up':
         case 'down': {
-            if (!args.databaseUrl)
-                throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-            const result = await migrate(o, { ...selection, direction: args.command });
-            if (args.json)
-                io.out(toJson(result));
-            else {
-                for (const problem of result.plan.problems)
-                    io.err(`warning: ${displayMessage(problem.message)}`);
-                if (result.error)
-                    io.err(renderFailure(result.error));
-                else if (result.steps.length === 0)
-                    io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
-                else
-                    io.out(`${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`);
-            }
-            return result.error ? ExitCode.migrationFailed : ExitCode.ok;
+            const outcome = await deploy(deployRequest(args, io, redactor, args.command), fanOut(progress));
+            return exitCodeOfOutcome(outcome);
         }
         case 'resolve': {
             const version = args.positionals[0];
-            if (!version || !args.resolveAs)
+            const as = s.resolveApplied ? 'applied' : s.resolveRolledBack ? 'rolled-back' : undefined;
+            if (!version || !as)
                 throw new ConfigError('usage: pgshift resolve <version> --applied|--rolled-back');
-            const row = await resolve(o, version, args.resolveAs);
-            io.out(args.json ? toJson({ version: row.version, resolvedAs: args.resolveAs }) : `resolved ${row.version} ${row.name} as ${args.resolveAs}.`);
+            const row = await resolve({ ...sessionOptions(s, io, redactor), onEvent: progress.event, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined }, version, as);
+            io.out(s.json ? toJson({ version: row.version, resolvedAs: as }) : `resolved ${row.version} ${row.name} as ${as}.`);
             return ExitCode.ok;
         }
     }
@@ -6422,18 +7194,12 @@ async function main(argv, io) {
     let args;
     try {
         args = parseCli(argv, io.env);
-        redactor.addUrl(args.databaseUrl);
+        redactor.addUrl(args.settings.databaseUrl);
         return await runCommand(args, sio, redactor);
     }
     catch (err) {
-        if (err instanceof PgshiftError) {
-            if (args?.json)
-                sio.out(toJson({ error: { type: err.name, message: displayMessage(err.message), exitCode: err.exitCode, problems: err instanceof ValidationError ? err.problems : undefined } }));
-            sio.err(`pgshift: ${displayMessage(err.message)}`);
-            return err.exitCode;
-        }
-        sio.err(`pgshift: unexpected error: ${redactUrl(err?.stack ?? String(err))}`);
-        return ExitCode.migrationFailed;
+        printError(sio, err, !!args?.settings.json);
+        return exitCodeOf(err);
     }
 }
 

@@ -1,9 +1,9 @@
 // Annotations: each problem, finding and failure shown on its file and line in the pull request.
 import * as core from '@actions/core';
-import type { Finding } from '../lint/types';
+import type { Finding } from '../types';
 import { displayMessage } from '../report/text';
 import type { MigrationError, ValidationProblem } from '../types';
-import { workspacePath } from './run-context';
+import { workspacePath } from './context';
 
 type Redact = (text: string) => string;
 

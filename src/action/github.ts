@@ -17,8 +17,10 @@ function isPermissionError(err: unknown): boolean {
   return status === 403 || status === 401 || status === 404;
 }
 
-/** GitHub refuses comment and issue bodies over 65,536 characters (HTTP 422). */
-const BODY_LIMIT = 65_536;
+/** What GitHub accepts, in one place: comment and issue bodies over 65,536 characters are refused
+ * (HTTP 422), a step summary keeps at most 1 MiB, and a comment stays readable with 30 findings. */
+export const GITHUB_LIMITS = { body: 65_536, summary: 1_000_000, findingsInComment: 30 } as const;
+const BODY_LIMIT = GITHUB_LIMITS.body;
 
 /** Last resort for a body the reports did not keep short enough: cut it, and say so. */
 export function fitBody(body: string): string {
@@ -40,7 +42,10 @@ export class GitHubReporter {
   private readonly owner: string;
   private readonly repo: string;
 
-  constructor(token: string, private readonly redact: (s: string) => string) {
+  constructor(
+    token: string,
+    private readonly redact: (s: string) => string,
+  ) {
     this.octokit = github.getOctokit(token);
     const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
     this.owner = owner;
@@ -55,7 +60,9 @@ export class GitHubReporter {
       const status = (err as { status?: number })?.status;
       const message = this.redact((err as Error)?.message ?? String(err));
       if (isPermissionError(err)) {
-        core.warning(`pgshift could not ${what} (HTTP ${status}: ${message}). The token needs ${what.includes('comment on the pull request') ? '"pull-requests: write"' : '"issues: write"'} permission; pull requests from forks get a read-only token. The migration result is unaffected.`);
+        core.warning(
+          `pgshift could not ${what} (HTTP ${status}: ${message}). The token needs ${what.includes('comment on the pull request') ? '"pull-requests: write"' : '"issues: write"'} permission; pull requests from forks get a read-only token. The migration result is unaffected.`,
+        );
         return undefined;
       }
       core.warning(`pgshift could not ${what}: ${message}. The migration result is unaffected.`);

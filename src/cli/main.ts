@@ -1,14 +1,15 @@
-// The CLI: a thin shell over the engine. Parses flags, calls the engine, prints, returns an exit code.
-import { Redactor, redactUrl } from '../db/redact';
-import { migrate, newMigration, plan, resolve, status, type EngineOptions } from '../engine';
-import { ConfigError, ExitCode, PgshiftError, ValidationError } from '../errors';
+// The CLI shell: flags → a request → a command → an exit code. Every decision is the command's; this
+// file only chooses what to print and the number the process leaves with.
+import { ConfigError, deploy, dryRun, newMigration, plan, resolve, status, loadLintConfig, pendingPaths, type DeployRequest, type Outcome, type SessionOptions } from '../commands';
 import { toJson } from '../report/json';
-import { displayMessage, displayPath, formatMs, renderFailure, renderPlan, renderProblems, renderStatus, stepLabel } from '../report/text';
-import type { EngineEvent, PlannedStep } from '../types';
-import { versionId } from '../files/version';
-import { loadLintConfig } from '../lint/config';
+import { Redactor } from '../report/redact';
+import { fanOut } from '../report/sink';
+import { displayMessage, displayPath, renderPlan, renderProblems, renderStatus } from '../report/text';
+import type { SettingValues } from '../settings';
 import { HELP, parseCli, type CliArgs } from './args';
+import { ExitCode, exitCodeOf } from './exit-codes';
 import { printFindings, runLint } from './lint-command';
+import { printError, terminalSink } from './progress';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -19,75 +20,36 @@ export interface CliIo {
   signal?: AbortSignal;
 }
 
-/** Shows each migration as it runs; a long one gets a "still running" line every 10 s. */
-function progress(args: CliArgs, io: CliIo): (e: EngineEvent) => void {
-  let timer: NodeJS.Timeout | undefined;
-  let current: { step: PlannedStep; started: number; statement?: string } | undefined;
-  const say = (line: string) => (args.json ? io.err(line) : io.out(line));
-  return (e) => {
-    switch (e.type) {
-      case 'connect-retry':
-        io.err(`… ${e.message}`);
-        break;
-      case 'lock-wait':
-        io.err(`… waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''} (${Math.round(e.waitedMs / 1000)}s)`);
-        break;
-      case 'tracking-created':
-        if (args.verbose) say(`created ${e.schema}.schema_migrations and ${e.schema}.migration_history`);
-        break;
-      case 'tracking-adopted':
-        say(`adopted dbmate's ${e.schema}.schema_migrations (${e.rows} applied migrations kept; checksums taken from the current files)`);
-        break;
-      case 'step-start':
-        current = { step: e.step, started: Date.now() };
-        if (args.verbose) say(`${e.step.direction === 'up' ? '↑' : '↓'} ${stepLabel(e.step)} (${e.index + 1}/${e.total}, ${e.step.transactional ? 'transactional' : 'non-transactional'})…`);
-        clearInterval(timer);
-        timer = setInterval(() => {
-          if (current) say(`  … ${stepLabel(current.step)} still running (${Math.round((Date.now() - current.started) / 1000)} s${current.statement ? `, ${current.statement}` : ''})`);
-        }, 10_000);
-        timer.unref();
-        break;
-      case 'statement-start':
-        if (current) current.statement = `statement ${e.statementNumber}/${e.statementCount}`;
-        break;
-      case 'step-retry':
-        say(`  ↻ ${stepLabel(e.step)}: ${e.message}; retry ${e.attempt} in ${formatMs(e.delayMs)}`);
-        break;
-      case 'step-done':
-        clearInterval(timer);
-        say(`${e.result.direction === 'up' ? '✓ applied    ' : '✓ rolled back'} ${stepLabel(e.step)}  ${formatMs(e.result.durationMs)}`);
-        break;
-      case 'step-failed':
-        clearInterval(timer);
-        break;
-      case 'warning':
-        io.err(`warning: ${e.message}`);
-        break;
-    }
+function sessionOptions(s: SettingValues, io: CliIo, redactor: Redactor): SessionOptions {
+  return { dir: s.dir, databaseUrl: s.databaseUrl || undefined, schema: s.schema, connectTimeoutMs: s.connectTimeout, lockWaitMs: s.lockWait, signal: io.signal, redactor };
+}
+
+function deployRequest(args: CliArgs, io: CliIo, redactor: Redactor, direction: 'up' | 'down'): DeployRequest {
+  const s = args.settings;
+  return {
+    ...sessionOptions(s, io, redactor),
+    environment: s.environment,
+    actor: io.env.GITHUB_ACTOR || undefined,
+    lockTimeoutMs: s.lockTimeout,
+    statementTimeoutMs: s.statementTimeout,
+    lockRetries: s.lockRetries,
+    singleTransaction: s.singleTransaction,
+    selection: { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+    lint: loadLintConfig(s.config),
+    safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
+    confirm: s.confirm || undefined,
   };
 }
 
-function engineOptions(args: CliArgs, io: CliIo, redactor: Redactor): EngineOptions {
-  return {
-    dir: args.dir,
-    databaseUrl: args.databaseUrl,
-    schema: args.schema,
-    environment: args.env,
-    lockWaitMs: args.lockWaitMs,
-    lockTimeout: args.lockTimeout,
-    statementTimeout: args.statementTimeout,
-    lockRetries: args.lockRetries,
-    connectTimeoutMs: args.connectTimeoutMs,
-    singleTransaction: args.singleTransaction,
-    onEvent: progress(args, io),
-    signal: io.signal,
-    redactor,
-  };
+/** What an outcome leaves the process with. */
+function exitCodeOfOutcome(o: Outcome): number {
+  if (o.error) return exitCodeOf(o.error);
+  return ExitCode.ok;
 }
 
 async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise<number> {
-  const o = engineOptions(args, io, redactor);
-  const selection = { target: args.target, steps: args.steps, allowMissing: args.allowMissing, allowOutOfOrder: args.allowOutOfOrder };
+  const s = args.settings;
+  const progress = terminalSink(io, { json: s.json, verbose: s.verbose });
   switch (args.command) {
     case 'help':
       io.out(HELP);
@@ -98,57 +60,58 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
     case 'new': {
       const name = args.positionals.join('_');
       if (!name) throw new ConfigError('pgshift new needs a name: pgshift new add_users_email');
-      const path = newMigration(args.dir, name);
-      io.out(args.json ? toJson({ path }) : `created ${displayPath(path)}`);
+      const path = newMigration(s.dir, name);
+      io.out(s.json ? toJson({ path }) : `created ${displayPath(path)}`);
       return ExitCode.ok;
     }
     case 'plan': {
       const direction = args.positionals[0] ?? 'up';
       if (direction !== 'up' && direction !== 'down') throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
-      const p = await plan({ ...o, lint: loadLintConfig(args.config) }, { ...selection, direction });
-      io.out(args.json ? toJson(p) : renderPlan(p));
-      return p.blocked ? ExitCode.validation : ExitCode.ok;
+      const request = deployRequest(args, io, redactor, direction);
+      const outcome = await dryRun(request, {
+        event: progress.event,
+        finished: (o) => {
+          if (!o.plan) return;
+          io.out(s.json ? toJson(o.plan) : renderPlan(o.plan));
+          // Findings the policy refuses here (a protected environment, fail-on-lint, additive-only).
+          if (!o.plan.blocked && o.review.refused.length) io.err(`pgshift: ${displayMessage(o.error!.message)}`);
+        },
+      });
+      if (!outcome.plan) throw outcome.error;
+      return outcome.status === 'refused' ? ExitCode.validation : ExitCode.ok;
     }
     case 'lint': {
-      const lintIo = { json: args.json, config: args.config, out: io.out };
+      const lintIo = { json: s.json, config: s.config, out: io.out };
       // With a database, what matters is what the next deploy would run: the pending migrations.
-      if (args.positionals.length || !args.databaseUrl) return runLint(args.positionals.length ? args.positionals : [args.dir], lintIo);
-      loadLintConfig(args.config); // a bad config fails before connecting
-      const p = await plan({ ...o, lint: false }, { ...selection, direction: 'up' });
-      // The pending files, linted as they are without a database: a pending file that does not parse
-      // or cannot be read is an error finding here too (the plan keeps those as problems, not findings).
-      const applied = new Set(p.applied.map((r) => versionId(r.version)));
-      const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path!);
-      const pending = [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+      if (args.positionals.length || !s.databaseUrl) return runLint(args.positionals.length ? args.positionals : [s.dir], lintIo);
+      loadLintConfig(s.config); // a bad config fails before connecting
+      const p = await plan(
+        { ...sessionOptions(s, io, redactor), onEvent: progress.event, lint: false },
+        { direction: 'up', target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+      );
+      const pending = pendingPaths(p);
       return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
     }
     case 'status': {
-      const s = await status(o);
-      if (args.json) io.out(toJson(s));
+      const report = await status({ ...sessionOptions(s, io, redactor), onEvent: progress.event });
+      if (s.json) io.out(toJson(report));
       else {
-        io.out(renderStatus(s.entries));
-        if (s.problems.length) io.out('\n' + renderProblems(s.problems));
+        io.out(renderStatus(report.entries));
+        if (report.problems.length) io.out('\n' + renderProblems(report.problems));
       }
-      return args.exitCode && s.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
+      return s.exitCode && report.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
     }
     case 'up':
     case 'down': {
-      if (!args.databaseUrl) throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-      const result = await migrate(o, { ...selection, direction: args.command });
-      if (args.json) io.out(toJson(result));
-      else {
-        for (const problem of result.plan.problems) io.err(`warning: ${displayMessage(problem.message)}`);
-        if (result.error) io.err(renderFailure(result.error));
-        else if (result.steps.length === 0) io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
-        else io.out(`${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`);
-      }
-      return result.error ? ExitCode.migrationFailed : ExitCode.ok;
+      const outcome = await deploy(deployRequest(args, io, redactor, args.command), fanOut(progress));
+      return exitCodeOfOutcome(outcome);
     }
     case 'resolve': {
       const version = args.positionals[0];
-      if (!version || !args.resolveAs) throw new ConfigError('usage: pgshift resolve <version> --applied|--rolled-back');
-      const row = await resolve(o, version, args.resolveAs);
-      io.out(args.json ? toJson({ version: row.version, resolvedAs: args.resolveAs }) : `resolved ${row.version} ${row.name} as ${args.resolveAs}.`);
+      const as = s.resolveApplied ? 'applied' : s.resolveRolledBack ? 'rolled-back' : undefined;
+      if (!version || !as) throw new ConfigError('usage: pgshift resolve <version> --applied|--rolled-back');
+      const row = await resolve({ ...sessionOptions(s, io, redactor), onEvent: progress.event, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined }, version, as);
+      io.out(s.json ? toJson({ version: row.version, resolvedAs: as }) : `resolved ${row.version} ${row.name} as ${as}.`);
       return ExitCode.ok;
     }
   }
@@ -161,15 +124,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let args: CliArgs | undefined;
   try {
     args = parseCli(argv, io.env);
-    redactor.addUrl(args.databaseUrl);
+    redactor.addUrl(args.settings.databaseUrl);
     return await runCommand(args, sio, redactor);
   } catch (err) {
-    if (err instanceof PgshiftError) {
-      if (args?.json) sio.out(toJson({ error: { type: err.name, message: displayMessage(err.message), exitCode: err.exitCode, problems: err instanceof ValidationError ? err.problems : undefined } }));
-      sio.err(`pgshift: ${displayMessage(err.message)}`);
-      return err.exitCode;
-    }
-    sio.err(`pgshift: unexpected error: ${redactUrl((err as Error)?.stack ?? String(err))}`);
-    return ExitCode.migrationFailed;
+    printError(sio, err, !!args?.settings.json);
+    return exitCodeOf(err);
   }
 }

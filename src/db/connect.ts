@@ -3,8 +3,8 @@
 import postgres from 'postgres';
 import { AbortedError, ConfigError, ConnectionError } from '../errors';
 import type { EngineEvent } from '../types';
-import { pause } from './pause';
-import { Redactor } from './redact';
+import { pause } from '../pause';
+import { Redactor } from '../report/redact';
 
 export type Sql = postgres.Sql<Record<string, never>>;
 export type ReservedSql = postgres.ReservedSql<Record<string, never>>;

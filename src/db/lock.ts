@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { AbortedError, LockError } from '../errors';
 import type { EngineEvent, LockHolder } from '../types';
 import type { ReservedSql } from './connect';
-import { pause } from './pause';
+import { pause } from '../pause';
 
 /** A stable 64-bit key for a tracking schema, split as pg_locks shows it (classid, objid). */
 export function lockKey(schema: string): { key: string; classid: number; objid: number } {

@@ -39,9 +39,7 @@ export class Tracking {
    */
   private checkShape(columns: string[]): void {
     if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
-      throw new ConfigError(
-        `${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`,
-      );
+      throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
     }
   }
 
@@ -59,7 +57,16 @@ export class Tracking {
       };
     }
     const rows = await sql.unsafe<
-      { version: string; name: string; checksum: string; status: AppliedMigration['status']; applied_at: Date | null; execution_time_ms: number | null; error_message: string | null; applied_by: string | null }[]
+      {
+        version: string;
+        name: string;
+        checksum: string;
+        status: AppliedMigration['status'];
+        applied_at: Date | null;
+        execution_time_ms: number | null;
+        error_message: string | null;
+        applied_by: string | null;
+      }[]
     >(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
     return {
       exists: true,
@@ -80,7 +87,12 @@ export class Tracking {
    * Creates the tables if missing, or adopts a dbmate schema_migrations(version) table. Runs under the
    * migration lock. Returns what it did, for the log.
    */
-  async ensure(sql: ReservedSql, files: Map<string, { file: MigrationFile; checksum: () => string | undefined }>, actor: string, environment: string): Promise<'exists' | 'created' | { adopted: number }> {
+  async ensure(
+    sql: ReservedSql,
+    files: Map<string, { file: MigrationFile; checksum: () => string | undefined }>,
+    actor: string,
+    environment: string,
+  ): Promise<'exists' | 'created' | { adopted: number }> {
     const columns = await this.columns(sql);
     const [{ has_schema }] = await sql<{ has_schema: boolean }[]>`select to_regnamespace(${quoteIdent(this.schema)}) is not null as has_schema`;
     const historyDdl = `create table if not exists ${this.history} (
@@ -134,10 +146,14 @@ export class Tracking {
         const name = match?.file.name ?? '';
         const sum = match?.checksum() ?? 'unknown';
         await tx.unsafe(`update ${this.migrations} set name = $1, checksum = $2, status = 'applied', applied_by = $3 where version = $4`, [name, sum, actor, version]);
-        await tx.unsafe(
-          `insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`,
-          [version, name, environment, actor, sum, 'adopted from dbmate schema_migrations'],
-        );
+        await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+          version,
+          name,
+          environment,
+          actor,
+          sum,
+          'adopted from dbmate schema_migrations',
+        ]);
         adopted++;
       }
       await tx.unsafe(`alter table ${this.migrations}
@@ -150,7 +166,12 @@ export class Tracking {
   }
 
   /** SQL and parameters that record a finished step; run inside the step's transaction. */
-  recordSuccess(step: { version: string; name: string; checksum: string; direction: Direction }, ms: number | null, actor: string, environment: string): { text: string; params: (string | number | null)[] } {
+  recordSuccess(
+    step: { version: string; name: string; checksum: string; direction: Direction },
+    ms: number | null,
+    actor: string,
+    environment: string,
+  ): { text: string; params: (string | number | null)[] } {
     // Inside a pipelined transaction the duration is not known yet: the server measures it from BEGIN.
     const duration = `coalesce($6::integer, (extract(epoch from clock_timestamp() - now()) * 1000)::integer)`;
     if (step.direction === 'up') {
@@ -172,7 +193,14 @@ export class Tracking {
     };
   }
 
-  async recordFailure(sql: Sql | ReservedSql, step: { version: string; name: string; checksum: string; direction: Direction }, ms: number, error: string, actor: string, environment: string): Promise<void> {
+  async recordFailure(
+    sql: Sql | ReservedSql,
+    step: { version: string; name: string; checksum: string; direction: Direction },
+    ms: number,
+    error: string,
+    actor: string,
+    environment: string,
+  ): Promise<void> {
     await sql.unsafe(
       `insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, error_message, checksum)
        values ($1, $2, $3, 'failed', $4, $5, $6, $7, $8)`,
@@ -201,10 +229,14 @@ export class Tracking {
       } else {
         await tx.unsafe(`delete from ${this.migrations} where version = $1`, [row.version]);
       }
-      await tx.unsafe(
-        `insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`,
-        [row.version, row.name, environment, actor, row.checksum, `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`],
-      );
+      await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+        row.version,
+        row.name,
+        environment,
+        actor,
+        row.checksum,
+        `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`,
+      ]);
     });
   }
 }

@@ -1,7 +1,8 @@
 // Turns a Postgres error into a MigrationError that points at the file, line and column: the server's
 // `position` is a 1-based character offset into the statement sent, and each statement knows its
 // offset in the section and the section its first line in the file.
-import type { Redactor } from '../db/redact';
+import { formById } from '../files/forms';
+import type { Redactor } from '../report/redact';
 import { caretExcerpt, codePointIndex, hasAstral, lineStarts, locate } from '../sql/position';
 import type { MigrationError, PlannedStep } from '../types';
 
@@ -16,9 +17,9 @@ export interface PgErrorFields {
 /** pgshift's own hint for errors with a known cure. */
 function extraHint(code: string | undefined, step: PlannedStep): string | undefined {
   if (code === '25001' && step.transactional) {
-    return step.migration.form === 'dbmate'
-      ? 'this statement cannot run inside a transaction: put it in its own migration whose header reads "-- migrate:up transaction:false"'
-      : 'this statement cannot run inside a transaction: put it in its own migration that starts with "-- pgshift:no-transaction"';
+    // A migration of its own: the statement goes in that migration's up section.
+    const header = formById(step.migration.form).noTransactionHeader('up');
+    return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;
   }
   if (code === '55P03') return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
   if (code === '57014') return 'the statement ran past --statement-timeout, or the run was interrupted';
@@ -31,7 +32,12 @@ export function toMigrationError(step: PlannedStep, statementIndex: number, err:
   // The server's position counts characters (code points); statement offsets are string indexes.
   const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
   const { sql } = step.section;
-  const at = stmt && pos !== undefined ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined) : stmt ? { line: stmt.line, column: stmt.column } : { line: step.section.startLine, column: 1 };
+  const at =
+    stmt && pos !== undefined
+      ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined)
+      : stmt
+        ? { line: stmt.line, column: stmt.column }
+        : { line: step.section.startLine, column: 1 };
   const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
   return {
     version: step.migration.version,

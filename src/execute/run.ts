@@ -5,8 +5,8 @@
 // failing statement the server rejects the rest and turns COMMIT into ROLLBACK.
 import type postgres from 'postgres';
 import type { ReservedSql } from '../db/connect';
-import { pause } from '../db/pause';
-import type { Redactor } from '../db/redact';
+import { pause } from '../pause';
+import type { Redactor } from '../report/redact';
 import type { Tracking } from '../db/tracking';
 import { AbortedError } from '../errors';
 import type { EngineEvent, MigrationError, PlannedStep, StepResult } from '../types';
@@ -51,12 +51,7 @@ interface Attempt {
 function queueStep(sql: ReservedSql, o: ExecuteOptions, step: PlannedStep, parts: Query[]): { first: number } {
   const first = parts.length;
   for (const s of step.statements) parts.push(sql.unsafe(s.sql) as unknown as Query);
-  const record = o.tracking.recordSuccess(
-    { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction },
-    null,
-    o.actor,
-    o.environment,
-  );
+  const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
   // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
   // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
   parts.push(sql.unsafe(record.text, record.params, { prepare: true }) as unknown as Query);
@@ -95,7 +90,11 @@ async function settle(parts: Query[], signal?: AbortSignal): Promise<PromiseSett
   signal?.addEventListener('abort', cancel, { once: true });
   try {
     for (const p of parts) p.execute();
-    for (const p of parts) p.then(() => pending.delete(p), () => pending.delete(p));
+    for (const p of parts)
+      p.then(
+        () => pending.delete(p),
+        () => pending.delete(p),
+      );
     if (signal?.aborted) cancel();
     const results = await Promise.allSettled(parts);
     // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel

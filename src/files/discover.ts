@@ -1,9 +1,10 @@
 // Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
-// migrations costs one readdir.
+// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import type { MigrationFile, ValidationProblem } from '../types';
+import { claimName, DEFAULT_FORM, FORMS } from './forms';
 import { compareKeys, versionKey } from './version';
 
 export interface Discovery {
@@ -13,14 +14,19 @@ export interface Discovery {
   problems: ValidationProblem[];
 }
 
-const PAIR = /^(\d+)_(.+)\.(up|down)\.sql$/i;
-const FLYWAY = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
-const SINGLE = /^(\d+)_(.+)\.sql$/i;
-
 interface Named {
   version: string;
   name: string;
   path: string;
+}
+
+/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
+function unmatchedHint(fileName: string): string {
+  const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
+  const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
+  const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+  const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
+  return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
 }
 
 export function discoverMigrations(directory: string): Discovery {
@@ -38,40 +44,31 @@ export function discoverMigrations(directory: string): Discovery {
   entries.sort();
 
   const problems: ValidationProblem[] = [];
-  const ups: (Named & { form: MigrationFile['form'] })[] = [];
-  const pairDowns = new Map<string, Named>();
-  const undos = new Map<string, Named>();
+  const ups: (Named & { form: string; pairKey?: string })[] = [];
+  /** Down files by form, then by the key they share with their up file. */
+  const downs = new Map<string, Map<string, Named>>(FORMS.map((f) => [f.id, new Map()]));
 
   for (const entry of entries) {
     if (!entry.toLowerCase().endsWith('.sql')) continue;
     const path = join(dir, entry);
-    let m: RegExpMatchArray | null;
-    if ((m = entry.match(PAIR))) {
-      const named = { version: m[1], name: m[2], path };
-      if (m[3].toLowerCase() === 'up') ups.push({ ...named, form: 'pair' });
-      else pairDowns.set(`${versionKey(m[1]).join('.')}/${m[2]}`, named);
-    } else if ((m = entry.match(FLYWAY))) {
-      const named = { version: m[2], name: m[3], path };
-      if (m[1] === 'V') ups.push({ ...named, form: 'flyway' });
-      else undos.set(versionKey(m[2]).join('.'), named);
-    } else if ((m = entry.match(SINGLE))) {
-      // dbmate or plain is decided when the file is read (by its markers).
-      ups.push({ version: m[1], name: m[2], path, form: 'dbmate' });
-    } else {
-      problems.push({
-        kind: 'unmatched',
-        path,
-        message: `${path}: not a migration file name, so it will not run. Rename it to <version>_<name>.sql, <version>_<name>.up.sql/.down.sql or V<version>__<name>.sql${
-          /^R__/.test(entry) ? ' (Flyway repeatable migrations are not supported)' : ''
-        }.`,
-        blocking: false,
-      });
+    const claim = claimName(entry);
+    if (!claim) {
+      problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
+      continue;
     }
+    const { form, named } = claim;
+    // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
+    if (named.role === 'up') ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
+    else downs.get(form.id)!.set(named.pairKey, { version: named.version, name: named.name, path });
   }
 
   // Built with every field at once (downPath included): objects of one shape stay fast in V8.
-  const files: MigrationFile[] = ups.map((u) => ({ version: u.version, versionKey: versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined }));
-  files.sort((a, b) => compareKeys(a.versionKey, b.versionKey) || a.upPath.localeCompare(b.upPath));
+  const found = ups.map((u) => {
+    const file: MigrationFile = { version: u.version, versionKey: versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined };
+    return { file, pairKey: u.pairKey };
+  });
+  found.sort((a, b) => compareKeys(a.file.versionKey, b.file.versionKey) || a.file.upPath.localeCompare(b.file.upPath));
+  const files = found.map((f) => f.file);
 
   // Two files claiming one version would run in an undefined order: refuse.
   for (let i = 1; i < files.length; i++) {
@@ -86,23 +83,25 @@ export function discoverMigrations(directory: string): Discovery {
     }
   }
 
-  for (const file of files) {
-    const id = file.versionKey.join('.');
-    const down = file.form === 'pair' ? pairDowns.get(`${id}/${file.name}`) : file.form === 'flyway' ? undos.get(id) : undefined;
+  for (const { file, pairKey } of found) {
+    if (pairKey === undefined) continue;
+    const ofForm = downs.get(file.form)!;
+    const down = ofForm.get(pairKey);
     if (down) {
       file.downPath = down.path;
-      if (file.form === 'pair') pairDowns.delete(`${id}/${file.name}`);
-      else undos.delete(id);
+      ofForm.delete(pairKey);
     }
   }
-  for (const orphan of [...pairDowns.values(), ...undos.values()]) {
-    problems.push({
-      kind: 'file',
-      path: orphan.path,
-      version: orphan.version,
-      message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
-      blocking: true,
-    });
+  for (const ofForm of downs.values()) {
+    for (const orphan of ofForm.values()) {
+      problems.push({
+        kind: 'file',
+        path: orphan.path,
+        version: orphan.version,
+        message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
+        blocking: true,
+      });
+    }
   }
   return { dir, files, problems };
 }

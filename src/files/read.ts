@@ -1,25 +1,12 @@
 // Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
-// only on the sections that will run.
+// only on the sections that will run. How a file splits into sections is its form's business (./forms).
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { Migration, MigrationFile, Section } from '../types';
+import type { Migration, MigrationFile } from '../types';
 import { checksum, normaliseText } from './checksum';
+import { MigrationFileError } from './errors';
+import { FORMS, formById, type FormSections } from './forms';
 
-/** A file that cannot be used as a migration; carries the line to point at. */
-export class MigrationFileError extends Error {
-  constructor(
-    readonly path: string,
-    readonly line: number | undefined,
-    readonly reason: string,
-  ) {
-    super(`${path}${line ? `:${line}` : ''}: ${reason}`);
-    this.name = 'MigrationFileError';
-  }
-}
-
-const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
-const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** Directives that belong to the linter, accepted anywhere. */
-const LINT_DIRECTIVES = new Set(['ignore']);
+export { MigrationFileError };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
@@ -64,7 +51,7 @@ export function readText(path: string): string {
 
 /** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
 function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const b = bytes[i];
     const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
     if (need < 0) return i;
@@ -79,109 +66,33 @@ function firstInvalidUtf8(bytes: Buffer): number {
 
 /** True when the text holds nothing but white space and comments. */
 export function isBlankSql(sql: string): boolean {
-  return sql.replace(/\/\*[\s\S]*?\*\//g, '').replace(/--[^\n]*/g, '').replace(/[\s;]/g, '') === '';
-}
-
-/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
-function standaloneSection(path: string, sql: string): Section {
-  let transaction = true;
-  const lines = sql.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    const d = line.match(PGSHIFT_DIRECTIVE);
-    if (d) {
-      if (d[1] === 'no-transaction' && d[2].trim() === '') transaction = false;
-      else if (!LINT_DIRECTIVES.has(d[1])) {
-        throw new MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
-      }
-      continue;
-    }
-    if (DBMATE_MARKER.test(line)) {
-      throw new MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
-    }
-  }
-  return { sql, path, startLine: 1, transaction };
-}
-
-function parseDbmateOptions(path: string, lineNo: number, rest: string): boolean {
-  let transaction = true;
-  for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
-    const m = option.match(/^transaction:(true|false)$/);
-    if (!m) throw new MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
-    transaction = m[1] === 'true';
-  }
-  return transaction;
-}
-
-/** Splits a dbmate file into its up and down sections; null when the file has no markers (plain form). */
-function dbmateSections(path: string, text: string): { up: Section; down?: Section } | null {
-  const lines = text.split('\n');
-  let up: { line: number; transaction: boolean } | undefined;
-  let down: { line: number; transaction: boolean } | undefined;
-  let firstContent: number | undefined;
-  let any = false;
-  for (let i = 0; i < lines.length; i++) {
-    const trimmed = lines[i].trim();
-    const m = trimmed.match(DBMATE_MARKER);
-    if (!m) {
-      const d = trimmed.match(PGSHIFT_DIRECTIVE);
-      if (d && !LINT_DIRECTIVES.has(d[1])) {
-        throw new MigrationFileError(path, i + 1, `unknown directive "${trimmed}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
-      }
-      if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--')) firstContent = i + 1;
-      continue;
-    }
-    any = true;
-    const lineNo = i + 1;
-    if (m[1] === 'up') {
-      if (up) throw new MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
-      if (down) throw new MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
-      if (firstContent !== undefined) {
-        throw new MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
-      }
-      up = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
-    } else if (m[1] === 'down') {
-      if (!up) throw new MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
-      if (down) throw new MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
-      down = { line: lineNo, transaction: parseDbmateOptions(path, lineNo, m[2]) };
-    } else {
-      throw new MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
-    }
-  }
-  if (!any) return null;
-  if (!up) throw new MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
-  const upEnd = down ? down.line - 1 : lines.length;
-  const section = (from: number, to: number, transaction: boolean): Section => ({
-    sql: lines.slice(from, to).join('\n'),
-    path,
-    startLine: from + 1,
-    transaction,
-  });
-  return {
-    up: section(up.line, upEnd, up.transaction),
-    down: down ? section(down.line, lines.length, down.transaction) : undefined,
-  };
+  return (
+    sql
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/--[^\n]*/g, '')
+      .replace(/[\s;]/g, '') === ''
+  );
 }
 
 /** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
 export function readMigration(file: MigrationFile): Migration {
   const text = readText(file.upPath);
-  let up: Section;
-  let down: Section | undefined;
-  let form = file.form;
-  const sections = file.form === 'dbmate' ? dbmateSections(file.upPath, text) : null;
-  if (sections) {
-    ({ up, down } = sections);
-  } else {
-    if (form === 'dbmate') form = 'plain';
-    up = standaloneSection(file.upPath, text);
-    if (file.downPath) down = standaloneSection(file.downPath, readText(file.downPath));
+  const downPath = file.downPath;
+  const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
+  let form = formById(file.form);
+  let sections: FormSections | undefined;
+  // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
+  for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
+    form = FORMS[++i];
+    if (!form) throw new Error(`internal: no file form reads ${file.upPath}`);
   }
+  const { up, preamble } = sections;
+  let { down } = sections;
   if (isBlankSql(up.sql)) {
-    // Point at the "-- migrate:up" header: the line after it may not exist.
-    throw new MigrationFileError(file.upPath, sections ? up.startLine - 1 : 1, 'the up migration is empty. Write its SQL, or delete the file.');
+    // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
+    throw new MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
   }
   // An empty down section means "no down", as in dbmate.
   if (down && isBlankSql(down.sql)) down = undefined;
-  return { ...file, form, up, down, checksum: checksum(up.sql) };
+  return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
 }

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import { FIXED_RULES, RULES_BY_ID } from './rules';
 import { closestRuleId } from './suggest';
-import type { LintConfig, Severity } from './types';
+import type { LintConfig, Severity } from '../types';
 
 export const CONFIG_FILE = 'pgshift.json';
 const SETTINGS = new Set<string>(['error', 'warning', 'off']);
@@ -19,7 +19,9 @@ export function loadLintConfig(path?: string, cwd = process.cwd()): LintConfig {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (path === undefined && code === 'ENOENT') return { rules: {} };
-    throw new ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
+    throw new ConfigError(
+      code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`,
+    );
   }
   let json: unknown;
   try {

@@ -42,7 +42,10 @@ function ignoresIn(lines: string[], firstLine: number): Ignore[] {
     const d = text.match(DIRECTIVE);
     if (!d || d[1] !== 'ignore') return;
     // Text after a further "--" is the reason, for the reader.
-    const names = d[2].replace(/(^|\s)--.*$/, '').split(/[\s,]+/).filter(Boolean);
+    const names = d[2]
+      .replace(/(^|\s)--.*$/, '')
+      .split(/[\s,]+/)
+      .filter(Boolean);
     out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
   });
   return out;

@@ -1,13 +1,14 @@
-// Runs the rules over a batch of sections, in order, remembering what the batch created so far.
-import { readText } from '../files/read';
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
+// linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
+// from a plan, with the statements the plan already split.
 import { SqlSyntaxError, splitStatements } from '../sql/split';
-import type { Migration, Section, Statement } from '../types';
+import type { Migration, PlannedStep, Section, Statement } from '../types';
 import { as, fromRangeVar, type NodeKind, type NodeOf } from './ast';
 import { Batch } from './batch';
 import { readDirectives } from './directives';
 import type { CmdContext, Hits, Rule, RuleContext } from './rule';
 import { FIXED_RULES, RULES, ruleInfo } from './rules';
-import type { Finding, LintConfig, Severity } from './types';
+import type { Finding, LintConfig, Severity } from '../types';
 
 export const DEFAULT_LINT_CONFIG: LintConfig = { rules: {} };
 
@@ -23,26 +24,51 @@ interface Raw {
   statement?: number;
 }
 
-export function lintSections(items: { migration: Migration; section: Section }[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
+/** Where and why a section does not parse. */
+type SyntaxProblem = NonNullable<PlannedStep['syntaxError']>;
+
+export interface LintItem {
+  migration: Migration;
+  section: Section;
+  /** The section already split (its whole split, BEGIN/COMMIT included), or why it does not parse; split here when absent. */
+  parsed?: Statement[] | SyntaxProblem;
+}
+
+/** Lints sections as one batch, in order; a section without `parsed` is split here. */
+export function lintSections(items: LintItem[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
   const batch = new Batch();
   const findings: (Finding & { order: number })[] = [];
-  items.forEach(({ migration, section }, order) => {
-    for (const f of lintSection(migration, section, batch, config)) findings.push({ ...f, order });
+  items.forEach((item, order) => {
+    for (const f of lintSection(item, batch, config)) findings.push({ ...f, order });
   });
   // Stable: findings on one statement keep the order of its subcommands.
   findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
   return findings.map(({ order: _, ...f }) => f);
 }
 
-function lintSection(migration: Migration, section: Section, batch: Batch, config: LintConfig): Finding[] {
-  let statements: Statement[];
+/** Lints an up plan's steps with the statements the plan split: no section is parsed again. */
+export function lintSteps(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
+  return lintSections(
+    steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements })),
+    config,
+  );
+}
+
+function split(section: Section): Statement[] | SyntaxProblem {
   try {
-    statements = splitStatements(section);
+    return splitStatements(section);
   } catch (err) {
     if (!(err instanceof SqlSyntaxError)) throw err;
-    // The parser's reason already says what to do.
-    return finish(migration, section, [{ rule: 'syntax-error', what: err.reason, why: '', safe: '', line: err.line, column: err.column }], config);
+    return { line: err.line, column: err.column, reason: err.reason };
   }
+}
+
+function lintSection({ migration, section, parsed = split(section) }: LintItem, batch: Batch, config: LintConfig): Finding[] {
+  if (!Array.isArray(parsed)) {
+    // The parser's reason already says what to do.
+    return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
+  }
+  const statements: readonly Statement[] = parsed;
   const directives = readDirectives(section, statements, preamble(migration, section));
   const raws: Raw[] = directives.problems.map((p) => ({ ...p }));
   const collect = (rule: Rule, hits: Hits, stmt: Statement, index: number) => {
@@ -86,7 +112,12 @@ function lintSection(migration: Migration, section: Section, batch: Batch, confi
 
   const silenced = (r: Raw) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
   const isDirectiveProblem = (r: Raw) => r.statement === undefined;
-  return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+  return finish(
+    migration,
+    section,
+    raws.filter((r) => isDirectiveProblem(r) || !silenced(r)),
+    config,
+  );
 }
 
 /** Applies the config and writes the messages. */
@@ -112,15 +143,10 @@ function finish(migration: Migration, section: Section, raws: Raw[], config: Lin
   return out;
 }
 
-/** A dbmate file's lines above "-- migrate:up": directives there apply to the whole file. */
+/** A dbmate file's lines above "-- migrate:up", kept when the file was read: directives there apply to the whole file. */
 function preamble(migration: Migration, section: Section): string[] {
-  const marker = migration.up.startLine - 1;
-  if (section.path !== migration.upPath || section.startLine !== migration.up.startLine || marker <= 1) return [];
-  try {
-    return readText(section.path).split('\n').slice(0, marker - 1);
-  } catch {
-    return []; // the file moved since it was read: its section is linted all the same
-  }
+  if (section.path !== migration.upPath || section.startLine !== migration.up.startLine) return [];
+  return migration.preamble ?? [];
 }
 
 /** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */

@@ -2,7 +2,7 @@
 import type { Migration, Section, Statement } from '../types';
 import type { NodeKind, NodeOf, QName } from './ast';
 import type { Batch } from './batch';
-import type { Severity } from './types';
+import type { Severity } from '../types';
 
 export interface RuleInfo {
   id: string;

@@ -1,13 +1,24 @@
 // The rule table. A rule is its text, its defaults and a check per parse-node kind; adding one is an
 // entry here and a "## <id>" section in docs/rules.md (a test holds the two together).
 import type { AlterTableCmd, ColumnDef, Constraint, Node, TypeName } from '@pgsql/types';
+import { formById } from '../files/forms';
 import { as, belongsOutsideTransaction, calledFunctions, enabled, fromNames, fromRangeVar, option, outsideTransactionOnly, sameName, show, strings, type NodeOf, type QName } from './ast';
 import type { CmdContext, Hit, Rule, RuleContext, RuleInfo } from './rule';
 
 /** Functions whose value differs per row, so a default using them is computed for every existing row. */
 const VOLATILE_FUNCTIONS = new Set([
-  'random', 'random_normal', 'clock_timestamp', 'timeofday', 'gen_random_uuid', 'uuidv4', 'uuidv7',
-  'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'gen_random_bytes', 'nextval',
+  'random',
+  'random_normal',
+  'clock_timestamp',
+  'timeofday',
+  'gen_random_uuid',
+  'uuidv4',
+  'uuidv7',
+  'uuid_generate_v1',
+  'uuid_generate_v1mc',
+  'uuid_generate_v4',
+  'gen_random_bytes',
+  'nextval',
 ]);
 const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
 const TYPE_NAMES: Record<string, string> = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
@@ -44,13 +55,14 @@ function brief(sql: string): string {
 
 /** The objects of a DROP ... statement that the batch did not create. */
 function droppedNames(objects: Node[] | undefined, isNew: (q: QName) => boolean): QName[] {
-  return (objects ?? [])
-    .map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o]))
-    .filter((q): q is QName => !!q && !isNew(q));
+  return (objects ?? []).map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o])).filter((q): q is QName => !!q && !isNew(q));
 }
 
+/** What starts a new migration that runs outside a transaction, in the migration's own form. */
 function noTransactionHeader(ctx: RuleContext): string {
-  return ctx.migration.form === 'dbmate' ? '"-- migrate:up transaction:false"' : 'the line "-- pgshift:no-transaction"';
+  // The advice is a migration of its own, so its up section.
+  const header = formById(ctx.migration.form).noTransactionHeader('up');
+  return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
 }
 
 const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
@@ -169,10 +181,12 @@ export const RULES: Rule[] = [
       DropStmt: (n, ctx) => {
         if (n.removeType !== 'OBJECT_INDEX' || n.concurrent) return;
         const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
-        return names.length > 0 && {
-          what: `DROP INDEX ${names.map(show).join(', ')}`,
-          why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
-        };
+        return (
+          names.length > 0 && {
+            what: `DROP INDEX ${names.map(show).join(', ')}`,
+            why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
+          }
+        );
       },
     },
   },
@@ -207,7 +221,8 @@ export const RULES: Rule[] = [
     why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
     safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
     on: {
-      AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
+      AlterTableCmd: (cmd, ctx) =>
+        cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
     },
   },
   {
@@ -323,7 +338,7 @@ export const RULES: Rule[] = [
     id: 'reindex-without-concurrently',
     severity: 'warning',
     destructive: false,
-    why: "REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.",
+    why: 'REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.',
     safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
     on: {
       ReindexStmt: (n, ctx) => {
@@ -430,7 +445,11 @@ export const RULES: Rule[] = [
         const what = outsideTransactionOnly(stmt);
         if (!what || !ctx.inTransaction) return;
         if (!ctx.section.transaction) {
-          return { what, why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).', safe: 'Move it out of the BEGIN ... COMMIT block.' };
+          return {
+            what,
+            why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).',
+            safe: 'Move it out of the BEGIN ... COMMIT block.',
+          };
         }
         return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
       },

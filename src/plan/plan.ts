@@ -5,7 +5,7 @@ import { MigrationFileError } from '../files/read';
 import { compareKeys, isVersion, versionId, versionKey } from '../files/version';
 import { SqlSyntaxError, splitStatements } from '../sql/split';
 import type { AppliedMigration, Direction, Migration, MigrationFile, Plan, PlannedStep, Section, Statement, ValidationProblem } from '../types';
-import { Catalog, fileProblem } from './catalog';
+import { Catalog, fileProblem } from '../files/catalog';
 
 export interface Selection {
   direction: Direction;
@@ -66,17 +66,27 @@ export function transactionalStatements(section: Section, statements: Statement[
 
 export function planStep(migration: Migration, direction: Direction, problems: ValidationProblem[]): PlannedStep {
   const section = direction === 'up' ? migration.up : migration.down!;
-  let statements: Statement[] = [];
+  let parsed: Statement[] = [];
+  let syntaxError: PlannedStep['syntaxError'];
   try {
-    statements = splitStatements(section);
+    parsed = splitStatements(section);
   } catch (err) {
     if (!(err instanceof SqlSyntaxError)) throw err;
+    syntaxError = { line: err.line, column: err.column, reason: err.reason };
     problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
   }
+  let statements = parsed;
   let notes: string[] = [];
-  if (section.transaction) ({ statements, notes } = transactionalStatements(section, statements, problems, migration.version));
+  if (section.transaction) ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
   if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
-    problems.push({ kind: 'file', path: section.path, line: section.startLine, version: migration.version, message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`, blocking: true });
+    problems.push({
+      kind: 'file',
+      path: section.path,
+      line: section.startLine,
+      version: migration.version,
+      message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`,
+      blocking: true,
+    });
   }
   return {
     migration,
@@ -86,6 +96,9 @@ export function planStep(migration: Migration, direction: Direction, problems: V
     transactional: section.transaction,
     rollback: direction === 'up' ? migration.down : undefined,
     notes,
+    // The linter reads this split instead of parsing the section again.
+    parsed: statements.length === parsed.length ? undefined : parsed,
+    syntaxError,
   };
 }
 
@@ -94,7 +107,10 @@ function checkTarget(target: string | undefined, catalog: Catalog, rows: Applied
   if (!isVersion(target)) throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
   if (direction === 'down' && versionKey(target).every((p) => p === 0n)) return [0n];
   const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
-  if (!known) throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
+  if (!known)
+    throw new ConfigError(
+      `--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`,
+    );
   return versionKey(target);
 }
 
@@ -110,7 +126,10 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
   let currentVersion: string | null = null;
   for (const r of applied) {
     const k = versionKey(r.version);
-    if (!highest || compareKeys(k, highest) > 0) (highest = k), (currentVersion = r.version);
+    if (!highest || compareKeys(k, highest) > 0) {
+      highest = k;
+      currentVersion = r.version;
+    }
   }
 
   // Applied files must be unchanged; their text is hashed, never parsed.
@@ -193,7 +212,12 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
       const file: MigrationFile | undefined = catalog.find(row.version);
       const loaded = file ? catalog.load(file) : undefined;
       if (!file || loaded === undefined) {
-        problems.push({ kind: 'missing', version: row.version, message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`, blocking: true });
+        problems.push({
+          kind: 'missing',
+          version: row.version,
+          message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`,
+          blocking: true,
+        });
         refused = true;
         continue;
       }

@@ -2,7 +2,7 @@
 import { MigrationFileError } from '../files/read';
 import { compareKeys, versionId, versionKey } from '../files/version';
 import type { AppliedMigration, StatusEntry } from '../types';
-import type { Catalog } from './catalog';
+import type { Catalog } from '../files/catalog';
 
 export function migrationStatus(catalog: Catalog, rows: AppliedMigration[]): StatusEntry[] {
   const out: StatusEntry[] = [];

@@ -1,10 +1,7 @@
 // Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
-import type { Finding } from '../lint/types';
+import type { Finding } from '../types';
 import type { MigrationError, Plan, PlannedStep, RunResult, ValidationProblem } from '../types';
 import { displayMessage, displayPath, formatMs } from './text';
-
-/** GitHub refuses comment and issue bodies over 65,536 characters; keep a margin for the marker. */
-export const GITHUB_BODY_LIMIT = 65_536;
 
 export interface MarkdownContext {
   environment: string;
@@ -15,6 +12,8 @@ export interface MarkdownContext {
   docsBase?: string;
   /** Link to this workflow run, where the full plan is. */
   runUrl?: string;
+  /** Findings listed at the most (a comment keeps it short; the summary has them all). */
+  maxFindings?: number;
 }
 
 /** A fenced block that no backtick run inside `text` can close early. */
@@ -48,7 +47,12 @@ function headline(plan: Plan, ctx: MarkdownContext): string {
   if (n === 0 && plan.blocked) {
     return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
   }
-  const head = n === 0 ? (plan.direction === 'up' ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}` : '✅ **Nothing to roll back**') : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
+  const head =
+    n === 0
+      ? plan.direction === 'up'
+        ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}`
+        : '✅ **Nothing to roll back**'
+      : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
   return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
 }
 
@@ -93,9 +97,6 @@ function stepDetails(step: PlannedStep, maxSql: number, note: string): string {
  * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
  * not fit, with a note pointing at the run's summary where the plan is complete.
  */
-/** Findings shown in a comment at the most; the summary has them all. */
-const FINDINGS_IN_COMMENT = 30;
-
 /** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
 export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSITIVE_INFINITY, note = ''): string[] {
   if (plan.direction !== 'up' || plan.steps.length === 0) return [];
@@ -130,7 +131,7 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
   const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
   const all = { rows: plan.steps.length, problems: plan.problems.length };
   const render = (maxSql: number, shown: number, keep = all) => {
-    const safety = safetyLines(plan, ctx, Number.isFinite(limit) && limit < GITHUB_BODY_LIMIT + 1 ? FINDINGS_IN_COMMENT : Number.POSITIVE_INFINITY, note);
+    const safety = safetyLines(plan, ctx, ctx.maxFindings ?? Number.POSITIVE_INFINITY, note);
     const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
     const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
     const rest = plan.steps.length - shown;
@@ -238,9 +239,7 @@ export function failureDetails(f: MigrationError): string {
   if (f.detail) lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
   if (f.hint) lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
   if (f.invalidIndex) lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
-  lines.push(
-    `| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`,
-  );
+  lines.push(`| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`);
   if (f.excerpt) lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
   return lines.join('\n');
 }

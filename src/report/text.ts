@@ -1,6 +1,6 @@
 // Plain-text renderings of engine results, for the terminal and the action's log.
 import { relative } from 'node:path';
-import type { Finding } from '../lint/types';
+import type { Finding } from '../types';
 import type { MigrationError, Plan, PlannedStep, StatusEntry, ValidationProblem } from '../types';
 
 export function displayPath(path: string): string {
@@ -46,13 +46,15 @@ export function renderPlan(plan: Plan): string {
       ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
         ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
         : plan.direction === 'up'
-        ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
-        : 'Nothing to roll back.'
+          ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
+          : 'Nothing to roll back.'
       : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`,
   );
   plan.steps.forEach((step, i) => {
     out.push('');
-    out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
+    out.push(
+      `${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`,
+    );
     for (const note of step.notes) out.push(`   note: ${note}`);
     out.push(indent(step.section.sql.trim(), '     '));
     if (plan.direction === 'up') out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
@@ -71,7 +73,9 @@ export function renderPlan(plan: Plan): string {
 }
 
 export function renderFindings(findings: Finding[]): string[] {
-  return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
+  return findings.map(
+    (f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`,
+  );
 }
 
 export function renderStatus(entries: StatusEntry[]): string {
@@ -79,7 +83,11 @@ export function renderStatus(entries: StatusEntry[]): string {
   const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
   const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   const counts = new Map<string, number>();
   for (const e of entries) counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
   const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');

@@ -1,8 +1,8 @@
 // The migrations directory as a lazily read catalog: file names are listed once, a file is read only
 // when its checksum or its SQL is needed, and at most once per run.
-import { discoverMigrations } from '../files/discover';
-import { MigrationFileError, readMigration } from '../files/read';
-import { versionId } from '../files/version';
+import { discoverMigrations } from './discover';
+import { MigrationFileError, readMigration } from './read';
+import { versionId } from './version';
 import type { Migration, MigrationFile, ValidationProblem } from '../types';
 
 export class Catalog {

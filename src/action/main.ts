@@ -1,0 +1,89 @@
+// The GitHub Action shell: inputs → a request → deploy or dry run → the action's sinks. Every decision
+// about migrations is the command's; this file only wires the runner's world to it.
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { ConfigError, deploy, dryRun, loadLintConfig, type DeployRequest } from '../commands';
+import { Redactor } from '../report/redact';
+import { fanOut } from '../report/sink';
+import { inWordsOf } from '../report/wording';
+import { forShell, SETTINGS } from '../settings';
+import { GitHubReporter } from './github';
+import { readInputs, type ActionInputs } from './inputs';
+import { annotationsSink, failureIssueSink, logSink, outputsSink, planFileSink, prCommentSink, stepStatusSink, summarySink, type ActionContext } from './sinks';
+
+/** Refused before a request could be made (bad inputs): the status, zero counts, one sentence. */
+function refusedEarly(message: string, redact: (t: string) => string): void {
+  const environment = core.getInput('environment') || SETTINGS.environment.default;
+  outputsSink().finished({ command: 'up', status: 'refused', incident: false, environment, protected: false, review: { findings: [], refused: [] }, applied: [] });
+  core.setFailed(redact(forShell(message, 'action')));
+}
+
+function request(inputs: ActionInputs, redactor: Redactor, signal: AbortSignal, workspace: string): DeployRequest {
+  const s = inputs.settings;
+  return {
+    dir: inputs.migrationsPath,
+    databaseUrl: s.databaseUrl || undefined,
+    schema: s.schema,
+    environment: s.environment,
+    actor: process.env.GITHUB_ACTOR || undefined,
+    connectTimeoutMs: s.connectTimeout,
+    lockWaitMs: s.lockWait,
+    lockTimeoutMs: s.lockTimeout,
+    statementTimeoutMs: s.statementTimeout,
+    lockRetries: s.lockRetries,
+    selection: { direction: s.direction, steps: s.steps, target: s.target, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+    lint: loadLintConfig(undefined, workspace),
+    safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
+    confirm: s.confirm || undefined,
+    redactor,
+    signal,
+  };
+}
+
+async function runAction(redactor: Redactor): Promise<void> {
+  const redact = (t: string) => redactor.redact(t);
+  // Mask the URL and its password before anything can print them.
+  const rawUrl = core.getInput('database-url').trim();
+  if (rawUrl) {
+    core.setSecret(rawUrl);
+    redactor.addUrl(rawUrl);
+    for (const s of redactor.values) core.setSecret(s);
+  }
+  const abort = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort());
+
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd();
+  let inputs: ActionInputs;
+  let req: DeployRequest;
+  try {
+    inputs = readInputs(workspace);
+    req = request(inputs, redactor, abort.signal, workspace);
+  } catch (err) {
+    if (err instanceof ConfigError) return refusedEarly(err.message, redact);
+    throw err;
+  }
+  const s = inputs.settings;
+  const isPr = github.context.eventName === 'pull_request' || github.context.eventName === 'pull_request_target';
+  if (!s.databaseUrl && !(s.dryRun && isPr)) {
+    return refusedEarly('input database-url is required (pass it from a secret); only a dry run on a pull request may go without it.', redact);
+  }
+  const c: ActionContext = {
+    settings: s,
+    migrationsDir: inputs.migrationsDir,
+    redact,
+    reporter: s.githubToken ? new GitHubReporter(s.githubToken, redact) : undefined,
+    prNumber: isPr ? github.context.payload.pull_request?.number : undefined,
+  };
+  const sink = inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c)));
+  await (s.dryRun ? dryRun(req, sink) : deploy(req, sink));
+}
+
+export async function run(): Promise<void> {
+  const redactor = new Redactor();
+  try {
+    await runAction(redactor);
+  } catch (err) {
+    core.setOutput('status', 'failed');
+    core.setFailed(`pgshift: unexpected error: ${redactor.redact((err as Error)?.stack ?? String(err))}`);
+  }
+}

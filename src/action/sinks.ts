@@ -1,0 +1,253 @@
+// The action's destinations, one Sink each: the log, the step summary, the outputs, the annotations,
+// the plan file, the PR comment, the failure issue, and the step's status (setFailed). Each decides
+// nothing about the run: the Outcome says what happened; a sink only says it in its place.
+import * as core from '@actions/core';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { failureMessage, PolicyError, ValidationError, type Outcome, type Review } from '../commands';
+import { toJson } from '../report/json';
+import { failureDetails, planMarkdown, runMarkdown, type MarkdownContext } from '../report/markdown';
+import type { Sink } from '../report/sink';
+import { displayMessage, formatMs, renderFailure, renderPlan, stepLabel } from '../report/text';
+import type { SettingValues } from '../settings';
+import type { EngineEvent, Finding, Plan } from '../types';
+import { annotateFailure, annotateFindings, annotateProblems } from './annotations';
+import { commitLine, docsBase, issueBody, runUrl, workspacePath } from './context';
+import { GITHUB_LIMITS, planMarker, type GitHubReporter } from './github';
+
+const SUMMARY_LIMIT = GITHUB_LIMITS.summary;
+
+/** What every action sink knows of the run it reports. */
+export interface ActionContext {
+  settings: SettingValues;
+  /** migrations-dir as given. */
+  migrationsDir: string;
+  redact: (text: string) => string;
+  reporter?: GitHubReporter;
+  /** The pull request of a pull_request event. */
+  prNumber?: number;
+}
+
+function markdownContext(c: ActionContext, refused?: Finding[]): MarkdownContext {
+  return { environment: c.settings.environment, dir: c.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+}
+
+/** Why a command stopped before running, as one message for the log, the summary and the issue. */
+function stopMessage(c: ActionContext, o: Outcome): string {
+  return c.redact(displayMessage(o.error?.message ?? ''));
+}
+
+/** Stopped before any migration ran: no plan of a dry run, no result of a deploy. */
+const stoppedEarly = (o: Outcome) => !o.result && !(o.command === 'plan' && o.plan);
+
+export function logSink(c: ActionContext): Sink {
+  const info = (text: string) => core.info(c.redact(text));
+  return {
+    // Each migration in its own log group, with its duration.
+    event(e: EngineEvent) {
+      switch (e.type) {
+        case 'connect-retry':
+        case 'warning':
+          core.warning(c.redact(e.message));
+          break;
+        case 'lock-wait':
+          info(`waiting for the migration lock${e.holder ? ` held by pid ${e.holder.pid} (${e.holder.applicationName || 'unknown'})` : ''}…`);
+          break;
+        case 'tracking-adopted':
+          info(`adopted dbmate's ${e.schema}.schema_migrations (${e.rows} rows kept)`);
+          break;
+        case 'step-start':
+          core.startGroup(c.redact(`${e.step.direction === 'up' ? '↑' : '↓'} ${stepLabel(e.step)} (${e.index + 1}/${e.total})`));
+          info(e.step.section.sql.trim());
+          break;
+        case 'step-retry':
+          core.warning(c.redact(`${stepLabel(e.step)}: ${e.message}; retry ${e.attempt} in ${formatMs(e.delayMs)}`));
+          break;
+        case 'step-done':
+          info(`✓ ${e.result.status} in ${formatMs(e.result.durationMs)}`);
+          core.endGroup();
+          break;
+        case 'step-failed':
+          info(renderFailure(e.error));
+          core.endGroup();
+          break;
+      }
+    },
+    planned(plan: Plan) {
+      info(c.settings.dryRun ? renderPlan(plan) : `Plan for protected environment ${c.settings.environment}:\n${renderPlan(plan)}`);
+    },
+    finished(o: Outcome) {
+      const r = o.result;
+      if (!r || r.error) return;
+      info(
+        r.steps.length
+          ? `${r.direction === 'up' ? 'Applied' : 'Rolled back'} ${r.steps.length} migration(s); current version ${r.currentVersion ?? 'none'}.`
+          : `Up to date at ${r.currentVersion ?? 'none'}.`,
+      );
+    },
+  };
+}
+
+export function summarySink(c: ActionContext): Sink {
+  const write = async (markdown: string) => {
+    if (!process.env.GITHUB_STEP_SUMMARY) return;
+    await core.summary.addRaw(c.redact(markdown) + '\n', true).write();
+  };
+  return {
+    async planned(plan: Plan, review: Review) {
+      if (c.settings.dryRun) await write(`## pgshift plan\n\n${planMarkdown(plan, markdownContext(c, review.refused), SUMMARY_LIMIT)}`);
+      else await write(`## pgshift plan (${c.settings.environment})\n\n${planMarkdown(plan, markdownContext(c, review.refused), SUMMARY_LIMIT / 2)}`);
+    },
+    async finished(o: Outcome) {
+      // A protected run's summary already has the plan with its Safety section.
+      if (o.result) return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(o.result, markdownContext(c), !o.protected)}`);
+      if (!stoppedEarly(o)) return;
+      const message = stopMessage(c, o);
+      const lines = message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l));
+      await write(`## pgshift\n\n❌ **${o.status === 'refused' ? 'Refused' : 'Failed'}** in \`${c.settings.environment}\`\n\n${lines.join('\n')}`);
+    },
+  };
+}
+
+export function outputsSink(): Sink {
+  return {
+    finished(o: Outcome) {
+      core.setOutput('status', o.status);
+      // Whatever stopped a run, a workflow reading the counts gets numbers, not unset outputs.
+      core.setOutput('applied-count', String(o.applied.length));
+      core.setOutput('applied-versions', JSON.stringify(o.applied));
+      if (o.pendingAfter !== undefined) core.setOutput('pending-count', String(o.pendingAfter));
+      if (o.currentVersion !== undefined) core.setOutput('current-version', o.currentVersion ?? '');
+    },
+  };
+}
+
+/** The plan as JSON under RUNNER_TEMP: the plan on record when there is one, else the run's. */
+export function planFileSink(c: ActionContext): Sink {
+  let written = false;
+  const write = (p: Plan) => {
+    const dir = process.env.RUNNER_TEMP || tmpdir();
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `pgshift-plan-${c.settings.environment.replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}.json`);
+    writeFileSync(file, c.redact(toJson({ environment: c.settings.environment, migrationsDir: c.migrationsDir, ...p })));
+    core.setOutput('plan-file', file);
+    written = true;
+  };
+  return {
+    planned: (p) => write(p),
+    finished(o: Outcome) {
+      if (!written && o.plan) write(o.plan);
+    },
+  };
+}
+
+export function annotationsSink(c: ActionContext): Sink {
+  return {
+    finished(o: Outcome) {
+      if (o.result) {
+        annotateProblems(o.result.plan.problems, false, c.redact);
+        annotateFindings(o.result.plan.findings, [], c.redact);
+        if (o.result.error) annotateFailure(o.result.error, c.redact);
+      } else if (o.plan) {
+        annotateProblems(o.plan.problems, o.plan.blocked, c.redact);
+        annotateFindings(o.review.findings, o.review.refused, c.redact);
+      } else if (o.error instanceof ValidationError) {
+        annotateProblems(o.error.problems, true, c.redact);
+      } else if (o.error instanceof PolicyError) {
+        // Every finding on its line: the refused ones as errors, the rest as warnings.
+        annotateFindings(o.review.findings, o.review.refused, c.redact);
+      }
+    },
+  };
+}
+
+/** The step's result: failed, with one message, unless the run did what it was asked. */
+export function stepStatusSink(c: ActionContext): Sink {
+  return {
+    finished(o: Outcome) {
+      const f = o.result?.error;
+      if (f) return core.setFailed(c.redact(failureMessage({ ...f, path: workspacePath(f.path) })));
+      if (o.command === 'plan' && o.plan) {
+        if (o.plan.blocked) {
+          core.setFailed(
+            c.redact(
+              `the plan would be refused:\n${o.plan.problems
+                .filter((x) => x.blocking)
+                .map((x) => `- ${displayMessage(x.message)}`)
+                .join('\n')}`,
+            ),
+          );
+        } else if (o.review.refused.length) {
+          core.setFailed(
+            c.redact(
+              `the safety policy would refuse this run in ${c.settings.environment}:\n${o.review.refused.map((x) => `- ${workspacePath(x.path)}:${x.line}: ${x.rule}: ${x.message}`).join('\n')}`,
+            ),
+          );
+        }
+        return;
+      }
+      if (o.error) {
+        core.setFailed(stopMessage(c, o));
+        if (o.error.name === 'UnexpectedError') core.debug(c.redact(o.error.stack ?? ''));
+      }
+    },
+  };
+}
+
+/** On a pull request's dry run: one plan comment per environment and directory, edited in place. */
+export function prCommentSink(c: ActionContext): Sink {
+  return {
+    async finished(o: Outcome) {
+      if (o.command !== 'plan' || !o.plan || !c.prNumber || !c.settings.commentOnPr || !c.reporter) return;
+      const marker = planMarker(c.settings.environment, c.migrationsDir);
+      const body = planMarkdown(o.plan, { ...markdownContext(c, o.review.refused), maxFindings: GITHUB_LIMITS.findingsInComment }, GITHUB_LIMITS.body - marker.length - 100);
+      const posted = await c.reporter.upsertPlanComment(c.prNumber, marker, `## pgshift plan\n\n${body}`);
+      if (posted) core.setOutput('comment-url', posted.url);
+    },
+  };
+}
+
+function quoted(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => `> ${l}`)
+    .join('\n');
+}
+
+/** An incident opens the environment's failure issue (or comments on it); a later success closes it. */
+export function failureIssueSink(c: ActionContext): Sink {
+  const environment = c.settings.environment;
+  const posted = (p: { number?: number; url: string } | undefined) => {
+    if (!p) return;
+    core.setOutput('issue-number', String(p.number));
+    core.setOutput('issue-url', p.url);
+  };
+  return {
+    async finished(o: Outcome) {
+      if (!c.settings.openIssueOnFailure || !c.reporter) return;
+      if (o.incident) {
+        const f = o.result?.error;
+        const applied = o.result?.steps.filter((s) => s.status === 'applied').length ?? 0;
+        const [headline, details] = f
+          ? [
+              `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
+              `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`,
+            ]
+          : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
+        const body = issueBody(headline, details, f, environment, c.migrationsDir);
+        return posted(await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`));
+      }
+      if (o.command !== 'plan' && (o.status === 'applied' || o.status === 'up-to-date' || o.status === 'rolled-back')) {
+        const verb = o.command;
+        posted(
+          await c.reporter.reportRecovery(
+            environment,
+            c.settings.issueLabels,
+            `✅ Recovered: pgshift ${verb} succeeded in \`${environment}\` (current version \`${o.currentVersion ?? 'none'}\`)${commitLine()}. Closing this issue.`,
+          ),
+        );
+      }
+    },
+  };
+}

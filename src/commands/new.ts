@@ -1,0 +1,29 @@
+// `pgshift new <name>`: a new migration file, named by the current UTC time (dbmate's version format).
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../errors';
+import { Catalog } from '../files/catalog';
+import { formById } from '../files/forms';
+
+/** UTC yyyymmddhhmmss, dbmate's version format. */
+export function timestampVersion(now: Date): string {
+  return now.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** Writes `<timestamp>_<name>.sql` with both sections; returns its path. */
+export function newMigration(dir: string, name: string, now = new Date()): string {
+  const slug = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '');
+  if (!slug) throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  const catalog = new Catalog(dir);
+  const version = timestampVersion(now);
+  const clash = catalog.find(version);
+  if (clash) throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
+  const path = join(dir, `${version}_${slug}.sql`);
+  writeFileSync(path, formById('dbmate').template(slug), { flag: 'wx' });
+  return path;
+}
