@@ -43,6 +43,9 @@ const SPEC_INPUTS = [
   'connect-timeout',
   'allow-missing',
   'allow-out-of-order',
+  // issue 9: a deliberate repair before the deploy
+  'repair-versions',
+  'repair-reason',
 ];
 const SPEC_OUTPUTS = ['status', 'applied-count', 'pending-count', 'current-version', 'applied-versions', 'plan-file', 'comment-url', 'issue-number', 'issue-url'];
 

@@ -99,7 +99,7 @@ describe('the bundles run from a folder with no node_modules', () => {
     expect(listed.map((l) => l.replace(/^\d+\. ↑ (\S+ \S+).*$/, '$1'))).toEqual(EXAMPLE_MIGRATIONS.map((m) => `${m.version} ${m.name}`));
     // Statement counts come from the WebAssembly parser: $$ bodies are one statement each.
     expect(listed.find((l) => l.includes('004 set_updated_at_trigger'))).toContain('[transactional, 4 statements]');
-    expect(listed.find((l) => l.includes('009 index_open_tasks_concurrently'))).toContain('[non-transactional, 2 statements]');
+    expect(listed.find((l) => l.includes('010 index_open_tasks_concurrently'))).toContain('[non-transactional, 2 statements]');
   });
 
   test('the action bundle plans a fork PR from files alone and comments, parsing and linting with the WebAssembly', async () => {

@@ -35,7 +35,7 @@ test('the example set mixes the file forms, in numeric order, each with a down s
     expect(step.rollback).toBeDefined();
     expect(step.statements.length).toBeGreaterThan(0);
     // Only the CREATE INDEX CONCURRENTLY migration runs outside a transaction, in both directions.
-    const concurrent = step.migration.version === '009';
+    const concurrent = step.migration.version === '010';
     expect(step.transactional).toBe(!concurrent);
     expect(step.migration.down?.transaction).toBe(!concurrent);
   }
@@ -52,7 +52,7 @@ describe('on a real Postgres', () => {
 
   const pgshift = (...args: string[]) => runCli([...args, '--dir', EXAMPLE_DIR], { env: { DATABASE_URL: db.url } });
 
-  /** Data written before migration 007, so its backfill has rows to fill. */
+  /** Data written before migration 007, so the backfill (008) has rows to fill. */
   async function seed(): Promise<void> {
     const sql = db.sql;
     await sql`insert into organisations (id, slug, name) values (${ACME}, 'acme', 'Acme'), (${GLOBEX}, 'globex', 'Globex')`;
@@ -75,8 +75,8 @@ describe('on a real Postgres', () => {
     run = await pgshift('up');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Applied 4 migrations');
-    expect(run.stdout).toContain('current version 010');
+    expect(run.stdout).toContain('Applied 5 migrations');
+    expect(run.stdout).toContain('current version 011');
     const sql = db.sql;
     const rows = await sql`select version, name, status from schema_migrations order by version`;
     expect(rows).toEqual(EXAMPLE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, status: 'applied' })));
@@ -85,7 +85,7 @@ describe('on a real Postgres', () => {
     const [enums] = await sql`select enum_range(null::member_role)::text as roles, enum_range(null::task_status)::text as statuses`;
     expect(enums).toEqual({ roles: '{owner,admin,member,viewer}', statuses: '{todo,in_progress,done}' });
 
-    // The backfill (007) filled every existing task from its project, and new tasks are filled by trigger.
+    // The backfill (008) filled every existing task from its project, and new tasks are filled by trigger.
     // A backfill is not an edit: updated_at kept its value.
     const tasks = await sql`select t.title, t.organisation_id, p.organisation_id as project_org, t.updated_at from tasks t join projects p on p.id = t.project_id order by t.id`;
     expect(tasks).toHaveLength(3);
@@ -107,7 +107,7 @@ describe('on a real Postgres', () => {
     const triggers = await sql`select tgname from pg_trigger where not tgisinternal order by tgname`;
     expect(triggers.map((t) => t.tgname)).toEqual(['organisations_set_updated_at', 'projects_set_updated_at', 'tasks_set_organisation_id', 'tasks_set_updated_at', 'users_set_updated_at']);
 
-    // Row-level security (008, 010): enabled, with one policy per table.
+    // Row-level security (009, 011): enabled, with one policy per table.
     const rls = await sql`select relname, relrowsecurity from pg_class where relname in ('memberships', 'projects', 'tasks', 'comments', 'labels', 'task_labels') order by relname`;
     expect(rls.every((r) => r.relrowsecurity)).toBe(true);
     expect(rls).toHaveLength(6);
@@ -148,18 +148,18 @@ describe('on a real Postgres', () => {
 
     const status = await pgshift('status', '--exit-code');
     expect(status.code).toBe(0);
-    expect(status.stdout).toContain('10 applied');
+    expect(status.stdout).toContain('11 applied');
   });
 
   test('down --target 0 removes everything, and up applies it all again', async () => {
     let run = await pgshift('up');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Applied 10 migrations');
+    expect(run.stdout).toContain('Applied 11 migrations');
 
     run = await pgshift('down', '--target', '0');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Rolled back 10 migrations');
+    expect(run.stdout).toContain('Rolled back 11 migrations');
     expect(run.stdout).toContain('current version none');
 
     const sql = db.sql;
@@ -173,15 +173,15 @@ describe('on a real Postgres', () => {
     expect(await sql`select * from schema_migrations`).toEqual([]);
     const history = await sql`select action, status, count(*)::int as n from migration_history group by 1, 2 order by 1`;
     expect(history).toEqual([
-      { action: 'apply', status: 'success', n: 10 },
-      { action: 'rollback', status: 'success', n: 10 },
+      { action: 'apply', status: 'success', n: 11 },
+      { action: 'rollback', status: 'success', n: 11 },
     ]);
 
     run = await pgshift('up');
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain('Applied 10 migrations');
-    expect(await sql`select count(*)::int as n from schema_migrations where status = 'applied'`).toEqual([{ n: 10 }]);
+    expect(run.stdout).toContain('Applied 11 migrations');
+    expect(await sql`select count(*)::int as n from schema_migrations where status = 'applied'`).toEqual([{ n: 11 }]);
   });
 });
 
@@ -208,10 +208,10 @@ test('the demo runs status, plan, up, status, down --steps 2 and up through the 
     '$ pgshift down --steps 2 --dir migrations-example',
     '$ pgshift up --dir migrations-example',
   ]);
-  expect(output).toContain('10 pending');
-  expect(output).toContain('10 migrations to apply');
-  expect(output).toContain('Applied 10 migrations');
-  expect(output).toContain('10 applied');
+  expect(output).toContain('11 pending');
+  expect(output).toContain('11 migrations to apply');
+  expect(output).toContain('Applied 11 migrations');
+  expect(output).toContain('11 applied');
   expect(output).toContain('Rolled back 2 migrations');
   expect(output).toContain('Applied 2 migrations');
   expect(output).toContain('Demo finished');

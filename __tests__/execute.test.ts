@@ -302,7 +302,7 @@ describe('lock_timeout retries', () => {
       // Once pgshift waits on the table lock, keep it waiting ~700 ms more, then commit.
       await waitFor(
         'pgshift to wait on the table lock',
-        async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name = 'pgshift' and wait_event_type = 'Lock'`).length > 0,
+        async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name like 'pgshift@%' and wait_event_type = 'Lock'`).length > 0,
       );
       await new Promise((r) => setTimeout(r, 700));
       release();

@@ -81,6 +81,12 @@ const fixtures: Fixture[] = [
     line: 2,
     safe: ['ALTER TABLE tasks ADD FOREIGN KEY (owner_id) REFERENCES users (id) NOT VALID;', 'ALTER TABLE tasks VALIDATE CONSTRAINT tasks_owner_id_fkey;'],
   },
+  {
+    rule: 'backfill-in-same-transaction',
+    flagged: 'ALTER TABLE tasks ADD COLUMN org_id uuid;\nUPDATE tasks SET org_id = 1 WHERE org_id IS NULL;',
+    line: 2,
+    safe: ['ALTER TABLE tasks ADD COLUMN org_id uuid;', 'UPDATE tasks SET org_id = 1 WHERE org_id IS NULL;'],
+  },
   { rule: 'rename-table', flagged: '-- rn\nALTER TABLE users RENAME TO accounts;', line: 2, safe: 'ALTER TABLE users RENAME TO accounts;\nCREATE VIEW users AS SELECT * FROM accounts;' },
   { rule: 'rename-column', flagged: '-- rn\nALTER TABLE users RENAME COLUMN name TO display_name;', line: 2, safe: 'CREATE TABLE t (a int);\nALTER TABLE t RENAME COLUMN a TO b;' },
   {
@@ -115,8 +121,8 @@ const fixtures: Fixture[] = [
   { rule: 'syntax-error', flagged: '-- typo\nSELECT (;', line: 2, column: 9, safe: '-- typo\nSELECT 1;' },
 ];
 
-/** Rules whose fixture needs files on disk: lint-cli.test.ts covers them. */
-const COVERED_ELSEWHERE = ['invalid-file'];
+/** Rules whose fixture needs files on disk (lint-cli.test.ts) or a down section (lint-down.test.ts). */
+const COVERED_ELSEWHERE = ['invalid-file', 'rollback-drop-table', 'rollback-drop-column', 'rollback-restore-column'];
 
 test.each(fixtures)('$rule: flagged on its line, and its safe twin is clean', ({ rule, flagged, line, column = 1, safe, noTransaction, safeNoTransaction }) => {
   const found = lint(flagged, { transaction: !noTransaction }).filter((f) => f.rule === rule);

@@ -154,7 +154,7 @@ describe('a lock held by another session', () => {
     try {
       await holder`select pg_advisory_lock(${lockKey('public').key}::bigint)`;
       const run = pgshift(['up', '--lock-wait', '20s'], dir, db);
-      await waitFor('pgshift to report the wait', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name = 'pgshift'`).length > 0);
+      await waitFor('pgshift to report the wait', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name like 'pgshift@%'`).length > 0);
       await new Promise((r) => setTimeout(r, 300));
       await holder`select pg_advisory_unlock(${lockKey('public').key}::bigint)`;
       const result = await run;
@@ -302,7 +302,7 @@ describe('the lock is always released', () => {
       await holder`select pg_advisory_lock(${lockKey('public').key}::bigint)`;
       let child!: ChildProcess;
       const run = pgshift(['up', '--lock-wait', '30s'], dir, db, [], { onSpawn: (c) => (child = c), timeoutMs: 20_000 });
-      await waitFor('pgshift to connect', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name = 'pgshift'`).length > 0);
+      await waitFor('pgshift to connect', async () => (await db.sql`select 1 from pg_stat_activity where datname = current_database() and application_name like 'pgshift@%'`).length > 0);
       await new Promise((r) => setTimeout(r, 200));
       const signalled = Date.now();
       child.kill('SIGINT');

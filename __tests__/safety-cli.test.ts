@@ -102,14 +102,19 @@ describe('plan', () => {
     expect(JSON.parse(file.stdout).map((f: Finding) => f.rule)).toEqual(['index-without-concurrently']);
   });
 
-  test('a down plan has no Safety section and no findings', async () => {
+  test("a down plan's findings are on the down sections it runs (rollbackFindings); the policy's findings stay empty", async () => {
     await applyUsers();
     writeMigrations(migrations, { '2_drop_legacy.sql': DROP_LEGACY });
     const down = await cli(['plan', 'down']);
     expect(down.code).toBe(0);
     expect(down.stdout).toContain('1 migration to roll back');
-    expect(down.stdout).not.toContain('Safety');
-    expect(JSON.parse((await cli(['plan', 'down', '--json'])).stdout).findings).toEqual([]);
+    expect(safety(down.stdout)).toEqual([
+      'Safety of this rollback (1 finding):',
+      expect.stringMatching(/^ {2}! migrations\/1_users\.sql:4 {2}warning {2}rollback-drop-table \(destructive\): DROP TABLE users: /),
+    ]);
+    const json = JSON.parse((await cli(['plan', 'down', '--json'])).stdout);
+    expect(json.findings).toEqual([]);
+    expect(json.rollbackFindings.map((f: Finding) => f.rule)).toEqual(['rollback-drop-table']);
   });
 
   test('-- pgshift:ignore drop-column above the statement silences it in plan', async () => {

@@ -42,12 +42,13 @@ describe('a modified applied migration', () => {
       ['modified', '3', stored['3'], now('3_c.sql')],
     ]);
 
-    // With nothing pending, up has nothing to refuse: it says so, warns, and changes nothing.
+    // With nothing pending, a changed history still refuses up (issue 9): not "up to date" with a
+    // warning, which let the change through until a deploy had something to run.
     rmSync(join(dir, '4_d.sql'));
     const idle = await cli(['up'], dir, db);
-    expect(idle.code).toBe(0);
-    expect(idle.stdout).toMatch(/Up to date at 3/);
-    expect(idle.stderr).toMatch(/^warning: .*1_a\.sql: applied migration 1 was changed/m);
+    expect(idle.code).toBe(3);
+    expect(idle.stdout).not.toMatch(/Up to date/);
+    expect(idle.stderr).toMatch(/^ {2}- .*1_a\.sql: applied migration 1 was changed/m);
     expect((await history(db.sql)).length).toBe(3);
   });
 });

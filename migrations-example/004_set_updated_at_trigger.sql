@@ -3,8 +3,9 @@
 CREATE FUNCTION set_updated_at() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-  -- An UPDATE that changes nothing keeps its timestamp.
-  IF NEW IS DISTINCT FROM OLD THEN
+  -- An UPDATE that changes nothing keeps its timestamp, and so does a backfill: a migration that
+  -- fills a new column says so with SET LOCAL app.backfill = 'on' (see 008).
+  IF NEW IS DISTINCT FROM OLD AND current_setting('app.backfill', true) IS DISTINCT FROM 'on' THEN
     NEW.updated_at := now();
   END IF;
   RETURN NEW;

@@ -2,14 +2,20 @@
 // and its help. CLI parsing and --help, the action's input defaults (and action.yml, by a test), and
 // the words a message uses to name a setting all derive from this table.
 import { ConfigError } from './errors';
+import { isVersion } from './files/version';
 import type { Direction } from './types';
 
 export type Shell = 'cli' | 'action';
 export type Policy = '' | 'additive-only';
 export const POLICIES: readonly Policy[] = ['', 'additive-only'];
 
+/** The CLI's commands that take flags (help and version take none). */
+export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair';
+
 export interface Setting<T> {
   key: string;
+  /** The CLI commands the flag applies to: each one's --help lists it, and any other command refuses it. */
+  commands?: readonly CommandName[];
   flag?: `--${string}`;
   short?: string;
   input?: string;
@@ -26,11 +32,75 @@ export interface Setting<T> {
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 
-/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
-export function parseDuration(text: string, shownAs: string): number {
+/** Postgres keeps lock_timeout and statement_timeout in an int of milliseconds: INT_MAX is its limit. */
+export const PG_MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** What a duration may be; a value outside is refused with the bounds and what they protect. */
+export interface DurationBounds {
+  /** 0 accepted, with what it means ("do not wait"); absent: 0 is refused with `zeroMeans`. */
+  zeroAllowed?: boolean;
+  /** Why 0 is refused: what it would mean. */
+  zeroMeans?: string;
+  max: number;
+  /** The max as a user writes it, and why it is the max. */
+  maxShown: string;
+}
+
+/** Durations with no bounds of their own: anything up to Postgres's limit. */
+const ANY_DURATION: DurationBounds = { zeroAllowed: true, max: PG_MAX_TIMEOUT_MS, maxShown: '2147483647ms' };
+
+/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds, within `bounds`. */
+export function parseDuration(text: string, shownAs: string, bounds: DurationBounds = ANY_DURATION): number {
   const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
   if (!m) throw new ConfigError(`${shownAs} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
-  return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
+  const exact = Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()];
+  const ms = Math.round(exact);
+  // Postgres and the timers count whole milliseconds: 0.1ms would become 0, which means something else.
+  if (exact > 0 && ms === 0)
+    throw new ConfigError(`${shownAs} ${text.trim()} is less than a millisecond, which would round to 0${bounds.zeroMeans ? ` (${bounds.zeroMeans})` : ''}: give at least 1ms.`);
+  if (ms === 0 && !bounds.zeroAllowed) throw new ConfigError(`${shownAs} cannot be 0: ${bounds.zeroMeans ?? 'give a positive duration'}. Give at least 1ms.`);
+  if (ms > bounds.max) throw new ConfigError(`${shownAs} ${text.trim()} is more than ${bounds.maxShown}. Give a shorter duration.`);
+  return ms;
+}
+
+/** The longest a run waits for another run's lock: the longest job GitHub-hosted runners allow. */
+const LOCK_WAIT: DurationBounds = { zeroAllowed: true, max: 6 * 3_600_000, maxShown: '6h, the longest a GitHub-hosted job may run' };
+/** A database that does not answer within an hour is not starting up: a bare number is seconds, so 3600 is the most. */
+const CONNECT_TIMEOUT: DurationBounds = { zeroMeans: 'pgshift would give up before trying to connect', max: 3_600_000, maxShown: '1h (a bare number means seconds)' };
+const LOCK_TIMEOUT: DurationBounds = {
+  zeroMeans: 'lock_timeout = 0 means no lock timeout, so a blocked ALTER would queue every query on its table behind it',
+  max: PG_MAX_TIMEOUT_MS,
+  maxShown: "2147483647ms (about 24 days), Postgres's limit for lock_timeout",
+};
+const STATEMENT_TIMEOUT: DurationBounds = {
+  zeroMeans: 'statement_timeout = 0 means no timeout; leave the setting out for none',
+  max: PG_MAX_TIMEOUT_MS,
+  maxShown: "2147483647ms (about 24 days), Postgres's limit for statement_timeout",
+};
+
+/** Postgres keeps NAMEDATALEN - 1 bytes of an identifier and silently cuts the rest. */
+export const PG_MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * The tracking schema's name as Postgres will keep it. A longer name would be cut by the server while
+ * the lock key is made from the whole name: two runs could then take different locks on one table.
+ */
+export function parseSchemaName(t: string, shownAs: string): string {
+  const name = t.trim();
+  if (!name) throw new ConfigError(`${shownAs} is empty: give the schema of the tracking tables, or leave it out for public.`);
+  const bytes = Buffer.byteLength(name, 'utf8');
+  if (bytes > PG_MAX_IDENTIFIER_BYTES) {
+    throw new ConfigError(
+      `${shownAs} "${name}" is ${bytes} bytes long; Postgres keeps only the first ${PG_MAX_IDENTIFIER_BYTES} bytes of a name and would cut it. Give a schema name of at most ${PG_MAX_IDENTIFIER_BYTES} bytes.`,
+    );
+  }
+  if (name.includes('\0')) throw new ConfigError(`${shownAs} contains a NUL character, which Postgres names cannot hold.`);
+  if (name.startsWith('pg_') || name === 'information_schema') {
+    throw new ConfigError(
+      `${shownAs} ${name} is a system schema (names starting with pg_ and information_schema belong to Postgres): keep the tracking tables in a schema of your own, or leave it out for public.`,
+    );
+  }
+  return name;
 }
 
 function parseBoolean(text: string, shownAs: string): boolean {
@@ -56,18 +126,39 @@ function count(min: number) {
   };
 }
 
+/** The action's repair-versions: versions, or "all" alone; [] when empty. */
+function parseRepairVersions(t: string, shownAs: string): string[] {
+  const list = parseList(t);
+  if (list.some((v) => v.toLowerCase() === 'all')) {
+    if (list.length > 1) throw new ConfigError(`${shownAs} is "all" or a list of versions, not both.`);
+    return ['all'];
+  }
+  const bad = list.find((v) => !isVersion(v));
+  if (bad !== undefined) throw new ConfigError(`${shownAs}: "${bad}" is not a version: use the number at the start of a migration file name, or all.`);
+  return list;
+}
+
 const text = (t: string) => t.trim();
 const optionalText = (t: string) => t.trim() || undefined;
-const duration = (t: string, shownAs: string) => parseDuration(t, shownAs);
-const optionalDuration = (t: string, shownAs: string) => (t.trim() ? parseDuration(t, shownAs) : undefined);
+const duration = (bounds: DurationBounds) => (t: string, shownAs: string) => parseDuration(t, shownAs, bounds);
+const optionalDuration = (bounds: DurationBounds) => (t: string, shownAs: string) => (t.trim() ? parseDuration(t, shownAs, bounds) : undefined);
 const flagOnly = (why: string) => ({ shell: 'cli' as const, why });
+// Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
+// takes their flags (those about running change nothing in a plan): one set of flags serves both.
+const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair'];
+const EVERY: readonly CommandName[] = [...CONNECTING, 'new'];
+const SELECTING: readonly CommandName[] = ['up', 'down', 'plan', 'lint'];
+const DEPLOYING: readonly CommandName[] = ['up', 'down', 'plan'];
+const REVIEWING: readonly CommandName[] = ['up', 'down', 'plan'];
+const LOCKING: readonly CommandName[] = ['up', 'down', 'plan', 'resolve', 'repair'];
 const inputOnly = (why: string) => ({ shell: 'action' as const, why });
 
 /** The settings table. Order is the order of --help. */
 export const SETTINGS = {
-  dir: { key: 'dir', flag: '--dir', short: 'd', input: 'migrations-dir', arg: '<path>', default: 'migrations', shown: 'migrations', parse: text, help: 'migrations directory' },
+  dir: { key: 'dir', commands: EVERY, flag: '--dir', short: 'd', input: 'migrations-dir', arg: '<path>', default: 'migrations', shown: 'migrations', parse: text, help: 'migrations directory' },
   databaseUrl: {
     key: 'databaseUrl',
+    commands: CONNECTING,
     flag: '--database-url',
     input: 'database-url',
     arg: '<url>',
@@ -76,9 +167,20 @@ export const SETTINGS = {
     parse: text,
     help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
   },
-  schema: { key: 'schema', flag: '--schema', input: 'tracking-schema', arg: '<name>', default: 'public', shown: 'public', parse: text, help: 'schema of the tracking tables' },
+  schema: {
+    key: 'schema',
+    commands: CONNECTING,
+    flag: '--schema',
+    input: 'tracking-schema',
+    arg: '<name>',
+    default: 'public',
+    shown: 'public',
+    parse: parseSchemaName,
+    help: 'schema of the tracking tables',
+  },
   environment: {
     key: 'environment',
+    commands: ['up', 'down', 'plan', 'resolve', 'repair'],
     flag: '--env',
     input: 'environment',
     arg: '<name>',
@@ -111,6 +213,7 @@ export const SETTINGS = {
   },
   target: {
     key: 'target',
+    commands: SELECTING,
     flag: '--target',
     input: 'target-version',
     arg: '<version>',
@@ -121,6 +224,7 @@ export const SETTINGS = {
   },
   steps: {
     key: 'steps',
+    commands: SELECTING,
     flag: '--steps',
     input: 'steps',
     arg: '<n>',
@@ -129,31 +233,64 @@ export const SETTINGS = {
     parse: (t: string, shownAs: string) => (t.trim() ? count(1)(t, shownAs) : undefined),
     help: 'at most n migrations (down: default 1)',
   },
-  lockWait: { key: 'lockWait', flag: '--lock-wait', input: 'lock-wait', arg: '<dur>', default: 60_000, shown: '60s', parse: duration, help: "wait this long for another run's lock" },
-  lockTimeout: { key: 'lockTimeout', flag: '--lock-timeout', input: 'lock-timeout', arg: '<dur>', default: 10_000, shown: '10s', parse: duration, help: 'SET LOCAL lock_timeout in each migration' },
-  lockRetries: { key: 'lockRetries', flag: '--lock-retries', input: 'lock-retries', arg: '<n>', default: 3, shown: '3', parse: count(0), help: 'retries of a migration that hit the lock timeout' },
+  lockWait: {
+    key: 'lockWait',
+    commands: LOCKING,
+    flag: '--lock-wait',
+    input: 'lock-wait',
+    arg: '<dur>',
+    default: 60_000,
+    shown: '60s',
+    parse: duration(LOCK_WAIT),
+    help: "wait this long for another run's lock",
+  },
+  lockTimeout: {
+    key: 'lockTimeout',
+    commands: DEPLOYING,
+    flag: '--lock-timeout',
+    input: 'lock-timeout',
+    arg: '<dur>',
+    default: 10_000,
+    shown: '10s',
+    parse: duration(LOCK_TIMEOUT),
+    help: 'SET LOCAL lock_timeout in each migration',
+  },
+  lockRetries: {
+    key: 'lockRetries',
+    commands: DEPLOYING,
+    flag: '--lock-retries',
+    input: 'lock-retries',
+    arg: '<n>',
+    default: 3,
+    shown: '3',
+    parse: count(0),
+    help: 'retries of a migration that hit the lock timeout',
+  },
   statementTimeout: {
     key: 'statementTimeout',
+    commands: DEPLOYING,
     flag: '--statement-timeout',
     input: 'statement-timeout',
     arg: '<dur>',
     default: undefined as number | undefined,
     shown: '',
-    parse: optionalDuration,
+    parse: optionalDuration(STATEMENT_TIMEOUT),
     help: 'SET LOCAL statement_timeout in each migration (default none)',
   },
   connectTimeout: {
     key: 'connectTimeout',
+    commands: CONNECTING,
     flag: '--connect-timeout',
     input: 'connect-timeout',
     arg: '<dur>',
     default: 30_000,
     shown: '30s',
-    parse: duration,
-    help: 'keep retrying the connection this long',
+    parse: duration(CONNECT_TIMEOUT),
+    help: 'bounds connecting (TCP, TLS, login, first query), retried this long; a refused connection (nothing listening) is retried 5s unless this is given',
   },
   singleTransaction: {
     key: 'singleTransaction',
+    commands: DEPLOYING,
     flag: '--single-transaction',
     default: false,
     shown: 'false',
@@ -161,9 +298,19 @@ export const SETTINGS = {
     help: 'run the whole batch all-or-nothing (transactional migrations only)',
     onlyIn: flagOnly('a deploy applies each migration in its own transaction, so that a failure keeps what came before it recorded; all-or-nothing batches are for a developer at a terminal'),
   },
-  allowMissing: { key: 'allowMissing', flag: '--allow-missing', input: 'allow-missing', default: false, shown: 'false', parse: parseBoolean, help: "go on when an applied migration's file is gone" },
+  allowMissing: {
+    key: 'allowMissing',
+    commands: SELECTING,
+    flag: '--allow-missing',
+    input: 'allow-missing',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: "go on when an applied migration's file is gone",
+  },
   allowOutOfOrder: {
     key: 'allowOutOfOrder',
+    commands: SELECTING,
     flag: '--allow-out-of-order',
     input: 'allow-out-of-order',
     default: false,
@@ -173,6 +320,7 @@ export const SETTINGS = {
   },
   protectedEnvironments: {
     key: 'protectedEnvironments',
+    commands: REVIEWING,
     flag: '--protected-environments',
     input: 'protected-environments',
     arg: '<list>',
@@ -183,6 +331,7 @@ export const SETTINGS = {
   },
   confirm: {
     key: 'confirm',
+    commands: ['down', 'plan'],
     flag: '--confirm',
     input: 'confirm',
     arg: '<phrase>',
@@ -193,6 +342,7 @@ export const SETTINGS = {
   },
   allowDestructive: {
     key: 'allowDestructive',
+    commands: REVIEWING,
     flag: '--allow-destructive',
     input: 'allow-destructive',
     default: false,
@@ -202,6 +352,7 @@ export const SETTINGS = {
   },
   failOnLint: {
     key: 'failOnLint',
+    commands: REVIEWING,
     flag: '--fail-on-lint',
     input: 'fail-on-lint',
     default: false,
@@ -211,6 +362,7 @@ export const SETTINGS = {
   },
   policy: {
     key: 'policy',
+    commands: REVIEWING,
     flag: '--policy',
     input: 'policy',
     arg: '<name>',
@@ -225,6 +377,7 @@ export const SETTINGS = {
   },
   config: {
     key: 'config',
+    commands: ['up', 'down', 'plan', 'lint'],
     flag: '--config',
     arg: '<file>',
     default: undefined as string | undefined,
@@ -233,8 +386,20 @@ export const SETTINGS = {
     help: 'linter settings (default ./pgshift.json when it exists); see docs/rules.md',
     onlyIn: flagOnly('the action reads pgshift.json at the root of the checked-out workspace, where the repository keeps it'),
   },
+  since: {
+    key: 'since',
+    commands: ['plan', 'lint'],
+    flag: '--since',
+    arg: '<git-ref>',
+    default: undefined as string | undefined,
+    shown: '',
+    parse: optionalText,
+    help: 'plan and lint from git instead of a database: the migrations added or changed since this ref (branch, tag or commit) are pending; the others count as applied, so findings on what they created are reported',
+    onlyIn: flagOnly("the action reads the pull request's base commit from the event, and the files the pull request changes from the GitHub API or git"),
+  },
   exitCode: {
     key: 'exitCode',
+    commands: ['status'],
     flag: '--exit-code',
     default: false,
     shown: 'false',
@@ -244,6 +409,7 @@ export const SETTINGS = {
   },
   resolveApplied: {
     key: 'resolveApplied',
+    commands: ['resolve'],
     flag: '--applied',
     default: false,
     shown: 'false',
@@ -253,6 +419,7 @@ export const SETTINGS = {
   },
   resolveRolledBack: {
     key: 'resolveRolledBack',
+    commands: ['resolve'],
     flag: '--rolled-back',
     default: false,
     shown: 'false',
@@ -260,9 +427,49 @@ export const SETTINGS = {
     help: "resolve: the migration's changes are not in place",
     onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
   },
-  json: { key: 'json', flag: '--json', default: false, shown: 'false', parse: parseBoolean, help: 'print the result as JSON', onlyIn: flagOnly('the action writes JSON to the plan-file output') },
+  repairVersions: {
+    key: 'repairVersions',
+    input: 'repair-versions',
+    default: [] as string[],
+    shown: '',
+    parse: parseRepairVersions,
+    help: 'comma-separated applied versions (or all) whose changed files to accept before the deploy, recording each new checksum with repair-reason',
+    onlyIn: inputOnly('the CLI names the versions as arguments of its repair command: pgshift repair <version>... (or --all)'),
+  },
+  repairReason: {
+    key: 'repairReason',
+    commands: ['repair'],
+    flag: '--reason',
+    input: 'repair-reason',
+    arg: '<text>',
+    default: '',
+    shown: '',
+    parse: text,
+    help: 'repair: why the changed file is right, recorded in the history (required)',
+  },
+  repairAll: {
+    key: 'repairAll',
+    commands: ['repair'],
+    flag: '--all',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'repair: every changed applied migration, listed first (asks on a terminal; without one, needs --yes)',
+    onlyIn: flagOnly('the action takes "all" in the repair-versions input, which is itself the deliberate yes'),
+  },
+  json: {
+    key: 'json',
+    commands: EVERY,
+    flag: '--json',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'print the result as JSON',
+    onlyIn: flagOnly('the action writes JSON to the plan-file output'),
+  },
   verbose: {
     key: 'verbose',
+    commands: CONNECTING,
     flag: '--verbose',
     short: 'v',
     default: false,
@@ -270,6 +477,28 @@ export const SETTINGS = {
     parse: parseBoolean,
     help: 'say more as it runs',
     onlyIn: flagOnly('the action always logs each migration in a group of its own'),
+  },
+  yes: {
+    key: 'yes',
+    commands: ['up', 'down', 'repair'],
+    flag: '--yes',
+    short: 'y',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'on a terminal, run without asking (a destructive up, a down of several migrations or to 0)',
+    onlyIn: flagOnly('only a terminal asks before destroying; the action has no one to ask and never does'),
+  },
+  envFile: {
+    key: 'envFile',
+    commands: CONNECTING,
+    flag: '--env-file',
+    arg: '<path>',
+    default: undefined as string | undefined,
+    shown: '',
+    parse: optionalText,
+    help: 'read variables such as DATABASE_URL from this file (default ./.env when it exists); the real environment wins',
+    onlyIn: flagOnly("the action reads the workflow's env and secrets, where a deploy's settings belong"),
   },
   githubToken: {
     key: 'githubToken',

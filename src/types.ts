@@ -57,7 +57,7 @@ export interface Statement {
 
 /** A problem found in the files or in their agreement with the tracking table. */
 export interface ValidationProblem {
-  kind: 'file' | 'unmatched' | 'modified' | 'missing' | 'out-of-order' | 'failed' | 'transaction-control';
+  kind: 'file' | 'unmatched' | 'modified' | 'missing' | 'out-of-order' | 'failed' | 'transaction-control' | 'unverified';
   /** A plain sentence naming the file, the line where known, and the fix. */
   message: string;
   path?: string;
@@ -125,6 +125,25 @@ export interface Plan {
   blocked: boolean;
   /** The linter's findings on the pending up sections (empty for a down plan). */
   findings: Finding[];
+  /**
+   * The linter's findings on the down sections: each step's rollback in an up plan, the sections that run
+   * in a down plan. They say what rolling back costs; the safety policy reads only `findings`.
+   */
+  rollbackFindings?: Finding[];
+  /** Set when, instead of a database, a base commit said which migrations are applied. */
+  baseline?: { label: string; applied: number };
+}
+
+/**
+ * Which migrations are already applied, said by a base commit when no database is asked: a pull
+ * request's base, or `--since <git-ref>`. The shells read it from git or the GitHub API; the commands
+ * decide with it (a migration whose file is among `changed` is pending, every other one is applied).
+ */
+export interface Baseline {
+  /** The base in words, for the output: "main (1a2b3c4)", "the pull request's base 1a2b3c4". */
+  label: string;
+  /** Absolute paths of the files added or changed since the base. */
+  changed: string[];
 }
 
 export type StatusState = 'applied' | 'pending' | 'failed' | 'running' | 'modified' | 'missing';
@@ -158,8 +177,16 @@ export interface MigrationError {
   hint?: string;
   /** An index left INVALID by a failed CREATE INDEX CONCURRENTLY. */
   invalidIndex?: string;
-  /** What state the database is in now. */
-  outcome: 'rolled-back' | 'failed-needs-resolve';
+  /**
+   * What state the database is in now. After a lost connection a transactional migration may also be
+   * `committed` (its COMMIT reached the server first) or `unknown` (the server could not be asked, or
+   * still runs the session that lost its client).
+   */
+  outcome: 'rolled-back' | 'failed-needs-resolve' | 'committed' | 'unknown';
+  /** Set when the connection ended while this migration ran: why, as far as pgshift could see. */
+  connectionLost?: string;
+  /** After a lost connection: what pgshift found when it looked again (or why it could not). */
+  afterLoss?: string;
 }
 
 export interface StepResult {

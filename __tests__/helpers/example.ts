@@ -13,7 +13,8 @@ export const EXAMPLE_MIGRATIONS = [
   { version: '005', name: 'create_tasks', form: 'pair' },
   { version: '006', name: 'create_comments', form: 'flyway' },
   { version: '007', name: 'add_tasks_organisation_id', form: 'dbmate' },
-  { version: '008', name: 'enable_row_level_security', form: 'pair' },
-  { version: '009', name: 'index_open_tasks_concurrently', form: 'dbmate' },
-  { version: '010', name: 'create_labels', form: 'flyway' },
+  { version: '008', name: 'backfill_tasks_organisation_id', form: 'dbmate' },
+  { version: '009', name: 'enable_row_level_security', form: 'pair' },
+  { version: '010', name: 'index_open_tasks_concurrently', form: 'dbmate' },
+  { version: '011', name: 'create_labels', form: 'flyway' },
 ] as const;

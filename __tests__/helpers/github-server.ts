@@ -1,5 +1,5 @@
 // A real HTTP server on 127.0.0.1 implementing the GitHub REST endpoints pgshift calls (issue
-// comments, issues, labels), with pagination by Link headers. It records every request so tests
+// comments, issues, labels, a pull request's files), with pagination by Link headers. It records every request so tests
 // can assert on what the action sent.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -30,6 +30,13 @@ export interface Issue {
   pull_request?: Record<string, unknown>;
 }
 
+/** A file of a pull request, as GET /repos/{owner}/{repo}/pulls/{number}/files lists it. */
+export interface PullFile {
+  filename: string;
+  status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+  previous_filename?: string;
+}
+
 export interface FakeGitHubOptions {
   /** Answer 403 to every write (POST/PATCH), as a read-only fork token would. */
   forbidWrites?: boolean;
@@ -42,6 +49,8 @@ export class FakeGitHub {
   readonly comments: Comment[] = [];
   readonly issues: Issue[] = [];
   readonly labels = new Set<string>();
+  /** The files of each pull request (a pull request not listed here is answered 404). */
+  readonly pullFiles = new Map<number, PullFile[]>();
   private nextId = 1000;
   private server!: Server;
   url = '';
@@ -157,6 +166,15 @@ export class FakeGitHub {
     if ((m = rest.match(/^\/labels\/(.+)$/)) && rec.method === 'GET') {
       const name = decodeURIComponent(m[1]);
       return this.labels.has(name) ? this.send(res, 200, { name }) : this.send(res, 404, { message: 'Not Found' });
+    }
+    if ((m = rest.match(/^\/pulls\/(\d+)\/files$/)) && rec.method === 'GET') {
+      const files = this.pullFiles.get(Number(m[1]));
+      if (!files) return this.send(res, 404, { message: 'Not Found' });
+      return this.page(
+        rec,
+        res,
+        files.map((f, i) => ({ sha: `${i}`.padStart(40, '0'), additions: 1, deletions: 0, changes: 1, ...f })),
+      );
     }
     if (rest === '/labels' && rec.method === 'POST') {
       this.labels.add(String(rec.body?.name));

@@ -181,6 +181,10 @@ module.exports = require("node:fs");
 /************************************************************************/
 var __webpack_exports__ = {};
 
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __nccwpck_require__(24);
+;// CONCATENATED MODULE: external "node:readline"
+const external_node_readline_namespaceObject = require("node:readline");
 ;// CONCATENATED MODULE: ./src/errors.ts
 class PgshiftError extends Error {
     constructor(message) {
@@ -256,19 +260,109 @@ class UnexpectedError extends PgshiftError {
     }
 }
 
+;// CONCATENATED MODULE: ./src/files/version.ts
+// Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
+/** Numeric parts of a version; trailing zero parts dropped so "1" and "1.0" are one version. */
+function version_versionKey(version) {
+    // A row written by another tool may hold a non-numeric version: it sorts first instead of throwing.
+    if (!version_isVersion(version))
+        return [-1n];
+    const parts = version.split(/[._]/).map((p) => BigInt(p));
+    while (parts.length > 1 && parts[parts.length - 1] === 0n)
+        parts.pop();
+    return parts;
+}
+function compareKeys(a, b) {
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+        const x = a[i] ?? 0n;
+        const y = b[i] ?? 0n;
+        if (x !== y)
+            return x < y ? -1 : 1;
+    }
+    return 0;
+}
+function compareVersions(a, b) {
+    return compareKeys(version_versionKey(a), version_versionKey(b));
+}
+/**
+ * A stable identity for a version: "001" and "1", "1.0" and "1_0" map to the same string. Plain string
+ * work (no BigInt): it runs for every file and every tracking row on every deploy.
+ */
+function versionId(version) {
+    if (!version_isVersion(version))
+        return version;
+    const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
+    while (parts.length > 1 && parts[parts.length - 1] === '0')
+        parts.pop();
+    return parts.join('.');
+}
+function version_isVersion(text) {
+    return /^\d+(?:[._]\d+)*$/.test(text);
+}
+
 ;// CONCATENATED MODULE: ./src/settings.ts
 // One row per setting: its key, its CLI flag, its action input, its default, how its text is parsed
 // and its help. CLI parsing and --help, the action's input defaults (and action.yml, by a test), and
 // the words a message uses to name a setting all derive from this table.
 
+
 const POLICIES = ['', 'additive-only'];
 const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
-/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds. */
-function parseDuration(text, shownAs) {
+/** Postgres keeps lock_timeout and statement_timeout in an int of milliseconds: INT_MAX is its limit. */
+const PG_MAX_TIMEOUT_MS = 2_147_483_647;
+/** Durations with no bounds of their own: anything up to Postgres's limit. */
+const ANY_DURATION = { zeroAllowed: true, max: PG_MAX_TIMEOUT_MS, maxShown: '2147483647ms' };
+/** "10s", "500ms", "2min", "1h", or a bare number of seconds → milliseconds, within `bounds`. */
+function parseDuration(text, shownAs, bounds = ANY_DURATION) {
     const m = text.trim().match(/^(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?$/i);
     if (!m)
         throw new ConfigError(`${shownAs} ${text} is not a duration: use a number with a unit, like 10s, 500ms or 2min.`);
-    return Math.round(Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]);
+    const exact = Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()];
+    const ms = Math.round(exact);
+    // Postgres and the timers count whole milliseconds: 0.1ms would become 0, which means something else.
+    if (exact > 0 && ms === 0)
+        throw new ConfigError(`${shownAs} ${text.trim()} is less than a millisecond, which would round to 0${bounds.zeroMeans ? ` (${bounds.zeroMeans})` : ''}: give at least 1ms.`);
+    if (ms === 0 && !bounds.zeroAllowed)
+        throw new ConfigError(`${shownAs} cannot be 0: ${bounds.zeroMeans ?? 'give a positive duration'}. Give at least 1ms.`);
+    if (ms > bounds.max)
+        throw new ConfigError(`${shownAs} ${text.trim()} is more than ${bounds.maxShown}. Give a shorter duration.`);
+    return ms;
+}
+/** The longest a run waits for another run's lock: the longest job GitHub-hosted runners allow. */
+const LOCK_WAIT = { zeroAllowed: true, max: 6 * 3_600_000, maxShown: '6h, the longest a GitHub-hosted job may run' };
+/** A database that does not answer within an hour is not starting up: a bare number is seconds, so 3600 is the most. */
+const CONNECT_TIMEOUT = { zeroMeans: 'pgshift would give up before trying to connect', max: 3_600_000, maxShown: '1h (a bare number means seconds)' };
+const LOCK_TIMEOUT = {
+    zeroMeans: 'lock_timeout = 0 means no lock timeout, so a blocked ALTER would queue every query on its table behind it',
+    max: PG_MAX_TIMEOUT_MS,
+    maxShown: "2147483647ms (about 24 days), Postgres's limit for lock_timeout",
+};
+const STATEMENT_TIMEOUT = {
+    zeroMeans: 'statement_timeout = 0 means no timeout; leave the setting out for none',
+    max: PG_MAX_TIMEOUT_MS,
+    maxShown: "2147483647ms (about 24 days), Postgres's limit for statement_timeout",
+};
+/** Postgres keeps NAMEDATALEN - 1 bytes of an identifier and silently cuts the rest. */
+const PG_MAX_IDENTIFIER_BYTES = 63;
+/**
+ * The tracking schema's name as Postgres will keep it. A longer name would be cut by the server while
+ * the lock key is made from the whole name: two runs could then take different locks on one table.
+ */
+function parseSchemaName(t, shownAs) {
+    const name = t.trim();
+    if (!name)
+        throw new ConfigError(`${shownAs} is empty: give the schema of the tracking tables, or leave it out for public.`);
+    const bytes = Buffer.byteLength(name, 'utf8');
+    if (bytes > PG_MAX_IDENTIFIER_BYTES) {
+        throw new ConfigError(`${shownAs} "${name}" is ${bytes} bytes long; Postgres keeps only the first ${PG_MAX_IDENTIFIER_BYTES} bytes of a name and would cut it. Give a schema name of at most ${PG_MAX_IDENTIFIER_BYTES} bytes.`);
+    }
+    if (name.includes('\0'))
+        throw new ConfigError(`${shownAs} contains a NUL character, which Postgres names cannot hold.`);
+    if (name.startsWith('pg_') || name === 'information_schema') {
+        throw new ConfigError(`${shownAs} ${name} is a system schema (names starting with pg_ and information_schema belong to Postgres): keep the tracking tables in a schema of your own, or leave it out for public.`);
+    }
+    return name;
 }
 function parseBoolean(text, shownAs) {
     const v = text.trim().toLowerCase();
@@ -294,17 +388,39 @@ function count(min) {
         return Number(t);
     };
 }
+/** The action's repair-versions: versions, or "all" alone; [] when empty. */
+function parseRepairVersions(t, shownAs) {
+    const list = parseList(t);
+    if (list.some((v) => v.toLowerCase() === 'all')) {
+        if (list.length > 1)
+            throw new ConfigError(`${shownAs} is "all" or a list of versions, not both.`);
+        return ['all'];
+    }
+    const bad = list.find((v) => !version_isVersion(v));
+    if (bad !== undefined)
+        throw new ConfigError(`${shownAs}: "${bad}" is not a version: use the number at the start of a migration file name, or all.`);
+    return list;
+}
 const settings_text = (t) => t.trim();
 const optionalText = (t) => t.trim() || undefined;
-const duration = (t, shownAs) => parseDuration(t, shownAs);
-const optionalDuration = (t, shownAs) => (t.trim() ? parseDuration(t, shownAs) : undefined);
+const duration = (bounds) => (t, shownAs) => parseDuration(t, shownAs, bounds);
+const optionalDuration = (bounds) => (t, shownAs) => (t.trim() ? parseDuration(t, shownAs, bounds) : undefined);
 const flagOnly = (why) => ({ shell: 'cli', why });
+// Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
+// takes their flags (those about running change nothing in a plan): one set of flags serves both.
+const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair'];
+const EVERY = [...CONNECTING, 'new'];
+const SELECTING = ['up', 'down', 'plan', 'lint'];
+const DEPLOYING = ['up', 'down', 'plan'];
+const REVIEWING = ['up', 'down', 'plan'];
+const LOCKING = ['up', 'down', 'plan', 'resolve', 'repair'];
 const inputOnly = (why) => ({ shell: 'action', why });
 /** The settings table. Order is the order of --help. */
 const SETTINGS = {
-    dir: { key: 'dir', flag: '--dir', short: 'd', input: 'migrations-dir', arg: '<path>', default: 'migrations', shown: 'migrations', parse: settings_text, help: 'migrations directory' },
+    dir: { key: 'dir', commands: EVERY, flag: '--dir', short: 'd', input: 'migrations-dir', arg: '<path>', default: 'migrations', shown: 'migrations', parse: settings_text, help: 'migrations directory' },
     databaseUrl: {
         key: 'databaseUrl',
+        commands: CONNECTING,
         flag: '--database-url',
         input: 'database-url',
         arg: '<url>',
@@ -313,9 +429,20 @@ const SETTINGS = {
         parse: settings_text,
         help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
     },
-    schema: { key: 'schema', flag: '--schema', input: 'tracking-schema', arg: '<name>', default: 'public', shown: 'public', parse: settings_text, help: 'schema of the tracking tables' },
+    schema: {
+        key: 'schema',
+        commands: CONNECTING,
+        flag: '--schema',
+        input: 'tracking-schema',
+        arg: '<name>',
+        default: 'public',
+        shown: 'public',
+        parse: parseSchemaName,
+        help: 'schema of the tracking tables',
+    },
     environment: {
         key: 'environment',
+        commands: ['up', 'down', 'plan', 'resolve', 'repair'],
         flag: '--env',
         input: 'environment',
         arg: '<name>',
@@ -349,6 +476,7 @@ const SETTINGS = {
     },
     target: {
         key: 'target',
+        commands: SELECTING,
         flag: '--target',
         input: 'target-version',
         arg: '<version>',
@@ -359,6 +487,7 @@ const SETTINGS = {
     },
     steps: {
         key: 'steps',
+        commands: SELECTING,
         flag: '--steps',
         input: 'steps',
         arg: '<n>',
@@ -367,31 +496,64 @@ const SETTINGS = {
         parse: (t, shownAs) => (t.trim() ? count(1)(t, shownAs) : undefined),
         help: 'at most n migrations (down: default 1)',
     },
-    lockWait: { key: 'lockWait', flag: '--lock-wait', input: 'lock-wait', arg: '<dur>', default: 60_000, shown: '60s', parse: duration, help: "wait this long for another run's lock" },
-    lockTimeout: { key: 'lockTimeout', flag: '--lock-timeout', input: 'lock-timeout', arg: '<dur>', default: 10_000, shown: '10s', parse: duration, help: 'SET LOCAL lock_timeout in each migration' },
-    lockRetries: { key: 'lockRetries', flag: '--lock-retries', input: 'lock-retries', arg: '<n>', default: 3, shown: '3', parse: count(0), help: 'retries of a migration that hit the lock timeout' },
+    lockWait: {
+        key: 'lockWait',
+        commands: LOCKING,
+        flag: '--lock-wait',
+        input: 'lock-wait',
+        arg: '<dur>',
+        default: 60_000,
+        shown: '60s',
+        parse: duration(LOCK_WAIT),
+        help: "wait this long for another run's lock",
+    },
+    lockTimeout: {
+        key: 'lockTimeout',
+        commands: DEPLOYING,
+        flag: '--lock-timeout',
+        input: 'lock-timeout',
+        arg: '<dur>',
+        default: 10_000,
+        shown: '10s',
+        parse: duration(LOCK_TIMEOUT),
+        help: 'SET LOCAL lock_timeout in each migration',
+    },
+    lockRetries: {
+        key: 'lockRetries',
+        commands: DEPLOYING,
+        flag: '--lock-retries',
+        input: 'lock-retries',
+        arg: '<n>',
+        default: 3,
+        shown: '3',
+        parse: count(0),
+        help: 'retries of a migration that hit the lock timeout',
+    },
     statementTimeout: {
         key: 'statementTimeout',
+        commands: DEPLOYING,
         flag: '--statement-timeout',
         input: 'statement-timeout',
         arg: '<dur>',
         default: undefined,
         shown: '',
-        parse: optionalDuration,
+        parse: optionalDuration(STATEMENT_TIMEOUT),
         help: 'SET LOCAL statement_timeout in each migration (default none)',
     },
     connectTimeout: {
         key: 'connectTimeout',
+        commands: CONNECTING,
         flag: '--connect-timeout',
         input: 'connect-timeout',
         arg: '<dur>',
         default: 30_000,
         shown: '30s',
-        parse: duration,
-        help: 'keep retrying the connection this long',
+        parse: duration(CONNECT_TIMEOUT),
+        help: 'bounds connecting (TCP, TLS, login, first query), retried this long; a refused connection (nothing listening) is retried 5s unless this is given',
     },
     singleTransaction: {
         key: 'singleTransaction',
+        commands: DEPLOYING,
         flag: '--single-transaction',
         default: false,
         shown: 'false',
@@ -399,9 +561,19 @@ const SETTINGS = {
         help: 'run the whole batch all-or-nothing (transactional migrations only)',
         onlyIn: flagOnly('a deploy applies each migration in its own transaction, so that a failure keeps what came before it recorded; all-or-nothing batches are for a developer at a terminal'),
     },
-    allowMissing: { key: 'allowMissing', flag: '--allow-missing', input: 'allow-missing', default: false, shown: 'false', parse: parseBoolean, help: "go on when an applied migration's file is gone" },
+    allowMissing: {
+        key: 'allowMissing',
+        commands: SELECTING,
+        flag: '--allow-missing',
+        input: 'allow-missing',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "go on when an applied migration's file is gone",
+    },
     allowOutOfOrder: {
         key: 'allowOutOfOrder',
+        commands: SELECTING,
         flag: '--allow-out-of-order',
         input: 'allow-out-of-order',
         default: false,
@@ -411,6 +583,7 @@ const SETTINGS = {
     },
     protectedEnvironments: {
         key: 'protectedEnvironments',
+        commands: REVIEWING,
         flag: '--protected-environments',
         input: 'protected-environments',
         arg: '<list>',
@@ -421,6 +594,7 @@ const SETTINGS = {
     },
     confirm: {
         key: 'confirm',
+        commands: ['down', 'plan'],
         flag: '--confirm',
         input: 'confirm',
         arg: '<phrase>',
@@ -431,6 +605,7 @@ const SETTINGS = {
     },
     allowDestructive: {
         key: 'allowDestructive',
+        commands: REVIEWING,
         flag: '--allow-destructive',
         input: 'allow-destructive',
         default: false,
@@ -440,6 +615,7 @@ const SETTINGS = {
     },
     failOnLint: {
         key: 'failOnLint',
+        commands: REVIEWING,
         flag: '--fail-on-lint',
         input: 'fail-on-lint',
         default: false,
@@ -449,6 +625,7 @@ const SETTINGS = {
     },
     policy: {
         key: 'policy',
+        commands: REVIEWING,
         flag: '--policy',
         input: 'policy',
         arg: '<name>',
@@ -464,6 +641,7 @@ const SETTINGS = {
     },
     config: {
         key: 'config',
+        commands: ['up', 'down', 'plan', 'lint'],
         flag: '--config',
         arg: '<file>',
         default: undefined,
@@ -472,8 +650,20 @@ const SETTINGS = {
         help: 'linter settings (default ./pgshift.json when it exists); see docs/rules.md',
         onlyIn: flagOnly('the action reads pgshift.json at the root of the checked-out workspace, where the repository keeps it'),
     },
+    since: {
+        key: 'since',
+        commands: ['plan', 'lint'],
+        flag: '--since',
+        arg: '<git-ref>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'plan and lint from git instead of a database: the migrations added or changed since this ref (branch, tag or commit) are pending; the others count as applied, so findings on what they created are reported',
+        onlyIn: flagOnly("the action reads the pull request's base commit from the event, and the files the pull request changes from the GitHub API or git"),
+    },
     exitCode: {
         key: 'exitCode',
+        commands: ['status'],
         flag: '--exit-code',
         default: false,
         shown: 'false',
@@ -483,6 +673,7 @@ const SETTINGS = {
     },
     resolveApplied: {
         key: 'resolveApplied',
+        commands: ['resolve'],
         flag: '--applied',
         default: false,
         shown: 'false',
@@ -492,6 +683,7 @@ const SETTINGS = {
     },
     resolveRolledBack: {
         key: 'resolveRolledBack',
+        commands: ['resolve'],
         flag: '--rolled-back',
         default: false,
         shown: 'false',
@@ -499,9 +691,49 @@ const SETTINGS = {
         help: "resolve: the migration's changes are not in place",
         onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
     },
-    json: { key: 'json', flag: '--json', default: false, shown: 'false', parse: parseBoolean, help: 'print the result as JSON', onlyIn: flagOnly('the action writes JSON to the plan-file output') },
+    repairVersions: {
+        key: 'repairVersions',
+        input: 'repair-versions',
+        default: [],
+        shown: '',
+        parse: parseRepairVersions,
+        help: 'comma-separated applied versions (or all) whose changed files to accept before the deploy, recording each new checksum with repair-reason',
+        onlyIn: inputOnly('the CLI names the versions as arguments of its repair command: pgshift repair <version>... (or --all)'),
+    },
+    repairReason: {
+        key: 'repairReason',
+        commands: ['repair'],
+        flag: '--reason',
+        input: 'repair-reason',
+        arg: '<text>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'repair: why the changed file is right, recorded in the history (required)',
+    },
+    repairAll: {
+        key: 'repairAll',
+        commands: ['repair'],
+        flag: '--all',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'repair: every changed applied migration, listed first (asks on a terminal; without one, needs --yes)',
+        onlyIn: flagOnly('the action takes "all" in the repair-versions input, which is itself the deliberate yes'),
+    },
+    json: {
+        key: 'json',
+        commands: EVERY,
+        flag: '--json',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'print the result as JSON',
+        onlyIn: flagOnly('the action writes JSON to the plan-file output'),
+    },
     verbose: {
         key: 'verbose',
+        commands: CONNECTING,
         flag: '--verbose',
         short: 'v',
         default: false,
@@ -509,6 +741,28 @@ const SETTINGS = {
         parse: parseBoolean,
         help: 'say more as it runs',
         onlyIn: flagOnly('the action always logs each migration in a group of its own'),
+    },
+    yes: {
+        key: 'yes',
+        commands: ['up', 'down', 'repair'],
+        flag: '--yes',
+        short: 'y',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'on a terminal, run without asking (a destructive up, a down of several migrations or to 0)',
+        onlyIn: flagOnly('only a terminal asks before destroying; the action has no one to ask and never does'),
+    },
+    envFile: {
+        key: 'envFile',
+        commands: CONNECTING,
+        flag: '--env-file',
+        arg: '<path>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'read variables such as DATABASE_URL from this file (default ./.env when it exists); the real environment wins',
+        onlyIn: flagOnly("the action reads the workflow's env and secrets, where a deploy's settings belong"),
     },
     githubToken: {
         key: 'githubToken',
@@ -597,2566 +851,10 @@ function confirmPhrase(environment) {
     return `MIGRATE-${environment.toUpperCase()}`;
 }
 
-;// CONCATENATED MODULE: ./src/pause.ts
-/**
- * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
- * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
- */
-function pause(ms, signal) {
-    if (signal?.aborted)
-        return Promise.resolve();
-    return new Promise((resolve) => {
-        const done = () => {
-            clearTimeout(timer);
-            signal?.removeEventListener('abort', done);
-            resolve();
-        };
-        const timer = setTimeout(done, ms);
-        signal?.addEventListener('abort', done, { once: true });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/files/errors.ts
-// The error a file form raises for a file it cannot use; in its own module so that the forms and the
-// reader that loops over them both import it without importing each other.
-/** A file that cannot be used as a migration; carries the line to point at. */
-class MigrationFileError extends Error {
-    path;
-    line;
-    reason;
-    constructor(path, line, reason) {
-        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
-        this.path = path;
-        this.line = line;
-        this.reason = reason;
-        this.name = 'MigrationFileError';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/files/forms/shared.ts
-
-const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
-const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** Directives that belong to the linter, accepted anywhere. */
-const LINT_DIRECTIVES = new Set(['ignore']);
-const NO_TRANSACTION_LINE = '-- pgshift:no-transaction';
-/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
-function standaloneSection(path, sql) {
-    let transaction = true;
-    const lines = sql.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-        const line = lines[i].trim();
-        const d = line.match(PGSHIFT_DIRECTIVE);
-        if (d) {
-            if (d[1] === 'no-transaction' && d[2].trim() === '')
-                transaction = false;
-            else if (!LINT_DIRECTIVES.has(d[1])) {
-                throw new MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
-            }
-            continue;
-        }
-        if (DBMATE_MARKER.test(line)) {
-            throw new MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
-        }
-    }
-    return { sql, path, startLine: 1, transaction };
-}
-/** The sections of a form whose down (if any) is a file of its own. */
-function separateFiles(path, text, down) {
-    const up = standaloneSection(path, text);
-    return { up, down: down ? standaloneSection(down.path, down.text()) : undefined };
-}
-
-;// CONCATENATED MODULE: ./src/files/forms/dbmate.ts
-
-
-const NAME = /^(\d+)_(.+)\.sql$/i;
-function parseOptions(path, lineNo, rest) {
-    let transaction = true;
-    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
-        const m = option.match(/^transaction:(true|false)$/);
-        if (!m)
-            throw new MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
-        transaction = m[1] === 'true';
-    }
-    return transaction;
-}
-/** Splits a dbmate file into its up and down sections; undefined when the file has no markers (plain form). */
-function sections(path, text) {
-    const lines = text.split('\n');
-    let up;
-    let down;
-    let firstContent;
-    // A pgshift directive is wrong only in a file with dbmate markers; without them the file is plain,
-    // where "-- pgshift:no-transaction" is how a whole file asks to run without a transaction.
-    let badDirective;
-    let any = false;
-    for (let i = 0; i < lines.length; i++) {
-        const trimmed = lines[i].trim();
-        const m = trimmed.match(DBMATE_MARKER);
-        if (!m) {
-            const d = trimmed.match(PGSHIFT_DIRECTIVE);
-            if (d && !LINT_DIRECTIVES.has(d[1]))
-                badDirective ??= { line: i + 1, text: trimmed };
-            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
-                firstContent = i + 1;
-            continue;
-        }
-        any = true;
-        const lineNo = i + 1;
-        if (m[1] === 'up') {
-            if (up)
-                throw new MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
-            if (down)
-                throw new MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
-            if (firstContent !== undefined) {
-                throw new MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
-            }
-            up = { line: lineNo, transaction: parseOptions(path, lineNo, m[2]) };
-        }
-        else if (m[1] === 'down') {
-            if (!up)
-                throw new MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
-            if (down)
-                throw new MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
-            down = { line: lineNo, transaction: parseOptions(path, lineNo, m[2]) };
-        }
-        else {
-            throw new MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
-        }
-    }
-    if (!any)
-        return undefined;
-    if (badDirective) {
-        throw new MigrationFileError(path, badDirective.line, `unknown directive "${badDirective.text}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
-    }
-    if (!up)
-        throw new MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
-    const upEnd = down ? down.line - 1 : lines.length;
-    const section = (from, to, transaction) => ({
-        sql: lines.slice(from, to).join('\n'),
-        path,
-        startLine: from + 1,
-        transaction,
-    });
-    return {
-        up: section(up.line, upEnd, up.transaction),
-        down: down ? section(down.line, lines.length, down.transaction) : undefined,
-        // Only comments and blank lines can sit above the marker (anything else was refused above).
-        preamble: up.line > 1 ? lines.slice(0, up.line - 1) : undefined,
-    };
-}
-const dbmate = {
-    id: 'dbmate',
-    claims(fileName) {
-        const m = fileName.match(NAME);
-        return m ? { version: m[1], name: m[2], role: 'up' } : undefined;
-    },
-    sections,
-    noTransactionHeader: (direction) => ({ line: `-- migrate:${direction} transaction:false`, isSectionHeader: true }),
-    template: () => '-- migrate:up\n\n\n-- migrate:down\n\n',
-    fileNames: '<version>_<name>.sql',
-};
-
-;// CONCATENATED MODULE: ./src/files/version.ts
-// Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
-/** Numeric parts of a version; trailing zero parts dropped so "1" and "1.0" are one version. */
-function version_versionKey(version) {
-    // A row written by another tool may hold a non-numeric version: it sorts first instead of throwing.
-    if (!version_isVersion(version))
-        return [-1n];
-    const parts = version.split(/[._]/).map((p) => BigInt(p));
-    while (parts.length > 1 && parts[parts.length - 1] === 0n)
-        parts.pop();
-    return parts;
-}
-function compareKeys(a, b) {
-    const n = Math.max(a.length, b.length);
-    for (let i = 0; i < n; i++) {
-        const x = a[i] ?? 0n;
-        const y = b[i] ?? 0n;
-        if (x !== y)
-            return x < y ? -1 : 1;
-    }
-    return 0;
-}
-function compareVersions(a, b) {
-    return compareKeys(version_versionKey(a), version_versionKey(b));
-}
-/**
- * A stable identity for a version: "001" and "1", "1.0" and "1_0" map to the same string. Plain string
- * work (no BigInt): it runs for every file and every tracking row on every deploy.
- */
-function versionId(version) {
-    if (!version_isVersion(version))
-        return version;
-    const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
-    while (parts.length > 1 && parts[parts.length - 1] === '0')
-        parts.pop();
-    return parts.join('.');
-}
-function version_isVersion(text) {
-    return /^\d+(?:[._]\d+)*$/.test(text);
-}
-
-;// CONCATENATED MODULE: ./src/files/forms/flyway.ts
-// Flyway: `V<version>__<name>.sql`, with an optional undo file `U<version>__<name>.sql`. Versions may
-// have parts ("1.2", "1_2"). Repeatable `R__` migrations are not supported.
-
-
-const flyway_NAME = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
-const flyway = {
-    id: 'flyway',
-    claims(fileName) {
-        const m = fileName.match(flyway_NAME);
-        if (!m)
-            return undefined;
-        // As in Flyway, an undo file belongs to the versioned file of the same version, whatever its name.
-        return { version: m[2], name: m[3], role: m[1] === 'V' ? 'up' : 'down', pairKey: versionId(m[2]) };
-    },
-    sections: separateFiles,
-    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
-    template: (name) => `-- Migration ${name}\n\n`,
-    fileNames: 'V<version>__<name>.sql',
-    unsupported: (fileName) => (/^R__/.test(fileName) ? 'Flyway repeatable migrations are not supported' : undefined),
-};
-
-;// CONCATENATED MODULE: ./src/files/forms/pair.ts
-// Pair: `<version>_<name>.up.sql` with an optional `<version>_<name>.down.sql` next to it.
-
-
-const pair_NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
-const pair = {
-    id: 'pair',
-    claims(fileName) {
-        const m = fileName.match(pair_NAME);
-        if (!m)
-            return undefined;
-        // The down file belongs to the up file of the same version and name.
-        const pairKey = `${versionId(m[1])}/${m[2]}`;
-        return { version: m[1], name: m[2], role: m[3].toLowerCase() === 'up' ? 'up' : 'down', pairKey };
-    },
-    sections: separateFiles,
-    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
-    template: (name) => `-- Migration ${name}\n\n`,
-    fileNames: '<version>_<name>.up.sql/.down.sql',
-};
-
-;// CONCATENATED MODULE: ./src/files/forms/plain.ts
-
-
-const plain = {
-    id: 'plain',
-    claims: (fileName) => dbmate.claims(fileName),
-    sections: separateFiles,
-    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
-    template: (name) => `-- Migration ${name}\n\n`,
-};
-
-;// CONCATENATED MODULE: ./src/files/forms/index.ts
-// The file forms pgshift knows, in order. The order is the precedence: discovery gives a file to the
-// first form that claims its name (pair before dbmate: "1_a.up.sql" is a dbmate name too), and a form
-// that declines a file's text hands it to the next one (dbmate to plain). Adding a form is a file in
-// this folder and a line here.
-
-
-
-
-/** Mutable only so that a test can register a form of its own for its duration. */
-const FORMS = [pair, flyway, dbmate, plain];
-/** Named first in the hint for a file no form claims: its names are the ones `pgshift new` writes. */
-const DEFAULT_FORM = 'dbmate';
-function formById(id) {
-    const form = FORMS.find((f) => f.id === id);
-    if (!form)
-        throw new Error(`internal: no file form "${id}" is registered`);
-    return form;
-}
-/** The first form that claims the file name, with what the name says. */
-function claimName(fileName) {
-    for (const form of FORMS) {
-        const named = form.claims(fileName);
-        if (named)
-            return { form, named };
-    }
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/sql/position.ts
-// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
-// error reports show under the failing spot.
-/** Offsets at which each line of `text` starts. */
-function lineStarts(text) {
-    const starts = [0];
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
-        starts.push(i + 1);
-    return starts;
-}
-const SURROGATE = /[\ud800-\udfff]/;
-/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
-function hasAstral(text) {
-    return SURROGATE.test(text);
-}
-/**
- * The string index `count` characters after `from`. Postgres counts positions in characters (code
- * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
- */
-function codePointIndex(text, count, from = 0) {
-    if (!hasAstral(text))
-        return Math.min(text.length, from + count);
-    let i = from;
-    for (let n = 0; n < count && i < text.length; n++) {
-        const c = text.charCodeAt(i);
-        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
-    }
-    return i;
-}
-/**
- * 1-based file line and column of a 0-based offset (string index) into a section starting on
- * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
- * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
- */
-function locate(starts, startLine, offset, text) {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= offset)
-            lo = mid;
-        else
-            hi = mid - 1;
-    }
-    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
-    return { line: startLine + lo, column: before + 1 };
-}
-/**
- * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
- * line number, with a caret under the spot. Long statements keep two lines either side.
- */
-function caretExcerpt(statement, statementLine, offset) {
-    const lines = statement.split('\n');
-    const starts = lineStarts(statement);
-    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
-    const focus = at?.line ?? 0;
-    const from = Math.max(0, focus - 2);
-    const to = Math.min(lines.length, focus + 3);
-    const width = String(statementLine + to).length;
-    const out = [];
-    for (let i = from; i < to; i++) {
-        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
-        if (at && i === focus) {
-            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
-        }
-    }
-    if (to < lines.length)
-        out.push(`${' '.repeat(width)} | …`);
-    return out.join('\n');
-}
-
-;// CONCATENATED MODULE: ./src/execute/failure.ts
-// Turns a Postgres error into a MigrationError that points at the file, line and column: the server's
-// `position` is a 1-based character offset into the statement sent, and each statement knows its
-// offset in the section and the section its first line in the file.
-
-
-/** pgshift's own hint for errors with a known cure. */
-function extraHint(code, step) {
-    if (code === '25001' && step.transactional) {
-        // A migration of its own: the statement goes in that migration's up section.
-        const header = formById(step.migration.form).noTransactionHeader('up');
-        return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;
-    }
-    if (code === '55P03')
-        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
-    if (code === '57014')
-        return 'the statement ran past --statement-timeout, or the run was interrupted';
-    return undefined;
-}
-function toMigrationError(step, statementIndex, err, outcome, redactor) {
-    const e = (err ?? {});
-    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
-    // The server's position counts characters (code points); statement offsets are string indexes.
-    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
-    const { sql } = step.section;
-    const at = stmt && pos !== undefined
-        ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined)
-        : stmt
-            ? { line: stmt.line, column: stmt.column }
-            : { line: step.section.startLine, column: 1 };
-    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
-    return {
-        version: step.migration.version,
-        name: step.migration.name,
-        path: step.section.path,
-        direction: step.direction,
-        line: at.line,
-        column: at.column,
-        statementNumber: statementIndex + 1,
-        statement: redactor.redact(stmt?.sql ?? ''),
-        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
-        code: e.code,
-        message: redactor.redact(e.message ?? String(err)),
-        detail: e.detail ? redactor.redact(e.detail) : undefined,
-        hint: hints ? redactor.redact(hints) : undefined,
-        outcome,
-    };
-}
-/** One line for the tracking tables' error_message. */
-function errorSummary(f) {
-    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
-}
-
-;// CONCATENATED MODULE: ./src/execute/run.ts
-
-
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const LOCK_NOT_AVAILABLE = '55P03';
-/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
-function queueStep(sql, o, step, parts) {
-    const first = parts.length;
-    for (const s of step.statements)
-        parts.push(sql.unsafe(s.sql));
-    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
-    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
-    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
-    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
-    return { first };
-}
-function timeoutQueries(sql, o, local) {
-    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
-    if (o.statementTimeout)
-        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
-    return q;
-}
-/** How long an unanswered cancel request is given to reach the server before the run goes on. */
-const CANCEL_GRACE_MS = 200;
-/**
- * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
- * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
- * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
- * queued query as it comes up and stops tracking it, so those promises never settle and the run
- * hangs; and each request lands on whatever the session runs next (the failure's history row, the
- * unlock).
- */
-async function settle(parts, signal) {
-    const pending = new Set(parts);
-    let sent = false;
-    let timer;
-    const cancel = () => {
-        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
-        const running = parts.find((p) => pending.has(p) && p.active);
-        if (running) {
-            sent = true;
-            running.cancel();
-        }
-        else if (pending.size)
-            timer = setTimeout(cancel, 5);
-    };
-    signal?.addEventListener('abort', cancel, { once: true });
-    try {
-        for (const p of parts)
-            p.execute();
-        for (const p of parts)
-            p.then(() => pending.delete(p), () => pending.delete(p));
-        if (signal?.aborted)
-            cancel();
-        const results = await Promise.allSettled(parts);
-        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
-        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
-        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
-        if (sent && !consumed)
-            await sleep(CANCEL_GRACE_MS);
-        return results;
-    }
-    finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', cancel);
-    }
-}
-function firstFailure(results, from, statements) {
-    for (let i = 0; i < results.length; i++) {
-        const r = results[i];
-        if (r.status === 'rejected') {
-            const index = i >= from && i < from + statements ? i - from : -1;
-            return { ok: false, index, error: r.reason };
-        }
-    }
-    return { ok: true, index: -1 };
-}
-async function executePlan(steps, o) {
-    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
-}
-async function runEach(steps, o) {
-    const results = [];
-    for (let i = 0; i < steps.length; i++) {
-        if (o.signal?.aborted)
-            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
-        const step = steps[i];
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
-        results.push(outcome.result);
-        if (outcome.error) {
-            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
-            if (o.signal?.aborted)
-                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
-            return { steps: results, error: outcome.error };
-        }
-        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
-    }
-    return { steps: results };
-}
-function stepResult(step, status, durationMs, attempts) {
-    return {
-        version: step.migration.version,
-        name: step.migration.name,
-        path: step.section.path,
-        direction: step.direction,
-        status,
-        durationMs: Math.round(durationMs),
-        attempts,
-    };
-}
-async function runTransactional(step, o) {
-    const { sql } = o;
-    const started = performance.now();
-    for (let attempt = 1;; attempt++) {
-        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
-        const { first } = queueStep(sql, o, step, parts);
-        parts.push(sql.unsafe('commit'));
-        const settled = await settle(parts, o.signal);
-        await resetSession(sql, sessionResets(step));
-        const failure = firstFailure(settled, first, step.statements.length);
-        if (failure.ok)
-            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
-        const code = failure.error?.code;
-        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
-            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
-            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
-            await pause(delayMs, o.signal);
-            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
-            if (!o.signal?.aborted)
-                continue;
-        }
-        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
-        await sql.unsafe('rollback').catch(() => { });
-        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
-        const ms = performance.now() - started;
-        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
-        return { result: stepResult(step, 'failed', ms, attempt), error };
-    }
-}
-/**
- * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
- * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
- * RESET ALL leaves alone) puts the session back as it connected.
- */
-function sessionResets(step) {
-    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
-    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
-}
-/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
-async function resetSession(sql, resets) {
-    for (const reset of resets)
-        await sql.unsafe(reset).catch(() => { });
-}
-function trackingStep(step) {
-    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
-}
-async function invalidIndexes(sql) {
-    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
-    return new Set(rows.map((r) => r.name));
-}
-/**
- * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
- * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
- * `failed` until `pgshift resolve`, since statements before the failing one stay done.
- */
-async function runNonTransactional(step, o) {
-    const { sql } = o;
-    const started = performance.now();
-    const before = await invalidIndexes(sql);
-    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
-    await settle(timeoutQueries(sql, o, false));
-    try {
-        for (let i = 0; i < step.statements.length; i++) {
-            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
-            const query = sql.unsafe(step.statements[i].sql);
-            const [r] = await settle([query], o.signal);
-            if (r.status === 'rejected') {
-                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
-                await sql.unsafe('rollback').catch(() => { });
-                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
-                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
-                if (left.length)
-                    error.invalidIndex = left.join(', ');
-                const ms = performance.now() - started;
-                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
-                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
-                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
-                return { result: stepResult(step, 'failed', ms, 1), error };
-            }
-            if (o.signal?.aborted && i < step.statements.length - 1) {
-                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
-            }
-        }
-        const ms = performance.now() - started;
-        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-        await sql.unsafe(record.text, record.params, { prepare: true });
-        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
-    }
-    catch (err) {
-        if (err instanceof AbortedError) {
-            // Like any failure: the row says failed until resolved, and the attempt is in the history.
-            const ms = performance.now() - started;
-            await sql.unsafe('rollback').catch(() => { });
-            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
-            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
-        }
-        throw err;
-    }
-    finally {
-        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
-    }
-}
-/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
-async function runBatch(steps, o) {
-    const { sql } = o;
-    const started = performance.now();
-    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
-    const spans = [];
-    steps.forEach((step, i) => {
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const { first } = queueStep(sql, o, step, parts);
-        spans.push({ step, first, end: parts.length });
-    });
-    parts.push(sql.unsafe('commit'));
-    const settled = await settle(parts, o.signal);
-    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
-    const ms = performance.now() - started;
-    const bad = settled.findIndex((r) => r.status === 'rejected');
-    if (bad < 0) {
-        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
-        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
-        return { steps: results };
-    }
-    await sql.unsafe('rollback').catch(() => { });
-    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
-    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
-    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
-    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
-    o.onEvent?.({ type: 'step-failed', step: span.step, error });
-    if (o.signal?.aborted)
-        throw new AbortedError('interrupted: the whole batch was rolled back');
-    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
-}
-
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __nccwpck_require__(24);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(598);
-;// CONCATENATED MODULE: ./src/files/checksum.ts
-
-/** Text as pgshift reads it: no UTF-8 BOM, LF line ends, so a Windows checkout keeps its checksums. */
-function normaliseText(text) {
-    const noBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    return noBom.includes('\r\n') ? noBom.replace(/\r\n/g, '\n') : noBom;
-}
-/** `sha256:<hex>` of an (already normalised) up section; the algorithm is stored with the digest. */
-function checksum(normalisedSql) {
-    return 'sha256:' + (0,external_node_crypto_.createHash)('sha256').update(normalisedSql, 'utf8').digest('hex');
-}
-
-;// CONCATENATED MODULE: ./src/files/read.ts
-// Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
-// only on the sections that will run. How a file splits into sections is its form's business (./forms).
-
-
-
-
-
-const decoder = new TextDecoder('utf-8', { fatal: true });
-/** One buffer reused for every read: a deploy reads thousands of small files, once each. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-/**
- * The file's bytes, valid until the next call. open/read/close without readFileSync's fstat and
- * per-file allocation: measurably faster over 10,000 applied files.
- */
-function readBytes(path) {
-    const fd = (0,external_node_fs_.openSync)(path, 'r');
-    try {
-        let length = 0;
-        for (;;) {
-            if (length === scratch.length) {
-                const bigger = Buffer.allocUnsafe(scratch.length * 2);
-                scratch.copy(bigger, 0, 0, length);
-                scratch = bigger;
-            }
-            const wanted = scratch.length - length;
-            const n = (0,external_node_fs_.readSync)(fd, scratch, length, wanted, null);
-            length += n;
-            // A regular file's short read is its end: no second read just to see 0 bytes.
-            if (n < wanted)
-                return scratch.subarray(0, length);
-        }
-    }
-    finally {
-        (0,external_node_fs_.closeSync)(fd);
-    }
-}
-function readText(path) {
-    const bytes = readBytes(path);
-    try {
-        return normaliseText(decoder.decode(bytes));
-    }
-    catch {
-        const bad = firstInvalidUtf8(bytes);
-        const line = bytes.subarray(0, bad).toString('latin1').split('\n').length;
-        throw new MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
-    }
-}
-/** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
-function firstInvalidUtf8(bytes) {
-    for (let i = 0; i < bytes.length;) {
-        const b = bytes[i];
-        const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
-        if (need < 0)
-            return i;
-        for (let k = 1; k <= need; k++)
-            if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80)
-                return i;
-        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF: well-formed bytes, still invalid.
-        const second = bytes[i + 1];
-        if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f))
-            return i;
-        i += need + 1;
-    }
-    return 0;
-}
-/** True when the text holds nothing but white space and comments. */
-function isBlankSql(sql) {
-    return (sql
-        .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/--[^\n]*/g, '')
-        .replace(/[\s;]/g, '') === '');
-}
-/** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
-function readMigration(file) {
-    const text = readText(file.upPath);
-    const downPath = file.downPath;
-    const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
-    let form = formById(file.form);
-    let sections;
-    // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
-    for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
-        form = FORMS[++i];
-        if (!form)
-            throw new Error(`internal: no file form reads ${file.upPath}`);
-    }
-    const { up, preamble } = sections;
-    let { down } = sections;
-    if (isBlankSql(up.sql)) {
-        // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
-        throw new MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
-    }
-    // An empty down section means "no down", as in dbmate.
-    if (down && isBlankSql(down.sql))
-        down = undefined;
-    return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
-}
-
-;// CONCATENATED MODULE: ./src/sql/split.ts
-
-let parser;
-/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
-async function loadParser() {
-    if (parser)
-        return;
-    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
-    await mod.loadModule();
-    parser = mod;
-}
-/** A section the parser rejects; `line`/`column` point into the file. */
-class SqlSyntaxError extends Error {
-    path;
-    line;
-    column;
-    reason;
-    constructor(path, line, column, reason) {
-        super(`${path}:${line}:${column}: ${reason}`);
-        this.path = path;
-        this.line = line;
-        this.column = column;
-        this.reason = reason;
-        this.name = 'SqlSyntaxError';
-    }
-}
-/** Character offsets for the parser's UTF-8 byte offsets. */
-function byteToCharMapper(sql) {
-    if (Buffer.byteLength(sql) === sql.length)
-        return (b) => b;
-    const map = [];
-    for (let i = 0; i < sql.length; i++) {
-        const cp = sql.codePointAt(i);
-        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-        for (let k = 0; k < bytes; k++)
-            map.push(i);
-        if (cp >= 0x10000)
-            i++;
-    }
-    map.push(sql.length);
-    return (b) => map[b] ?? sql.length;
-}
-/** Where the statement's own text begins, past white space and comments the parser may include. */
-function skipLeadingTrivia(sql, from, to) {
-    let i = from;
-    while (i < to) {
-        const c = sql[i];
-        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
-            i++;
-        else if (c === '-' && sql[i + 1] === '-') {
-            const nl = sql.indexOf('\n', i);
-            i = nl < 0 ? to : nl + 1;
-        }
-        else if (c === '/' && sql[i + 1] === '*') {
-            let depth = 1;
-            i += 2;
-            while (i < to && depth > 0) {
-                if (sql[i] === '/' && sql[i + 1] === '*') {
-                    depth++;
-                    i += 2;
-                }
-                else if (sql[i] === '*' && sql[i + 1] === '/') {
-                    depth--;
-                    i += 2;
-                }
-                else
-                    i++;
-            }
-        }
-        else
-            break;
-    }
-    return i;
-}
-function splitStatements(section) {
-    if (!parser)
-        throw new Error('internal: loadParser() must be awaited before splitStatements()');
-    const { sql } = section;
-    const starts = lineStarts(sql);
-    const astral = hasAstral(sql) ? sql : undefined;
-    let parsed;
-    try {
-        parsed = parser.parseSync(sql);
-    }
-    catch (err) {
-        const e = err;
-        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
-        const cursor = e.sqlDetails?.cursorPosition;
-        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
-        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
-        const at = locate(starts, section.startLine, offset, astral);
-        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
-    }
-    const toChar = byteToCharMapper(sql);
-    const out = [];
-    for (const raw of parsed.stmts ?? []) {
-        const byteStart = raw.stmt_location ?? 0;
-        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
-        const end = toChar(byteEnd);
-        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
-        const text = sql.slice(start, end).replace(/\s+$/, '');
-        if (!text)
-            continue;
-        const at = locate(starts, section.startLine, start, astral);
-        const kind = Object.keys(raw.stmt)[0];
-        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
-;// CONCATENATED MODULE: ./src/files/discover.ts
-// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
-// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
-
-
-
-
-
-/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
-function unmatchedHint(fileName) {
-    const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
-    const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
-    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
-    const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
-    return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
-}
-function discoverMigrations(directory) {
-    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
-    let entries;
-    try {
-        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
-            throw new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
-        entries = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
-            .filter((e) => e.isFile() || (e.isSymbolicLink() && (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name)).isFile()))
-            .map((e) => e.name);
-    }
-    catch (err) {
-        if (err instanceof ConfigError)
-            throw err;
-        throw new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
-    }
-    entries.sort();
-    const problems = [];
-    const ups = [];
-    /** Down files by form, then by the key they share with their up file. */
-    const downs = new Map(FORMS.map((f) => [f.id, new Map()]));
-    for (const entry of entries) {
-        if (!entry.toLowerCase().endsWith('.sql'))
-            continue;
-        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
-        const claim = claimName(entry);
-        if (!claim) {
-            problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
-            continue;
-        }
-        const { form, named } = claim;
-        // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
-        if (named.role === 'up')
-            ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
-        else
-            downs.get(form.id).set(named.pairKey, { version: named.version, name: named.name, path });
-    }
-    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
-    const found = ups.map((u) => {
-        const file = { version: u.version, versionKey: version_versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined };
-        return { file, pairKey: u.pairKey };
-    });
-    found.sort((a, b) => compareKeys(a.file.versionKey, b.file.versionKey) || a.file.upPath.localeCompare(b.file.upPath));
-    const files = found.map((f) => f.file);
-    // Two files claiming one version would run in an undefined order: refuse.
-    for (let i = 1; i < files.length; i++) {
-        if (compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
-            problems.push({
-                kind: 'file',
-                path: files[i].upPath,
-                version: files[i].version,
-                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
-                blocking: true,
-            });
-        }
-    }
-    for (const { file, pairKey } of found) {
-        if (pairKey === undefined)
-            continue;
-        const ofForm = downs.get(file.form);
-        const down = ofForm.get(pairKey);
-        if (down) {
-            file.downPath = down.path;
-            ofForm.delete(pairKey);
-        }
-    }
-    for (const ofForm of downs.values()) {
-        for (const orphan of ofForm.values()) {
-            problems.push({
-                kind: 'file',
-                path: orphan.path,
-                version: orphan.version,
-                message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
-                blocking: true,
-            });
-        }
-    }
-    return { dir, files, problems };
-}
-
-;// CONCATENATED MODULE: ./src/files/catalog.ts
-// The migrations directory as a lazily read catalog: file names are listed once, a file is read only
-// when its checksum or its SQL is needed, and at most once per run.
-
-
-
-class catalog_Catalog {
-    dir;
-    files;
-    /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
-    nameProblems;
-    byId = new Map();
-    cache = new Map();
-    constructor(dir) {
-        this.dir = dir;
-        const found = discoverMigrations(dir);
-        this.files = found.files;
-        this.nameProblems = found.problems;
-        for (const f of this.files)
-            if (!this.byId.has(versionId(f.version)))
-                this.byId.set(versionId(f.version), f);
-    }
-    find(version) {
-        return this.byId.get(versionId(version));
-    }
-    /** The migration, or the file error that makes it unusable. */
-    load(file) {
-        let hit = this.cache.get(file);
-        if (!hit) {
-            try {
-                hit = readMigration(file);
-            }
-            catch (err) {
-                if (!(err instanceof MigrationFileError))
-                    throw err;
-                hit = err;
-            }
-            this.cache.set(file, hit);
-        }
-        return hit;
-    }
-    /** Checksum of a file's up section, or undefined when the file cannot be read. */
-    checksum(file) {
-        const m = this.load(file);
-        return m instanceof MigrationFileError ? undefined : m.checksum;
-    }
-}
-function fileProblem(err, version) {
-    return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
-}
-
-;// CONCATENATED MODULE: ./src/plan/plan.ts
-// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
-// Pure: it reads files but never the database (the caller passes the rows in).
-
-
-
-
-
-/** Statements that begin or end a transaction, which a file may carry by habit. */
-const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
-/** Statements that would end pgshift's transaction early or undo it. */
-const FORBIDDEN_KINDS = {
-    TRANS_STMT_ROLLBACK: 'ROLLBACK',
-    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
-    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
-    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
-};
-/**
- * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
- * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
- * keeps the all-or-nothing guarantee those statements were written for.
- */
-function transactionalStatements(section, statements, problems, version) {
-    const kept = [];
-    let dropped = 0;
-    for (const s of statements) {
-        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
-        if (BLOCK_KINDS.has(kind)) {
-            dropped++;
-            continue;
-        }
-        if (FORBIDDEN_KINDS[kind]) {
-            problems.push({
-                kind: 'transaction-control',
-                path: section.path,
-                line: s.line,
-                version,
-                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
-                blocking: true,
-            });
-        }
-        kept.push(s);
-    }
-    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
-    return { statements: kept, notes };
-}
-function planStep(migration, direction, problems) {
-    const section = direction === 'up' ? migration.up : migration.down;
-    let parsed = [];
-    let syntaxError;
-    try {
-        parsed = splitStatements(section);
-    }
-    catch (err) {
-        if (!(err instanceof SqlSyntaxError))
-            throw err;
-        syntaxError = { line: err.line, column: err.column, reason: err.reason };
-        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
-    }
-    let statements = parsed;
-    let notes = [];
-    if (section.transaction)
-        ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
-    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
-        problems.push({
-            kind: 'file',
-            path: section.path,
-            line: section.startLine,
-            version: migration.version,
-            message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`,
-            blocking: true,
-        });
-    }
-    return {
-        migration,
-        direction,
-        section,
-        statements,
-        transactional: section.transaction,
-        rollback: direction === 'up' ? migration.down : undefined,
-        notes,
-        // The linter reads this split instead of parsing the section again.
-        parsed: statements.length === parsed.length ? undefined : parsed,
-        syntaxError,
-    };
-}
-function checkTarget(target, catalog, rows, direction) {
-    if (target === undefined || target === '')
-        return undefined;
-    if (!version_isVersion(target))
-        throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
-    if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
-        return [0n];
-    const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
-    if (!known)
-        throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
-    return version_versionKey(target);
-}
-function buildPlan(catalog, tracking, selection) {
-    const problems = [...catalog.nameProblems];
-    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
-    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
-    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
-    let refused = catalog.nameProblems.some((p) => p.blocking);
-    const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
-    const applied = tracking.rows.filter((r) => r.status === 'applied');
-    let highest;
-    let currentVersion = null;
-    for (const r of applied) {
-        const k = version_versionKey(r.version);
-        if (!highest || compareKeys(k, highest) > 0) {
-            highest = k;
-            currentVersion = r.version;
-        }
-    }
-    // Applied files must be unchanged; their text is hashed, never parsed.
-    for (const row of tracking.rows) {
-        const file = catalog.find(row.version);
-        if (row.status !== 'applied') {
-            problems.push({
-                kind: 'failed',
-                version: row.version,
-                path: file?.upPath,
-                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
-                blocking: true,
-            });
-            continue;
-        }
-        if (!file) {
-            problems.push({
-                kind: 'missing',
-                version: row.version,
-                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
-                blocking: !selection.allowMissing,
-            });
-            continue;
-        }
-        if (!row.checksum)
-            continue; // a dbmate row before adoption: nothing to compare yet
-        const loaded = catalog.load(file);
-        if (loaded instanceof MigrationFileError) {
-            problems.push(fileProblem(loaded, row.version));
-            continue;
-        }
-        if (loaded.checksum !== row.checksum) {
-            problems.push({
-                kind: 'modified',
-                version: row.version,
-                path: file.upPath,
-                storedChecksum: row.checksum,
-                currentChecksum: loaded.checksum,
-                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
-                blocking: true,
-            });
-        }
-    }
-    // Pending files: read (and so checked) before anything touches the database.
-    const pending = [];
-    for (const file of catalog.files) {
-        if (rowsById.has(versionId(file.version)))
-            continue;
-        const loaded = catalog.load(file);
-        if (loaded instanceof MigrationFileError) {
-            problems.push(fileProblem(loaded, file.version));
-            if (selection.direction === 'up')
-                refused = true;
-            continue;
-        }
-        pending.push(loaded);
-        if (highest && compareKeys(file.versionKey, highest) < 0) {
-            problems.push({
-                kind: 'out-of-order',
-                version: file.version,
-                path: file.upPath,
-                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
-                blocking: !selection.allowOutOfOrder,
-            });
-        }
-    }
-    const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
-    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
-    const steps = [];
-    if (selection.direction === 'up') {
-        let chosen = pending.filter((m) => !target || compareKeys(m.versionKey, target) <= 0);
-        if (selection.steps !== undefined)
-            chosen = chosen.slice(0, selection.steps);
-        for (const m of chosen)
-            steps.push(planStep(m, 'up', problems));
-    }
-    else {
-        let chosen = [...applied].sort((a, b) => compareKeys(version_versionKey(b.version), version_versionKey(a.version)));
-        if (target)
-            chosen = chosen.filter((r) => compareKeys(version_versionKey(r.version), target) > 0);
-        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
-        for (const row of chosen) {
-            const file = catalog.find(row.version);
-            const loaded = file ? catalog.load(file) : undefined;
-            if (!file || loaded === undefined) {
-                problems.push({
-                    kind: 'missing',
-                    version: row.version,
-                    message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`,
-                    blocking: true,
-                });
-                refused = true;
-                continue;
-            }
-            if (loaded instanceof MigrationFileError) {
-                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
-                if (!problems.some((p) => p.message === loaded.message))
-                    problems.push(fileProblem(loaded, row.version));
-                refused = true;
-                continue;
-            }
-            if (!loaded.down) {
-                refused = true;
-                problems.push({
-                    kind: 'file',
-                    version: row.version,
-                    path: loaded.upPath,
-                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
-                    blocking: true,
-                });
-                continue;
-            }
-            steps.push(planStep(loaded, 'down', problems));
-        }
-    }
-    const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
-    return {
-        direction: selection.direction,
-        steps,
-        problems,
-        applied: tracking.rows,
-        pendingCount: pendingFiles.length,
-        currentVersion,
-        trackingExists: tracking.exists,
-        databaseChecked: tracking.databaseChecked,
-        blocked,
-        findings: [],
-    };
-}
-
-;// CONCATENATED MODULE: ./src/lint/ast.ts
-/** The `K` node wrapped in `n`, if that is what `n` holds. */
-function as(n, kind) {
-    return n && kind in n ? n[kind] : undefined;
-}
-function fromRangeVar(rv) {
-    return rv?.relname ? { schema: rv.schemaname, name: rv.relname } : undefined;
-}
-/** `[schema, name]` or `[name]` (a String list, as in DROP and CREATE TYPE) to a QName. */
-function fromNames(names) {
-    const parts = strings(names);
-    if (!parts.length)
-        return undefined;
-    return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name: parts[parts.length - 1] };
-}
-/** Same object, when a side leaves the schema out: lenient on purpose, as search_path is unknown here. */
-function sameName(a, b) {
-    return a.name === b.name && (!a.schema || !b.schema || a.schema === b.schema);
-}
-function show(q) {
-    if (!q)
-        return '?';
-    return q.schema ? `${q.schema}.${q.name}` : q.name;
-}
-function strings(list) {
-    return (list ?? []).map((n) => as(n, 'String')?.sval).filter((s) => s !== undefined);
-}
-function ast_option(list, name) {
-    return (list ?? []).map((n) => as(n, 'DefElem')).find((d) => d?.defname === name);
-}
-/** An option given as `FULL`, `FULL true`, `FULL on` or `FULL 1`. */
-function enabled(d) {
-    if (!d)
-        return false;
-    if (!d.arg)
-        return true;
-    const s = as(d.arg, 'String')?.sval ?? as(d.arg, 'Boolean')?.boolval ?? as(d.arg, 'Integer')?.ival;
-    if (typeof s === 'string')
-        return !/^(false|off|0|no)$/i.test(s);
-    return s === undefined ? true : Boolean(s);
-}
-/** Names of every function called anywhere under `node`. */
-function calledFunctions(node, out = []) {
-    if (Array.isArray(node)) {
-        for (const x of node)
-            calledFunctions(x, out);
-    }
-    else if (node && typeof node === 'object') {
-        const call = node.FuncCall;
-        if (call)
-            out.push(strings(call.funcname).pop() ?? '');
-        for (const v of Object.values(node))
-            calledFunctions(v, out);
-    }
-    return out;
-}
-/**
- * What makes a statement refuse to run inside a transaction block (Postgres's
- * PreventInTransactionBlock), as the words a message should show; undefined when it can run in one.
- */
-function outsideTransactionOnly(stmt) {
-    const n = stmt.node;
-    switch (stmt.kind) {
-        case 'IndexStmt':
-            return n.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
-        case 'DropStmt':
-            return n.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
-        case 'ReindexStmt': {
-            const r = n;
-            if (enabled(ast_option(r.params, 'concurrently')))
-                return 'REINDEX CONCURRENTLY';
-            const whole = { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM' };
-            return whole[r.kind ?? ''];
-        }
-        case 'VacuumStmt':
-            return n.is_vacuumcmd ? 'VACUUM' : undefined;
-        case 'CreatedbStmt':
-            return 'CREATE DATABASE';
-        case 'DropdbStmt':
-            return 'DROP DATABASE';
-        case 'AlterSystemStmt':
-            return 'ALTER SYSTEM';
-        case 'CreateTableSpaceStmt':
-            return 'CREATE TABLESPACE';
-        case 'DropTableSpaceStmt':
-            return 'DROP TABLESPACE';
-        default:
-            return undefined;
-    }
-}
-/** Statements that may share a transaction:false section without widening its partial-failure window. */
-function belongsOutsideTransaction(stmt) {
-    if (outsideTransactionOnly(stmt))
-        return true;
-    switch (stmt.kind) {
-        case 'VariableSetStmt': // SET lock_timeout and the like configure the statements after them
-        case 'TransactionStmt': // a BEGIN/COMMIT block of its own, on purpose
-            return true;
-        case 'AlterEnumStmt': {
-            // ADD VALUE (not RENAME VALUE): committed on its own so that later statements can use the value.
-            const n = stmt.node;
-            return Boolean(n.newVal && !n.oldVal);
-        }
-        case 'VacuumStmt': // ANALYZE (VACUUM was caught above): cheap, repeatable, usually right after an index build
-            return true;
-        default:
-            return false;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/lint/rules.ts
-
-
-/** Functions whose value differs per row, so a default using them is computed for every existing row. */
-const VOLATILE_FUNCTIONS = new Set([
-    'random',
-    'random_normal',
-    'clock_timestamp',
-    'timeofday',
-    'gen_random_uuid',
-    'uuidv4',
-    'uuidv7',
-    'uuid_generate_v1',
-    'uuid_generate_v1mc',
-    'uuid_generate_v4',
-    'gen_random_bytes',
-    'nextval',
-]);
-const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
-const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
-function typeLabel(t) {
-    const parts = strings(t?.names).filter((p) => p !== 'pg_catalog');
-    const last = parts.pop() ?? '?';
-    return [...parts, TYPE_NAMES[last] ?? last].join('.');
-}
-function columnConstraints(col) {
-    return (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c) => !!c);
-}
-/** The column an ALTER TABLE ... ADD COLUMN adds, on a table the batch did not create. */
-function addedColumn(cmd, ctx) {
-    return cmd.subtype === 'AT_AddColumn' && !ctx.tableIsNew ? as(cmd.def, 'ColumnDef') : undefined;
-}
-/** The constraint an ALTER TABLE ... ADD CONSTRAINT adds, on a table the batch did not create. */
-function addedConstraint(cmd, ctx) {
-    return cmd.subtype === 'AT_AddConstraint' && !ctx.tableIsNew ? as(cmd.def, 'Constraint') : undefined;
-}
-function named(c) {
-    return c.conname ? `CONSTRAINT ${c.conname} ` : '';
-}
-/** The start of a statement, for messages about statements of any kind. */
-function brief(sql) {
-    const line = sql.split('\n')[0].trim();
-    return line.length > 60 ? `${line.slice(0, 57)}…` : line;
-}
-/** The objects of a DROP ... statement that the batch did not create. */
-function droppedNames(objects, isNew) {
-    return (objects ?? []).map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o])).filter((q) => !!q && !isNew(q));
-}
-/** What starts a new migration that runs outside a transaction, in the migration's own form. */
-function noTransactionHeader(ctx) {
-    // The advice is a migration of its own, so its up section.
-    const header = formById(ctx.migration.form).noTransactionHeader('up');
-    return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
-}
-const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
-const RULES = [
-    // ---- Destructive: data or objects are gone once this commits. ----
-    {
-        id: 'drop-table',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes the table and every row in it for good, and code still using it fails at once.',
-        safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
-        on: {
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_TABLE')
-                    return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
-                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
-            },
-        },
-    },
-    {
-        id: 'drop-column',
-        severity: 'error',
-        destructive: true,
-        why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
-        safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
-        },
-    },
-    {
-        id: 'drop-schema',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes the schema, and with CASCADE every table, view and function in it, with their data.',
-        safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
-        on: {
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_SCHEMA')
-                    return;
-                const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
-                return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
-            },
-        },
-    },
-    {
-        id: 'drop-database',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes a whole database and all its data for good.',
-        safe: 'Drop databases by hand, after a backup, not from a migration.',
-        on: {
-            DropdbStmt: (n, ctx) => !ctx.batch.isNewDatabase(n.dbname) && `DROP DATABASE ${n.dbname}`,
-        },
-    },
-    {
-        id: 'drop-type',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes the type (or domain), and with CASCADE every column of that type with its data; code using the type fails.',
-        safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
-        on: {
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN')
-                    return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
-                return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
-            },
-        },
-    },
-    {
-        id: 'truncate',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes every row for good, under an ACCESS EXCLUSIVE lock that blocks all reads and writes of the table.',
-        safe: 'Delete only the rows you mean, with a WHERE clause and in batches, or do one-off cleanups by hand after a backup.',
-        on: {
-            TruncateStmt: (n, ctx) => {
-                const names = (n.relations ?? []).map((r) => fromRangeVar(as(r, 'RangeVar'))).filter((q) => !!q && !ctx.batch.isNewTable(q));
-                return names.length > 0 && `TRUNCATE ${names.map(show).join(', ')}`;
-            },
-        },
-    },
-    {
-        id: 'delete-without-where',
-        severity: 'error',
-        destructive: true,
-        why: 'deletes every row of the table, holding a row lock on each until commit.',
-        safe: 'Add a WHERE clause naming the rows to delete; for many rows, delete in batches.',
-        on: {
-            DeleteStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `DELETE FROM ${show(fromRangeVar(n.relation))} with no WHERE`,
-        },
-    },
-    {
-        id: 'update-without-where',
-        severity: 'error',
-        destructive: true,
-        why: 'overwrites every row of the table, holding a row lock on each until commit (writers wait) and leaving a dead copy of each row behind.',
-        safe: 'Add a WHERE clause naming the rows to change; for a backfill, update in batches of a few thousand rows.',
-        on: {
-            UpdateStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `UPDATE ${show(fromRangeVar(n.relation))} with no WHERE`,
-        },
-    },
-    // ---- Long locks on tables that already hold data. ----
-    {
-        id: 'index-without-concurrently',
-        severity: 'warning',
-        destructive: false,
-        why: 'CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits until it is done.',
-        safe: 'Use CREATE INDEX CONCURRENTLY (DROP INDEX CONCURRENTLY) in a migration of its own marked transaction:false.',
-        on: {
-            IndexStmt: (n, ctx) => {
-                const table = fromRangeVar(n.relation);
-                if (n.concurrent || ctx.batch.isNewTable(table))
-                    return;
-                return `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX ${n.idxname ? `${n.idxname} ` : ''}ON ${show(table)}`;
-            },
-            DropStmt: (n, ctx) => {
-                if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
-                    return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
-                return (names.length > 0 && {
-                    what: `DROP INDEX ${names.map(show).join(', ')}`,
-                    why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
-                });
-            },
-        },
-    },
-    {
-        id: 'add-column-volatile-default',
-        severity: 'warning',
-        destructive: false,
-        why: 'a value must be computed for every existing row, so Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done (a constant or now() default is stored once and is instant).',
-        safe: 'Add the column without that default, SET DEFAULT for new rows in a second statement, then backfill existing rows in batches.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const col = addedColumn(cmd, ctx);
-                if (!col)
-                    return;
-                const reasons = [];
-                const type = strings(col.typeName?.names).pop() ?? '';
-                if (SERIAL_TYPES.has(type))
-                    reasons.push(`type ${type}`);
-                for (const c of columnConstraints(col)) {
-                    if (c.contype === 'CONSTR_DEFAULT') {
-                        const volatile = calledFunctions(c.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
-                        if (volatile.length)
-                            reasons.push(`DEFAULT ${volatile[0]}()`);
-                    }
-                    else if (c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's')
-                        reasons.push('GENERATED ... STORED');
-                    else if (c.contype === 'CONSTR_IDENTITY')
-                        reasons.push('GENERATED ... AS IDENTITY');
-                }
-                return reasons.length > 0 && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} with ${reasons.join(' and ')}`;
-            },
-        },
-    },
-    {
-        id: 'alter-column-type',
-        severity: 'warning',
-        destructive: false,
-        why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
-        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
-        on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
-        },
-    },
-    {
-        id: 'set-not-null',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres scans the whole table for NULLs while holding an ACCESS EXCLUSIVE lock: no reads or writes until the scan ends.',
-        safe: 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration (that scan lets reads and writes through), then SET NOT NULL, which trusts the check and skips the scan.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                if (ctx.tableIsNew)
-                    return;
-                if (cmd.subtype === 'AT_SetNotNull' && cmd.name && !ctx.batch.isProvenNotNull(ctx.table, cmd.name)) {
-                    return `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} SET NOT NULL`;
-                }
-                // Postgres 18's ADD CONSTRAINT ... NOT NULL col does the same scan unless NOT VALID.
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation)
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}NOT NULL ${strings(c.keys).join(', ')}`;
-            },
-        },
-    },
-    {
-        id: 'add-foreign-key',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres checks every existing row against the referenced table while holding SHARE ROW EXCLUSIVE locks on both: writes to both tables wait until it is done.',
-        safe: 'Add the foreign key with NOT VALID (only new rows are checked; the lock is brief), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_FOREIGN' && !c.skip_validation) {
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}FOREIGN KEY (${strings(c.fk_attrs).join(', ')}) REFERENCES ${show(fromRangeVar(c.pktable))}`;
-                }
-                const col = addedColumn(cmd, ctx);
-                const ref = col && columnConstraints(col).find((k) => k.contype === 'CONSTR_FOREIGN');
-                if (col && ref)
-                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... REFERENCES ${show(fromRangeVar(ref.pktable))}`;
-            },
-        },
-    },
-    {
-        id: 'add-check',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres checks every existing row while holding an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
-        safe: 'Add the check with NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                return c?.contype === 'CONSTR_CHECK' && !c.skip_validation && `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}CHECK`;
-            },
-        },
-    },
-    {
-        id: 'add-unique-constraint',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres builds the unique index under an ACCESS EXCLUSIVE lock: no reads or writes for the whole build.',
-        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, then ADD CONSTRAINT ... UNIQUE USING INDEX, which is instant.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_UNIQUE' && !c.indexname)
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}UNIQUE (${strings(c.keys).join(', ')})`;
-                const col = addedColumn(cmd, ctx);
-                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_UNIQUE'))
-                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... UNIQUE`;
-            },
-        },
-    },
-    {
-        id: 'add-primary-key',
-        severity: 'warning',
-        destructive: false,
-        why: 'Postgres builds the index, and checks the columns for NULLs, under an ACCESS EXCLUSIVE lock: no reads or writes until both are done.',
-        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, make the columns NOT NULL safely (see set-not-null), then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const c = addedConstraint(cmd, ctx);
-                if (c?.contype === 'CONSTR_PRIMARY' && !c.indexname)
-                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}PRIMARY KEY (${strings(c.keys).join(', ')})`;
-                const col = addedColumn(cmd, ctx);
-                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_PRIMARY'))
-                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... PRIMARY KEY`;
-            },
-        },
-    },
-    {
-        id: 'vacuum-full',
-        severity: 'warning',
-        destructive: false,
-        why: 'rewrites the table (with no table named, every table) under an ACCESS EXCLUSIVE lock: no reads or writes until it is done, and it needs disk for a full copy.',
-        safe: 'Leave space to autovacuum (plain VACUUM takes no blocking lock), or reclaim it outside migrations with pg_repack or pg_squeeze.',
-        on: {
-            VacuumStmt: (n, ctx) => {
-                if (!n.is_vacuumcmd || !enabled(ast_option(n.options, 'full')))
-                    return;
-                const rels = (n.rels ?? []).map((r) => fromRangeVar(as(r, 'VacuumRelation')?.relation)).filter((q) => !!q);
-                if (!rels.length)
-                    return 'VACUUM FULL of the whole database';
-                const old = rels.filter((q) => !ctx.batch.isNewTable(q));
-                return old.length > 0 && `VACUUM FULL ${old.map(show).join(', ')}`;
-            },
-        },
-    },
-    {
-        id: 'cluster',
-        severity: 'warning',
-        destructive: false,
-        why: 'rewrites the table in index order under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
-        safe: 'Reorder tables outside migrations with pg_repack (which does it online), or leave the order alone.',
-        on: {
-            ClusterStmt: (n, ctx) => {
-                const table = fromRangeVar(n.relation);
-                if (!table)
-                    return 'CLUSTER of every previously clustered table';
-                return !ctx.batch.isNewTable(table) && `CLUSTER ${show(table)}`;
-            },
-        },
-    },
-    {
-        id: 'reindex-without-concurrently',
-        severity: 'warning',
-        destructive: false,
-        why: 'REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.',
-        safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
-        on: {
-            ReindexStmt: (n, ctx) => {
-                if (enabled(ast_option(n.params, 'concurrently')))
-                    return;
-                const target = fromRangeVar(n.relation);
-                switch (n.kind) {
-                    case 'REINDEX_OBJECT_TABLE':
-                        return !ctx.batch.isNewTable(target) && `REINDEX TABLE ${show(target)}`;
-                    case 'REINDEX_OBJECT_INDEX':
-                        return !ctx.batch.isNewIndex(target) && `REINDEX INDEX ${show(target)}`;
-                    case 'REINDEX_OBJECT_SCHEMA':
-                        return !ctx.batch.isNewSchema(n.name) && `REINDEX SCHEMA ${n.name}`;
-                    default:
-                        return `REINDEX ${n.kind?.replace('REINDEX_OBJECT_', '')}${n.name ? ` ${n.name}` : ''}`;
-                }
-            },
-        },
-    },
-    {
-        id: 'refresh-materialized-view-without-concurrently',
-        severity: 'warning',
-        destructive: false,
-        why: 'holds an ACCESS EXCLUSIVE lock on the view for the whole refresh: every query reading it waits.',
-        safe: 'Give the view a unique index, then use REFRESH MATERIALIZED VIEW CONCURRENTLY, which lets readers through.',
-        on: {
-            RefreshMatViewStmt: (n, ctx) => !n.concurrent && !n.skipData && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `REFRESH MATERIALIZED VIEW ${show(fromRangeVar(n.relation))}`,
-        },
-    },
-    {
-        id: 'validate-in-same-transaction',
-        severity: 'warning',
-        destructive: false,
-        why: 'the lock ADD CONSTRAINT took is held until commit, so the validation scan runs under it and NOT VALID gains nothing.',
-        safe: 'Validate in a later migration: there the scan takes a lock that lets reads and writes through.',
-        on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_ValidateConstraint' &&
-                !!cmd.name &&
-                !ctx.tableIsNew &&
-                ctx.batch.addedNotValidInTransaction(ctx.table, cmd.name) &&
-                `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
-        },
-    },
-    // ---- Breaks the code that is running while the migration deploys. ----
-    {
-        id: 'rename-table',
-        severity: 'warning',
-        destructive: false,
-        why: 'code still deployed uses the old name and fails from the moment this commits until every instance runs new code.',
-        safe: 'Create a view under the old name in the same migration (simple views accept writes), and drop it once no code uses the old name.',
-        on: {
-            RenameStmt: (n, ctx) => {
-                const kinds = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE' };
-                const from = fromRangeVar(n.relation);
-                if (!kinds[n.renameType ?? ''] || !from || ctx.batch.isNewTable(from))
-                    return;
-                // The old name kept alive as a view later in the section is the safe pattern itself.
-                const later = ctx.statements.slice(ctx.statements.indexOf(ctx.stmt) + 1);
-                if (later.some((s) => s.kind === 'ViewStmt' && sameName(fromRangeVar(s.node.view) ?? { name: '' }, from)))
-                    return;
-                return `ALTER ${kinds[n.renameType]} ${show(from)} RENAME TO ${n.newname}`;
-            },
-        },
-    },
-    {
-        id: 'rename-column',
-        severity: 'warning',
-        destructive: false,
-        why: 'code still deployed uses the old column name and fails from the moment this commits until every instance runs new code.',
-        safe: 'Add the new column, write to both and backfill, move reads to it, then drop the old column in a later release.',
-        on: {
-            RenameStmt: (n, ctx) => {
-                const table = fromRangeVar(n.relation);
-                return n.renameType === 'OBJECT_COLUMN' && !ctx.batch.isNewTable(table) && `ALTER TABLE ${show(table)} RENAME COLUMN ${n.subname} TO ${n.newname}`;
-            },
-        },
-    },
-    {
-        id: 'add-column-not-null-without-default',
-        severity: 'error',
-        destructive: false,
-        why: 'fails with "contains null values" as soon as the table has a row, and once it runs, code still deployed that inserts rows without the column fails.',
-        safe: 'Give the column a DEFAULT (a constant is instant), or add it nullable, backfill, and make it NOT NULL safely (see set-not-null).',
-        on: {
-            AlterTableCmd: (cmd, ctx) => {
-                const col = addedColumn(cmd, ctx);
-                if (!col)
-                    return;
-                const kinds = new Set(columnConstraints(col).map((c) => c.contype));
-                const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
-                const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
-                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
-            },
-        },
-    },
-    // ---- Will not run as written. ----
-    {
-        id: 'concurrently-in-transaction',
-        severity: 'error',
-        destructive: false,
-        why: 'cannot run inside a transaction block, and this section runs in one: it fails in production with "cannot run inside a transaction block" (25001).',
-        safe: 'Move it to a migration of its own marked transaction:false.',
-        on: {
-            '*': (stmt, ctx) => {
-                const what = outsideTransactionOnly(stmt);
-                if (!what || !ctx.inTransaction)
-                    return;
-                if (!ctx.section.transaction) {
-                    return {
-                        what,
-                        why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).',
-                        safe: 'Move it out of the BEGIN ... COMMIT block.',
-                    };
-                }
-                return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
-            },
-        },
-    },
-    {
-        id: 'transaction-control',
-        severity: 'warning',
-        destructive: false,
-        why: "pgshift already runs each migration in a single transaction with its tracking row, and drops the file's own BEGIN/COMMIT: they do nothing.",
-        safe: 'Remove them; for statements that cannot run in a transaction, use a transaction:false migration.',
-        on: {
-            TransactionStmt: (n, ctx) => {
-                if (!ctx.section.transaction)
-                    return; // a transaction:false section's own blocks are real
-                switch (n.kind) {
-                    case 'TRANS_STMT_BEGIN':
-                    case 'TRANS_STMT_START':
-                        return brief(ctx.stmt.sql);
-                    case 'TRANS_STMT_COMMIT': {
-                        // One finding per BEGIN ... COMMIT pair is enough.
-                        const before = ctx.statements.slice(0, ctx.statements.indexOf(ctx.stmt));
-                        return before.some((s) => s.kind === 'TransactionStmt' && /BEGIN|START/.test(String(s.node.kind))) ? undefined : brief(ctx.stmt.sql);
-                    }
-                    case 'TRANS_STMT_ROLLBACK':
-                    case 'TRANS_STMT_PREPARE':
-                    case 'TRANS_STMT_COMMIT_PREPARED':
-                    case 'TRANS_STMT_ROLLBACK_PREPARED':
-                        return {
-                            what: brief(ctx.stmt.sql),
-                            severity: 'error',
-                            why: "would end pgshift's transaction early or undo it, losing the tracking row; pgshift refuses to run the migration.",
-                            safe: 'Remove it: a failed migration is rolled back for you.',
-                        };
-                }
-            },
-        },
-    },
-    {
-        id: 'mixed-no-transaction',
-        severity: 'warning',
-        destructive: false,
-        why: 'in a transaction:false section each statement commits on its own, so a failure part-way leaves the earlier ones applied and the migration marked failed.',
-        safe: 'Keep only what must run outside a transaction (CREATE INDEX CONCURRENTLY and the like) in this migration; move the rest to a transactional one.',
-        on: {
-            '*': (stmt, ctx) => {
-                if (ctx.section.transaction || belongsOutsideTransaction(stmt))
-                    return;
-                const others = ctx.statements.filter((s) => s !== stmt && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt');
-                return others.length > 0 && brief(stmt.sql);
-            },
-        },
-    },
-    // ---- Reported by the linter itself. ----
-    {
-        id: 'ignore-without-rules',
-        severity: 'warning',
-        destructive: false,
-        why: 'an ignore must name the rules it silences, so that new rules still report.',
-        safe: 'Name them: -- pgshift:ignore <rule>[, <rule>...].',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'unknown-rule',
-        severity: 'warning',
-        destructive: false,
-        why: 'no rule has that id, so the ignore silences nothing.',
-        safe: 'Use a rule id from docs/rules.md (it is printed with each finding).',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'misplaced-ignore',
-        severity: 'warning',
-        destructive: false,
-        why: 'it is neither in the comment block right above a statement nor at the top of the file, so it silences nothing.',
-        safe: 'Put it on the line right above the statement (no blank line between), or at the top of the file for the whole file.',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'syntax-error',
-        severity: 'error',
-        destructive: false,
-        why: 'the Postgres parser rejects the SQL, so the migration cannot run.',
-        safe: 'Fix the SQL at that spot.',
-        on: DOCS_ONLY,
-    },
-    {
-        id: 'invalid-file',
-        severity: 'error',
-        destructive: false,
-        why: 'pgshift cannot use the file as a migration.',
-        safe: 'Fix what the message says.',
-        on: DOCS_ONLY,
-    },
-];
-const RULES_BY_ID = new Map(RULES.map((r) => [r.id, r]));
-/** Rules whose findings stop a migration from running at all: config may not turn them off or down. */
-const FIXED_RULES = new Set(['syntax-error', 'invalid-file']);
-function ruleInfo(id) {
-    const r = RULES_BY_ID.get(id);
-    if (!r)
-        throw new Error(`internal: unknown lint rule ${id}`);
-    return r;
-}
-
-;// CONCATENATED MODULE: ./src/lint/suggest.ts
-// "Did you mean" for a mistyped rule id.
-
-/** The rule id nearest to `id`, when near enough to be a typo. */
-function closestRuleId(id) {
-    let best;
-    for (const known of RULES_BY_ID.keys()) {
-        const d = distance(id, known);
-        if (!best || d < best.d)
-            best = { id: known, d };
-    }
-    return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
-}
-/** Levenshtein distance. */
-function distance(a, b) {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= b.length; j++)
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = cur;
-    }
-    return prev[b.length];
-}
-
-;// CONCATENATED MODULE: ./src/lint/config.ts
-// Reads the "lint" part of pgshift.json: { "lint": { "rules": { "drop-table": "off", "rename-column": "error" } } }.
-// Other top-level keys belong to other parts of pgshift and are left alone.
-
-
-
-
-
-const CONFIG_FILE = 'pgshift.json';
-const config_SETTINGS = new Set(['error', 'warning', 'off']);
-/** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
-function loadLintConfig(path, cwd = process.cwd()) {
-    const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
-    let text;
-    try {
-        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
-    }
-    catch (err) {
-        const code = err.code;
-        if (path === undefined && code === 'ENOENT')
-            return { rules: {} };
-        throw new ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
-    }
-    let json;
-    try {
-        json = JSON.parse(text);
-    }
-    catch (err) {
-        throw new ConfigError(`config file ${file} is not valid JSON (${err.message}): fix it, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
-    }
-    return parseLintConfig(json, file);
-}
-function parseLintConfig(json, file) {
-    if (!isObject(json))
-        throw new ConfigError(`config file ${file} must hold a JSON object, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
-    const lint = json.lint;
-    if (lint === undefined)
-        return { rules: {} };
-    if (!isObject(lint))
-        throw new ConfigError(`${file}: "lint" must be an object, e.g. "lint": {"rules": {"drop-table": "off"}}.`);
-    for (const key of Object.keys(lint)) {
-        if (key !== 'rules')
-            throw new ConfigError(`${file}: unknown key "lint.${key}". The lint section takes "rules" only.`);
-    }
-    if (lint.rules === undefined)
-        return { rules: {} };
-    if (!isObject(lint.rules))
-        throw new ConfigError(`${file}: "lint.rules" must be an object of rule id → "error" | "warning" | "off".`);
-    const rules = {};
-    for (const [id, value] of Object.entries(lint.rules)) {
-        if (!RULES_BY_ID.has(id)) {
-            const near = closestRuleId(id);
-            throw new ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
-        }
-        if (typeof value !== 'string' || !config_SETTINGS.has(value)) {
-            throw new ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
-        }
-        if (FIXED_RULES.has(id))
-            throw new ConfigError(`${file}: lint.rules["${id}"] cannot be set: it reports SQL that cannot run at all. Remove the entry.`);
-        rules[id] = value;
-    }
-    return { rules };
-}
-function isObject(v) {
-    return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-;// CONCATENATED MODULE: ./src/lint/batch.ts
-
-class Batch {
-    tables = [];
-    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
-    indexes = [];
-    types = [];
-    schemas = new Set();
-    databases = new Set();
-    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
-    pendingNotNull = [];
-    provenNotNull = [];
-    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
-    notValidInTransaction = [];
-    isNewTable(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
-    }
-    isNewIndex(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
-    }
-    isNewType(q) {
-        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
-    }
-    isNewSchema(name) {
-        return !!name && this.schemas.has(name);
-    }
-    isNewDatabase(name) {
-        return !!name && this.databases.has(name);
-    }
-    isProvenNotNull(table, column) {
-        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
-    }
-    addedNotValidInTransaction(table, constraint) {
-        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
-    }
-    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
-    transactionEnded() {
-        this.notValidInTransaction = [];
-    }
-    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
-    observe(stmt) {
-        this.observeNode(stmt.kind, stmt.node);
-    }
-    observeNode(kind, node, schema) {
-        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
-        switch (kind) {
-            case 'CreateStmt':
-                add(this.tables, fromRangeVar(node.relation));
-                break;
-            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
-                add(this.tables, fromRangeVar(node.into?.rel));
-                break;
-            case 'SelectStmt': // SELECT ... INTO new_table
-                add(this.tables, fromRangeVar(node.intoClause?.rel));
-                break;
-            case 'IndexStmt': {
-                const n = node;
-                const table = fromRangeVar(n.relation);
-                // An index lives in its table's schema.
-                if (n.idxname && this.isNewTable(table))
-                    add(this.indexes, { schema: table?.schema, name: n.idxname });
-                break;
-            }
-            case 'CreateSchemaStmt': {
-                const n = node;
-                if (!n.schemaname)
-                    break;
-                this.schemas.add(n.schemaname);
-                for (const elt of n.schemaElts ?? []) {
-                    const [k] = Object.keys(elt);
-                    this.observeNode(k, elt[k], n.schemaname);
-                }
-                break;
-            }
-            case 'CreateEnumStmt':
-            case 'CreateRangeStmt':
-                add(this.types, fromNames(node.typeName));
-                break;
-            case 'CompositeTypeStmt':
-                add(this.types, fromRangeVar(node.typevar));
-                break;
-            case 'CreateDomainStmt':
-                add(this.types, fromNames(node.domainname));
-                break;
-            case 'DefineStmt': {
-                const n = node;
-                if (n.kind === 'OBJECT_TYPE')
-                    add(this.types, fromNames(n.defnames));
-                break;
-            }
-            case 'CreatedbStmt':
-                if (node.dbname)
-                    this.databases.add(node.dbname);
-                break;
-            case 'RenameStmt': {
-                // A new table keeps being new under its new name.
-                const n = node;
-                const from = fromRangeVar(n.relation);
-                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
-                    add(this.tables, { schema: from?.schema, name: n.newname });
-                break;
-            }
-        }
-    }
-    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
-    observeCmd(table, cmd) {
-        if (cmd.subtype === 'AT_AddConstraint') {
-            const c = as(cmd.def, 'Constraint');
-            if (!c)
-                return;
-            const name = constraintName(table, c);
-            const column = notNullColumn(c);
-            if (c.skip_validation) {
-                this.notValidInTransaction.push({ table, constraint: name });
-                if (column)
-                    this.pendingNotNull.push({ table, constraint: name, column });
-            }
-            else if (column) {
-                this.provenNotNull.push({ table, column });
-            }
-        }
-        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
-            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
-            if (p)
-                this.provenNotNull.push({ table, column: p.column });
-        }
-    }
-}
-/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
-function notNullColumn(c) {
-    if (c.contype === 'CONSTR_NOTNULL')
-        return strings(c.keys)[0];
-    if (c.contype !== 'CONSTR_CHECK')
-        return undefined;
-    const test = as(c.raw_expr, 'NullTest');
-    if (test?.nulltesttype !== 'IS_NOT_NULL')
-        return undefined;
-    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
-    return fields.length === 1 ? fields[0] : undefined;
-}
-/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
-function constraintName(table, c) {
-    if (c.conname)
-        return c.conname;
-    const columnsIn = (n) => [...new Set(columnRefs(n))];
-    switch (c.contype) {
-        case 'CONSTR_CHECK': {
-            const cols = columnsIn(c.raw_expr);
-            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
-        }
-        case 'CONSTR_FOREIGN':
-            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
-        case 'CONSTR_NOTNULL':
-            return `${table.name}_${strings(c.keys)[0]}_not_null`;
-        default:
-            return `${table.name}_${c.contype?.toLowerCase()}`;
-    }
-}
-function columnRefs(node, out = []) {
-    if (Array.isArray(node))
-        for (const x of node)
-            columnRefs(x, out);
-    else if (node && typeof node === 'object') {
-        const ref = node.ColumnRef;
-        if (ref)
-            out.push(strings(ref.fields).pop() ?? '');
-        for (const v of Object.values(node))
-            columnRefs(v, out);
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/lint/directives.ts
-
-
-const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
-/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
-function ignoresIn(lines, firstLine) {
-    const out = [];
-    lines.forEach((raw, index) => {
-        const text = raw.trim();
-        const d = text.match(DIRECTIVE);
-        if (!d || d[1] !== 'ignore')
-            return;
-        // Text after a further "--" is the reason, for the reader.
-        const names = d[2]
-            .replace(/(^|\s)--.*$/, '')
-            .split(/[\s,]+/)
-            .filter(Boolean);
-        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
-    });
-    return out;
-}
-const isComment = (line) => line !== undefined && line.trim().startsWith('--');
-/**
- * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
- *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
- */
-function readDirectives(section, statements, preamble = []) {
-    const result = { file: new Set(), byStatement: new Map(), problems: [] };
-    const lines = section.sql.split('\n');
-    const spans = statements.map((s) => {
-        const start = s.line - section.startLine;
-        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
-    });
-    const firstStatement = spans.length ? spans[0].start : lines.length;
-    /** Indexes of the statements a directive on line `index` of the section applies to. */
-    const targets = (index) => {
-        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
-        if (inside >= 0)
-            return [inside];
-        let next = index + 1;
-        while (isComment(lines[next]))
-            next++;
-        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
-        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
-        // The line must begin with a statement, not with the tail of one that started above it.
-        return starting.length && spans[starting[0]].column === lead ? starting : [];
-    };
-    const apply = (ig, into) => {
-        if (ig.rules.length === 0) {
-            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
-            return;
-        }
-        for (const r of ig.rules) {
-            if (RULES_BY_ID.has(r))
-                into.add(r);
-            else {
-                const near = closestRuleId(r);
-                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
-            }
-        }
-    };
-    for (const ig of ignoresIn(preamble, 1))
-        apply(ig, result.file);
-    for (const ig of ignoresIn(lines, section.startLine)) {
-        const hit = targets(ig.index);
-        if (hit.length) {
-            const rules = new Set();
-            apply(ig, rules);
-            for (const k of hit)
-                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
-        }
-        else if (ig.index < firstStatement) {
-            apply(ig, result.file);
-        }
-        else {
-            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
-        }
-    }
-    return result;
-}
-
-;// CONCATENATED MODULE: ./src/lint/lint.ts
-// Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
-// linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
-// from a plan, with the statements the plan already split.
-
-
-
-
-
-const DEFAULT_LINT_CONFIG = { rules: {} };
-/** Lints sections as one batch, in order; a section without `parsed` is split here. */
-function lintSections(items, config = DEFAULT_LINT_CONFIG) {
-    const batch = new Batch();
-    const findings = [];
-    items.forEach((item, order) => {
-        for (const f of lintSection(item, batch, config))
-            findings.push({ ...f, order });
-    });
-    // Stable: findings on one statement keep the order of its subcommands.
-    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
-    return findings.map(({ order: _, ...f }) => f);
-}
-/** Lints an up plan's steps with the statements the plan split: no section is parsed again. */
-function lintSteps(steps, config = DEFAULT_LINT_CONFIG) {
-    return lintSections(steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements })), config);
-}
-function split(section) {
-    try {
-        return splitStatements(section);
-    }
-    catch (err) {
-        if (!(err instanceof SqlSyntaxError))
-            throw err;
-        return { line: err.line, column: err.column, reason: err.reason };
-    }
-}
-function lintSection({ migration, section, parsed = split(section) }, batch, config) {
-    if (!Array.isArray(parsed)) {
-        // The parser's reason already says what to do.
-        return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
-    }
-    const statements = parsed;
-    const directives = readDirectives(section, statements, preamble(migration, section));
-    const raws = directives.problems.map((p) => ({ ...p }));
-    const collect = (rule, hits, stmt, index) => {
-        for (const h of [hits].flat()) {
-            if (!h)
-                continue;
-            const hit = typeof h === 'string' ? { what: h } : h;
-            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
-        }
-    };
-    batch.transactionEnded();
-    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
-    statements.forEach((stmt, index) => {
-        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
-        for (const rule of RULES) {
-            if (rule.on['*'])
-                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
-            const check = rule.on[stmt.kind];
-            if (check)
-                collect(rule, check(stmt.node, ctx), stmt, index);
-        }
-        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
-        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
-        if (alter && table) {
-            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
-            for (const node of alter.cmds ?? []) {
-                const cmd = as(node, 'AlterTableCmd');
-                if (!cmd)
-                    continue;
-                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
-                for (const rule of RULES)
-                    if (rule.on.AlterTableCmd)
-                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
-                batch.observeCmd(table, cmd);
-            }
-        }
-        else {
-            batch.observe(stmt);
-        }
-        if (!section.transaction && stmt.kind === 'TransactionStmt') {
-            const kind = String(stmt.node.kind);
-            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
-                inBlock = true;
-            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
-                inBlock = false;
-        }
-        if (!section.transaction && !inBlock)
-            batch.transactionEnded();
-    });
-    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
-    const isDirectiveProblem = (r) => r.statement === undefined;
-    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
-}
-/** Applies the config and writes the messages. */
-function finish(migration, section, raws, config) {
-    const out = [];
-    for (const r of raws) {
-        const rule = ruleInfo(r.rule);
-        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
-        if (setting === 'off')
-            continue;
-        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
-        out.push({
-            rule: r.rule,
-            severity: setting ?? r.severity ?? rule.severity,
-            message: tail ? `${r.what}: ${tail}` : r.what,
-            path: section.path,
-            line: r.line,
-            column: r.column,
-            version: migration.version,
-            destructive: rule.destructive,
-            docs: `docs/rules.md#${r.rule}`,
-        });
-    }
-    return out;
-}
-/** A dbmate file's lines above "-- migrate:up", kept when the file was read: directives there apply to the whole file. */
-function preamble(migration, section) {
-    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine)
-        return [];
-    return migration.preamble ?? [];
-}
-/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
-function fileFinding(path, line, version, reason) {
-    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
-}
-
-;// CONCATENATED MODULE: ./src/commands/lint.ts
-// The safety analysis as a command: findings on a plan's pending steps (the statements the plan
-// already parsed), and `pgshift lint [paths]` over files and directories without a database.
-
-
-
-
-
-
-
-
-
-
-
-
-/** The plan with the linter's findings on its pending up sections. Syntax and file errors are already problems. */
-function withFindings(p, config) {
-    if (config === false || p.direction !== 'up' || p.steps.length === 0)
-        return p;
-    const findings = lintSteps(p.steps, config ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
-    return { ...p, findings };
-}
-/**
- * Findings of the given files or directories, without a database. Directories are linted as one batch
- * in version order (so a table created by an earlier migration counts as new in a later one).
- */
-async function lintPaths(paths, config) {
-    if (paths.length === 0)
-        throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
-    await loadParser();
-    const migrations = [];
-    const fileFindings = [];
-    const seen = new Set();
-    const add = (m, version) => {
-        if (m instanceof MigrationFileError) {
-            if (!seen.has(`${m.path}:${m.line}`))
-                fileFindings.push(fileFinding(m.path, m.line ?? 1, version, m.reason));
-            seen.add(`${m.path}:${m.line}`);
-        }
-        else if (!seen.has(m.upPath)) {
-            seen.add(m.upPath);
-            migrations.push(m);
-        }
-    };
-    const addProblem = (problem) => {
-        if (problem.blocking && problem.path)
-            add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
-    };
-    for (const p of paths) {
-        const abs = (0,external_node_path_namespaceObject.resolve)(p);
-        if (isDirectory(p, abs)) {
-            const catalog = new catalog_Catalog(abs);
-            catalog.nameProblems.forEach(addProblem);
-            for (const file of catalog.files)
-                add(catalog.load(file), file.version);
-            continue;
-        }
-        // A single file, as its directory's listing names it.
-        const listing = discoverMigrations((0,external_node_path_namespaceObject.dirname)(abs));
-        const file = listing.files.find((f) => f.upPath === abs);
-        const problem = listing.problems.find((x) => x.path === abs && x.blocking);
-        if (problem)
-            addProblem(problem);
-        if (file)
-            add(load(file), file.version);
-        // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
-        else if (!problem && !listing.files.some((f) => f.downPath === abs))
-            add(load(adHoc(abs)), '');
-    }
-    return [
-        ...fileFindings,
-        ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config),
-    ];
-}
-/**
- * What the next deploy would run, linted as files: the pending migrations of a plan, plus pending files
- * that cannot be read or do not parse (the plan keeps those as problems, the linter as error findings).
- */
-function pendingPaths(p) {
-    const applied = new Set(p.applied.map((r) => versionId(r.version)));
-    const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path);
-    return [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
-}
-function isDirectory(given, abs) {
-    try {
-        return (0,external_node_fs_.statSync)(abs).isDirectory();
-    }
-    catch {
-        throw new ConfigError(`${given} does not exist: pass a migration file or a migrations directory.`);
-    }
-}
-/** A file named like no migration: its whole text is the up section (markers and directives still apply). */
-function adHoc(abs) {
-    return { version: '', versionKey: [], name: (0,external_node_path_namespaceObject.basename)(abs, '.sql'), form: 'dbmate', upPath: abs, downPath: undefined };
-}
-function load(file) {
-    try {
-        return readMigration(file);
-    }
-    catch (err) {
-        if (err instanceof MigrationFileError)
-            return err;
-        throw err;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/commands/policy.ts
-// The deploy decisions that come before any SQL: the protected-environment guard, and which linter
-// findings refuse a run. Protected environments refuse error-level findings, and destructive ones
-// unless allow-destructive; elsewhere findings only warn, unless fail-on-lint asks for error-level
-// ones to refuse; the additive-only policy refuses anything destructive, everywhere.
-
-
-function isProtected(environment, s) {
-    return s.protectedEnvironments.map((e) => e.toLowerCase()).includes(environment.toLowerCase());
-}
-function refusedFindings(findings, s) {
-    return findings.filter((f) => {
-        if (f.destructive && s.policy === 'additive-only')
-            return true;
-        if (!s.protected && !s.failOnLint)
-            return false;
-        // Destructive rules are error-level because they destroy data; allow-destructive is the reviewed
-        // exception to exactly that, so it lifts their refusal too.
-        if (f.destructive)
-            return !s.allowDestructive && (s.protected || f.severity === 'error');
-        return f.severity === 'error';
-    });
-}
-/** A down in a protected environment needs MIGRATE-<ENV>; refused before any connection is made. */
-function checkGuard(environment, direction, confirm, s) {
-    if (direction !== 'down' || !isProtected(environment, s) || confirm === confirmPhrase(environment))
-        return;
-    throw new PolicyError(`refused: rolling back migrations in protected environment "${environment}" needs --confirm set to ${confirmPhrase(environment)}${confirm ? ` (got "${confirm}")` : ''}. Nothing was run.`, []);
-}
-/** The PolicyError for findings a policy refuses, listing each on its line. */
-function policyRefusal(refused, lead = 'the run was refused before anything ran') {
-    return new PolicyError(`${lead}: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
-        .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
-        .join('\n')}`, refused);
-}
-
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = require("node:os");
+;// CONCATENATED MODULE: external "node:net"
+const external_node_net_namespaceObject = require("node:net");
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = require("os");
 ;// CONCATENATED MODULE: external "fs"
@@ -5351,7 +3049,7 @@ Object.assign(Postgres, {
 /* harmony default export */ const src = (Postgres);
 
 function Postgres(a, b) {
-  const options = src_parseOptions(a, b)
+  const options = parseOptions(a, b)
       , subscribe = options.no_subscribe || Subscribe(Postgres, { ...options })
 
   let ending = false
@@ -5731,7 +3429,7 @@ function Postgres(a, b) {
   }
 }
 
-function src_parseOptions(a, b) {
+function parseOptions(a, b) {
   if (a && a.shared)
     return a
 
@@ -5870,12 +3568,46 @@ function osUsername() {
   }
 }
 
+;// CONCATENATED MODULE: ./src/pause.ts
+/**
+ * Waits `ms`, or less when `signal` aborts: backoffs (connection retries, lock polling, lock-timeout
+ * retries) can be long, and Ctrl-C must not wait them out. Never rejects; callers check the signal.
+ */
+function pause(ms, signal) {
+    if (signal?.aborted)
+        return Promise.resolve();
+    return new Promise((resolve) => {
+        const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        };
+        const timer = setTimeout(done, ms);
+        signal?.addEventListener('abort', done, { once: true });
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/db/connect.ts
 // Opens the database with retries (a deploy often races a database that is still starting), and
 // turns connection failures into one sentence naming host, port and database, never the password.
+//
+// pgshift opens the TCP socket itself (postgres.js's `socket` option) so that it can see what the
+// other end did: accepted and closed, never answered, answered with something that is not Postgres,
+// declined TLS. Every attempt is bounded by a timer of pgshift's own, because postgres.js reconnects
+// forever when a server closes the connection before the first answer.
+//
+// Once connected, the same socket tells pgshift when the session ends under it (a terminated
+// backend, a shutdown, a reset): see Lifeline and guarded().
 
 
 
+
+
+/** How long a refused connection (nothing listening) is retried unless --connect-timeout is given. */
+const REFUSED_RETRY_MS = 5000;
+/** The longest single attempt; a longer --connect-timeout means more attempts. */
+const ATTEMPT_MS = 10_000;
+const MIN_ATTEMPT_MS = 250;
 function describeTarget(url) {
     try {
         const u = new URL(url);
@@ -5890,65 +3622,3656 @@ function describeTarget(url) {
         throw new ConfigError('the database URL is not a valid URL: use postgres://user:password@host:5432/database.');
     }
 }
+/** "host:port/database as user", as every connection message names the target. */
+function whereOf(target) {
+    return `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
+}
+/**
+ * `pgshift@<host>:<pid>`: pg_stat_activity (and so the lock holder message) names the machine and the
+ * process. Postgres keeps 63 bytes of printable ASCII, so the host is cut to fit and anything else is
+ * replaced as the server would.
+ */
+function applicationName(host = (0,external_node_os_namespaceObject.hostname)(), pid = process.pid) {
+    const tail = `:${pid}`;
+    const safe = host.replace(/[^\x20-\x7e]/g, '?');
+    return `pgshift@${safe.slice(0, Math.max(0, 63 - 'pgshift@'.length - tail.length))}${tail}`;
+}
+function seconds(ms) {
+    return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
 /** Errors a retry can cure: the server is not up yet, or is full for a moment. */
 function isTransient(err) {
+    if (err instanceof AttemptFailed)
+        return err.transient;
     const e = err;
     const code = e?.code ?? e?.errno ?? '';
-    return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '53300'].includes(code);
+    return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', '57P03', '53300'].includes(code);
+}
+/** What one attempt came to, in words about what the server did. */
+class AttemptFailed extends Error {
+    transient;
+    code;
+    constructor(message, transient, code) {
+        super(message);
+        this.transient = transient;
+        this.code = code;
+    }
+}
+/** The SSLRequest packet: length 8, code 80877103. */
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]);
+/** First bytes a Postgres server may answer a startup message with: auth, error, protocol version, notice. */
+const STARTUP_REPLIES = new Set([0x52 /* R */, 0x45 /* E */, 0x76 /* v */, 0x4e /* N */]);
+/** Fields of an ErrorResponse body: severity, SQLSTATE, message. */
+function connect_errorFields(body) {
+    const out = {};
+    let i = 0;
+    while (i < body.length && body[i] !== 0) {
+        const field = String.fromCharCode(body[i]);
+        const end = body.indexOf(0, i + 1);
+        if (end < 0)
+            break;
+        const value = body.toString('utf8', i + 1, end);
+        if (field === 'V' || (field === 'S' && !out.severity))
+            out.severity = value;
+        else if (field === 'C')
+            out.code = value;
+        else if (field === 'M')
+            out.message = value;
+        i = end + 1;
+    }
+    return out;
+}
+/**
+ * Reads the server's side of the wire as frames (type byte, length), keeping only ErrorResponse bodies:
+ * a FATAL one is why a session ended. Everything else is skipped without being buffered.
+ */
+class Frames {
+    onError;
+    head = Buffer.alloc(0);
+    skip = 0;
+    body;
+    /** Set when the first frame cannot be Postgres's. */
+    garbage = false;
+    first = true;
+    constructor(onError) {
+        this.onError = onError;
+    }
+    feed(chunk) {
+        let i = 0;
+        while (i < chunk.length && !this.garbage) {
+            if (this.skip > 0) {
+                const n = Math.min(this.skip, chunk.length - i);
+                i += n;
+                this.skip -= n;
+                continue;
+            }
+            if (this.body) {
+                const n = Math.min(this.body.remaining, chunk.length - i);
+                this.body.parts.push(chunk.subarray(i, i + n));
+                this.body.remaining -= n;
+                i += n;
+                if (this.body.remaining === 0) {
+                    this.onError(connect_errorFields(Buffer.concat(this.body.parts)));
+                    this.body = undefined;
+                }
+                continue;
+            }
+            const n = Math.min(5 - this.head.length, chunk.length - i);
+            this.head = Buffer.concat([this.head, chunk.subarray(i, i + n)]);
+            i += n;
+            if (this.head.length < 5)
+                continue;
+            const type = this.head[0];
+            const length = this.head.readUInt32BE(1);
+            this.head = Buffer.alloc(0);
+            // A first answer that is not a startup reply, or has an absurd length, is another protocol.
+            if (this.first && (!STARTUP_REPLIES.has(type) || length < 4 || length > 65_536)) {
+                this.garbage = true;
+                return;
+            }
+            this.first = false;
+            if (type === 0x45 && length - 4 <= 1 << 20)
+                this.body = { parts: [], remaining: length - 4 };
+            else
+                this.skip = length - 4;
+        }
+    }
+}
+/** A printable glimpse of what a non-Postgres server sent. */
+function glimpse(bytes) {
+    const text = bytes
+        .subarray(0, 40)
+        .toString('latin1')
+        .replace(/[^\x20-\x7e]/g, '.');
+    return `"${text}${bytes.length > 40 ? '…' : ''}"`;
+}
+/**
+ * The session's connection, once it is up: whether it has ended under pgshift, and why. The reason
+ * comes from the server's last words (a FATAL ErrorResponse, read off the socket) or from the socket
+ * (a reset, a close with no word).
+ */
+class Lifeline {
+    target;
+    armed = false;
+    reason_;
+    code_;
+    listeners = [];
+    /** Postgres's pid of the session, to tell after a loss whether it is still running. */
+    pid;
+    constructor(target) {
+        this.target = target;
+    }
+    get lost() {
+        return this.reason_ !== undefined;
+    }
+    /** Why the connection ended, as far as pgshift could see. */
+    get reason() {
+        return this.reason_ ?? 'the connection is open';
+    }
+    /** The SQLSTATE of the server's last words, when it said any. */
+    get code() {
+        return this.code_;
+    }
+    /** From here on, an end of the connection is a loss. */
+    arm() {
+        this.armed = true;
+    }
+    /** pgshift is closing the connection itself. */
+    disarm() {
+        this.armed = false;
+    }
+    /** The server's FATAL words; they come before the close, and say more than it. */
+    fatal(message, code) {
+        if (!this.armed || this.lost)
+            return;
+        this.lose(`the server ended the session: ${message}${code ? ` (SQLSTATE ${code})` : ''}`, code);
+    }
+    /** The socket ended, was reset, or postgres.js saw it close. */
+    ended(how) {
+        if (!this.armed || this.lost)
+            return;
+        this.lose(how);
+    }
+    /** Runs `fn` once the connection is lost (soon after, so that what arrived before it settles first). */
+    onLost(fn) {
+        if (this.lost)
+            setImmediate(fn);
+        else
+            this.listeners.push(fn);
+    }
+    lose(reason, code) {
+        this.reason_ = reason;
+        this.code_ = code;
+        // Answers that arrived in the same read as the server's last words are handled by postgres.js
+        // right after this: the queries they answer settle first, and only the rest are lost.
+        setImmediate(() => {
+            for (const fn of this.listeners.splice(0))
+                fn();
+        });
+    }
+}
+/** The error every query on a lost connection rejects with. */
+class ConnectionLostError extends Error {
+    reason;
+    code = 'PGSHIFT_CONNECTION_LOST';
+    constructor(reason) {
+        super(`the connection to Postgres was lost: ${reason}`);
+        this.reason = reason;
+        this.name = 'ConnectionLostError';
+    }
+}
+/**
+ * The reserved connection, with a promise kept: once the connection is lost, every query still
+ * waiting rejects, and every new one rejects at once. postgres.js 3.4.9 does neither for a reserved
+ * connection: queries held in the reservation's own queue (the pipeline waits there behind a
+ * statement that needs a describe round trip) never settle, which leaves Node with nothing to do and
+ * exits 0 with nothing printed; and a query sent after the close writes to a null socket, an uncaught
+ * TypeError (porsager/postgres#1186, #1097).
+ */
+function guarded(reserved, life) {
+    const waiting = new Set();
+    const refuse = (q) => {
+        const err = new ConnectionLostError(life.reason);
+        q.handler = (x) => x.reject(err);
+        q.reject(err);
+    };
+    life.onLost(() => {
+        for (const q of waiting)
+            refuse(q);
+        waiting.clear();
+    });
+    const track = (q) => {
+        if (!(q instanceof Promise))
+            return q; // an identifier or a fragment, not a query
+        const query = q;
+        if (life.lost) {
+            refuse(query);
+        }
+        else {
+            waiting.add(query);
+            const done = () => waiting.delete(query);
+            // Promise's own then: postgres.js's would send the query now.
+            Promise.prototype.then.call(q, done, done);
+        }
+        return q;
+    };
+    return new Proxy(reserved, {
+        apply: (target, self, args) => track(Reflect.apply(target, self, args)),
+        get: (target, prop, receiver) => {
+            if (prop === 'unsafe')
+                return (...args) => track(target.unsafe(...args));
+            return Reflect.get(target, prop, receiver);
+        },
+    });
+}
+/**
+ * One attempt's socket, watched: whether TCP connected, what came back, how it ended. Given to
+ * postgres.js as its `socket` option; after a success, it keeps telling the Lifeline.
+ */
+class Probe {
+    target;
+    life;
+    connected = false;
+    received = Buffer.alloc(0);
+    bytes = 0;
+    sslRequested = false;
+    /** The one-byte answer to an SSLRequest: 'S' (TLS follows) or 'N' (no TLS here). */
+    sslAnswer;
+    /** Set once the attempt has an outcome: no more sockets (postgres.js would reconnect forever). */
+    done = false;
+    /** The attempt connected: the session is up. */
+    up = false;
+    sockets = [];
+    fail;
+    failed;
+    constructor(target, life) {
+        this.target = target;
+        this.life = life;
+        this.failed = new Promise((_, reject) => (this.fail = reject));
+        this.failed.catch(() => { });
+    }
+    open() {
+        const t = this.target;
+        const dial = () => (t.host.startsWith('/') ? (0,external_node_net_namespaceObject.createConnection)({ path: `${t.host}/.s.PGSQL.${t.port}` }) : (0,external_node_net_namespaceObject.createConnection)({ host: t.host, port: Number(t.port) }));
+        // Once connected, postgres.js opens a socket of its own only to send a cancel request (an
+        // interrupt): that one is not the session, and nothing about it concerns the lifeline.
+        // Handed over at once (writes wait for the connection): a socket postgres.js never received would
+        // leave its cancel writing to nothing, an uncaught TypeError.
+        if (this.up)
+            return Promise.resolve(dial().on('error', () => { }));
+        if (this.done)
+            return Promise.reject(new AttemptFailed('the attempt is over', false));
+        const socket = dial();
+        this.sockets.push(socket);
+        // postgres.js names the server for TLS (SNI) from this.
+        socket.host = t.host;
+        const write = socket.write.bind(socket);
+        let firstWrite = true;
+        socket.write = (chunk, cb) => {
+            if (firstWrite)
+                this.sslRequested = Buffer.from(chunk).equals(SSL_REQUEST);
+            firstWrite = false;
+            return write(chunk, cb);
+        };
+        const frames = new Frames((f) => {
+            if (f.severity === 'FATAL' || f.severity === 'PANIC')
+                this.life.fatal(f.message ?? 'no message', f.code);
+        });
+        let ssl = false;
+        socket.on('data', (chunk) => {
+            this.bytes += chunk.length;
+            if (this.received.length < 64)
+                this.received = Buffer.concat([this.received, chunk]).subarray(0, 64);
+            let rest = chunk;
+            if (this.sslRequested && this.sslAnswer === undefined) {
+                this.sslAnswer = String.fromCharCode(chunk[0]);
+                if (this.sslAnswer !== 'S' && this.sslAnswer !== 'N' && this.sslAnswer !== 'E')
+                    return this.garbage(socket);
+                ssl = this.sslAnswer === 'S';
+                rest = this.sslAnswer === 'E' ? chunk : chunk.subarray(1);
+            }
+            // Under TLS the bytes are ciphertext: only the socket's end says anything from here.
+            if (ssl)
+                return;
+            frames.feed(rest);
+            if (frames.garbage)
+                this.garbage(socket);
+        });
+        socket.on('end', () => this.life.ended('the server closed the connection without a word (a crash, a proxy or the network)'));
+        socket.on('error', (err) => {
+            this.life.ended(`the connection broke: ${err.message}`);
+            if (this.done || !this.connected)
+                return;
+            if (this.bytes === 0)
+                this.settle(new AttemptFailed(`the server closed the connection before answering (${err.code ?? err.message})`, true, 'CLOSED_BEFORE_ANSWER'));
+            else
+                this.settle(new AttemptFailed(`the connection broke during the login (${err.code ?? err.message})`, true, err.code));
+        });
+        socket.on('close', () => {
+            this.life.ended('the connection closed');
+            if (this.done || !this.connected)
+                return;
+            // postgres.js would reconnect and try again at once, for ever: the attempt ends here.
+            if (this.bytes === 0)
+                this.settle(new AttemptFailed('the server closed the connection before answering', true, 'CLOSED_BEFORE_ANSWER'));
+            else
+                this.settle(new AttemptFailed('the server closed the connection during the login', true, 'CLOSED_DURING_LOGIN'));
+        });
+        return new Promise((resolve, reject) => {
+            socket.once('connect', () => {
+                this.connected = true;
+                resolve(socket);
+            });
+            socket.once('error', (err) => {
+                if (this.connected)
+                    return;
+                this.settle(new AttemptFailed(err.code === 'ECONNREFUSED' ? `the connection was refused: nothing listens on port ${t.port} there (ECONNREFUSED)` : err.message, isTransient(err), err.code));
+                reject(err);
+            });
+        });
+    }
+    garbage(socket) {
+        this.settle(new AttemptFailed(`the server answered with something that is not the Postgres protocol (it began ${glimpse(this.received)}): is this the right port?`, true, 'NOT_POSTGRES'));
+        socket.destroy();
+    }
+    settle(err) {
+        if (this.done)
+            return;
+        this.done = true;
+        this.fail(err);
+    }
+    /** Why an attempt that ran out of time did not connect. */
+    timedOut(ms) {
+        const within = `within ${seconds(ms)}`;
+        if (!this.connected)
+            return new AttemptFailed(`the server did not accept a TCP connection ${within}`, true, 'ETIMEDOUT');
+        if (this.bytes === 0)
+            return new AttemptFailed(`the server accepted the connection but did not answer ${within}`, true, 'NO_ANSWER');
+        if (this.sslAnswer === 'S')
+            return new AttemptFailed(`the server agreed to TLS but the handshake and login did not finish ${within}`, true, 'TLS_TIMEOUT');
+        return new AttemptFailed(`the server began to answer but the login did not finish ${within}`, true, 'LOGIN_TIMEOUT');
+    }
+    destroy() {
+        this.done = true;
+        for (const s of this.sockets)
+            s.destroy();
+    }
 }
 async function connect(opts) {
     if (!/^postgres(ql)?:\/\//i.test(opts.databaseUrl)) {
         throw new ConfigError('the database URL must start with postgres:// or postgresql:// (set --database-url or DATABASE_URL).');
     }
     const target = describeTarget(opts.databaseUrl);
-    const deadline = Date.now() + opts.connectTimeoutMs;
+    const started = Date.now();
+    const deadline = started + opts.connectTimeoutMs;
+    const refusedDeadline = started + Math.min(opts.connectTimeoutMs, opts.refusedRetryMs ?? REFUSED_RETRY_MS);
     const interrupted = () => new AbortedError('interrupted while connecting to the database; nothing ran');
+    const where = whereOf(target);
     for (let attempt = 1;; attempt++) {
         if (opts.signal?.aborted)
             throw interrupted();
-        const sql = src(opts.databaseUrl, {
+        const lifeline = new Lifeline(target);
+        const probe = new Probe(target, lifeline);
+        // The last attempt may start at the deadline: it still gets a moment to be answered.
+        const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.min(ATTEMPT_MS, deadline - Date.now()));
+        // `socket` is a documented option that postgres.js's types leave out.
+        const options = {
             max: 1,
             onnotice: () => { },
-            connect_timeout: Math.max(1, Math.ceil(Math.min(10_000, opts.connectTimeoutMs) / 1000)),
-            connection: { application_name: opts.applicationName ?? 'pgshift' },
+            // A backstop only: pgshift's own timer below ends the attempt first.
+            connect_timeout: Math.ceil(attemptMs / 1000) + 1,
+            // A session must not be recycled under a long migration (0: never): its end would be a lost connection.
+            max_lifetime: 0,
+            socket: () => probe.open(),
+            onclose: () => lifeline.ended('the connection closed'),
+            connection: { application_name: opts.applicationName ?? applicationName() },
             // Named prepared statements let the tracking queries, the same text for every migration, be
             // described once: otherwise each one stops the pipeline for a describe round trip. Migration SQL
             // itself goes as simple queries, which are never prepared.
             prepare: true,
             // pgshift sends no array parameters: skip the pg_type query postgres.js makes on every connect.
             fetch_types: false,
-        });
-        // An attempt on a host that drops packets lasts up to connect_timeout: an interrupt ends it too.
+        };
+        const sql = src(opts.databaseUrl, options);
         let onAbort;
+        let timer;
         try {
-            await Promise.race([
-                sql `select 1`,
+            const [{ pid }] = await Promise.race([
+                sql `select pg_backend_pid() as pid`,
+                probe.failed,
+                new Promise((_, reject) => {
+                    timer = setTimeout(() => reject(probe.timedOut(attemptMs)), attemptMs);
+                }),
+                // An attempt on a host that drops packets lasts up to its timer: an interrupt ends it too.
                 new Promise((_, reject) => {
                     onAbort = () => reject(interrupted());
                     opts.signal?.addEventListener('abort', onAbort, { once: true });
                 }),
             ]);
-            return sql;
+            probe.done = probe.up = true;
+            lifeline.pid = pid;
+            lifeline.arm();
+            return { sql, lifeline };
         }
         catch (err) {
+            probe.destroy();
             await sql.end({ timeout: 0 }).catch(() => { });
             if (err instanceof AbortedError)
                 throw err;
-            const reason = opts.redactor.redact(err?.message ?? String(err));
-            const where = `${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
-            const remaining = deadline - Date.now();
-            if (!isTransient(err) || remaining <= 0) {
-                throw new ConnectionError(`cannot connect to Postgres at ${where}: ${reason}${isTransient(err) ? ` (gave up after ${attempt} attempts; raise --connect-timeout to wait longer)` : ''}.`);
+            const refused = err?.code === 'ECONNREFUSED';
+            // sslmode=require (or verify-*) against a server that said it has no TLS: no retry will change that.
+            const ssl = sql.options.ssl;
+            if (probe.sslAnswer === 'N' && ssl && ssl !== 'prefer') {
+                const mode = typeof ssl === 'string' ? ssl : 'verify-full';
+                throw new ConnectionError(`cannot connect to Postgres at ${where}: the server does not offer TLS (it declined the SSL request), and the connection asks for sslmode=${mode}. Enable TLS on the server, or use sslmode=prefer or sslmode=disable where an unencrypted connection is acceptable.`);
             }
-            const delayMs = Math.min(remaining, Math.min(5000, 250 * 2 ** (attempt - 1)));
+            const reason = opts.redactor.redact(err?.message ?? String(err));
+            const now = Date.now();
+            const until = refused ? refusedDeadline : deadline;
+            if (!isTransient(err) || now >= until) {
+                const attempts = `${attempt} attempt${attempt > 1 ? 's' : ''}`;
+                const wait = !isTransient(err)
+                    ? ''
+                    : refused && until < deadline
+                        ? ` (gave up after ${attempts}; a refused connection is retried for ${seconds(until - started)} only: raise --connect-timeout to wait longer for a server that is still starting)`
+                        : ` (gave up after ${attempts}; raise --connect-timeout to wait longer)`;
+                throw new ConnectionError(`cannot connect to Postgres at ${where}: ${reason}${wait}.`);
+            }
+            const delayMs = Math.min(until - now, Math.min(5000, 250 * 2 ** (attempt - 1)));
             opts.onEvent?.({ type: 'connect-retry', attempt, delayMs, message: `cannot connect to ${where} yet (${reason}); retrying in ${delayMs} ms` });
             await pause(delayMs, opts.signal);
         }
         finally {
+            clearTimeout(timer);
             if (onAbort)
                 opts.signal?.removeEventListener('abort', onAbort);
         }
     }
+}
+
+;// CONCATENATED MODULE: ./src/files/errors.ts
+// The error a file form raises for a file it cannot use; in its own module so that the forms and the
+// reader that loops over them both import it without importing each other.
+/** A file that cannot be used as a migration; carries the line to point at. */
+class MigrationFileError extends Error {
+    path;
+    line;
+    reason;
+    constructor(path, line, reason) {
+        super(`${path}${line ? `:${line}` : ''}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.reason = reason;
+        this.name = 'MigrationFileError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/shared.ts
+
+const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
+/** A marker in all but case or spacing: "-- Migrate:Up", "-- migrate: up", "-- migrate : down". */
+const LOOSE_MARKER = /^--\s*migrate\s*:\s*(up|down)(?![\w-])(.*)$/i;
+/**
+ * The right spelling of a line that is a dbmate marker in all but case or spacing, or undefined. Such
+ * a line is not a marker to dbmate (it matches `-- migrate:up` exactly, at the start of the line), so
+ * the file would be read as one plain section and its down SQL would run as part of up.
+ */
+function nearMissMarker(trimmedLine) {
+    const m = trimmedLine.match(LOOSE_MARKER);
+    if (!m)
+        return undefined;
+    const direction = m[1].toLowerCase();
+    if (trimmedLine.match(DBMATE_MARKER)?.[1] === direction)
+        return undefined;
+    // Options stay as written ("transaction:false"); anything glued to the word is dropped.
+    return /^\s+\S/.test(m[2]) ? `-- migrate:${direction} ${m[2].trim()}` : `-- migrate:${direction}`;
+}
+/** The error for a near-miss marker: what to write instead, and what happens if it stays. */
+function nearMissError(path, lineNo, line, right) {
+    return new MigrationFileError(path, lineNo, `"${line}" is not a section marker: markers are lower case with no space around the colon. Write "${right}": as it stands the line is only a comment, so the file would not be split there and its down SQL would run as part of up.`);
+}
+const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** Directives that belong to the linter, accepted anywhere. */
+const LINT_DIRECTIVES = new Set(['ignore']);
+const NO_TRANSACTION_LINE = '-- pgshift:no-transaction';
+/** Reads `-- pgshift:no-transaction` from the leading comments of a single-section file. */
+function standaloneSection(path, sql) {
+    let transaction = true;
+    const lines = sql.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trim();
+        const d = line.match(PGSHIFT_DIRECTIVE);
+        if (d) {
+            if (d[1] === 'no-transaction' && d[2].trim() === '')
+                transaction = false;
+            else if (!LINT_DIRECTIVES.has(d[1])) {
+                throw new MigrationFileError(path, i + 1, `unknown directive "${line}". pgshift knows "-- pgshift:no-transaction" and "-- pgshift:ignore <rule>".`);
+            }
+            continue;
+        }
+        if (DBMATE_MARKER.test(line) || nearMissMarker(line) !== undefined) {
+            throw new MigrationFileError(path, i + 1, `"${line}" is a dbmate marker, but this file's name gives it one direction only. Remove the marker, or use a single <version>_<name>.sql file with both sections.`);
+        }
+    }
+    return { sql, path, startLine: 1, transaction };
+}
+/** The sections of a form whose down (if any) is a file of its own. */
+function separateFiles(path, text, down) {
+    const up = standaloneSection(path, text);
+    return { up, down: down ? standaloneSection(down.path, down.text()) : undefined };
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/dbmate.ts
+
+
+const NAME = /^(\d+)_(.+)\.sql$/i;
+function dbmate_parseOptions(path, lineNo, rest) {
+    let transaction = true;
+    for (const option of rest.trim().split(/\s+/).filter(Boolean)) {
+        const m = option.match(/^transaction:(true|false)$/);
+        if (!m)
+            throw new MigrationFileError(path, lineNo, `unknown option "${option}" on the section header. The only option is transaction:false (or transaction:true).`);
+        transaction = m[1] === 'true';
+    }
+    return transaction;
+}
+/** Splits a dbmate file into its up and down sections; undefined when the file has no markers (plain form). */
+function sections(path, text) {
+    const lines = text.split('\n');
+    let up;
+    let down;
+    let firstContent;
+    // A pgshift directive is wrong only in a file with dbmate markers; without them the file is plain,
+    // where "-- pgshift:no-transaction" is how a whole file asks to run without a transaction.
+    let badDirective;
+    let any = false;
+    for (let i = 0; i < lines.length; i++) {
+        const trimmed = lines[i].trim();
+        const right = nearMissMarker(trimmed);
+        if (right)
+            throw nearMissError(path, i + 1, trimmed, right);
+        const m = trimmed.match(DBMATE_MARKER);
+        if (!m) {
+            const d = trimmed.match(PGSHIFT_DIRECTIVE);
+            if (d && !LINT_DIRECTIVES.has(d[1]))
+                badDirective ??= { line: i + 1, text: trimmed };
+            if (firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
+                firstContent = i + 1;
+            continue;
+        }
+        any = true;
+        const lineNo = i + 1;
+        if (m[1] === 'up') {
+            if (up)
+                throw new MigrationFileError(path, lineNo, `a second "-- migrate:up" (the first is on line ${up.line}). Keep one up section per file.`);
+            if (down)
+                throw new MigrationFileError(path, lineNo, `"-- migrate:up" comes after "-- migrate:down" (line ${down.line}). Put the up section first.`);
+            if (firstContent !== undefined) {
+                throw new MigrationFileError(path, firstContent, `text before "-- migrate:up" (line ${lineNo}) would belong to no section. Move it below the marker or delete it.`);
+            }
+            up = { line: lineNo, transaction: dbmate_parseOptions(path, lineNo, m[2]) };
+        }
+        else if (m[1] === 'down') {
+            if (!up)
+                throw new MigrationFileError(path, lineNo, `"-- migrate:down" with no "-- migrate:up" before it. Add "-- migrate:up" above the up SQL.`);
+            if (down)
+                throw new MigrationFileError(path, lineNo, `a second "-- migrate:down" (the first is on line ${down.line}). Keep one down section per file.`);
+            down = { line: lineNo, transaction: dbmate_parseOptions(path, lineNo, m[2]) };
+        }
+        else {
+            throw new MigrationFileError(path, lineNo, `unknown directive "${trimmed}". Sections start with "-- migrate:up" and "-- migrate:down".`);
+        }
+    }
+    if (!any)
+        return undefined;
+    if (badDirective) {
+        throw new MigrationFileError(path, badDirective.line, `unknown directive "${badDirective.text}". In a file with -- migrate:up, use "-- migrate:up transaction:false" instead.`);
+    }
+    if (!up)
+        throw new MigrationFileError(path, undefined, 'no "-- migrate:up" section. Add one above the up SQL.');
+    const upEnd = down ? down.line - 1 : lines.length;
+    const section = (from, to, transaction) => ({
+        sql: lines.slice(from, to).join('\n'),
+        path,
+        startLine: from + 1,
+        transaction,
+    });
+    return {
+        up: section(up.line, upEnd, up.transaction),
+        down: down ? section(down.line, lines.length, down.transaction) : undefined,
+        // Only comments and blank lines can sit above the marker (anything else was refused above).
+        preamble: up.line > 1 ? lines.slice(0, up.line - 1) : undefined,
+    };
+}
+const dbmate = {
+    id: 'dbmate',
+    claims(fileName) {
+        const m = fileName.match(NAME);
+        return m ? { version: m[1], name: m[2], role: 'up' } : undefined;
+    },
+    sections,
+    noTransactionHeader: (direction) => ({ line: `-- migrate:${direction} transaction:false`, isSectionHeader: true }),
+    template: () => '-- migrate:up\n\n\n-- migrate:down\n\n',
+    fileNames: '<version>_<name>.sql',
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/flyway.ts
+// Flyway: `V<version>__<name>.sql`, with an optional undo file `U<version>__<name>.sql`. Versions may
+// have parts ("1.2", "1_2"). Repeatable `R__` migrations are not supported.
+
+
+const flyway_NAME = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
+const flyway = {
+    id: 'flyway',
+    claims(fileName) {
+        const m = fileName.match(flyway_NAME);
+        if (!m)
+            return undefined;
+        // As in Flyway, an undo file belongs to the versioned file of the same version, whatever its name.
+        return { version: m[2], name: m[3], role: m[1] === 'V' ? 'up' : 'down', pairKey: versionId(m[2]) };
+    },
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: 'V<version>__<name>.sql',
+    unsupported: (fileName) => (/^R__/.test(fileName) ? 'Flyway repeatable migrations are not supported' : undefined),
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/pair.ts
+// Pair: `<version>_<name>.up.sql` with an optional `<version>_<name>.down.sql` next to it.
+
+
+const pair_NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
+const pair = {
+    id: 'pair',
+    claims(fileName) {
+        const m = fileName.match(pair_NAME);
+        if (!m)
+            return undefined;
+        // The down file belongs to the up file of the same version and name.
+        const pairKey = `${versionId(m[1])}/${m[2]}`;
+        return { version: m[1], name: m[2], role: m[3].toLowerCase() === 'up' ? 'up' : 'down', pairKey };
+    },
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: '<version>_<name>.up.sql/.down.sql',
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/plain.ts
+
+
+const plain = {
+    id: 'plain',
+    claims: (fileName) => dbmate.claims(fileName),
+    sections: separateFiles,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/index.ts
+// The file forms pgshift knows, in order. The order is the precedence: discovery gives a file to the
+// first form that claims its name (pair before dbmate: "1_a.up.sql" is a dbmate name too), and a form
+// that declines a file's text hands it to the next one (dbmate to plain). Adding a form is a file in
+// this folder and a line here.
+
+
+
+
+/** Mutable only so that a test can register a form of its own for its duration. */
+const FORMS = [pair, flyway, dbmate, plain];
+/** Named first in the hint for a file no form claims: its names are the ones `pgshift new` writes. */
+const DEFAULT_FORM = 'dbmate';
+function formById(id) {
+    const form = FORMS.find((f) => f.id === id);
+    if (!form)
+        throw new Error(`internal: no file form "${id}" is registered`);
+    return form;
+}
+/** The first form that claims the file name, with what the name says. */
+function claimName(fileName) {
+    for (const form of FORMS) {
+        const named = form.claims(fileName);
+        if (named)
+            return { form, named };
+    }
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/sql/position.ts
+// Maps character offsets in a section to file lines and columns, and draws the caret excerpt that
+// error reports show under the failing spot.
+/** Offsets at which each line of `text` starts. */
+function lineStarts(text) {
+    const starts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1))
+        starts.push(i + 1);
+    return starts;
+}
+const SURROGATE = /[\ud800-\udfff]/;
+/** True when some character of `text` takes two UTF-16 units (an emoji, say). */
+function hasAstral(text) {
+    return SURROGATE.test(text);
+}
+/**
+ * The string index `count` characters after `from`. Postgres counts positions in characters (code
+ * points) while JS strings index UTF-16 units: they differ after an emoji or other astral character.
+ */
+function codePointIndex(text, count, from = 0) {
+    if (!hasAstral(text))
+        return Math.min(text.length, from + count);
+    let i = from;
+    for (let n = 0; n < count && i < text.length; n++) {
+        const c = text.charCodeAt(i);
+        i += c >= 0xd800 && c <= 0xdbff && i + 1 < text.length ? 2 : 1;
+    }
+    return i;
+}
+/**
+ * 1-based file line and column of a 0-based offset (string index) into a section starting on
+ * `startLine`. The column counts characters (code points), as Postgres does, not UTF-16 units: pass
+ * the section's text when it has astral characters (`hasAstral`), so a long section is scanned once.
+ */
+function locate(starts, startLine, offset, text) {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid] <= offset)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    const before = text !== undefined ? [...text.slice(starts[lo], offset)].length : offset - starts[lo];
+    return { line: startLine + lo, column: before + 1 };
+}
+/**
+ * The statement's lines around `offset` (0-based, within the statement), each prefixed with its file
+ * line number, with a caret under the spot. Long statements keep two lines either side.
+ */
+function caretExcerpt(statement, statementLine, offset) {
+    const lines = statement.split('\n');
+    const starts = lineStarts(statement);
+    const at = offset === undefined ? undefined : locate(starts, 0, Math.max(0, Math.min(offset, statement.length)), hasAstral(statement) ? statement : undefined);
+    const focus = at?.line ?? 0;
+    const from = Math.max(0, focus - 2);
+    const to = Math.min(lines.length, focus + 3);
+    const width = String(statementLine + to).length;
+    const out = [];
+    for (let i = from; i < to; i++) {
+        out.push(`${String(statementLine + i).padStart(width)} | ${lines[i]}`);
+        if (at && i === focus) {
+            out.push(`${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.column - 1))}^`);
+        }
+    }
+    if (to < lines.length)
+        out.push(`${' '.repeat(width)} | …`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/execute/failure.ts
+// Turns a Postgres error into a MigrationError that points at the file, line and column: the server's
+// `position` is a 1-based character offset into the statement sent, and each statement knows its
+// offset in the section and the section its first line in the file.
+
+
+/** pgshift's own hint for errors with a known cure. */
+function extraHint(code, step) {
+    if (code === '25001' && step.transactional) {
+        // A migration of its own: the statement goes in that migration's up section.
+        const header = formById(step.migration.form).noTransactionHeader('up');
+        return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;
+    }
+    if (code === '55P03')
+        return 'another session held a lock this migration needed; pgshift retried with backoff. Retry off-peak, or raise --lock-timeout / --lock-retries';
+    if (code === '57014')
+        return 'the statement ran past --statement-timeout, or the run was interrupted';
+    return undefined;
+}
+function toMigrationError(step, statementIndex, err, outcome, redactor) {
+    const e = (err ?? {});
+    const stmt = statementIndex >= 0 ? step.statements[statementIndex] : undefined;
+    // The server's position counts characters (code points); statement offsets are string indexes.
+    const pos = stmt && e.position !== undefined && e.position !== '' ? codePointIndex(stmt.sql, Number(e.position) - 1) : undefined;
+    const { sql } = step.section;
+    const at = stmt && pos !== undefined
+        ? locate(lineStarts(sql), step.section.startLine, stmt.offset + pos, hasAstral(sql) ? sql : undefined)
+        : stmt
+            ? { line: stmt.line, column: stmt.column }
+            : { line: step.section.startLine, column: 1 };
+    const hints = [e.hint, extraHint(e.code, step)].filter(Boolean).join('; ');
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        line: at.line,
+        column: at.column,
+        statementNumber: statementIndex + 1,
+        statement: redactor.redact(stmt?.sql ?? ''),
+        excerpt: redactor.redact(stmt ? caretExcerpt(stmt.sql, stmt.line, pos) : ''),
+        code: e.code,
+        message: redactor.redact(e.message ?? String(err)),
+        detail: e.detail ? redactor.redact(e.detail) : undefined,
+        hint: hints ? redactor.redact(hints) : undefined,
+        outcome,
+    };
+}
+/** One line for the tracking tables' error_message. */
+function errorSummary(f) {
+    return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
+}
+/**
+ * The connection ended while `step` ran. `statementIndex`: the statement that had not answered yet
+ * (-1: before the first one); `committing`: every statement had answered and the COMMIT had not.
+ * The outcome is provisional until somebody looks at the database again (commands/migrate.ts).
+ */
+function lostConnectionError(step, statementIndex, reason, code, committing, redactor) {
+    const at = committing ? 'after its last statement, while committing' : statementIndex < 0 ? 'before its first statement' : `during statement ${statementIndex + 1}`;
+    const error = toMigrationError(step, statementIndex, { code, message: `the connection to Postgres was lost ${at}: ${reason}` }, step.transactional ? 'unknown' : 'failed-needs-resolve', redactor);
+    // Without a SQLSTATE of the server's, there is no hint to give about the statement itself.
+    if (!code)
+        error.hint = undefined;
+    error.connectionLost = redactor.redact(reason);
+    return error;
+}
+
+;// CONCATENATED MODULE: ./src/execute/run.ts
+
+
+
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const LOCK_NOT_AVAILABLE = '55P03';
+/** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
+function queueStep(sql, o, step, parts) {
+    const first = parts.length;
+    for (const s of step.statements)
+        parts.push(sql.unsafe(s.sql));
+    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
+    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
+    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
+    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
+    return { first };
+}
+function timeoutQueries(sql, o, local) {
+    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
+    if (o.statementTimeout)
+        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
+    return q;
+}
+/** How long an unanswered cancel request is given to reach the server before the run goes on. */
+const CANCEL_GRACE_MS = 200;
+/**
+ * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
+ * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
+ * Cancelling the queued parts too is wrong twice over: postgres.js sends a cancel request for each
+ * queued query as it comes up and stops tracking it, so those promises never settle and the run
+ * hangs; and each request lands on whatever the session runs next (the failure's history row, the
+ * unlock).
+ */
+async function settle(parts, signal) {
+    const pending = new Set(parts);
+    let sent = false;
+    let timer;
+    const cancel = () => {
+        // postgres.js marks the query on the wire `active`; between two queries none is, so look again.
+        const running = parts.find((p) => pending.has(p) && p.active);
+        if (running) {
+            sent = true;
+            running.cancel();
+        }
+        else if (pending.size)
+            timer = setTimeout(cancel, 5);
+    };
+    signal?.addEventListener('abort', cancel, { once: true });
+    try {
+        for (const p of parts)
+            p.execute();
+        for (const p of parts)
+            p.then(() => pending.delete(p), () => pending.delete(p));
+        if (signal?.aborted)
+            cancel();
+        const results = await Promise.allSettled(parts);
+        // A cancel request that cancelled nothing may still be on its way: left alone, it would cancel
+        // the next statement sent. Once the server is idle it is dropped, so give it a moment to arrive.
+        const consumed = results.some((r) => r.status === 'rejected' && r.reason?.code === '57014');
+        if (sent && !consumed)
+            await sleep(CANCEL_GRACE_MS);
+        return results;
+    }
+    finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
+    }
+}
+function firstFailure(results, from, statements) {
+    for (let i = 0; i < results.length; i++) {
+        const r = results[i];
+        if (r.status === 'rejected') {
+            const index = i >= from && i < from + statements ? i - from : -1;
+            return { ok: false, index, error: r.reason };
+        }
+    }
+    return { ok: true, index: -1 };
+}
+/** Driver errors that mean the connection ended, whoever noticed first. */
+const LOSS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+/**
+ * Whether a failure is the connection ending under the step rather than its SQL. Once it is, the
+ * lifeline refuses every further query: nothing more is sent to a connection that is gone.
+ */
+function connectionLost(o, err) {
+    const code = err?.code;
+    if (code && LOSS_CODES.has(code))
+        o.lifeline.ended(`the connection broke (${err.message})`);
+    return o.lifeline.lost || err instanceof ConnectionLostError;
+}
+/** Where in a step's pipeline the first unanswered part was: before, in, or after its statements. */
+function positionOf(failedPart, first, statements) {
+    if (failedPart < first)
+        return { statement: -1, committing: false };
+    if (failedPart < first + statements)
+        return { statement: failedPart - first, committing: false };
+    return { statement: statements - 1, committing: true };
+}
+function lostStep(step, o, at, started) {
+    const error = lostConnectionError(step, at.statement, o.lifeline.reason, o.lifeline.code, at.committing, o.redactor);
+    return { result: stepResult(step, 'failed', performance.now() - started, 1), error };
+}
+/** A step, and if the connection ends under it, that as its failure: no tracking write is possible. */
+async function runStep(step, o) {
+    const started = performance.now();
+    const at = { statement: -1, committing: false };
+    try {
+        return step.transactional ? await runTransactional(step, o, at) : await runNonTransactional(step, o, at);
+    }
+    catch (err) {
+        if (err instanceof AbortedError || !connectionLost(o, err))
+            throw err;
+        return lostStep(step, o, at, started);
+    }
+}
+async function executePlan(steps, o) {
+    return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
+}
+async function runEach(steps, o) {
+    const results = [];
+    for (let i = 0; i < steps.length; i++) {
+        if (o.signal?.aborted)
+            throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
+        const step = steps[i];
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const outcome = await runStep(step, o);
+        results.push(outcome.result);
+        if (outcome.error) {
+            o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
+            if (o.signal?.aborted)
+                throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
+            return { steps: results, error: outcome.error };
+        }
+        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+    }
+    return { steps: results };
+}
+function stepResult(step, status, durationMs, attempts) {
+    return {
+        version: step.migration.version,
+        name: step.migration.name,
+        path: step.section.path,
+        direction: step.direction,
+        status,
+        durationMs: Math.round(durationMs),
+        attempts,
+    };
+}
+async function runTransactional(step, o, at) {
+    const { sql } = o;
+    const started = performance.now();
+    for (let attempt = 1;; attempt++) {
+        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+        const { first } = queueStep(sql, o, step, parts);
+        parts.push(sql.unsafe('commit'));
+        const settled = await settle(parts, o.signal);
+        const bad = settled.findIndex((r) => r.status === 'rejected');
+        if (bad >= 0 && connectionLost(o, settled[bad].reason)) {
+            Object.assign(at, positionOf(bad, first, step.statements.length));
+            throw new ConnectionLostError(o.lifeline.reason);
+        }
+        await resetSession(sql, sessionResets(step));
+        const failure = firstFailure(settled, first, step.statements.length);
+        if (failure.ok)
+            return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
+        const code = failure.error?.code;
+        if (code === LOCK_NOT_AVAILABLE && attempt <= o.lockRetries && !o.signal?.aborted) {
+            const delayMs = (o.retryDelayMs ?? 1000) * 2 ** (attempt - 1);
+            o.onEvent?.({ type: 'step-retry', step, attempt, delayMs, message: o.redactor.redact(failure.error.message) });
+            await pause(delayMs, o.signal);
+            // Interrupted while waiting: this attempt's lock timeout is recorded as the failure below.
+            if (!o.signal?.aborted)
+                continue;
+        }
+        // The pipeline's COMMIT became a ROLLBACK; make sure, whatever failed, no transaction stays open.
+        await sql.unsafe('rollback').catch(() => { });
+        const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+        const ms = performance.now() - started;
+        await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+        return { result: stepResult(step, 'failed', ms, attempt), error };
+    }
+}
+/**
+ * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
+ * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
+ * RESET ALL leaves alone) puts the session back as it connected.
+ */
+function sessionResets(step) {
+    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
+    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+}
+/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
+async function resetSession(sql, resets) {
+    for (const reset of resets)
+        await sql.unsafe(reset).catch(() => { });
+}
+function trackingStep(step) {
+    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+}
+async function invalidIndexes(sql) {
+    const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
+    return new Set(rows.map((r) => r.name));
+}
+/**
+ * `transaction:false`: statements one by one outside any transaction (CREATE INDEX CONCURRENTLY,
+ * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
+ * `failed` until `pgshift resolve`, since statements before the failing one stay done.
+ */
+async function runNonTransactional(step, o, at) {
+    const { sql } = o;
+    const started = performance.now();
+    const before = await invalidIndexes(sql);
+    await o.tracking.markRunning(sql, trackingStep(step), o.actor);
+    await settle(timeoutQueries(sql, o, false));
+    try {
+        for (let i = 0; i < step.statements.length; i++) {
+            at.statement = i;
+            o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
+            const query = sql.unsafe(step.statements[i].sql);
+            const [r] = await settle([query], o.signal);
+            if (r.status === 'rejected' && connectionLost(o, r.reason))
+                throw r.reason;
+            if (r.status === 'rejected') {
+                // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
+                await sql.unsafe('rollback').catch(() => { });
+                const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
+                const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
+                if (left.length)
+                    error.invalidIndex = left.join(', ');
+                const ms = performance.now() - started;
+                const summary = errorSummary(error) + (error.invalidIndex ? ` (left invalid index ${error.invalidIndex}: drop it before retrying)` : '');
+                await o.tracking.markFailed(sql, step.migration.version, ms, summary);
+                await o.tracking.recordFailure(sql, trackingStep(step), ms, summary, o.actor, o.environment);
+                return { result: stepResult(step, 'failed', ms, 1), error };
+            }
+            if (o.signal?.aborted && i < step.statements.length - 1) {
+                throw new AbortedError(`interrupted inside non-transactional migration ${step.migration.version} after statement ${i + 1}`);
+            }
+        }
+        const ms = performance.now() - started;
+        Object.assign(at, { statement: step.statements.length - 1, committing: true });
+        const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
+        await sql.unsafe(record.text, record.params, { prepare: true });
+        return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
+    }
+    catch (err) {
+        if (err instanceof AbortedError) {
+            // Like any failure: the row says failed until resolved, and the attempt is in the history.
+            const ms = performance.now() - started;
+            await sql.unsafe('rollback').catch(() => { });
+            await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
+            await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
+        }
+        throw err;
+    }
+    finally {
+        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
+        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
+    }
+}
+/** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
+async function runBatch(steps, o) {
+    const { sql } = o;
+    const started = performance.now();
+    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+    const spans = [];
+    steps.forEach((step, i) => {
+        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
+        const { first } = queueStep(sql, o, step, parts);
+        spans.push({ step, first, end: parts.length });
+    });
+    parts.push(sql.unsafe('commit'));
+    const settled = await settle(parts, o.signal);
+    const bad = settled.findIndex((r) => r.status === 'rejected');
+    if (bad >= 0 && connectionLost(o, settled[bad].reason)) {
+        // The whole batch was one transaction: it stands or falls with the step that was running.
+        const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+        const { error } = lostStep(span.step, o, positionOf(bad, span.first, span.step.statements.length), started);
+        o.onEvent?.({ type: 'step-failed', step: span.step, error });
+        return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? performance.now() - started : 0, 1)), error };
+    }
+    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
+    const ms = performance.now() - started;
+    if (bad < 0) {
+        const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
+        results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));
+        return { steps: results };
+    }
+    await sql.unsafe('rollback').catch(() => { });
+    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+    const index = bad - span.first < span.step.statements.length ? bad - span.first : 0;
+    const error = toMigrationError(span.step, index, settled[bad].reason, 'rolled-back', o.redactor);
+    await o.tracking.recordFailure(sql, trackingStep(span.step), ms, errorSummary(error) + ' (whole batch rolled back)', o.actor, o.environment);
+    o.onEvent?.({ type: 'step-failed', step: span.step, error });
+    if (o.signal?.aborted)
+        throw new AbortedError('interrupted: the whole batch was rolled back');
+    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
+}
+
+;// CONCATENATED MODULE: ./src/db/identifiers.ts
+/** Quotes an identifier (schema name) for SQL text; values always go as parameters instead. */
+function quoteIdent(name) {
+    return '"' + name.replace(/"/g, '""') + '"';
+}
+
+;// CONCATENATED MODULE: ./src/db/invalid-indexes.ts
+
+function sqlName(name) {
+    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
+}
+/** The named indexes a step's CREATE INDEX CONCURRENTLY statements create, with their tables as written. */
+function concurrentIndexes(step) {
+    const out = [];
+    for (const s of step.statements) {
+        if (s.kind !== 'IndexStmt')
+            continue;
+        const n = s.node;
+        // An unnamed index gets a new name on every attempt: it cannot be skipped by IF NOT EXISTS.
+        if (!n.concurrent || !n.idxname || !n.relation?.relname)
+            continue;
+        out.push({ name: n.idxname, table: n.relation.schemaname ? `${quoteIdent(n.relation.schemaname)}.${quoteIdent(n.relation.relname)}` : quoteIdent(n.relation.relname) });
+    }
+    return out;
+}
+/** The invalid indexes that `steps` create, as the database has them now. Read-only. */
+async function invalidIndexesOf(sql, steps) {
+    const found = [];
+    for (const step of steps) {
+        for (const ix of concurrentIndexes(step)) {
+            const rows = await sql `
+        select n.nspname::text as schema, c.relname::text as name, t.relname::text as table
+          from pg_index i
+          join pg_class c on c.oid = i.indexrelid
+          join pg_namespace n on n.oid = c.relnamespace
+          join pg_class t on t.oid = i.indrelid
+         where not i.indisvalid and c.relname = ${ix.name} and i.indrelid = to_regclass(${ix.table})`;
+            for (const r of rows)
+                found.push({ version: step.migration.version, ...r, qualified: `${sqlName(r.schema)}.${sqlName(r.name)}` });
+        }
+    }
+    return found;
+}
+/** The statements that clear them, one per index. */
+function dropStatements(indexes) {
+    return indexes.map((i) => `DROP INDEX CONCURRENTLY ${i.qualified};`).join(' ');
+}
+
+;// CONCATENATED MODULE: ./src/execute/lost.ts
+
+
+
+/**
+ * Settles `error.outcome` and `error.afterLoss` from what the server says now; records the failed
+ * attempt in the history when the migration did not commit. Returns the tracking rows when they could
+ * be read. Never throws: a server that cannot be reached is itself the answer.
+ */
+async function lookAgain(error, step, o) {
+    let conn;
+    try {
+        conn = await o.reopen();
+    }
+    catch (err) {
+        error.afterLoss = `pgshift could not connect again to check (${err.message.replace(/\.$/, '')}): run "pgshift status" once the server is back.`;
+        return undefined;
+    }
+    try {
+        const pid = o.lifeline.pid;
+        const [alive] = pid ? await conn.sql `select state from pg_stat_activity where pid = ${pid}` : [];
+        if (alive) {
+            error.afterLoss = `the server still runs the session that lost its connection (backend pid ${pid}, ${alive.state ?? 'state unknown'}): it may yet finish this migration${step.transactional ? ' and commit it' : ''}. Wait for it to end, or stop it with SELECT pg_terminate_backend(${pid}); then run "pgshift status".`;
+            return undefined;
+        }
+        const { rows } = await o.tracking.read(conn.sql);
+        const row = rows.find((r) => versionId(r.version) === versionId(step.migration.version));
+        const tracked = `${o.tracking.schema}.schema_migrations`;
+        if (step.transactional) {
+            const applied = row?.status === 'applied';
+            const committed = step.direction === 'up' ? applied : !row;
+            error.outcome = committed ? 'committed' : 'rolled-back';
+            error.afterLoss = committed
+                ? `its COMMIT reached the server before the connection went: ${tracked} has it ${step.direction === 'up' ? 'applied' : 'rolled back'}.`
+                : `the server rolled its transaction back: ${tracked} has it ${step.direction === 'up' ? 'not applied' : 'still applied'}, as before this run.`;
+        }
+        else if (row?.status === 'applied' && step.direction === 'up') {
+            error.outcome = 'committed';
+            error.afterLoss = `its last statement and its tracking row reached the server: ${tracked} has it applied.`;
+        }
+        else {
+            error.outcome = 'failed-needs-resolve';
+            error.afterLoss = `${tracked} has it ${row ? row.status : 'without a row'}.`;
+            const invalid = await invalidIndexesOf(conn.sql, [step]);
+            if (invalid.length)
+                error.invalidIndex = invalid.map((i) => i.qualified).join(', ');
+        }
+        if (error.outcome !== 'committed') {
+            await o.tracking.recordFailure(conn.sql, { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, o.durationMs, errorSummary(error), o.actor, o.environment);
+        }
+        return rows;
+    }
+    catch (err) {
+        error.afterLoss = `pgshift connected again but could not read the tracking table (${err.message}): run "pgshift status".`;
+        return undefined;
+    }
+    finally {
+        await conn.close();
+    }
+}
+/** The highest applied version, from rows read before the run and what the run did. */
+function currentAfter(rows, steps) {
+    const applied = new Set(rows.filter((r) => r.status === 'applied').map((r) => versionId(r.version)));
+    const names = new Map(rows.map((r) => [versionId(r.version), r.version]));
+    for (const s of steps) {
+        if (s.status === 'applied')
+            applied.add(versionId(s.version));
+        if (s.status === 'rolled-back')
+            applied.delete(versionId(s.version));
+        names.set(versionId(s.version), s.version);
+    }
+    let best = null;
+    for (const id of applied) {
+        const v = names.get(id);
+        if (best === null || compareKeys(version_versionKey(v), version_versionKey(best)) > 0)
+            best = v;
+    }
+    return best;
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(598);
+;// CONCATENATED MODULE: ./src/files/checksum.ts
+
+/**
+ * Text as pgshift reads it: no UTF-8 BOM, LF line ends, so a Windows checkout keeps its checksums. A
+ * file with CR line ends only (classic Mac) is read as LF too; a CR in a file that has LF line ends is
+ * left alone, so the checksums of files already applied never change.
+ */
+function normaliseText(text) {
+    const noBom = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    // One scan for the usual file, which has no CR at all.
+    if (!noBom.includes('\r'))
+        return noBom;
+    if (!noBom.includes('\n'))
+        return noBom.replace(/\r/g, '\n');
+    return noBom.includes('\r\n') ? noBom.replace(/\r\n/g, '\n') : noBom;
+}
+/** `sha256:<hex>` of an (already normalised) up section; the algorithm is stored with the digest. */
+function checksum(normalisedSql) {
+    return 'sha256:' + (0,external_node_crypto_.createHash)('sha256').update(normalisedSql, 'utf8').digest('hex');
+}
+
+;// CONCATENATED MODULE: ./src/files/read.ts
+// Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
+// only on the sections that will run. How a file splits into sections is its form's business (./forms).
+
+
+
+
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+/** One buffer reused for every read: a deploy reads thousands of small files, once each. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+/**
+ * The file's bytes, valid until the next call. open/read/close without readFileSync's fstat and
+ * per-file allocation: measurably faster over 10,000 applied files.
+ */
+function readBytes(path) {
+    const fd = (0,external_node_fs_.openSync)(path, 'r');
+    try {
+        let length = 0;
+        for (;;) {
+            if (length === scratch.length) {
+                const bigger = Buffer.allocUnsafe(scratch.length * 2);
+                scratch.copy(bigger, 0, 0, length);
+                scratch = bigger;
+            }
+            const wanted = scratch.length - length;
+            const n = (0,external_node_fs_.readSync)(fd, scratch, length, wanted, null);
+            length += n;
+            // A regular file's short read is its end: no second read just to see 0 bytes.
+            if (n < wanted)
+                return scratch.subarray(0, length);
+        }
+    }
+    finally {
+        (0,external_node_fs_.closeSync)(fd);
+    }
+}
+/** What is wrong with a file the system would not read, in words, with what to do about it. */
+function unreadable(path, err) {
+    switch (err.code) {
+        case 'ENOENT': {
+            let target;
+            try {
+                target = (0,external_node_fs_.readlinkSync)(path);
+            }
+            catch {
+                // Not a link: the file went away after the directory was listed.
+            }
+            return new MigrationFileError(path, undefined, target === undefined
+                ? 'the file disappeared while pgshift was reading the directory. Run again.'
+                : `the file is a symbolic link to ${target}, which does not exist. Point the link at the migration file, or delete it.`);
+        }
+        case 'ELOOP':
+            return new MigrationFileError(path, undefined, 'the file is a symbolic link that loops (following it leads back to a link already followed). Point it at the migration file, or delete it.');
+        case 'EACCES':
+        case 'EPERM':
+            return new MigrationFileError(path, undefined, `the file cannot be read: permission denied to the user running pgshift. Make it readable (chmod a+r ${path}).`);
+        case 'EISDIR':
+            return new MigrationFileError(path, undefined, 'this is a directory, not a migration file. Rename it, or move the migration out of it.');
+        default:
+            return new MigrationFileError(path, undefined, `the file cannot be read (${err.code ?? 'error'}: ${err.message}).`);
+    }
+}
+function isErrno(err) {
+    return err instanceof Error && typeof err.code === 'string';
+}
+function readText(path) {
+    let bytes;
+    try {
+        bytes = readBytes(path);
+    }
+    catch (err) {
+        throw isErrno(err) ? unreadable(path, err) : err;
+    }
+    // Postgres reads a query up to its first NUL: whatever follows would be dropped without a word.
+    const nul = bytes.indexOf(0);
+    if (nul >= 0) {
+        const line = normaliseText(bytes.subarray(0, nul).toString('utf8')).split('\n').length;
+        throw new MigrationFileError(path, line, `the file holds a NUL byte (byte ${nul + 1}): Postgres would stop reading the SQL there and drop the rest. Remove it; if the file was saved as UTF-16, re-save it as UTF-8.`);
+    }
+    try {
+        return normaliseText(decoder.decode(bytes));
+    }
+    catch {
+        const bad = firstInvalidUtf8(bytes);
+        const line = bytes.subarray(0, bad).toString('latin1').split('\n').length;
+        throw new MigrationFileError(path, line, `the file is not valid UTF-8 (byte ${bad + 1}). Re-save it as UTF-8.`);
+    }
+}
+/** Offset of the first byte that breaks UTF-8, found by one linear scan (only on the error path). */
+function firstInvalidUtf8(bytes) {
+    for (let i = 0; i < bytes.length;) {
+        const b = bytes[i];
+        const need = b < 0x80 ? 0 : b >= 0xc2 && b <= 0xdf ? 1 : b >= 0xe0 && b <= 0xef ? 2 : b >= 0xf0 && b <= 0xf4 ? 3 : -1;
+        if (need < 0)
+            return i;
+        for (let k = 1; k <= need; k++)
+            if (i + k >= bytes.length || (bytes[i + k] & 0xc0) !== 0x80)
+                return i;
+        // Overlong forms, UTF-16 surrogates and code points past U+10FFFF: well-formed bytes, still invalid.
+        const second = bytes[i + 1];
+        if ((b === 0xe0 && second < 0xa0) || (b === 0xed && second > 0x9f) || (b === 0xf0 && second < 0x90) || (b === 0xf4 && second > 0x8f))
+            return i;
+        i += need + 1;
+    }
+    return 0;
+}
+/** True when the text holds nothing but white space and comments. */
+function isBlankSql(sql) {
+    return (sql
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/--[^\n]*/g, '')
+        .replace(/[\s;]/g, '') === '');
+}
+/** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
+function readMigration(file) {
+    const text = readText(file.upPath);
+    const downPath = file.downPath;
+    const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
+    let form = formById(file.form);
+    let sections;
+    // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
+    for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
+        form = FORMS[++i];
+        if (!form)
+            throw new Error(`internal: no file form reads ${file.upPath}`);
+    }
+    const { up, preamble } = sections;
+    let { down } = sections;
+    if (isBlankSql(up.sql)) {
+        // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
+        throw new MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
+    }
+    // An empty down section means "no down", as in dbmate.
+    if (down && isBlankSql(down.sql))
+        down = undefined;
+    return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
+}
+
+;// CONCATENATED MODULE: ./src/sql/split.ts
+
+let parser;
+/** Loads the parser's WebAssembly once, on first use: commands that parse nothing never pay for it. */
+async function loadParser() {
+    if (parser)
+        return;
+    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
+    await mod.loadModule();
+    parser = mod;
+}
+/** A section the parser rejects; `line`/`column` point into the file. */
+class SqlSyntaxError extends Error {
+    path;
+    line;
+    column;
+    reason;
+    constructor(path, line, column, reason) {
+        super(`${path}:${line}:${column}: ${reason}`);
+        this.path = path;
+        this.line = line;
+        this.column = column;
+        this.reason = reason;
+        this.name = 'SqlSyntaxError';
+    }
+}
+/** Character offsets for the parser's UTF-8 byte offsets. */
+function byteToCharMapper(sql) {
+    if (Buffer.byteLength(sql) === sql.length)
+        return (b) => b;
+    const map = [];
+    for (let i = 0; i < sql.length; i++) {
+        const cp = sql.codePointAt(i);
+        const bytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        for (let k = 0; k < bytes; k++)
+            map.push(i);
+        if (cp >= 0x10000)
+            i++;
+    }
+    map.push(sql.length);
+    return (b) => map[b] ?? sql.length;
+}
+/** Where the statement's own text begins, past white space and comments the parser may include. */
+function skipLeadingTrivia(sql, from, to) {
+    let i = from;
+    while (i < to) {
+        const c = sql[i];
+        if (c === ' ' || c === '\t' || c === '\n' || c === '\r' || c === '\f')
+            i++;
+        else if (c === '-' && sql[i + 1] === '-') {
+            const nl = sql.indexOf('\n', i);
+            i = nl < 0 ? to : nl + 1;
+        }
+        else if (c === '/' && sql[i + 1] === '*') {
+            let depth = 1;
+            i += 2;
+            while (i < to && depth > 0) {
+                if (sql[i] === '/' && sql[i + 1] === '*') {
+                    depth++;
+                    i += 2;
+                }
+                else if (sql[i] === '*' && sql[i + 1] === '/') {
+                    depth--;
+                    i += 2;
+                }
+                else
+                    i++;
+            }
+        }
+        else
+            break;
+    }
+    return i;
+}
+/**
+ * The most SQL one section may hold. The WebAssembly parser needs 55–85 times a section's size in
+ * memory (measured: 10 MB of DDL took 5.6 s and 1.0 GB, 20 MB 1.8 GB, and at 40 MB it runs out of
+ * memory), so a bigger section is refused before parsing, with the reason, instead of failing as bad SQL.
+ */
+const MAX_SECTION_BYTES = 10 * 1024 * 1024;
+function megabytes(bytes) {
+    return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+}
+function splitStatements(section) {
+    if (!parser)
+        throw new Error('internal: loadParser() must be awaited before splitStatements()');
+    const { sql } = section;
+    // Characters first: a string can only hold more bytes than characters when it is long anyway.
+    const bytes = sql.length * 3 > MAX_SECTION_BYTES ? Buffer.byteLength(sql) : 0;
+    if (bytes > MAX_SECTION_BYTES) {
+        throw new SqlSyntaxError(section.path, section.startLine, 1, `this section is ${megabytes(bytes)} of SQL; pgshift reads at most ${megabytes(MAX_SECTION_BYTES)} per section, because checking it takes about 80 times its size in memory. The SQL is not wrong: split it into several migrations, and load data with COPY (psql \\copy) outside the migrations.`);
+    }
+    const starts = lineStarts(sql);
+    const astral = hasAstral(sql) ? sql : undefined;
+    let parsed;
+    try {
+        parsed = parser.parseSync(sql);
+    }
+    catch (err) {
+        const e = err;
+        // The parser's cursor is a 0-based count of characters (code points), not bytes nor UTF-16 units.
+        const cursor = e.sqlDetails?.cursorPosition;
+        // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
+        const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
+        const at = locate(starts, section.startLine, offset, astral);
+        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
+    }
+    const toChar = byteToCharMapper(sql);
+    const out = [];
+    for (const raw of parsed.stmts ?? []) {
+        const byteStart = raw.stmt_location ?? 0;
+        const byteEnd = raw.stmt_len ? byteStart + raw.stmt_len : Buffer.byteLength(sql);
+        const end = toChar(byteEnd);
+        const start = skipLeadingTrivia(sql, toChar(byteStart), end);
+        const text = sql.slice(start, end).replace(/\s+$/, '');
+        if (!text)
+            continue;
+        const at = locate(starts, section.startLine, start, astral);
+        const kind = Object.keys(raw.stmt)[0];
+        out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
+;// CONCATENATED MODULE: ./src/files/discover.ts
+// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
+// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
+
+
+
+
+
+/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
+function unmatchedHint(fileName) {
+    const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
+    const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
+    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+    const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
+    return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
+}
+/** Why the migrations directory itself cannot be listed, in words. */
+function directoryError(directory, dir, err) {
+    const code = err?.code;
+    if (code === 'EACCES' || code === 'EPERM') {
+        return new ConfigError(`migrations directory ${directory} cannot be read: permission denied to the user running pgshift. Make it readable (chmod a+rx ${directory}).`);
+    }
+    if (code === 'ELOOP')
+        return new ConfigError(`migrations directory ${directory} is a symbolic link that loops: point it at the real directory, or pass that one with --dir.`);
+    if (code === 'ENOTDIR')
+        return new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
+    if (code === 'ENOENT') {
+        let target;
+        try {
+            target = (0,external_node_fs_.readlinkSync)(dir);
+        }
+        catch {
+            // Not a link: the directory is simply not there.
+        }
+        if (target !== undefined)
+            return new ConfigError(`migrations directory ${directory} is a symbolic link to ${target}, which does not exist: fix the link, or pass the right directory with --dir.`);
+        return new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+    }
+    return new ConfigError(`migrations directory ${directory} cannot be read (${code ?? 'error'}: ${err?.message ?? String(err)}).`);
+}
+/** What a directory entry is once links are followed; 'broken' for a link that leads nowhere or loops. */
+function entryKind(dir, e) {
+    if (e.isFile())
+        return 'file';
+    if (e.isDirectory())
+        return 'directory';
+    if (!e.isSymbolicLink())
+        return 'other';
+    try {
+        const st = (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, e.name));
+        return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+    }
+    catch {
+        return 'broken';
+    }
+}
+function discoverMigrations(directory) {
+    const dir = (0,external_node_path_namespaceObject.resolve)(directory);
+    let dirents;
+    try {
+        if (!(0,external_node_fs_.statSync)(dir).isDirectory())
+            throw new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
+        // In name order, as entries were always sorted (the default sort: UTF-16 code units).
+        dirents = (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    }
+    catch (err) {
+        if (err instanceof ConfigError)
+            throw err;
+        throw directoryError(directory, dir, err);
+    }
+    const problems = [];
+    const entries = [];
+    // Only .sql names are looked at (and only links among them followed): a README link that leads
+    // nowhere is none of pgshift's business.
+    for (const e of dirents) {
+        if (!e.name.toLowerCase().endsWith('.sql'))
+            continue;
+        const kind = entryKind(dir, e);
+        const path = (0,external_node_path_namespaceObject.join)(dir, e.name);
+        if (kind === 'directory') {
+            problems.push({
+                kind: 'unmatched',
+                path,
+                message: `${path}: a directory named like a migration file. pgshift reads only the files directly in the migrations directory, so nothing in it will run: move its migrations up into ${directory}, or rename it so that it does not end in .sql.`,
+                blocking: false,
+            });
+        }
+        else if (kind === 'other') {
+            problems.push({ kind: 'unmatched', path, message: `${path}: not a regular file (a device, socket or pipe), so it will not run. Replace it with the migration file.`, blocking: false });
+        }
+        else {
+            // A link that leads nowhere is kept: reading it names the file and what is wrong with it.
+            entries.push(e.name);
+        }
+    }
+    const ups = [];
+    /** Down files by form, then by the key they share with their up file. */
+    const downs = new Map(FORMS.map((f) => [f.id, new Map()]));
+    for (const entry of entries) {
+        const path = (0,external_node_path_namespaceObject.join)(dir, entry);
+        const claim = claimName(entry);
+        if (!claim) {
+            problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
+            continue;
+        }
+        const { form, named } = claim;
+        // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
+        if (named.role === 'up')
+            ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
+        else
+            downs.get(form.id).set(named.pairKey, { version: named.version, name: named.name, path });
+    }
+    // Built with every field at once (downPath included): objects of one shape stay fast in V8.
+    const found = ups.map((u) => {
+        const file = { version: u.version, versionKey: version_versionKey(u.version), name: u.name, form: u.form, upPath: u.path, downPath: undefined };
+        return { file, pairKey: u.pairKey };
+    });
+    found.sort((a, b) => compareKeys(a.file.versionKey, b.file.versionKey) || a.file.upPath.localeCompare(b.file.upPath));
+    const files = found.map((f) => f.file);
+    // Two files claiming one version would run in an undefined order: refuse.
+    for (let i = 1; i < files.length; i++) {
+        if (compareKeys(files[i - 1].versionKey, files[i].versionKey) === 0) {
+            problems.push({
+                kind: 'file',
+                path: files[i].upPath,
+                version: files[i].version,
+                message: `${files[i].upPath}: version ${files[i].version} is also claimed by ${files[i - 1].upPath}. Give one of them a new version.`,
+                blocking: true,
+            });
+        }
+    }
+    for (const { file, pairKey } of found) {
+        if (pairKey === undefined)
+            continue;
+        const ofForm = downs.get(file.form);
+        const down = ofForm.get(pairKey);
+        if (down) {
+            file.downPath = down.path;
+            ofForm.delete(pairKey);
+        }
+    }
+    for (const ofForm of downs.values()) {
+        for (const orphan of ofForm.values()) {
+            problems.push({
+                kind: 'file',
+                path: orphan.path,
+                version: orphan.version,
+                message: `${orphan.path}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`,
+                blocking: true,
+            });
+        }
+    }
+    return { dir, files, problems };
+}
+
+;// CONCATENATED MODULE: ./src/files/catalog.ts
+// The migrations directory as a lazily read catalog: file names are listed once, a file is read only
+// when its checksum or its SQL is needed, and at most once per run.
+
+
+
+class catalog_Catalog {
+    dir;
+    files;
+    /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
+    nameProblems;
+    byId = new Map();
+    cache = new Map();
+    constructor(dir) {
+        this.dir = dir;
+        const found = discoverMigrations(dir);
+        this.files = found.files;
+        this.nameProblems = found.problems;
+        for (const f of this.files)
+            if (!this.byId.has(versionId(f.version)))
+                this.byId.set(versionId(f.version), f);
+    }
+    find(version) {
+        return this.byId.get(versionId(version));
+    }
+    /** The migration, or the file error that makes it unusable. */
+    load(file) {
+        let hit = this.cache.get(file);
+        if (!hit) {
+            try {
+                hit = readMigration(file);
+            }
+            catch (err) {
+                if (!(err instanceof MigrationFileError))
+                    throw err;
+                hit = err;
+            }
+            this.cache.set(file, hit);
+        }
+        return hit;
+    }
+    /** Checksum of a file's up section, or undefined when the file cannot be read. */
+    checksum(file) {
+        const m = this.load(file);
+        return m instanceof MigrationFileError ? undefined : m.checksum;
+    }
+}
+function fileProblem(err, version) {
+    return { kind: 'file', path: err.path, line: err.line, version, message: err.message, blocking: true };
+}
+
+;// CONCATENATED MODULE: ./src/plan/plan.ts
+// Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
+// Pure: it reads files but never the database (the caller passes the rows in).
+
+
+
+
+
+/** Statements that begin or end a transaction, which a file may carry by habit. */
+const BLOCK_KINDS = new Set(['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT']);
+/** Statements that would end pgshift's transaction early or undo it. */
+const FORBIDDEN_KINDS = {
+    TRANS_STMT_ROLLBACK: 'ROLLBACK',
+    TRANS_STMT_PREPARE: 'PREPARE TRANSACTION',
+    TRANS_STMT_COMMIT_PREPARED: 'COMMIT PREPARED',
+    TRANS_STMT_ROLLBACK_PREPARED: 'ROLLBACK PREPARED',
+};
+/**
+ * A transactional section's statements as pgshift runs them: the file's own BEGIN/COMMIT are dropped
+ * because the whole section (and its tracking rows) already runs in one pgshift transaction, which
+ * keeps the all-or-nothing guarantee those statements were written for.
+ */
+function transactionalStatements(section, statements, problems, version) {
+    const kept = [];
+    let dropped = 0;
+    for (const s of statements) {
+        const kind = s.kind === 'TransactionStmt' ? String(s.node.kind) : '';
+        if (BLOCK_KINDS.has(kind)) {
+            dropped++;
+            continue;
+        }
+        if (FORBIDDEN_KINDS[kind]) {
+            problems.push({
+                kind: 'transaction-control',
+                path: section.path,
+                line: s.line,
+                version,
+                message: `${section.path}:${s.line}: ${FORBIDDEN_KINDS[kind]} inside a migration would end pgshift's transaction and lose the tracking row. Remove it (a failed migration is rolled back for you), or mark the section transaction:false.`,
+                blocking: true,
+            });
+        }
+        kept.push(s);
+    }
+    const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
+    return { statements: kept, notes };
+}
+function planStep(migration, direction, problems) {
+    const section = direction === 'up' ? migration.up : migration.down;
+    let parsed = [];
+    let syntaxError;
+    try {
+        parsed = splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        syntaxError = { line: err.line, column: err.column, reason: err.reason };
+        problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
+    }
+    let statements = parsed;
+    let notes = [];
+    if (section.transaction)
+        ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
+    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+        problems.push({
+            kind: 'file',
+            path: section.path,
+            line: section.startLine,
+            version: migration.version,
+            message: `${section.path}:${section.startLine}: the ${direction} section has no SQL statement. Write it, or delete the file.`,
+            blocking: true,
+        });
+    }
+    return {
+        migration,
+        direction,
+        section,
+        statements,
+        transactional: section.transaction,
+        rollback: direction === 'up' ? migration.down : undefined,
+        notes,
+        // The linter reads this split instead of parsing the section again.
+        parsed: statements.length === parsed.length ? undefined : parsed,
+        syntaxError,
+    };
+}
+/** The target's version key; 'all' for a down to 0, which rolls back every migration, a version 0 included. */
+function checkTarget(target, catalog, rows, direction) {
+    if (target === undefined || target === '')
+        return undefined;
+    if (!version_isVersion(target))
+        throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
+    if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
+        return 'all';
+    const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
+    if (!known)
+        throw new ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
+    return version_versionKey(target);
+}
+function buildPlan(catalog, tracking, selection) {
+    const problems = [...catalog.nameProblems];
+    // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
+    // down file (usually a misnamed up file), a pending file that cannot be read, a migration chosen for
+    // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
+    let refused = catalog.nameProblems.some((p) => p.blocking);
+    const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
+    const applied = tracking.rows.filter((r) => r.status === 'applied');
+    let highest;
+    let currentVersion = null;
+    for (const r of applied) {
+        const k = version_versionKey(r.version);
+        if (!highest || compareKeys(k, highest) > 0) {
+            highest = k;
+            currentVersion = r.version;
+        }
+    }
+    // Applied files must be unchanged; their text is hashed, never parsed.
+    for (const row of tracking.rows) {
+        const file = catalog.find(row.version);
+        if (row.status !== 'applied') {
+            problems.push({
+                kind: 'failed',
+                version: row.version,
+                path: file?.upPath,
+                message: `migration ${row.version} (${row.name}) is marked ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''}. Check the database by hand, then run "pgshift resolve ${row.version} --applied" if its changes are in place, or "pgshift resolve ${row.version} --rolled-back" if they are not.`,
+                blocking: true,
+            });
+            continue;
+        }
+        if (!file) {
+            problems.push({
+                kind: 'missing',
+                version: row.version,
+                message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from the migrations directory (${catalog.dir}). ${selection.allowMissing ? 'Going on without it (--allow-missing).' : 'Restore the file, or pass --allow-missing to go on without it.'}`,
+                blocking: !selection.allowMissing,
+            });
+            continue;
+        }
+        if (!row.checksum) {
+            // A dbmate row before adoption has nothing to compare yet; in pgshift's own table a row without a
+            // checksum was written by hand, and its file could change unnoticed: say so, without blocking.
+            if (!tracking.unadopted) {
+                problems.push({
+                    kind: 'unverified',
+                    version: row.version,
+                    path: file.upPath,
+                    message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} has no checksum in schema_migrations (it is ${row.checksum === '' ? 'empty' : 'NULL'}), so pgshift cannot tell whether ${file.upPath} changed after it ran. Check that the file is what was applied, then record its checksum with "pgshift repair ${row.version}", giving the reason.`,
+                    blocking: false,
+                });
+            }
+            continue;
+        }
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError) {
+            problems.push(fileProblem(loaded, row.version));
+            continue;
+        }
+        if (loaded.checksum !== row.checksum) {
+            problems.push({
+                kind: 'modified',
+                version: row.version,
+                path: file.upPath,
+                storedChecksum: row.checksum,
+                currentChecksum: loaded.checksum,
+                message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration; or, if the change alters nothing that ran (whitespace, comments) or was applied by hand, accept it with "pgshift repair ${row.version}", giving the reason.`,
+                blocking: true,
+            });
+        }
+    }
+    // Pending files: read (and so checked) before anything touches the database.
+    const pending = [];
+    for (const file of catalog.files) {
+        if (rowsById.has(versionId(file.version)))
+            continue;
+        const loaded = catalog.load(file);
+        if (loaded instanceof MigrationFileError) {
+            // A down never runs a pending file (one just made by `pgshift new`, still empty): a warning there.
+            problems.push({ ...fileProblem(loaded, file.version), blocking: selection.direction === 'up' });
+            if (selection.direction === 'up')
+                refused = true;
+            continue;
+        }
+        pending.push(loaded);
+        if (highest && compareKeys(file.versionKey, highest) < 0) {
+            problems.push({
+                kind: 'out-of-order',
+                version: file.version,
+                path: file.upPath,
+                message: `${file.upPath}: pending migration ${file.version} is older than the newest applied one (${currentVersion}). Give it a newer version, or pass --allow-out-of-order to apply it anyway.`,
+                blocking: !selection.allowOutOfOrder,
+            });
+        }
+    }
+    const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
+    const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
+    const steps = [];
+    if (selection.direction === 'up') {
+        let chosen = pending.filter((m) => !target || target === 'all' || compareKeys(m.versionKey, target) <= 0);
+        if (selection.steps !== undefined)
+            chosen = chosen.slice(0, selection.steps);
+        for (const m of chosen)
+            steps.push(planStep(m, 'up', problems));
+    }
+    else {
+        let chosen = [...applied].sort((a, b) => compareKeys(version_versionKey(b.version), version_versionKey(a.version)));
+        if (target && target !== 'all')
+            chosen = chosen.filter((r) => compareKeys(version_versionKey(r.version), target) > 0);
+        chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
+        for (const row of chosen) {
+            const file = catalog.find(row.version);
+            const loaded = file ? catalog.load(file) : undefined;
+            if (!file || loaded === undefined) {
+                problems.push({
+                    kind: 'missing',
+                    version: row.version,
+                    message: `cannot roll back ${row.version}${row.name ? ` (${row.name})` : ''}: its file is gone from the migrations directory (${catalog.dir}). Restore the file first.`,
+                    blocking: true,
+                });
+                refused = true;
+                continue;
+            }
+            if (loaded instanceof MigrationFileError) {
+                // Reported above unless the row had no checksum to compare (a dbmate row before adoption).
+                if (!problems.some((p) => p.message === loaded.message))
+                    problems.push(fileProblem(loaded, row.version));
+                refused = true;
+                continue;
+            }
+            if (!loaded.down) {
+                refused = true;
+                problems.push({
+                    kind: 'file',
+                    version: row.version,
+                    path: loaded.upPath,
+                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+                    blocking: true,
+                });
+                continue;
+            }
+            steps.push(planStep(loaded, 'down', problems));
+        }
+    }
+    // A problem with the applied history (a file changed or gone, a migration failed or still running)
+    // refuses every run, even one with nothing to run: otherwise the check that sees the change stays
+    // green and the next deploy with something pending is refused in production. (--allow-missing makes
+    // a missing file non-blocking: that is its meaning.)
+    const onRecord = (p) => p.version !== undefined && rowsById.has(versionId(p.version));
+    const blocked = refused || problems.some((p) => p.blocking && (steps.length > 0 || onRecord(p) || p.kind === 'failed' || p.kind === 'transaction-control'));
+    return {
+        direction: selection.direction,
+        steps,
+        problems,
+        applied: tracking.rows,
+        pendingCount: pendingFiles.length,
+        currentVersion,
+        trackingExists: tracking.exists,
+        databaseChecked: tracking.databaseChecked,
+        blocked,
+        findings: [],
+    };
+}
+
+;// CONCATENATED MODULE: ./src/commands/invalid-indexes.ts
+
+
+
+
+
+function list(indexes) {
+    return `${indexes.length > 1 ? 'indexes' : 'index'} ${indexes.map((i) => i.qualified).join(', ')}`;
+}
+/** The non-transactional sections of a failed or running migration, as steps (parsed only here). */
+async function sectionsOf(catalog, version) {
+    const file = catalog.find(version);
+    const loaded = file ? catalog.load(file) : undefined;
+    if (!loaded || loaded instanceof MigrationFileError)
+        return [];
+    const sections = [!loaded.up.transaction ? 'up' : undefined, loaded.down && !loaded.down.transaction ? 'down' : undefined].filter((d) => d !== undefined);
+    if (!sections.length)
+        return [];
+    await loadParser();
+    return sections.map((d) => planStep(loaded, d, []));
+}
+/** Adds what invalid indexes mean to `plan`'s problems; read-only. Returns the plan. */
+async function checkInvalidIndexes(sql, catalog, plan) {
+    for (const problem of plan.problems) {
+        if (problem.kind !== 'failed' || !problem.version)
+            continue;
+        const found = await invalidIndexesOf(sql, await sectionsOf(catalog, problem.version));
+        if (!found.length)
+            continue;
+        problem.message += ` It left invalid ${list(found)} (an interrupted CREATE INDEX CONCURRENTLY): drop ${found.length > 1 ? 'them' : 'it'} first with ${dropStatements(found)} — otherwise the re-run's IF NOT EXISTS skips ${found.length > 1 ? 'them' : 'it'} and the migration is recorded applied without a usable index.`;
+    }
+    const pending = plan.steps.filter((s) => !s.transactional);
+    for (const found of groupByVersion(await invalidIndexesOf(sql, pending))) {
+        const step = pending.find((s) => versionId(s.migration.version) === versionId(found[0].version));
+        plan.problems.push({
+            kind: 'failed',
+            version: step.migration.version,
+            path: step.section.path,
+            message: `${step.section.path}: migration ${step.migration.version} creates ${list(found)}, which already ${found.length > 1 ? 'exist' : 'exists'} and ${found.length > 1 ? 'are' : 'is'} INVALID (left by an interrupted CREATE INDEX CONCURRENTLY). Run ${dropStatements(found)} and then run it again: as it is, IF NOT EXISTS would skip ${found.length > 1 ? 'them' : 'it'} and record the migration applied.`,
+            blocking: true,
+        });
+        plan.blocked = true;
+    }
+    return plan;
+}
+function groupByVersion(indexes) {
+    const groups = new Map();
+    for (const i of indexes)
+        groups.set(versionId(i.version), [...(groups.get(versionId(i.version)) ?? []), i]);
+    return [...groups.values()];
+}
+
+;// CONCATENATED MODULE: ./src/lint/ast.ts
+/** The `K` node wrapped in `n`, if that is what `n` holds. */
+function as(n, kind) {
+    return n && kind in n ? n[kind] : undefined;
+}
+function fromRangeVar(rv) {
+    return rv?.relname ? { schema: rv.schemaname, name: rv.relname } : undefined;
+}
+/** `[schema, name]` or `[name]` (a String list, as in DROP and CREATE TYPE) to a QName. */
+function fromNames(names) {
+    const parts = strings(names);
+    if (!parts.length)
+        return undefined;
+    return { schema: parts.length > 1 ? parts[parts.length - 2] : undefined, name: parts[parts.length - 1] };
+}
+/** Same object, when a side leaves the schema out: lenient on purpose, as search_path is unknown here. */
+function sameName(a, b) {
+    return a.name === b.name && (!a.schema || !b.schema || a.schema === b.schema);
+}
+function show(q) {
+    if (!q)
+        return '?';
+    return q.schema ? `${q.schema}.${q.name}` : q.name;
+}
+function strings(list) {
+    return (list ?? []).map((n) => as(n, 'String')?.sval).filter((s) => s !== undefined);
+}
+function ast_option(list, name) {
+    return (list ?? []).map((n) => as(n, 'DefElem')).find((d) => d?.defname === name);
+}
+/** An option given as `FULL`, `FULL true`, `FULL on` or `FULL 1`. */
+function enabled(d) {
+    if (!d)
+        return false;
+    if (!d.arg)
+        return true;
+    const s = as(d.arg, 'String')?.sval ?? as(d.arg, 'Boolean')?.boolval ?? as(d.arg, 'Integer')?.ival;
+    if (typeof s === 'string')
+        return !/^(false|off|0|no)$/i.test(s);
+    return s === undefined ? true : Boolean(s);
+}
+/** Names of every function called anywhere under `node`. */
+function calledFunctions(node, out = []) {
+    if (Array.isArray(node)) {
+        for (const x of node)
+            calledFunctions(x, out);
+    }
+    else if (node && typeof node === 'object') {
+        const call = node.FuncCall;
+        if (call)
+            out.push(strings(call.funcname).pop() ?? '');
+        for (const v of Object.values(node))
+            calledFunctions(v, out);
+    }
+    return out;
+}
+/**
+ * What makes a statement refuse to run inside a transaction block (Postgres's
+ * PreventInTransactionBlock), as the words a message should show; undefined when it can run in one.
+ */
+function outsideTransactionOnly(stmt) {
+    const n = stmt.node;
+    switch (stmt.kind) {
+        case 'IndexStmt':
+            return n.concurrent ? 'CREATE INDEX CONCURRENTLY' : undefined;
+        case 'DropStmt':
+            return n.concurrent ? 'DROP INDEX CONCURRENTLY' : undefined;
+        case 'ReindexStmt': {
+            const r = n;
+            if (enabled(ast_option(r.params, 'concurrently')))
+                return 'REINDEX CONCURRENTLY';
+            const whole = { REINDEX_OBJECT_SCHEMA: 'REINDEX SCHEMA', REINDEX_OBJECT_DATABASE: 'REINDEX DATABASE', REINDEX_OBJECT_SYSTEM: 'REINDEX SYSTEM' };
+            return whole[r.kind ?? ''];
+        }
+        case 'VacuumStmt':
+            return n.is_vacuumcmd ? 'VACUUM' : undefined;
+        case 'CreatedbStmt':
+            return 'CREATE DATABASE';
+        case 'DropdbStmt':
+            return 'DROP DATABASE';
+        case 'AlterSystemStmt':
+            return 'ALTER SYSTEM';
+        case 'CreateTableSpaceStmt':
+            return 'CREATE TABLESPACE';
+        case 'DropTableSpaceStmt':
+            return 'DROP TABLESPACE';
+        default:
+            return undefined;
+    }
+}
+/** Statements that may share a transaction:false section without widening its partial-failure window. */
+function belongsOutsideTransaction(stmt) {
+    if (outsideTransactionOnly(stmt))
+        return true;
+    switch (stmt.kind) {
+        case 'VariableSetStmt': // SET lock_timeout and the like configure the statements after them
+        case 'TransactionStmt': // a BEGIN/COMMIT block of its own, on purpose
+            return true;
+        case 'AlterEnumStmt': {
+            // ADD VALUE (not RENAME VALUE): committed on its own so that later statements can use the value.
+            const n = stmt.node;
+            return Boolean(n.newVal && !n.oldVal);
+        }
+        case 'VacuumStmt': // ANALYZE (VACUUM was caught above): cheap, repeatable, usually right after an index build
+            return true;
+        default:
+            return false;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/lint/rules.ts
+
+
+/** Functions whose value differs per row, so a default using them is computed for every existing row. */
+const VOLATILE_FUNCTIONS = new Set([
+    'random',
+    'random_normal',
+    'clock_timestamp',
+    'timeofday',
+    'gen_random_uuid',
+    'uuidv4',
+    'uuidv7',
+    'uuid_generate_v1',
+    'uuid_generate_v1mc',
+    'uuid_generate_v4',
+    'gen_random_bytes',
+    'nextval',
+]);
+const SERIAL_TYPES = new Set(['serial', 'serial2', 'serial4', 'serial8', 'smallserial', 'bigserial']);
+const TYPE_NAMES = { int2: 'smallint', int4: 'integer', int8: 'bigint', float4: 'real', float8: 'double precision', bool: 'boolean', bpchar: 'char' };
+function typeLabel(t) {
+    const parts = strings(t?.names).filter((p) => p !== 'pg_catalog');
+    const last = parts.pop() ?? '?';
+    return [...parts, TYPE_NAMES[last] ?? last].join('.');
+}
+function columnConstraints(col) {
+    return (col.constraints ?? []).map((n) => as(n, 'Constraint')).filter((c) => !!c);
+}
+/** The column an ALTER TABLE ... ADD COLUMN adds, on a table the batch did not create. */
+function addedColumn(cmd, ctx) {
+    return cmd.subtype === 'AT_AddColumn' && !ctx.tableIsNew ? as(cmd.def, 'ColumnDef') : undefined;
+}
+/** The constraint an ALTER TABLE ... ADD CONSTRAINT adds, on a table the batch did not create. */
+function addedConstraint(cmd, ctx) {
+    return cmd.subtype === 'AT_AddConstraint' && !ctx.tableIsNew ? as(cmd.def, 'Constraint') : undefined;
+}
+function named(c) {
+    return c.conname ? `CONSTRAINT ${c.conname} ` : '';
+}
+/** The start of a statement, for messages about statements of any kind. */
+function brief(sql) {
+    const line = sql.split('\n')[0].trim();
+    return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}
+/** The objects of a DROP ... statement that the batch did not create. */
+function droppedNames(objects, isNew) {
+    return (objects ?? []).map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o])).filter((q) => !!q && !isNew(q));
+}
+/** What starts a new migration that runs outside a transaction, in the migration's own form. */
+function noTransactionHeader(ctx) {
+    // The advice is a migration of its own, so its up section.
+    const header = formById(ctx.migration.form).noTransactionHeader('up');
+    return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
+}
+const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
+/**
+ * Whether a DROP SCHEMA/TYPE deletes data. In a down section it drops what its up created; the tables
+ * holding data go with rollback-drop-table, so only CASCADE (which takes other objects' data) counts.
+ */
+function dropsData(n, ctx) {
+    return ctx.direction === 'up' || n.behavior === 'DROP_CASCADE';
+}
+/** What a lock held until commit blocks, in words. */
+const BLOCKS = {
+    SHARE: 'no writes',
+    'SHARE ROW EXCLUSIVE': 'no writes',
+    'ACCESS EXCLUSIVE': 'no reads or writes',
+};
+/** A backfill (UPDATE, INSERT ... SELECT) of `target` run while the transaction holds write-blocking locks taken before it. */
+function backfillUnderLocks(verb, target, ctx, tail = '') {
+    const locks = ctx.batch.heldLocks();
+    if (!target || !locks.length)
+        return undefined;
+    const first = locks[0];
+    const held = locks.map((l) => `${show(l.table)} stays locked ${l.mode} (${BLOCKS[l.mode]})${l === first ? '' : `, taken by ${l.by} on line ${l.line}`}`);
+    return {
+        what: `${verb} ${show(target)}${tail} after ${first.by} (line ${first.line}) in the same transaction`,
+        why: `locks are held until commit, so for the whole backfill ${held.join('; ')}.`,
+    };
+}
+const RULES = [
+    // ---- Destructive: data or objects are gone once this commits. ----
+    {
+        id: 'drop-table',
+        severity: 'error',
+        destructive: true,
+        direction: 'up', // in a down section: rollback-drop-table
+        why: 'deletes the table and every row in it for good, and code still using it fails at once.',
+        safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TABLE')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-column',
+        severity: 'error',
+        destructive: true,
+        direction: 'up', // in a down section: rollback-drop-column
+        why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
+        safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
+        },
+    },
+    {
+        id: 'drop-schema',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the schema, and with CASCADE every table, view and function in it, with their data.',
+        safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_SCHEMA' || !dropsData(n, ctx))
+                    return;
+                const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
+                return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'drop-database',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes a whole database and all its data for good.',
+        safe: 'Drop databases by hand, after a backup, not from a migration.',
+        on: {
+            DropdbStmt: (n, ctx) => !ctx.batch.isNewDatabase(n.dbname) && `DROP DATABASE ${n.dbname}`,
+        },
+    },
+    {
+        id: 'drop-type',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes the type (or domain), and with CASCADE every column of that type with its data; code using the type fails.',
+        safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if ((n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN') || !dropsData(n, ctx))
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
+                return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'truncate',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row for good, under an ACCESS EXCLUSIVE lock that blocks all reads and writes of the table.',
+        safe: 'Delete only the rows you mean, with a WHERE clause and in batches, or do one-off cleanups by hand after a backup.',
+        on: {
+            TruncateStmt: (n, ctx) => {
+                const names = (n.relations ?? []).map((r) => fromRangeVar(as(r, 'RangeVar'))).filter((q) => !!q && !ctx.batch.isNewTable(q));
+                return names.length > 0 && `TRUNCATE ${names.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'delete-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'deletes every row of the table, holding a row lock on each until commit.',
+        safe: 'Add a WHERE clause naming the rows to delete; for many rows, delete in batches.',
+        on: {
+            DeleteStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `DELETE FROM ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    {
+        id: 'update-without-where',
+        severity: 'error',
+        destructive: true,
+        why: 'overwrites every row of the table, holding a row lock on each until commit (writers wait) and leaving a dead copy of each row behind.',
+        safe: 'Add a WHERE clause naming the rows to change; for a backfill, update in batches of a few thousand rows.',
+        on: {
+            UpdateStmt: (n, ctx) => !n.whereClause && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `UPDATE ${show(fromRangeVar(n.relation))} with no WHERE`,
+        },
+    },
+    // ---- Long locks on tables that already hold data. ----
+    {
+        id: 'index-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'CREATE INDEX holds a SHARE lock for the whole build: every INSERT, UPDATE and DELETE on the table waits until it is done.',
+        safe: 'Use CREATE INDEX CONCURRENTLY (DROP INDEX CONCURRENTLY) in a migration of its own marked transaction:false.',
+        on: {
+            IndexStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (n.concurrent || ctx.batch.isNewTable(table))
+                    return;
+                return `CREATE ${n.unique ? 'UNIQUE ' : ''}INDEX ${n.idxname ? `${n.idxname} ` : ''}ON ${show(table)}`;
+            },
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_INDEX' || n.concurrent)
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewIndex(q));
+                return (names.length > 0 && {
+                    what: `DROP INDEX ${names.map(show).join(', ')}`,
+                    why: "DROP INDEX takes an ACCESS EXCLUSIVE lock on the index's table: it waits for every running query on the table, and every query after it waits too.",
+                });
+            },
+        },
+    },
+    {
+        id: 'add-column-volatile-default',
+        severity: 'warning',
+        destructive: false,
+        why: 'a value must be computed for every existing row, so Postgres rewrites the whole table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done (a constant or now() default is stored once and is instant).',
+        safe: 'Add the column without that default, SET DEFAULT for new rows in a second statement, then backfill existing rows in batches.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const reasons = [];
+                const type = strings(col.typeName?.names).pop() ?? '';
+                if (SERIAL_TYPES.has(type))
+                    reasons.push(`type ${type}`);
+                for (const c of columnConstraints(col)) {
+                    if (c.contype === 'CONSTR_DEFAULT') {
+                        const volatile = calledFunctions(c.raw_expr).filter((f) => VOLATILE_FUNCTIONS.has(f));
+                        if (volatile.length)
+                            reasons.push(`DEFAULT ${volatile[0]}()`);
+                    }
+                    else if (c.contype === 'CONSTR_GENERATED' && c.generated_kind === 's')
+                        reasons.push('GENERATED ... STORED');
+                    else if (c.contype === 'CONSTR_IDENTITY')
+                        reasons.push('GENERATED ... AS IDENTITY');
+                }
+                return reasons.length > 0 && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} with ${reasons.join(' and ')}`;
+            },
+        },
+    },
+    {
+        id: 'alter-column-type',
+        severity: 'warning',
+        destructive: false,
+        why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
+        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
+        },
+    },
+    {
+        id: 'set-not-null',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres scans the whole table for NULLs while holding an ACCESS EXCLUSIVE lock: no reads or writes until the scan ends.',
+        safe: 'Add CHECK (col IS NOT NULL) NOT VALID, VALIDATE CONSTRAINT it in a later migration (that scan lets reads and writes through), then SET NOT NULL, which trusts the check and skips the scan.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                if (ctx.tableIsNew)
+                    return;
+                if (cmd.subtype === 'AT_SetNotNull' && cmd.name && !ctx.batch.isProvenNotNull(ctx.table, cmd.name)) {
+                    return `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} SET NOT NULL`;
+                }
+                // Postgres 18's ADD CONSTRAINT ... NOT NULL col does the same scan unless NOT VALID.
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_NOTNULL' && !c.skip_validation)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}NOT NULL ${strings(c.keys).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'add-foreign-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row against the referenced table while holding SHARE ROW EXCLUSIVE locks on both: writes to both tables wait until it is done.',
+        safe: 'Add the foreign key with NOT VALID (only new rows are checked; the lock is brief), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_FOREIGN' && !c.skip_validation) {
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}FOREIGN KEY (${strings(c.fk_attrs).join(', ')}) REFERENCES ${show(fromRangeVar(c.pktable))}`;
+                }
+                const col = addedColumn(cmd, ctx);
+                const ref = col && columnConstraints(col).find((k) => k.contype === 'CONSTR_FOREIGN');
+                if (col && ref)
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... REFERENCES ${show(fromRangeVar(ref.pktable))}`;
+            },
+        },
+    },
+    {
+        id: 'add-check',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres checks every existing row while holding an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Add the check with NOT VALID (only new rows are checked), then VALIDATE CONSTRAINT in a later migration, which lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                return c?.contype === 'CONSTR_CHECK' && !c.skip_validation && `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}CHECK`;
+            },
+        },
+    },
+    {
+        id: 'add-unique-constraint',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the unique index under an ACCESS EXCLUSIVE lock: no reads or writes for the whole build.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, then ADD CONSTRAINT ... UNIQUE USING INDEX, which is instant.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_UNIQUE' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}UNIQUE (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_UNIQUE'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... UNIQUE`;
+            },
+        },
+    },
+    {
+        id: 'add-primary-key',
+        severity: 'warning',
+        destructive: false,
+        why: 'Postgres builds the index, and checks the columns for NULLs, under an ACCESS EXCLUSIVE lock: no reads or writes until both are done.',
+        safe: 'CREATE UNIQUE INDEX CONCURRENTLY in a transaction:false migration, make the columns NOT NULL safely (see set-not-null), then ADD CONSTRAINT ... PRIMARY KEY USING INDEX.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const c = addedConstraint(cmd, ctx);
+                if (c?.contype === 'CONSTR_PRIMARY' && !c.indexname)
+                    return `ALTER TABLE ${show(ctx.table)} ADD ${named(c)}PRIMARY KEY (${strings(c.keys).join(', ')})`;
+                const col = addedColumn(cmd, ctx);
+                if (col && columnConstraints(col).some((k) => k.contype === 'CONSTR_PRIMARY'))
+                    return `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ... PRIMARY KEY`;
+            },
+        },
+    },
+    {
+        id: 'vacuum-full',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table (with no table named, every table) under an ACCESS EXCLUSIVE lock: no reads or writes until it is done, and it needs disk for a full copy.',
+        safe: 'Leave space to autovacuum (plain VACUUM takes no blocking lock), or reclaim it outside migrations with pg_repack or pg_squeeze.',
+        on: {
+            VacuumStmt: (n, ctx) => {
+                if (!n.is_vacuumcmd || !enabled(ast_option(n.options, 'full')))
+                    return;
+                const rels = (n.rels ?? []).map((r) => fromRangeVar(as(r, 'VacuumRelation')?.relation)).filter((q) => !!q);
+                if (!rels.length)
+                    return 'VACUUM FULL of the whole database';
+                const old = rels.filter((q) => !ctx.batch.isNewTable(q));
+                return old.length > 0 && `VACUUM FULL ${old.map(show).join(', ')}`;
+            },
+        },
+    },
+    {
+        id: 'cluster',
+        severity: 'warning',
+        destructive: false,
+        why: 'rewrites the table in index order under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.',
+        safe: 'Reorder tables outside migrations with pg_repack (which does it online), or leave the order alone.',
+        on: {
+            ClusterStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                if (!table)
+                    return 'CLUSTER of every previously clustered table';
+                return !ctx.batch.isNewTable(table) && `CLUSTER ${show(table)}`;
+            },
+        },
+    },
+    {
+        id: 'reindex-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'REINDEX blocks writes to the table, and reads that would use the index, until every index is rebuilt.',
+        safe: 'Use REINDEX ... CONCURRENTLY (Postgres 12+) in a migration of its own marked transaction:false.',
+        on: {
+            ReindexStmt: (n, ctx) => {
+                if (enabled(ast_option(n.params, 'concurrently')))
+                    return;
+                const target = fromRangeVar(n.relation);
+                switch (n.kind) {
+                    case 'REINDEX_OBJECT_TABLE':
+                        return !ctx.batch.isNewTable(target) && `REINDEX TABLE ${show(target)}`;
+                    case 'REINDEX_OBJECT_INDEX':
+                        return !ctx.batch.isNewIndex(target) && `REINDEX INDEX ${show(target)}`;
+                    case 'REINDEX_OBJECT_SCHEMA':
+                        return !ctx.batch.isNewSchema(n.name) && `REINDEX SCHEMA ${n.name}`;
+                    default:
+                        return `REINDEX ${n.kind?.replace('REINDEX_OBJECT_', '')}${n.name ? ` ${n.name}` : ''}`;
+                }
+            },
+        },
+    },
+    {
+        id: 'refresh-materialized-view-without-concurrently',
+        severity: 'warning',
+        destructive: false,
+        why: 'holds an ACCESS EXCLUSIVE lock on the view for the whole refresh: every query reading it waits.',
+        safe: 'Give the view a unique index, then use REFRESH MATERIALIZED VIEW CONCURRENTLY, which lets readers through.',
+        on: {
+            RefreshMatViewStmt: (n, ctx) => !n.concurrent && !n.skipData && !ctx.batch.isNewTable(fromRangeVar(n.relation)) && `REFRESH MATERIALIZED VIEW ${show(fromRangeVar(n.relation))}`,
+        },
+    },
+    {
+        id: 'validate-in-same-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'the lock ADD CONSTRAINT took is held until commit, so the validation scan runs under it and NOT VALID gains nothing.',
+        safe: 'Validate in a later migration: there the scan takes a lock that lets reads and writes through.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_ValidateConstraint' &&
+                !!cmd.name &&
+                !ctx.tableIsNew &&
+                ctx.batch.addedNotValidInTransaction(ctx.table, cmd.name) &&
+                `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
+        },
+    },
+    {
+        id: 'backfill-in-same-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'the lock the schema change took is held until commit, so the table stays blocked for the whole backfill.',
+        safe: 'Commit the schema change first: move the backfill to a migration of its own after this one (on a big table, update in batches), where it takes only row locks.',
+        on: {
+            // A table the batch created is empty: updating it is instant. Copying rows into it is not.
+            UpdateStmt: (n, ctx) => !ctx.batch.isNewTable(fromRangeVar(n.relation)) && backfillUnderLocks('UPDATE', fromRangeVar(n.relation), ctx),
+            InsertStmt: (n, ctx) => {
+                // INSERT ... SELECT ... FROM copies rows; VALUES (or a SELECT of constants) adds a few.
+                const select = as(n.selectStmt, 'SelectStmt');
+                if (!select?.fromClause?.length)
+                    return;
+                return backfillUnderLocks('INSERT INTO', fromRangeVar(n.relation), ctx, ' ... SELECT');
+            },
+        },
+    },
+    // ---- Breaks the code that is running while the migration deploys. ----
+    {
+        id: 'rename-table',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Create a view under the old name in the same migration (simple views accept writes), and drop it once no code uses the old name.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const kinds = { OBJECT_TABLE: 'TABLE', OBJECT_VIEW: 'VIEW', OBJECT_MATVIEW: 'MATERIALIZED VIEW', OBJECT_FOREIGN_TABLE: 'FOREIGN TABLE' };
+                const from = fromRangeVar(n.relation);
+                if (!kinds[n.renameType ?? ''] || !from || ctx.batch.isNewTable(from))
+                    return;
+                // The old name kept alive as a view later in the section is the safe pattern itself.
+                const later = ctx.statements.slice(ctx.statements.indexOf(ctx.stmt) + 1);
+                if (later.some((s) => s.kind === 'ViewStmt' && sameName(fromRangeVar(s.node.view) ?? { name: '' }, from)))
+                    return;
+                return `ALTER ${kinds[n.renameType]} ${show(from)} RENAME TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'rename-column',
+        severity: 'warning',
+        destructive: false,
+        why: 'code still deployed uses the old column name and fails from the moment this commits until every instance runs new code.',
+        safe: 'Add the new column, write to both and backfill, move reads to it, then drop the old column in a later release.',
+        on: {
+            RenameStmt: (n, ctx) => {
+                const table = fromRangeVar(n.relation);
+                return n.renameType === 'OBJECT_COLUMN' && !ctx.batch.isNewTable(table) && `ALTER TABLE ${show(table)} RENAME COLUMN ${n.subname} TO ${n.newname}`;
+            },
+        },
+    },
+    {
+        id: 'add-column-not-null-without-default',
+        severity: 'error',
+        destructive: false,
+        why: 'fails with "contains null values" as soon as the table has a row, and once it runs, code still deployed that inserts rows without the column fails.',
+        safe: 'Give the column a DEFAULT (a constant is instant), or add it nullable, backfill, and make it NOT NULL safely (see set-not-null).',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                if (!col)
+                    return;
+                const kinds = new Set(columnConstraints(col).map((c) => c.contype));
+                const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
+                const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
+                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+            },
+        },
+    },
+    // ---- Rolling back: what a down section destroys. ----
+    {
+        id: 'rollback-drop-table',
+        severity: 'warning',
+        destructive: true,
+        direction: 'down',
+        why: 'rolling back deletes the table with every row written to it since the migration was applied, for good; code still using the table fails at once.',
+        safe: 'Where the table holds data you need, copy it out before rolling back, or fix forward with a new migration instead.',
+        on: {
+            DropStmt: (n, ctx) => {
+                if (n.removeType !== 'OBJECT_TABLE')
+                    return;
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+            },
+        },
+    },
+    {
+        id: 'rollback-drop-column',
+        severity: 'warning',
+        destructive: true,
+        direction: 'down',
+        why: 'rolling back deletes the column with every value written to it since the migration was applied, for good; code still selecting or inserting it fails at once.',
+        safe: 'Where the column holds data you need, copy it out before rolling back, or fix forward with a new migration instead.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
+        },
+    },
+    {
+        id: 'rollback-restore-column',
+        severity: 'warning',
+        destructive: false,
+        direction: 'down',
+        why: 'rolling back brings the column back empty (NULL, or its default, in every row): the values the migration dropped are not restored, and code reading the column gets the empty value.',
+        safe: 'Restore the values from a backup after rolling back, or keep a copy of the column (a table of key and value) before it is dropped.',
+        on: {
+            AlterTableCmd: (cmd, ctx) => {
+                const col = addedColumn(cmd, ctx);
+                return col && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname}`;
+            },
+        },
+    },
+    // ---- Will not run as written. ----
+    {
+        id: 'concurrently-in-transaction',
+        severity: 'error',
+        destructive: false,
+        why: 'cannot run inside a transaction block, and this section runs in one: it fails in production with "cannot run inside a transaction block" (25001).',
+        safe: 'Move it to a migration of its own marked transaction:false.',
+        on: {
+            '*': (stmt, ctx) => {
+                const what = outsideTransactionOnly(stmt);
+                if (!what || !ctx.inTransaction)
+                    return;
+                if (!ctx.section.transaction) {
+                    return {
+                        what,
+                        why: 'cannot run inside a transaction block, and it sits in a BEGIN block this file opens: it fails with "cannot run inside a transaction block" (25001).',
+                        safe: 'Move it out of the BEGIN ... COMMIT block.',
+                    };
+                }
+                return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
+            },
+        },
+    },
+    {
+        id: 'transaction-control',
+        severity: 'warning',
+        destructive: false,
+        why: "pgshift already runs each migration in a single transaction with its tracking row, and drops the file's own BEGIN/COMMIT: they do nothing.",
+        safe: 'Remove them; for statements that cannot run in a transaction, use a transaction:false migration.',
+        on: {
+            TransactionStmt: (n, ctx) => {
+                if (!ctx.section.transaction)
+                    return; // a transaction:false section's own blocks are real
+                switch (n.kind) {
+                    case 'TRANS_STMT_BEGIN':
+                    case 'TRANS_STMT_START':
+                        return brief(ctx.stmt.sql);
+                    case 'TRANS_STMT_COMMIT': {
+                        // One finding per BEGIN ... COMMIT pair is enough.
+                        const before = ctx.statements.slice(0, ctx.statements.indexOf(ctx.stmt));
+                        return before.some((s) => s.kind === 'TransactionStmt' && /BEGIN|START/.test(String(s.node.kind))) ? undefined : brief(ctx.stmt.sql);
+                    }
+                    case 'TRANS_STMT_ROLLBACK':
+                    case 'TRANS_STMT_PREPARE':
+                    case 'TRANS_STMT_COMMIT_PREPARED':
+                    case 'TRANS_STMT_ROLLBACK_PREPARED':
+                        return {
+                            what: brief(ctx.stmt.sql),
+                            severity: 'error',
+                            why: "would end pgshift's transaction early or undo it, losing the tracking row; pgshift refuses to run the migration.",
+                            safe: 'Remove it: a failed migration is rolled back for you.',
+                        };
+                }
+            },
+        },
+    },
+    {
+        id: 'mixed-no-transaction',
+        severity: 'warning',
+        destructive: false,
+        why: 'in a transaction:false section each statement commits on its own, so a failure part-way leaves the earlier ones applied and the migration marked failed.',
+        safe: 'Keep only what must run outside a transaction (CREATE INDEX CONCURRENTLY and the like) in this migration; move the rest to a transactional one.',
+        on: {
+            '*': (stmt, ctx) => {
+                if (ctx.section.transaction || belongsOutsideTransaction(stmt))
+                    return;
+                const others = ctx.statements.filter((s) => s !== stmt && s.kind !== 'VariableSetStmt' && s.kind !== 'TransactionStmt');
+                return others.length > 0 && brief(stmt.sql);
+            },
+        },
+    },
+    // ---- Reported by the linter itself. ----
+    {
+        id: 'ignore-without-rules',
+        severity: 'warning',
+        destructive: false,
+        why: 'an ignore must name the rules it silences, so that new rules still report.',
+        safe: 'Name them: -- pgshift:ignore <rule>[, <rule>...].',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'unknown-rule',
+        severity: 'warning',
+        destructive: false,
+        why: 'no rule has that id, so the ignore silences nothing.',
+        safe: 'Use a rule id from docs/rules.md (it is printed with each finding).',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'misplaced-ignore',
+        severity: 'warning',
+        destructive: false,
+        why: 'it is neither in the comment block right above a statement nor at the top of the file, so it silences nothing.',
+        safe: 'Put it on the line right above the statement (no blank line between), or at the top of the file for the whole file.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'syntax-error',
+        severity: 'error',
+        destructive: false,
+        why: 'the Postgres parser rejects the SQL, so the migration cannot run.',
+        safe: 'Fix the SQL at that spot.',
+        on: DOCS_ONLY,
+    },
+    {
+        id: 'invalid-file',
+        severity: 'error',
+        destructive: false,
+        why: 'pgshift cannot use the file as a migration.',
+        safe: 'Fix what the message says.',
+        on: DOCS_ONLY,
+    },
+];
+const RULES_BY_ID = new Map(RULES.map((r) => [r.id, r]));
+/** Rules whose findings stop a migration from running at all: config may not turn them off or down. */
+const FIXED_RULES = new Set(['syntax-error', 'invalid-file']);
+function ruleInfo(id) {
+    const r = RULES_BY_ID.get(id);
+    if (!r)
+        throw new Error(`internal: unknown lint rule ${id}`);
+    return r;
+}
+
+;// CONCATENATED MODULE: ./src/lint/suggest.ts
+// "Did you mean" for a mistyped rule id.
+
+/** The rule id nearest to `id`, when near enough to be a typo. */
+function closestRuleId(id) {
+    let best;
+    for (const known of RULES_BY_ID.keys()) {
+        const d = distance(id, known);
+        if (!best || d < best.d)
+            best = { id: known, d };
+    }
+    return best && best.d <= Math.max(2, Math.floor(id.length / 4)) ? best.id : undefined;
+}
+/** Levenshtein distance. */
+function distance(a, b) {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[b.length];
+}
+
+;// CONCATENATED MODULE: ./src/lint/config.ts
+// Reads the "lint" part of pgshift.json: { "lint": { "rules": { "drop-table": "off", "rename-column": "error" } } }.
+// Other top-level keys belong to other parts of pgshift and are left alone.
+
+
+
+
+
+const CONFIG_FILE = 'pgshift.json';
+const config_SETTINGS = new Set(['error', 'warning', 'off']);
+/** The config at `path` (or ./pgshift.json, which may be absent); ConfigError names the file and the fix. */
+function loadLintConfig(path, cwd = process.cwd()) {
+    const file = (0,external_node_path_namespaceObject.resolve)(cwd, path ?? CONFIG_FILE);
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, 'utf8');
+    }
+    catch (err) {
+        const code = err.code;
+        if (path === undefined && code === 'ENOENT')
+            return { rules: {} };
+        throw new ConfigError(code === 'ENOENT' ? `config file ${file} does not exist: check the path given with --config.` : `config file ${file} cannot be read (${code ?? String(err)}): check its permissions.`);
+    }
+    let json;
+    try {
+        json = JSON.parse(text);
+    }
+    catch (err) {
+        throw new ConfigError(`config file ${file} is not valid JSON (${err.message}): fix it, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    }
+    return parseLintConfig(json, file);
+}
+function parseLintConfig(json, file) {
+    if (!isObject(json))
+        throw new ConfigError(`config file ${file} must hold a JSON object, e.g. {"lint": {"rules": {"drop-table": "off"}}}.`);
+    const lint = json.lint;
+    if (lint === undefined)
+        return { rules: {} };
+    if (!isObject(lint))
+        throw new ConfigError(`${file}: "lint" must be an object, e.g. "lint": {"rules": {"drop-table": "off"}}.`);
+    for (const key of Object.keys(lint)) {
+        if (key !== 'rules')
+            throw new ConfigError(`${file}: unknown key "lint.${key}". The lint section takes "rules" only.`);
+    }
+    if (lint.rules === undefined)
+        return { rules: {} };
+    if (!isObject(lint.rules))
+        throw new ConfigError(`${file}: "lint.rules" must be an object of rule id → "error" | "warning" | "off".`);
+    const rules = {};
+    for (const [id, value] of Object.entries(lint.rules)) {
+        if (!RULES_BY_ID.has(id)) {
+            const near = closestRuleId(id);
+            throw new ConfigError(`${file}: unknown lint rule "${id}" in lint.rules.${near ? ` Did you mean "${near}"?` : ''} The rule ids are listed in docs/rules.md.`);
+        }
+        if (typeof value !== 'string' || !config_SETTINGS.has(value)) {
+            throw new ConfigError(`${file}: lint.rules["${id}"] is ${JSON.stringify(value)}; use "error", "warning" or "off".`);
+        }
+        if (FIXED_RULES.has(id))
+            throw new ConfigError(`${file}: lint.rules["${id}"] cannot be set: it reports SQL that cannot run at all. Remove the entry.`);
+        rules[id] = value;
+    }
+    return { rules };
+}
+function isObject(v) {
+    return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+;// CONCATENATED MODULE: ./src/lint/batch.ts
+
+/** Table locks that block writes, weakest first. Weaker ones (SHARE UPDATE EXCLUSIVE) let reads and writes through. */
+const BLOCKING_LOCKS = ['SHARE', 'SHARE ROW EXCLUSIVE', 'ACCESS EXCLUSIVE'];
+/** The lock an ALTER TABLE subcommand takes on its table, when it blocks writes (see the ALTER TABLE docs). */
+function alterTableLock(cmd) {
+    switch (cmd.subtype) {
+        case 'AT_SetStatistics':
+        case 'AT_SetOptions':
+        case 'AT_ResetOptions':
+        case 'AT_ClusterOn':
+        case 'AT_DropCluster':
+        case 'AT_SetRelOptions':
+        case 'AT_ResetRelOptions':
+        case 'AT_ValidateConstraint':
+        case 'AT_AttachPartition':
+        case 'AT_DetachPartitionFinalize':
+            return undefined; // SHARE UPDATE EXCLUSIVE
+        case 'AT_EnableTrig':
+        case 'AT_EnableAlwaysTrig':
+        case 'AT_EnableReplicaTrig':
+        case 'AT_DisableTrig':
+        case 'AT_EnableTrigAll':
+        case 'AT_DisableTrigAll':
+        case 'AT_EnableTrigUser':
+        case 'AT_DisableTrigUser':
+            return 'SHARE ROW EXCLUSIVE';
+        case 'AT_AddConstraint':
+            return as(cmd.def, 'Constraint')?.contype === 'CONSTR_FOREIGN' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE';
+        default:
+            return 'ACCESS EXCLUSIVE';
+    }
+}
+class Batch {
+    tables = [];
+    /** Indexes on tables the batch created (an index the batch put on an old table still locks it). */
+    indexes = [];
+    types = [];
+    schemas = new Set();
+    databases = new Set();
+    /** NOT VALID constraints that, once validated, prove a column holds no NULL. */
+    pendingNotNull = [];
+    provenNotNull = [];
+    /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
+    notValidInTransaction = [];
+    /** Write-blocking locks the open transaction holds on old tables, the strongest per table. */
+    locks = [];
+    isNewTable(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
+    }
+    isNewIndex(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.indexes.some((i) => sameName(i, q)));
+    }
+    isNewType(q) {
+        return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.types.some((t) => sameName(t, q)));
+    }
+    isNewSchema(name) {
+        return !!name && this.schemas.has(name);
+    }
+    isNewDatabase(name) {
+        return !!name && this.databases.has(name);
+    }
+    isProvenNotNull(table, column) {
+        return this.provenNotNull.some((p) => p.column === column && sameName(p.table, table));
+    }
+    addedNotValidInTransaction(table, constraint) {
+        return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
+    }
+    /** Locks on tables the batch did not create that the open transaction holds until it commits. */
+    heldLocks() {
+        return this.locks;
+    }
+    /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
+    transactionEnded() {
+        this.notValidInTransaction = [];
+        this.locks = [];
+    }
+    /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
+    observe(stmt) {
+        this.observeLock(stmt);
+        this.observeNode(stmt.kind, stmt.node);
+    }
+    lock(table, mode, by, line) {
+        if (!table || !mode || this.isNewTable(table))
+            return;
+        const held = this.locks.findIndex((l) => sameName(l.table, table));
+        if (held < 0)
+            this.locks.push({ table, mode, by, line });
+        else if (BLOCKING_LOCKS.indexOf(mode) > BLOCKING_LOCKS.indexOf(this.locks[held].mode))
+            this.locks[held] = { table, mode, by, line };
+    }
+    /** The table locks of statements other than ALTER TABLE that block writes until commit. */
+    observeLock(stmt) {
+        switch (stmt.kind) {
+            case 'IndexStmt': {
+                const n = stmt.node;
+                if (!n.concurrent)
+                    this.lock(fromRangeVar(n.relation), 'SHARE', `CREATE INDEX${n.idxname ? ` ${n.idxname}` : ''}`, stmt.line);
+                break;
+            }
+            case 'CreateTrigStmt': {
+                const n = stmt.node;
+                this.lock(fromRangeVar(n.relation), 'SHARE ROW EXCLUSIVE', `CREATE TRIGGER ${n.trigname ?? ''}`.trim(), stmt.line);
+                break;
+            }
+            case 'CreatePolicyStmt': {
+                const n = stmt.node;
+                this.lock(fromRangeVar(n.table), 'ACCESS EXCLUSIVE', `CREATE POLICY ${n.policy_name ?? ''}`.trim(), stmt.line);
+                break;
+            }
+            case 'RenameStmt': {
+                const n = stmt.node;
+                const table = fromRangeVar(n.relation);
+                if (table)
+                    this.lock(table, 'ACCESS EXCLUSIVE', `ALTER TABLE ${show(table)} RENAME`, stmt.line);
+                break;
+            }
+        }
+    }
+    observeNode(kind, node, schema) {
+        const add = (list, q) => q && list.push(q.schema || !schema ? q : { ...q, schema });
+        switch (kind) {
+            case 'CreateStmt':
+                add(this.tables, fromRangeVar(node.relation));
+                break;
+            case 'CreateTableAsStmt': // CREATE TABLE AS and CREATE MATERIALIZED VIEW
+                add(this.tables, fromRangeVar(node.into?.rel));
+                break;
+            case 'SelectStmt': // SELECT ... INTO new_table
+                add(this.tables, fromRangeVar(node.intoClause?.rel));
+                break;
+            case 'IndexStmt': {
+                const n = node;
+                const table = fromRangeVar(n.relation);
+                // An index lives in its table's schema.
+                if (n.idxname && this.isNewTable(table))
+                    add(this.indexes, { schema: table?.schema, name: n.idxname });
+                break;
+            }
+            case 'CreateSchemaStmt': {
+                const n = node;
+                if (!n.schemaname)
+                    break;
+                this.schemas.add(n.schemaname);
+                for (const elt of n.schemaElts ?? []) {
+                    const [k] = Object.keys(elt);
+                    this.observeNode(k, elt[k], n.schemaname);
+                }
+                break;
+            }
+            case 'CreateEnumStmt':
+            case 'CreateRangeStmt':
+                add(this.types, fromNames(node.typeName));
+                break;
+            case 'CompositeTypeStmt':
+                add(this.types, fromRangeVar(node.typevar));
+                break;
+            case 'CreateDomainStmt':
+                add(this.types, fromNames(node.domainname));
+                break;
+            case 'DefineStmt': {
+                const n = node;
+                if (n.kind === 'OBJECT_TYPE')
+                    add(this.types, fromNames(n.defnames));
+                break;
+            }
+            case 'CreatedbStmt':
+                if (node.dbname)
+                    this.databases.add(node.dbname);
+                break;
+            case 'RenameStmt': {
+                // A new table keeps being new under its new name.
+                const n = node;
+                const from = fromRangeVar(n.relation);
+                if (n.renameType === 'OBJECT_TABLE' && n.newname && this.isNewTable(from))
+                    add(this.tables, { schema: from?.schema, name: n.newname });
+                break;
+            }
+        }
+    }
+    /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
+    observeCmd(table, cmd, stmt) {
+        if (stmt) {
+            this.lock(table, alterTableLock(cmd), `ALTER TABLE ${show(table)}`, stmt.line);
+            // A foreign key locks the table it references too.
+            const fk = as(cmd.def, 'Constraint');
+            if (cmd.subtype === 'AT_AddConstraint' && fk?.contype === 'CONSTR_FOREIGN')
+                this.lock(fromRangeVar(fk.pktable), 'SHARE ROW EXCLUSIVE', `ALTER TABLE ${show(table)}`, stmt.line);
+        }
+        if (cmd.subtype === 'AT_AddConstraint') {
+            const c = as(cmd.def, 'Constraint');
+            if (!c)
+                return;
+            const name = constraintName(table, c);
+            const column = notNullColumn(c);
+            if (c.skip_validation) {
+                this.notValidInTransaction.push({ table, constraint: name });
+                if (column)
+                    this.pendingNotNull.push({ table, constraint: name, column });
+            }
+            else if (column) {
+                this.provenNotNull.push({ table, column });
+            }
+        }
+        else if (cmd.subtype === 'AT_ValidateConstraint' && cmd.name) {
+            const p = this.pendingNotNull.find((x) => x.constraint === cmd.name && sameName(x.table, table));
+            if (p)
+                this.provenNotNull.push({ table, column: p.column });
+        }
+    }
+}
+/** The column a constraint proves NOT NULL: CHECK (col IS NOT NULL), or Postgres 18's NOT NULL col. */
+function notNullColumn(c) {
+    if (c.contype === 'CONSTR_NOTNULL')
+        return strings(c.keys)[0];
+    if (c.contype !== 'CONSTR_CHECK')
+        return undefined;
+    const test = as(c.raw_expr, 'NullTest');
+    if (test?.nulltesttype !== 'IS_NOT_NULL')
+        return undefined;
+    const fields = strings(as(test.arg, 'ColumnRef')?.fields);
+    return fields.length === 1 ? fields[0] : undefined;
+}
+/** The constraint's name, or the one Postgres would choose for it (so VALIDATE can be matched). */
+function constraintName(table, c) {
+    if (c.conname)
+        return c.conname;
+    const columnsIn = (n) => [...new Set(columnRefs(n))];
+    switch (c.contype) {
+        case 'CONSTR_CHECK': {
+            const cols = columnsIn(c.raw_expr);
+            return cols.length === 1 ? `${table.name}_${cols[0]}_check` : `${table.name}_check`;
+        }
+        case 'CONSTR_FOREIGN':
+            return `${table.name}_${strings(c.fk_attrs).join('_')}_fkey`;
+        case 'CONSTR_NOTNULL':
+            return `${table.name}_${strings(c.keys)[0]}_not_null`;
+        default:
+            return `${table.name}_${c.contype?.toLowerCase()}`;
+    }
+}
+function columnRefs(node, out = []) {
+    if (Array.isArray(node))
+        for (const x of node)
+            columnRefs(x, out);
+    else if (node && typeof node === 'object') {
+        const ref = node.ColumnRef;
+        if (ref)
+            out.push(strings(ref.fields).pop() ?? '');
+        for (const v of Object.values(node))
+            columnRefs(v, out);
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/lint/directives.ts
+
+
+const DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
+/** The ignore directives among `lines`; `firstLine` is the file line of lines[0]. */
+function ignoresIn(lines, firstLine) {
+    const out = [];
+    lines.forEach((raw, index) => {
+        const text = raw.trim();
+        const d = text.match(DIRECTIVE);
+        if (!d || d[1] !== 'ignore')
+            return;
+        // Text after a further "--" is the reason, for the reader.
+        const names = d[2]
+            .replace(/(^|\s)--.*$/, '')
+            .split(/[\s,]+/)
+            .filter(Boolean);
+        out.push({ index, line: firstLine + index, column: raw.indexOf('--') + 1, rules: names, text });
+    });
+    return out;
+}
+const isComment = (line) => line !== undefined && line.trim().startsWith('--');
+/**
+ * @param preamble the file's lines above the section, from line 1, when they belong to its top (a
+ *   dbmate file's lines above "-- migrate:up"); their directives apply to the whole file.
+ */
+function readDirectives(section, statements, preamble = []) {
+    const result = { file: new Set(), byStatement: new Map(), problems: [] };
+    const lines = section.sql.split('\n');
+    const spans = statements.map((s) => {
+        const start = s.line - section.startLine;
+        return { start, end: start + (s.sql.match(/\n/g)?.length ?? 0), column: s.column };
+    });
+    const firstStatement = spans.length ? spans[0].start : lines.length;
+    /** Indexes of the statements a directive on line `index` of the section applies to. */
+    const targets = (index) => {
+        const inside = spans.findIndex((sp) => sp.start < index && index <= sp.end);
+        if (inside >= 0)
+            return [inside];
+        let next = index + 1;
+        while (isComment(lines[next]))
+            next++;
+        const lead = (lines[next] ?? '').length - (lines[next] ?? '').trimStart().length + 1;
+        const starting = spans.flatMap((sp, k) => (sp.start === next ? [k] : []));
+        // The line must begin with a statement, not with the tail of one that started above it.
+        return starting.length && spans[starting[0]].column === lead ? starting : [];
+    };
+    const apply = (ig, into) => {
+        if (ig.rules.length === 0) {
+            result.problems.push({ rule: 'ignore-without-rules', line: ig.line, column: ig.column, what: `"${ig.text}" names no rule` });
+            return;
+        }
+        for (const r of ig.rules) {
+            if (RULES_BY_ID.has(r))
+                into.add(r);
+            else {
+                const near = closestRuleId(r);
+                result.problems.push({ rule: 'unknown-rule', line: ig.line, column: ig.column, what: `"${r}" in "${ig.text}"${near ? ` (did you mean "${near}"?)` : ''}` });
+            }
+        }
+    };
+    for (const ig of ignoresIn(preamble, 1))
+        apply(ig, result.file);
+    for (const ig of ignoresIn(lines, section.startLine)) {
+        const hit = targets(ig.index);
+        if (hit.length) {
+            const rules = new Set();
+            apply(ig, rules);
+            for (const k of hit)
+                result.byStatement.set(k, new Set([...(result.byStatement.get(k) ?? []), ...rules]));
+        }
+        else if (ig.index < firstStatement) {
+            apply(ig, result.file);
+        }
+        else {
+            result.problems.push({ rule: 'misplaced-ignore', line: ig.line, column: ig.column, what: `"${ig.text}"` });
+        }
+    }
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/lint/lint.ts
+// Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
+// linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
+// from a plan, with the statements the plan already split.
+
+
+
+
+
+const DEFAULT_LINT_CONFIG = { rules: {} };
+/** The rules that check sections of each direction. */
+const RULES_FOR = {
+    up: RULES.filter((r) => r.direction !== 'down'),
+    down: RULES.filter((r) => r.direction !== 'up'),
+};
+/** Lints sections as one batch, in order; a section without `parsed` is split here. */
+function lintSections(items, config = DEFAULT_LINT_CONFIG) {
+    const batch = new Batch();
+    const findings = [];
+    items.forEach((item, order) => {
+        for (const f of lintSection(item, batch, config))
+            findings.push({ ...f, order });
+    });
+    // Stable: findings on one statement keep the order of its subcommands.
+    findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
+    return findings.map(({ order: _, ...f }) => f);
+}
+/** Lints a plan's steps (up or down) with the statements the plan split: no section is parsed again. */
+function lintSteps(steps, config = DEFAULT_LINT_CONFIG) {
+    return lintSections(steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements, direction: step.direction })), config);
+}
+/** Lints the rollbacks of an up plan's steps, in the order a rollback of them all would run (newest first). */
+function lintRollbacks(steps, config = DEFAULT_LINT_CONFIG) {
+    const items = [];
+    for (const step of [...steps].reverse())
+        if (step.rollback)
+            items.push({ migration: step.migration, section: step.rollback, direction: 'down' });
+    return lintSections(items, config);
+}
+function split(section) {
+    try {
+        return splitStatements(section);
+    }
+    catch (err) {
+        if (!(err instanceof SqlSyntaxError))
+            throw err;
+        return { line: err.line, column: err.column, reason: err.reason };
+    }
+}
+function lintSection({ migration, section, parsed = split(section), direction = 'up' }, batch, config) {
+    if (!Array.isArray(parsed)) {
+        // The parser's reason already says what to do.
+        return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
+    }
+    const statements = parsed;
+    const directives = readDirectives(section, statements, preamble(migration, section));
+    const raws = directives.problems.map((p) => ({ ...p }));
+    const collect = (rule, hits, stmt, index) => {
+        for (const h of [hits].flat()) {
+            if (!h)
+                continue;
+            const hit = typeof h === 'string' ? { what: h } : h;
+            raws.push({ rule: rule.id, ...hit, line: stmt.line, column: stmt.column, statement: index });
+        }
+    };
+    const rules = RULES_FOR[direction];
+    batch.transactionEnded();
+    let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
+    statements.forEach((stmt, index) => {
+        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch, direction };
+        for (const rule of rules) {
+            if (rule.on['*'])
+                collect(rule, rule.on['*'](stmt, ctx), stmt, index);
+            const check = rule.on[stmt.kind];
+            if (check)
+                collect(rule, check(stmt.node, ctx), stmt, index);
+        }
+        const alter = stmt.kind === 'AlterTableStmt' ? stmt.node : undefined;
+        const table = alter?.objtype === 'OBJECT_TABLE' ? fromRangeVar(alter.relation) : undefined;
+        if (alter && table) {
+            // Subcommands in order, each seeing what the ones before it did (ADD ... NOT VALID, VALIDATE).
+            for (const node of alter.cmds ?? []) {
+                const cmd = as(node, 'AlterTableCmd');
+                if (!cmd)
+                    continue;
+                const cmdCtx = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
+                for (const rule of rules)
+                    if (rule.on.AlterTableCmd)
+                        collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+                batch.observeCmd(table, cmd, stmt);
+            }
+        }
+        else {
+            batch.observe(stmt);
+        }
+        if (!section.transaction && stmt.kind === 'TransactionStmt') {
+            const kind = String(stmt.node.kind);
+            if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START')
+                inBlock = true;
+            else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK' || kind === 'TRANS_STMT_PREPARE')
+                inBlock = false;
+        }
+        if (!section.transaction && !inBlock)
+            batch.transactionEnded();
+    });
+    const silenced = (r) => directives.file.has(r.rule) || (r.statement !== undefined && directives.byStatement.get(r.statement)?.has(r.rule));
+    const isDirectiveProblem = (r) => r.statement === undefined;
+    return finish(migration, section, raws.filter((r) => isDirectiveProblem(r) || !silenced(r)), config);
+}
+/** Applies the config and writes the messages. */
+function finish(migration, section, raws, config) {
+    const out = [];
+    for (const r of raws) {
+        const rule = ruleInfo(r.rule);
+        const setting = FIXED_RULES.has(r.rule) ? undefined : config.rules[r.rule];
+        if (setting === 'off')
+            continue;
+        const tail = [r.why ?? rule.why, r.safe ?? rule.safe].filter(Boolean).join(' ');
+        out.push({
+            rule: r.rule,
+            severity: setting ?? r.severity ?? rule.severity,
+            message: tail ? `${r.what}: ${tail}` : r.what,
+            path: section.path,
+            line: r.line,
+            column: r.column,
+            version: migration.version,
+            destructive: rule.destructive,
+            docs: `docs/rules.md#${r.rule}`,
+        });
+    }
+    return out;
+}
+/** A dbmate file's lines above "-- migrate:up", kept when the file was read: directives there apply to the whole file. */
+function preamble(migration, section) {
+    if (section.path !== migration.upPath || section.startLine !== migration.up.startLine)
+        return [];
+    return migration.preamble ?? [];
+}
+/** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
+function fileFinding(path, line, version, reason) {
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+}
+
+;// CONCATENATED MODULE: ./src/commands/baseline.ts
+// Which migrations are already applied when no database is asked: a base commit says so (a pull
+// request's base, `pgshift plan --since main`). The shells read the changed files from git or the
+// GitHub API and hand them over as a Baseline; the decision — a migration whose up file was added or
+// changed since the base is pending, every other one counts as applied — is made here, once.
+
+
+/** The same file whatever the path says (a symlinked checkout, /tmp and /private/tmp). */
+function canonical(path) {
+    try {
+        return external_node_fs_.realpathSync.native(path);
+    }
+    catch {
+        return (0,external_node_path_namespaceObject.resolve)(path);
+    }
+}
+/** Whether each migration file was added or changed since the base. */
+function changedSince(baseline) {
+    const changed = new Set(baseline.changed.map(canonical));
+    return (file) => changed.has(canonical(file.upPath));
+}
+/**
+ * The tracking rows a base commit stands for: one `applied` row per migration unchanged since it. They
+ * carry no checksum: an unchanged file is by definition the one the base has, so there is nothing to compare.
+ */
+function appliedAtBase(catalog, baseline) {
+    const isChanged = changedSince(baseline);
+    const rows = catalog.files
+        .filter((f) => !isChanged(f))
+        .map((f) => ({ version: f.version, name: f.name, checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null }));
+    // `unadopted`: rows without a checksum to compare, which is what these are.
+    return { exists: rows.length > 0, rows, databaseChecked: false, unadopted: true };
+}
+/** What git diff lists with name-status and -z (or ls-files with -z: every entry added) → absolute paths of files added or changed. */
+function parseNameStatus(output, root, allAdded = false) {
+    const fields = output.split('\0').filter((f) => f !== '');
+    const out = [];
+    if (allAdded)
+        return fields.map((f) => (0,external_node_path_namespaceObject.resolve)(root, f));
+    for (let i = 0; i < fields.length; i++) {
+        const status = fields[i];
+        // Renames and copies name two paths, the new one last; a deleted file is not in the directory.
+        if (/^[RC]/.test(status)) {
+            out.push((0,external_node_path_namespaceObject.resolve)(root, fields[i + 2]));
+            i += 2;
+        }
+        else {
+            if (status !== 'D')
+                out.push((0,external_node_path_namespaceObject.resolve)(root, fields[i + 1]));
+            i += 1;
+        }
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/commands/lint.ts
+// The safety analysis as a command: findings on a plan's pending steps (the statements the plan
+// already parsed), and `pgshift lint [paths]` over files and directories without a database.
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * The plan with the linter's findings on its pending up sections (`findings`, which the safety policy
+ * reads) and, with `downSections`, on the down sections — each step's rollback, or what a down plan runs
+ * (`rollbackFindings`, which say what rolling back destroys). A plan shown to a person lints them; a
+ * deploy checking its policy does not pay for them. A section that does not parse is already a problem
+ * of the plan; a rollback is not planned, so its syntax error is a rollback finding.
+ */
+function withFindings(p, config, downSections = false) {
+    if (config === false || p.steps.length === 0)
+        return p;
+    const rules = config ?? DEFAULT_LINT_CONFIG;
+    const notProblems = (f) => !FIXED_RULES.has(f.rule);
+    if (p.direction === 'down')
+        return downSections ? { ...p, rollbackFindings: lintSteps(p.steps, rules).filter(notProblems) } : p;
+    const findings = lintSteps(p.steps, rules).filter(notProblems);
+    return downSections ? { ...p, findings, rollbackFindings: lintRollbacks(p.steps, rules) } : { ...p, findings };
+}
+/**
+ * Findings of the given files or directories, without a database. Directories are linted as one batch
+ * in version order (so a table created by an earlier migration counts as new in a later one).
+ */
+async function lintPaths(paths, config) {
+    return (await lintFiles(paths, config)).findings;
+}
+/**
+ * lintPaths, with a base commit when there is one: then only the migrations of a directory added or
+ * changed since the base are linted (as one batch); the others count as applied, so the objects they
+ * created are old and findings on them are reported. Without one, a note says what a one-batch lint hides.
+ */
+async function lintFiles(paths, config, baseline) {
+    if (paths.length === 0)
+        throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
+    await loadParser();
+    const notes = [];
+    const isChanged = baseline && changedSince(baseline);
+    const migrations = [];
+    const fileFindings = [];
+    const seen = new Set();
+    const add = (m, version) => {
+        if (m instanceof MigrationFileError) {
+            if (!seen.has(`${m.path}:${m.line}`))
+                fileFindings.push(fileFinding(m.path, m.line ?? 1, version, m.reason));
+            seen.add(`${m.path}:${m.line}`);
+        }
+        else if (!seen.has(m.upPath)) {
+            seen.add(m.upPath);
+            migrations.push(m);
+        }
+    };
+    const addProblem = (problem) => {
+        if (problem.blocking && problem.path)
+            add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
+    };
+    for (const p of paths) {
+        const abs = (0,external_node_path_namespaceObject.resolve)(p);
+        if (isDirectory(p, abs)) {
+            const catalog = new catalog_Catalog(abs);
+            catalog.nameProblems.forEach(addProblem);
+            const pending = isChanged ? catalog.files.filter(isChanged) : catalog.files;
+            for (const file of pending)
+                add(catalog.load(file), file.version);
+            if (baseline) {
+                const applied = catalog.files.length - pending.length;
+                notes.push(`${p}: linted the ${lint_count(pending.length, 'migration')} added or changed since ${baseline.label}; the ${applied} unchanged ${applied === 1 ? 'one counts' : 'ones count'} as applied, so findings on the objects ${applied === 1 ? 'it' : 'they'} created are reported.`);
+            }
+            else if (catalog.files.length > 1) {
+                notes.push(`${p}: every migration was linted as one batch, so a table an earlier one creates counts as new: findings on objects created earlier in the directory are not reported. Pass --since <git-ref> (the branch you merge into) to lint only what changed since then.`);
+            }
+            continue;
+        }
+        // A single file, as its directory's listing names it.
+        const listing = discoverMigrations((0,external_node_path_namespaceObject.dirname)(abs));
+        const file = listing.files.find((f) => f.upPath === abs);
+        const problem = listing.problems.find((x) => x.path === abs && x.blocking);
+        if (problem)
+            addProblem(problem);
+        if (file)
+            add(load(file), file.version);
+        // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
+        else if (!problem && !listing.files.some((f) => f.downPath === abs))
+            add(load(adHoc(abs)), '');
+    }
+    return {
+        findings: [
+            ...fileFindings,
+            ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config),
+        ],
+        notes,
+    };
+}
+function lint_count(n, word) {
+    return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+/**
+ * What the next deploy would run, linted as files: the pending migrations of a plan, plus pending files
+ * that cannot be read or do not parse (the plan keeps those as problems, the linter as error findings).
+ */
+function pendingPaths(p) {
+    const applied = new Set(p.applied.map((r) => versionId(r.version)));
+    const unreadable = p.problems.filter((x) => x.blocking && x.kind === 'file' && x.path && !(x.version && applied.has(versionId(x.version)))).map((x) => x.path);
+    return [...new Set([...p.steps.map((st) => st.migration.upPath), ...unreadable])];
+}
+function isDirectory(given, abs) {
+    try {
+        return (0,external_node_fs_.statSync)(abs).isDirectory();
+    }
+    catch {
+        throw new ConfigError(`${given} does not exist: pass a migration file or a migrations directory.`);
+    }
+}
+/** A file named like no migration: its whole text is the up section (markers and directives still apply). */
+function adHoc(abs) {
+    return { version: '', versionKey: [], name: (0,external_node_path_namespaceObject.basename)(abs, '.sql'), form: 'dbmate', upPath: abs, downPath: undefined };
+}
+function load(file) {
+    try {
+        return readMigration(file);
+    }
+    catch (err) {
+        if (err instanceof MigrationFileError)
+            return err;
+        throw err;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/policy.ts
+// The deploy decisions that come before any SQL: the protected-environment guard, and which linter
+// findings refuse a run. Protected environments refuse error-level findings, and destructive ones
+// unless allow-destructive; elsewhere findings only warn, unless fail-on-lint asks for error-level
+// ones to refuse; the additive-only policy refuses anything destructive, everywhere.
+
+
+function isProtected(environment, s) {
+    return s.protectedEnvironments.map((e) => e.toLowerCase()).includes(environment.toLowerCase());
+}
+function refusedFindings(findings, s) {
+    return findings.filter((f) => {
+        if (f.destructive && s.policy === 'additive-only')
+            return true;
+        if (!s.protected && !s.failOnLint)
+            return false;
+        // Destructive rules are error-level because they destroy data; allow-destructive is the reviewed
+        // exception to exactly that, so it lifts their refusal too.
+        if (f.destructive)
+            return !s.allowDestructive && (s.protected || f.severity === 'error');
+        return f.severity === 'error';
+    });
+}
+/** A down in a protected environment needs MIGRATE-<ENV>; refused before any connection is made. */
+function checkGuard(environment, direction, confirm, s) {
+    if (direction !== 'down' || !isProtected(environment, s) || confirm === confirmPhrase(environment))
+        return;
+    throw new PolicyError(`refused: rolling back migrations in protected environment "${environment}" needs --confirm set to ${confirmPhrase(environment)}${confirm ? ` (got "${confirm}")` : ''}. Nothing was run.`, []);
+}
+/** The PolicyError for findings a policy refuses, listing each on its line. */
+function policyRefusal(refused, lead = 'the run was refused before anything ran') {
+    return new PolicyError(`${lead}: ${refused.length} finding${refused.length > 1 ? 's' : ''} the safety policy does not allow:\n${refused
+        .map((f) => `  - ${f.path}:${f.line}: ${f.rule} (${f.severity}${f.destructive ? ', destructive' : ''}): ${f.message}`)
+        .join('\n')}`, refused);
 }
 
 ;// CONCATENATED MODULE: ./src/db/lock.ts
@@ -5980,10 +7303,17 @@ async function lockHolder(sql, schema) {
     const r = rows[0];
     return r ? { pid: r.pid, applicationName: r.application_name, since: r.since, state: r.state } : undefined;
 }
+/** The machine and process of a pgshift run, from its application_name (`pgshift@<host>:<pid>`). */
+function pgshiftProcess(applicationName) {
+    const m = applicationName.match(/^pgshift@(.*):(\d+)$/);
+    return m ? { host: m[1], pid: Number(m[2]) } : undefined;
+}
 function describeHolder(h) {
     if (!h)
         return 'another session (it let go before it could be named)';
-    return `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
+    const run = pgshiftProcess(h.applicationName);
+    const who = run ? `pgshift process ${run.pid} on ${run.host} (Postgres pid ${h.pid})` : `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}`;
+    return `${who}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
 }
 async function acquireLock(sql, schema, waitMs, onEvent, signal) {
     const { key } = lockKey(schema);
@@ -5992,7 +7322,7 @@ async function acquireLock(sql, schema, waitMs, onEvent, signal) {
     let reported = 0;
     for (;;) {
         if (signal?.aborted)
-            throw new AbortedError('interrupted while waiting for the migration lock');
+            throw new AbortedError('interrupted while waiting for the migration lock; nothing ran');
         const [{ locked }] = await sql `select pg_try_advisory_lock(${key}::bigint) as locked`;
         const waited = Date.now() - started;
         if (locked) {
@@ -6014,12 +7344,6 @@ async function acquireLock(sql, schema, waitMs, onEvent, signal) {
         await pause(Math.min(delay, waitMs - waited), signal);
         delay = Math.min(1000, delay * 2);
     }
-}
-
-;// CONCATENATED MODULE: ./src/db/identifiers.ts
-/** Quotes an identifier (schema name) for SQL text; values always go as parameters instead. */
-function quoteIdent(name) {
-    return '"' + name.replace(/"/g, '""') + '"';
 }
 
 ;// CONCATENATED MODULE: ./src/db/transaction.ts
@@ -6046,6 +7370,39 @@ async function inTransaction(sql, fn) {
 
 /** Columns of pgshift's schema_migrations; dbmate's table has only `version`. */
 const OWN_COLUMNS = ['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'];
+/** How to put back a column of schema_migrations that was dropped by hand (its values are gone). */
+const COLUMN_FIX = {
+    name: "name text not null default ''",
+    // Rows without a checksum are reported as unverified until repaired.
+    checksum: 'checksum text',
+    status: "status text not null default 'applied' check (status in ('applied', 'running', 'failed'))",
+    applied_at: 'applied_at timestamptz',
+    execution_time_ms: 'execution_time_ms integer',
+    error_message: 'error_message text',
+    applied_by: 'applied_by text',
+};
+/** Columns of migration_history that pgshift writes, and how to put each back. */
+const HISTORY_COLUMNS = {
+    version: "version text not null default ''",
+    name: 'name text',
+    action: "action text not null default 'apply'",
+    status: "status text not null default 'success'",
+    environment: 'environment text',
+    executed_by: 'executed_by text',
+    executed_at: 'executed_at timestamptz not null default now()',
+    execution_time_ms: 'execution_time_ms integer',
+    error_message: 'error_message text',
+    checksum: 'checksum text',
+};
+/** A name as it is written in SQL a user can paste: bare when it may be, quoted otherwise. */
+function tracking_sqlName(name) {
+    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
+}
+/** A Postgres error's SQLSTATE, if it is one. */
+function sqlState(err) {
+    const code = err?.code;
+    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
 class Tracking {
     schema;
     migrations;
@@ -6055,17 +7412,109 @@ class Tracking {
         this.migrations = `${quoteIdent(schema)}.schema_migrations`;
         this.history = `${quoteIdent(schema)}.migration_history`;
     }
+    /** The tables as a user writes them in a GRANT or an ALTER: `public.schema_migrations`. */
+    shown(table) {
+        return `${tracking_sqlName(this.schema)}.${table}`;
+    }
+    /**
+     * What the role may do, read from the catalogs: asking never fails, where a query on a table the role
+     * may not read fails with a bare "permission denied" (and aborts a read-only transaction).
+     */
+    async access(sql) {
+        const [r] = await sql `
+      select current_user::text as role,
+             current_database()::text as database,
+             n.oid is not null as schema_exists,
+             has_schema_privilege(n.oid, 'USAGE') as schema_usage,
+             has_schema_privilege(n.oid, 'CREATE') as schema_create,
+             has_database_privilege(current_database(), 'CREATE') as database_create,
+             m.oid is not null as m_exists,
+             has_table_privilege(m.oid, 'SELECT') as m_select,
+             has_table_privilege(m.oid, 'INSERT') as m_insert,
+             has_table_privilege(m.oid, 'UPDATE') as m_update,
+             has_table_privilege(m.oid, 'DELETE') as m_delete,
+             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = m.oid and a.attnum > 0 and not a.attisdropped) as m_columns,
+             h.oid is not null as h_exists,
+             has_table_privilege(h.oid, 'INSERT') as h_insert,
+             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = h.oid and a.attnum > 0 and not a.attisdropped) as h_columns
+        from (select 1) as one
+        left join pg_namespace n on n.nspname = ${this.schema}
+        left join pg_class m on m.relnamespace = n.oid and m.relname = 'schema_migrations'
+        left join pg_class h on h.relnamespace = n.oid and h.relname = 'migration_history'`;
+        const list = (text) => (text ? text.split(',') : []);
+        return {
+            role: r.role,
+            database: r.database,
+            schemaExists: r.schema_exists,
+            schemaUsage: !!r.schema_usage,
+            schemaCreate: !!r.schema_create,
+            databaseCreate: r.database_create,
+            migrations: r.m_exists ? { select: !!r.m_select, insert: !!r.m_insert, update: !!r.m_update, delete: !!r.m_delete, columns: list(r.m_columns) } : null,
+            history: r.h_exists ? { insert: !!r.h_insert, columns: list(r.h_columns) } : null,
+        };
+    }
+    /** The refusal for a missing privilege: what the role may not do, and the GRANT that fixes it. */
+    denied(a, doing, grant) {
+        return new ConfigError(`the role ${a.role} may not ${doing} (permission denied). As the owner of the tracking tables or a superuser, run: ${grant} TO ${tracking_sqlName(a.role)};`);
+    }
+    /** Refuses a role that could not even look into the tracking schema. */
+    checkUsage(a) {
+        if (a.schemaExists && !a.schemaUsage)
+            throw this.denied(a, `use schema ${tracking_sqlName(this.schema)}, where the tracking tables are`, `GRANT USAGE ON SCHEMA ${tracking_sqlName(this.schema)}`);
+    }
+    /**
+     * Refuses, before anything is written, a role that could not record what it runs: otherwise a
+     * migration could run and then fail on its own tracking row.
+     */
+    checkWrite(a) {
+        this.checkUsage(a);
+        const m = a.migrations;
+        if (m) {
+            const missing = ['select', 'insert', 'update', 'delete'].filter((p) => !m[p]).map((p) => p.toUpperCase());
+            if (missing.length)
+                throw this.denied(a, `${missing.join(', ')} on ${this.shown('schema_migrations')}`, `GRANT ${missing.join(', ')} ON ${this.shown('schema_migrations')}`);
+        }
+        if (a.history && !a.history.insert)
+            throw this.denied(a, `INSERT into ${this.shown('migration_history')}`, `GRANT INSERT ON ${this.shown('migration_history')}`);
+        if ((!m || !a.history) && a.schemaExists && !a.schemaCreate) {
+            const missing = !m ? 'schema_migrations and migration_history' : 'migration_history';
+            throw this.denied(a, `create ${missing} in schema ${tracking_sqlName(this.schema)}`, `GRANT CREATE ON SCHEMA ${tracking_sqlName(this.schema)}`);
+        }
+        if (!a.schemaExists && !a.databaseCreate)
+            throw this.denied(a, `create schema ${tracking_sqlName(this.schema)} for the tracking tables`, `GRANT CREATE ON DATABASE ${tracking_sqlName(a.database)}`);
+        if (a.history)
+            this.checkColumns('migration_history', a.history.columns, HISTORY_COLUMNS);
+    }
+    /** Refuses a pgshift table that lost columns (altered by hand), naming them and the ALTER that puts them back. */
+    checkColumns(table, columns, fixes) {
+        const missing = Object.keys(fixes).filter((c) => !columns.includes(c));
+        if (!missing.length)
+            return;
+        throw new ConfigError(`${this.shown(table)} has no ${missing.join(', ')} column${missing.length > 1 ? 's' : ''} (the table was altered by hand). Put ${missing.length > 1 ? 'them' : 'it'} back with: ALTER TABLE ${this.shown(table)} ${missing.map((c) => `ADD COLUMN ${fixes[c]}`).join(', ')};`);
+    }
+    /**
+     * A permission or missing-column error the checks above did not foresee, in words naming the tracking
+     * table; anything else goes on as it is.
+     */
+    explained(err) {
+        const state = sqlState(err);
+        const detail = err.message;
+        if (state === '42501' && /must be owner/.test(detail)) {
+            return new ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} cannot be changed by this role: ${detail}. Adopting dbmate's schema_migrations alters the table, which only its owner may do: run this first pgshift up or down as the table's owner.`);
+        }
+        if (state === '42501') {
+            return new ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} cannot be used: ${detail}. Grant the role running pgshift USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on ${this.shown('schema_migrations')} and INSERT on ${this.shown('migration_history')}.`);
+        }
+        if (state === '42703' || state === '42P01') {
+            return new ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} do not have the shape pgshift made them with: ${detail}. Put back what was dropped or renamed by hand.`);
+        }
+        return err;
+    }
     /** Columns of schema_migrations, or null when it does not exist. Read-only. */
     async columns(sql) {
-        const rows = await sql `
-      select a.attname as column_name
-        from pg_attribute a
-       where a.attrelid = to_regclass(${this.migrations}) and a.attnum > 0 and not a.attisdropped`;
-        if (rows.length === 0) {
-            const [{ exists }] = await sql `select to_regclass(${this.migrations}) is not null as exists`;
-            return exists ? [] : null;
-        }
-        return rows.map((r) => r.column_name);
+        const a = await this.access(sql);
+        this.checkUsage(a);
+        return a.migrations ? a.migrations.columns : null;
     }
     /**
      * Refuses a schema_migrations that is neither pgshift's nor dbmate's (golang-migrate's version+dirty,
@@ -6076,18 +7525,26 @@ class Tracking {
         if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
             throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
         }
+        // dbmate's table has `version` alone; with more, it is pgshift's and must have every column.
+        if (columns.length > 1)
+            this.checkColumns('schema_migrations', columns, COLUMN_FIX);
     }
     /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
     async read(sql) {
-        const columns = await this.columns(sql);
+        const access = await this.access(sql);
+        this.checkUsage(access);
+        const columns = access.migrations?.columns ?? null;
         if (columns === null)
             return { exists: false, rows: [] };
+        if (!access.migrations.select)
+            throw this.denied(access, `read ${this.shown('schema_migrations')}`, `GRANT SELECT ON ${this.shown('schema_migrations')}`);
         this.checkShape(columns);
         if (!columns.includes('checksum')) {
             // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
             const rows = await sql.unsafe(`select version::text as version from ${this.migrations}`);
             return {
                 exists: true,
+                unadopted: true,
                 rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
             };
         }
@@ -6111,13 +7568,23 @@ class Tracking {
      * migration lock. Returns what it did, for the log.
      */
     async ensure(sql, files, actor, environment) {
-        const columns = await this.columns(sql);
-        const [{ has_schema }] = await sql `select to_regnamespace(${quoteIdent(this.schema)}) is not null as has_schema`;
+        try {
+            return await this.ensureTables(sql, files, actor, environment);
+        }
+        catch (err) {
+            throw this.explained(err);
+        }
+    }
+    async ensureTables(sql, files, actor, environment) {
+        const access = await this.access(sql);
+        this.checkWrite(access);
+        const columns = access.migrations?.columns ?? null;
+        const has_schema = access.schemaExists;
         const historyDdl = `create table if not exists ${this.history} (
         id bigint generated always as identity primary key,
         version text not null,
         name text,
-        action text not null check (action in ('apply', 'rollback', 'resolve')),
+        action text not null check (action in ('apply', 'rollback', 'resolve', 'repair')),
         status text not null check (status in ('success', 'failed')),
         environment text,
         executed_by text,
@@ -6126,7 +7593,10 @@ class Tracking {
         error_message text,
         checksum text)`;
         if (columns !== null && columns.includes('checksum')) {
-            await sql.unsafe(historyDdl);
+            // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
+            // that may only write the tracking rows must not need it.
+            if (!access.history)
+                await sql.unsafe(historyDdl);
             return 'exists';
         }
         if (columns === null) {
@@ -6219,6 +7689,7 @@ class Tracking {
     }
     /** `pgshift resolve`: settles a failed or running row by hand. */
     async resolve(sql, row, as, actor, environment) {
+        this.checkWrite(await this.access(sql));
         await inTransaction(sql, async (tx) => {
             if (as === 'applied') {
                 await tx.unsafe(`update ${this.migrations} set status = 'applied', error_message = null, applied_by = $2 where version = $1`, [row.version, actor]);
@@ -6236,6 +7707,65 @@ class Tracking {
             ]);
         });
     }
+    /**
+     * `pgshift repair`: accepts the current checksum of applied migrations whose files changed, in one
+     * transaction under the caller's lock. Each gets schema_migrations.checksum updated and a history row
+     * with action `repair`: `checksum` holds the new checksum and `error_message` the note
+     * `repair: checksum <old> -> <new>; reason: <reason>` (`<old>` is `none` for a row without one), so
+     * existing history tables need no new column.
+     */
+    async repair(sql, changes, reason, actor, environment) {
+        const access = await this.access(sql);
+        this.checkWrite(access);
+        try {
+            await inTransaction(sql, async (tx) => {
+                await this.allowRepairAction(tx, access.role);
+                for (const c of changes) {
+                    const updated = await tx.unsafe(`update ${this.migrations} set checksum = $2 where version = $1 and status = 'applied' and checksum is not distinct from $3`, [
+                        c.version,
+                        c.currentChecksum,
+                        c.storedChecksum,
+                    ]);
+                    // Under the lock nothing else writes these rows; a miss means the table was edited by hand meanwhile.
+                    if (updated.count !== 1)
+                        throw new ConfigError(`the row of migration ${c.version} in ${this.shown('schema_migrations')} changed while it was being repaired: nothing was written. Run repair again.`);
+                    await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'repair', 'success', $3, $4, $5, $6)`, [
+                        c.version,
+                        c.name,
+                        environment,
+                        actor,
+                        c.currentChecksum,
+                        repairNote(c, reason),
+                    ]);
+                }
+            });
+        }
+        catch (err) {
+            throw this.explained(err);
+        }
+    }
+    /**
+     * A history table made before `repair` existed checks action against apply, rollback and resolve
+     * only: widen that check (in the caller's transaction), or say what the table's owner must run.
+     */
+    async allowRepairAction(tx, role) {
+        const checks = await tx.unsafe(`select conname::text as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = to_regclass($1) and contype = 'c'`, [this.history]);
+        for (const c of checks.filter((x) => /\baction\b/.test(x.def) && x.def.includes("'resolve'") && !x.def.includes("'repair'"))) {
+            const alter = `ALTER TABLE ${this.shown('migration_history')} DROP CONSTRAINT ${tracking_sqlName(c.name)}, ADD CONSTRAINT ${tracking_sqlName(c.name)} CHECK (action IN ('apply', 'rollback', 'resolve', 'repair'))`;
+            try {
+                await tx.unsafe(alter);
+            }
+            catch (err) {
+                if (sqlState(err) !== '42501')
+                    throw err;
+                throw new ConfigError(`${this.shown('migration_history')} was created before pgshift recorded repairs: its check on action allows apply, rollback and resolve only, and the role ${role} may not change it (${err.message}). As the owner of the table, run: ${alter}; then run repair again.`);
+            }
+        }
+    }
+}
+/** The history row's note for a repair; the format is documented in the README (Tracking tables). */
+function repairNote(c, reason) {
+    return `repair: checksum ${c.storedChecksum || 'none'} -> ${c.currentChecksum}; reason: ${reason}`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/redact.ts
@@ -6311,26 +7841,41 @@ async function withSession(o, fn) {
     const redactor = redactorFor(o);
     if (!o.databaseUrl)
         throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-    const sql = await connect({
-        databaseUrl: o.databaseUrl,
-        connectTimeoutMs: o.connectTimeoutMs ?? SETTINGS.connectTimeout.default,
-        redactor,
-        onEvent: o.onEvent,
-        signal: o.signal,
-    });
+    const connectTimeoutMs = o.connectTimeoutMs ?? SETTINGS.connectTimeout.default;
+    const options = { databaseUrl: o.databaseUrl, connectTimeoutMs, refusedRetryMs: o.connectTimeoutGiven ? connectTimeoutMs : REFUSED_RETRY_MS, redactor, signal: o.signal };
+    const { sql, lifeline } = await connect({ ...options, onEvent: o.onEvent });
+    const reopen = async () => {
+        // A server that is restarting refuses for a moment: a few seconds, refused or not, then give up.
+        const again = await connect({ ...options, connectTimeoutMs: Math.min(connectTimeoutMs, REFUSED_RETRY_MS), refusedRetryMs: REFUSED_RETRY_MS });
+        again.lifeline.arm();
+        return {
+            sql: again.sql,
+            close: async () => {
+                again.lifeline.disarm();
+                await again.sql.end({ timeout: 1 }).catch(() => { });
+            },
+        };
+    };
     try {
-        return await fn({ sql, redactor, tracking: new Tracking(o.schema ?? SETTINGS.schema.default), catalog });
+        return await fn({ sql, redactor, tracking: new Tracking(o.schema ?? SETTINGS.schema.default), catalog, lifeline, reopen });
     }
     catch (err) {
+        // A query that failed because the connection went away (outside a migration: the engine names a
+        // migration that was running itself) says so, instead of an "unexpected error".
+        if (lifeline.lost && !(err instanceof PgshiftError)) {
+            throw redacted(new ConnectionError(`the connection to Postgres at ${whereOf(lifeline.target)} was lost: ${lifeline.reason}. No migration was running at the time; run the command again once the server is reachable.`), redactor);
+        }
         throw redacted(err, redactor);
     }
     finally {
-        await sql.end({ timeout: 5 });
+        lifeline.disarm();
+        // A lost connection leaves postgres.js waiting for an answer that will never come: don't wait.
+        await sql.end({ timeout: lifeline.lost ? 0 : 5 }).catch(() => { });
     }
 }
 /** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
 async function withLock(s, o, fn) {
-    const reserved = await s.sql.reserve();
+    const reserved = guarded(await s.sql.reserve(), s.lifeline);
     try {
         const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? SETTINGS.lockWait.default, o.onEvent, o.signal);
         try {
@@ -6355,9 +7900,8 @@ function defaultActor() {
 }
 
 ;// CONCATENATED MODULE: ./src/commands/migrate.ts
-// up/down under the migration lock: validate, (optionally) enforce a policy on the findings, apply.
-// The result says what ran and, on failure, where. Deploy decisions (guard, environment policy,
-// classification) are deploy.ts's; this is the run itself, also the library's `migrate`.
+
+
 
 
 
@@ -6407,6 +7951,10 @@ async function migrate(o, selection) {
                 throw new ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
             }
         }
+        // A migration that would run into an index an interrupted run left INVALID is refused, with the DROP.
+        if (p.steps.some((st) => !st.transactional) && (await checkInvalidIndexes(sql, s.catalog, p)).blocked)
+            refuse(p);
+        await o.beforeRun?.(p, sql);
         const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
         const ensured = await s.tracking.ensure(sql, files, actor, environment);
         if (ensured === 'created')
@@ -6416,6 +7964,7 @@ async function migrate(o, selection) {
             state = await readState();
             p = review(state);
         }
+        const started = performance.now();
         const outcome = await executePlan(p.steps, {
             sql,
             tracking: s.tracking,
@@ -6429,9 +7978,34 @@ async function migrate(o, selection) {
             redactor: s.redactor,
             onEvent: o.onEvent,
             signal: o.signal,
+            lifeline: s.lifeline,
         });
-        const after = await s.tracking.read(sql);
-        const current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+        let current;
+        const lost = outcome.error?.connectionLost ? outcome.error : undefined;
+        if (lost) {
+            // The connection ended under a migration: ask the server, on a new connection, what it holds.
+            const step = p.steps.find((st) => versionId(st.migration.version) === versionId(lost.version));
+            const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
+            if (lost.outcome === 'committed') {
+                for (const r of outcome.steps)
+                    if (versionId(r.version) === versionId(lost.version))
+                        r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
+            }
+            current = rows ? buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
+        }
+        else {
+            try {
+                const after = await s.tracking.read(sql);
+                current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+            }
+            catch (err) {
+                // Every migration answered (and committed) before the connection went: the run is done.
+                if (!s.lifeline.lost)
+                    throw err;
+                o.onEvent?.({ type: 'warning', message: `the connection was lost after the last migration was done (${s.lifeline.reason}); the server released the migration lock.` });
+                current = currentAfter(state.rows, outcome.steps);
+            }
+        }
         return {
             direction: p.direction,
             status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
@@ -6450,15 +8024,30 @@ async function migrate(o, selection) {
 
 
 
-/** What up/down would run; without a database, every migration in the directory is pending. */
+
+
+/**
+ * What up/down would run. Without a database: with a baseline, the migrations added or changed since the
+ * base are pending and the others count as applied; without one, every migration in the directory is
+ * pending (linted as one batch, which hides findings on objects the earlier ones create).
+ */
 async function plan(o, selection) {
     await loadParser();
+    if (o.baseline) {
+        const catalog = new catalog_Catalog(o.dir);
+        const atBase = appliedAtBase(catalog, o.baseline);
+        const p = buildPlan(catalog, atBase, selection);
+        // The base's newest migration is not a database's current version: no database was read.
+        return withFindings({ ...p, currentVersion: null, baseline: { label: o.baseline.label, applied: atBase.rows.length } }, o.lint, true);
+    }
     if (!o.databaseUrl) {
-        return withFindings(buildPlan(new catalog_Catalog(o.dir), { exists: false, rows: [], databaseChecked: false }, selection), o.lint);
+        return withFindings(buildPlan(new catalog_Catalog(o.dir), { exists: false, rows: [], databaseChecked: false }, selection), o.lint, true);
     }
     return withSession(o, async (s) => {
         const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
-        return withFindings(buildPlan(s.catalog, { ...state, databaseChecked: true }, selection), o.lint);
+        // Invalid indexes left by an interrupted CREATE INDEX CONCURRENTLY: named, and refused on a re-run.
+        const p = await checkInvalidIndexes(s.sql, s.catalog, buildPlan(s.catalog, { ...state, databaseChecked: true }, selection));
+        return withFindings(p, o.lint, true);
     });
 }
 /** Whether `target` names a migration of the directory (or, for down, is 0: everything). */
@@ -6498,6 +8087,15 @@ function deploy_frame(req, command, sink) {
 }
 /** One line naming where a migration failed and what state it left. */
 function failureMessage(f) {
+    if (f.connectionLost) {
+        const state = {
+            'rolled-back': 'the server rolled it back',
+            committed: 'its COMMIT had reached the server: it took effect',
+            unknown: 'whether it committed is not known: run "pgshift status"',
+            'failed-needs-resolve': `it stays marked running: run "pgshift resolve ${f.version}" after checking the database`,
+        };
+        return `the connection to Postgres was lost while migration ${f.version} (${f.name}) ran (${f.path}:${f.line}:${f.column}): ${f.connectionLost}; ${state[f.outcome]}.`;
+    }
     return `migration ${f.version} (${f.name}) failed at ${f.path}:${f.line}:${f.column}: ${f.message}. ${f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`}`;
 }
 /**
@@ -6523,8 +8121,12 @@ async function deploy_finish(sink, outcome, req) {
     await sink.finished(outcome);
     return outcome;
 }
+/** A deploy stopped by what had to come first (a repair the run asked for): its Outcome, classified as above. */
+function deploy_stoppedDeploy(req, err, sink) {
+    return deploy_finish(sink, stopped(err, deploy_frame(req, req.selection.direction, sink), undefined), req);
+}
 /** up or down, as a deploy: guard, plan on record when protected, policy under the lock, migrate. */
-async function deploy(req, sink) {
+async function deploy_deploy(req, sink) {
     const f = deploy_frame(req, req.selection.direction, sink);
     let reviewed;
     try {
@@ -6533,7 +8135,7 @@ async function deploy(req, sink) {
             throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
         if (f.protected) {
             // In a protected environment the plan is on record before anything is applied.
-            const onRecord = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+            const onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
             await sink.planned?.(onRecord, { findings: onRecord.findings, refused: f.refusals(onRecord.findings) });
         }
         // The engine checks the findings again under the migration lock, before anything runs.
@@ -6591,6 +8193,127 @@ async function dryRun(req, sink) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/commands/confirm.ts
+
+
+/** The run needs a yes when it destroys: a destructive up, a down of several migrations, a down to 0. */
+function confirmReason(plan, selection) {
+    if (plan.steps.length === 0)
+        return undefined;
+    if (plan.direction === 'down') {
+        if (selection.target !== undefined && /^0+$/.test(selection.target.trim()))
+            return 'down-to-zero';
+        return plan.steps.length > 1 ? 'several-down' : undefined;
+    }
+    return plan.findings.some((f) => f.destructive) ? 'destructive-up' : undefined;
+}
+function whyOf(reason, plan, findings) {
+    const n = plan.steps.length;
+    const migrations = `${n} migration${n === 1 ? '' : 's'}`;
+    switch (reason) {
+        case 'destructive-up':
+            return `This applies ${migrations} with ${findings.length} destructive finding${findings.length === 1 ? '' : 's'}: what they delete cannot be brought back by a rollback.`;
+        case 'several-down':
+            return `This rolls back ${migrations}: their down sections run one after another, and what they drop is gone with its data.`;
+        case 'down-to-zero':
+            return `This rolls back every applied migration (${migrations}, --target 0): the down sections run one after another, and what they drop is gone with its data.`;
+    }
+}
+/** Tables (and schemas dropped with CASCADE) that the statements of the plan drop or empty, in order. */
+function destroyedObjects(plan) {
+    const tables = [];
+    const schemas = [];
+    for (const step of plan.steps) {
+        for (const st of step.statements) {
+            const node = { [st.kind]: st.node };
+            const drop = as(node, 'DropStmt');
+            if (drop?.removeType === 'OBJECT_TABLE') {
+                for (const o of drop.objects ?? []) {
+                    const name = fromNames((as(o, 'List')?.items ?? []));
+                    if (name)
+                        tables.push({ name, action: 'drop' });
+                }
+            }
+            if (drop?.removeType === 'OBJECT_SCHEMA' && drop.behavior === 'DROP_CASCADE')
+                schemas.push(...strings(drop.objects));
+            const truncate = as(node, 'TruncateStmt');
+            for (const r of truncate?.relations ?? []) {
+                const name = fromRangeVar(as(r, 'RangeVar'));
+                if (name)
+                    tables.push({ name, action: 'truncate' });
+            }
+        }
+    }
+    return { tables, schemas };
+}
+const confirm_quoteIdent = (s) => `"${s.replace(/"/g, '""')}"`;
+/** A table's estimated rows: its own reltuples, or its leaf partitions' for a partitioned table; null when never analyzed. */
+const ROWS = `case when c.relkind = 'p'
+    then (select sum(greatest(l.reltuples, 0)) from pg_partition_tree(c.oid) p join pg_class l on l.oid = p.relid where p.isleaf)
+    else nullif(greatest(c.reltuples, -1), -1) end::float8`;
+/**
+ * The tables the run would drop or empty that exist now, with the catalog's row estimates (no table is
+ * scanned). A table the same run creates first does not exist yet and holds nothing.
+ */
+async function estimateImpact(sql, plan) {
+    const { tables, schemas } = destroyedObjects(plan);
+    const out = new Map();
+    for (const t of tables) {
+        const regclass = t.name.schema ? `${confirm_quoteIdent(t.name.schema)}.${confirm_quoteIdent(t.name.name)}` : confirm_quoteIdent(t.name.name);
+        const rows = await sql.unsafe(`select c.oid::regclass::text as table, ${ROWS} as rows from pg_class c where c.oid = to_regclass($1) and c.relkind in ('r', 'p')`, [regclass]);
+        // A table dropped after being emptied counts once, as dropped.
+        for (const r of rows)
+            out.set(r.table, { table: r.table, action: out.get(r.table)?.action === 'drop' ? 'drop' : t.action, rows: r.rows });
+    }
+    for (const schema of schemas) {
+        const rows = await sql.unsafe(`select c.oid::regclass::text as table, ${ROWS} as rows from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relkind in ('r', 'p') and not c.relispartition order by 1`, [schema]);
+        for (const r of rows)
+            out.set(r.table, { table: r.table, action: 'drop', rows: r.rows });
+    }
+    return [...out.values()];
+}
+const confirm_count = (n) => Math.round(n).toLocaleString('en-US');
+/** "This drops 2 tables holding about 1,200 rows (…)", from the estimates; undefined when nothing existing is dropped or emptied. */
+function describeImpact(tables) {
+    if (!tables.length)
+        return undefined;
+    const dropped = tables.filter((t) => t.action === 'drop');
+    const emptied = tables.filter((t) => t.action === 'truncate');
+    const list = (ts) => ts.map((t) => t.table).join(', ');
+    const plural = (n) => `${n} table${n === 1 ? '' : 's'}`;
+    const what = [dropped.length ? `drops ${plural(dropped.length)} (${list(dropped)})` : '', emptied.length ? `empties ${plural(emptied.length)} (${list(emptied)})` : ''].filter(Boolean).join(' and ');
+    const known = tables.filter((t) => t.rows !== null);
+    const unknown = tables.filter((t) => t.rows === null);
+    const rows = known.reduce((sum, t) => sum + (t.rows ?? 0), 0);
+    const holding = known.length ? ` holding about ${confirm_count(rows)} row${Math.round(rows) === 1 ? '' : 's'} by the catalog's estimates` : '';
+    const gap = unknown.length ? `; ${list(unknown)} ${unknown.length === 1 ? 'was' : 'were'} never analyzed, so ${unknown.length === 1 ? 'its' : 'their'} size is unknown` : '';
+    return `This ${what}${holding}${gap}.`;
+}
+/** What to show before asking; undefined when the run needs no confirmation. */
+async function confirmationFor(sql, plan, selection) {
+    const reason = confirmReason(plan, selection);
+    if (!reason)
+        return undefined;
+    const findings = plan.findings.filter((f) => f.destructive);
+    const tables = await estimateImpact(sql, plan);
+    return { reason, why: whyOf(reason, plan, findings), plan, findings, tables, impact: describeImpact(tables) };
+}
+/**
+ * The hook a deploy runs under the lock before anything is written: when the run needs a yes, `ask`
+ * shows the confirmation and answers. A no refuses the run with nothing done.
+ */
+function askBeforeRun(selection, ask, signal) {
+    return async (plan, sql) => {
+        const c = await confirmationFor(sql, plan, selection);
+        if (!c || (await ask(c)))
+            return;
+        if (signal?.aborted)
+            throw new AbortedError('interrupted at the question: nothing was run');
+        throw new PolicyError('not confirmed: nothing was run (pass --yes to run without asking).', []);
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/commands/new.ts
 // `pgshift new <name>`: a new migration file, named by the current UTC time (dbmate's version format).
 
@@ -6614,11 +8337,12 @@ function newMigration(dir, name, now = new Date()) {
     if (!(0,external_node_fs_.existsSync)(dir))
         (0,external_node_fs_.mkdirSync)(dir, { recursive: true });
     const catalog = new catalog_Catalog(dir);
-    const version = timestampVersion(now);
-    const clash = catalog.find(version);
-    if (clash)
-        throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
-    const path = (0,external_node_path_namespaceObject.join)(dir, `${version}_${slug}.sql`);
+    // Two files made in the same second (a script, a quick second thought) each get their own version:
+    // the next free second, still in dbmate's 14-digit format and still in the order they were made.
+    let at = now.getTime();
+    while (catalog.find(timestampVersion(new Date(at))))
+        at += 1000;
+    const path = (0,external_node_path_namespaceObject.join)(dir, `${timestampVersion(new Date(at))}_${slug}.sql`);
     (0,external_node_fs_.writeFileSync)(path, formById('dbmate').template(slug), { flag: 'wx' });
     return path;
 }
@@ -6641,6 +8365,158 @@ async function resolve(o, version, as) {
         await s.tracking.resolve(sql, row, as, o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
         return { ...row, status: as === 'applied' ? 'applied' : row.status };
     }));
+}
+
+;// CONCATENATED MODULE: ./src/commands/repair.ts
+
+
+
+
+
+
+/** Status states that mean the applied history differs from the record: any of them turns a check red. */
+const CHANGED_STATES = ['modified', 'missing', 'failed', 'running'];
+/** The entries of a status whose history is changed, missing or unsettled (`status --exit-code` exits 3). */
+function changedHistory(entries) {
+    return entries.filter((e) => CHANGED_STATES.includes(e.state));
+}
+/** The list shown before `--all` repairs (and in its refusal): version, file, stored and current checksum. */
+function listCandidates(candidates) {
+    return candidates.map((c) => `  ${c.version}  ${c.path}\n      stored:  ${c.storedChecksum || 'none'}\n      current: ${c.currentChecksum}`).join('\n');
+}
+/** What a repair did, one sentence per migration. */
+function describeRepair(r, reason) {
+    const lines = r.repaired.map((c) => `repaired ${c.version} ${c.name}: checksum ${c.storedChecksum || 'none'} -> ${c.currentChecksum} (reason recorded: ${reason}).`);
+    for (const v of r.unchanged)
+        lines.push(`migration ${v} is not modified: its file matches the stored checksum. Nothing was written.`);
+    for (const s of r.skipped)
+        lines.push(`not repaired: ${s.why}`);
+    if (!lines.length)
+        lines.push('no applied migration has a changed file: there is nothing to repair.');
+    return lines;
+}
+/** Checks the request before connecting: a reason, and versions or all. */
+function checkRequest(o, versions) {
+    if (!o.reason.trim()) {
+        throw new ConfigError('repair needs a reason (--reason): why the changed file is right (whitespace only, a fix applied by hand, …). It is recorded in the history with the old and the new checksum.');
+    }
+    if (versions !== 'all') {
+        if (!versions.length)
+            throw new ConfigError('repair needs the versions to repair, or --all: pgshift repair <version>... --reason "<why>".');
+        const bad = versions.find((v) => !version_isVersion(v));
+        if (bad !== undefined)
+            throw new ConfigError(`repair: "${bad}" is not a version: use the number at the start of a migration file name.`);
+    }
+}
+/** Why an applied row's file cannot be repaired, or the change to make; undefined when it matches. */
+function examine(s, row) {
+    const v = row.version;
+    if (row.status !== 'applied') {
+        return {
+            why: `migration ${v} is marked ${row.status}, so it cannot be repaired (repair accepts a changed file of an applied migration): settle it with "pgshift resolve ${v} --applied" or "--rolled-back" after checking the database.`,
+        };
+    }
+    const file = s.catalog.find(v);
+    if (!file) {
+        return {
+            why: `migration ${v}${row.name ? ` (${row.name})` : ''} is applied but its file is gone from ${s.catalog.dir}, so it cannot be repaired: there is no new checksum to record. Restore the file as it was applied (from version control), or pass --allow-missing to up and plan to go on without it.`,
+        };
+    }
+    const loaded = s.catalog.load(file);
+    if (loaded instanceof MigrationFileError)
+        return { why: `migration ${v} cannot be repaired: ${loaded.message}` };
+    // A NULL checksum comes back as null from the driver, whatever the row's type says.
+    const stored = row.checksum ?? null;
+    if (stored === loaded.checksum)
+        return undefined;
+    return { version: v, name: row.name || file.name, path: file.upPath, storedChecksum: stored, currentChecksum: loaded.checksum };
+}
+const isCandidate = (x) => !!x && 'currentChecksum' in x;
+/**
+ * Repairs `versions` (or every changed applied migration), under the migration lock. A version whose
+ * file matches is reported unchanged; one that cannot be repaired (not applied, file gone, unreadable)
+ * refuses the request with what to do, before anything is written.
+ */
+async function repair(o, versions) {
+    checkRequest(o, versions);
+    const reason = o.reason.trim();
+    return withSession(o, (s) => withLock(s, o, async (sql) => {
+        const state = await s.tracking.read(sql);
+        if (state.unadopted) {
+            throw new ConfigError(`${s.tracking.schema}.schema_migrations is still dbmate's table: it records no checksums, so there is nothing to repair. The first pgshift up that has something to run adopts it and records each file's checksum.`);
+        }
+        const report = { repaired: [], unchanged: [], skipped: [] };
+        const candidates = [];
+        if (versions === 'all') {
+            for (const row of [...state.rows].sort((a, b) => compareVersions(a.version, b.version))) {
+                const found = examine(s, row);
+                if (isCandidate(found))
+                    candidates.push(found);
+                else if (found)
+                    report.skipped.push({ version: row.version, why: found.why });
+            }
+            if (!candidates.length)
+                return report;
+            if (!o.yes) {
+                const n = candidates.length;
+                const list = `${n} applied migration${n === 1 ? '' : 's'} changed after ${n === 1 ? 'it' : 'they'} ran:\n${listCandidates(candidates)}`;
+                if (!o.ask) {
+                    throw new PolicyError(`repair --all found ${list}\nNothing was written: without a terminal to ask, pass --yes to repair ${n === 1 ? 'it' : 'them all'}, or name the versions to repair.`, []);
+                }
+                if (!(await o.ask(candidates)))
+                    throw new PolicyError('not confirmed: nothing was written (pass --yes to repair without asking).', []);
+            }
+        }
+        else {
+            if (!state.exists)
+                throw new ConfigError(`no migration is applied in this database (there is no ${s.tracking.schema}.schema_migrations): there is nothing to repair.`);
+            const seen = new Set();
+            for (const v of versions) {
+                if (seen.has(versionId(v)))
+                    continue;
+                seen.add(versionId(v));
+                const row = state.rows.find((r) => versionId(r.version) === versionId(v));
+                if (!row) {
+                    throw new ConfigError(`migration ${v} has no row in ${s.tracking.schema}.schema_migrations${s.catalog.find(v) ? ': it is pending, not applied, and a pending file may change freely' : ''}. There is nothing to repair.`);
+                }
+                const found = examine(s, row);
+                if (isCandidate(found))
+                    candidates.push(found);
+                else if (found)
+                    throw new ConfigError(found.why);
+                else
+                    report.unchanged.push(row.version);
+            }
+        }
+        if (candidates.length)
+            await s.tracking.repair(sql, candidates, reason, o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
+        report.repaired = candidates;
+        return report;
+    }));
+}
+/**
+ * The action's repair-versions: the named repair, deliberately, then the deploy in the same run. A
+ * repair that fails is the deploy's outcome and nothing is deployed; `onRepaired` hears what was done.
+ */
+async function repairThenDeploy(req, versions, reason, sink, onRepaired) {
+    let report;
+    try {
+        // Naming "all" in a workflow input is itself the yes: there is no one to ask.
+        report = await repair({
+            ...req,
+            reason,
+            yes: true,
+            onEvent: (e) => {
+                req.onEvent?.(e);
+                sink.event?.(e);
+            },
+        }, versions);
+    }
+    catch (err) {
+        return stoppedDeploy(req, err, sink);
+    }
+    await onRepaired(report);
+    return deploy(req, sink);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/status.ts
@@ -6678,17 +8554,113 @@ function migrationStatus(catalog, rows) {
 
 
 
+
 async function status_status(o) {
     return withSession(o, async (s) => {
         const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
         // Status never parses SQL: its problems come from names, rows and checksums alone.
-        const p = buildPlan(s.catalog, { ...state, databaseChecked: true }, { direction: 'up', steps: 0 });
+        // Invalid indexes a failed or running migration left are named on its problem (only then is SQL parsed).
+        const p = await checkInvalidIndexes(s.sql, s.catalog, buildPlan(s.catalog, { ...state, databaseChecked: true }, { direction: 'up', steps: 0 }));
         return { entries: migrationStatus(s.catalog, state.rows), problems: p.problems, trackingExists: state.exists };
     });
 }
 
+;// CONCATENATED MODULE: ./src/db/credentials.ts
+// Where a connection's password comes from, resolved once before connecting, so that every source is
+// also a secret the Redactor knows: the URL's user:password@, a `?password=` parameter (libpq's
+// spelling, which postgres.js would otherwise send to the server as a setting), PGPASSWORD, and a
+// .pgpass file (as libpq reads it). The shells read the environment and pass what they found.
+
+/** One `host:port:database:user:password` line; `*` matches anything, `\:` and `\\` are escapes. */
+function fields(line) {
+    const out = [];
+    let cur = '';
+    for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (c === '\\' && i + 1 < line.length)
+            cur += line[++i];
+        else if (c === ':' && out.length < 4) {
+            out.push(cur);
+            cur = '';
+        }
+        else
+            cur += c;
+    }
+    out.push(cur);
+    return out;
+}
+/** The password .pgpass holds for this host, port, database and user, as libpq matches it. */
+function pgpassLookup(text, target) {
+    const want = [target.host, target.port, target.database, target.user];
+    for (const raw of text.split(/\r?\n/)) {
+        if (!raw.trim() || raw.startsWith('#'))
+            continue;
+        const f = fields(raw);
+        if (f.length < 5)
+            continue;
+        if (want.every((w, i) => f[i] === '*' || f[i] === w || (i === 0 && f[i] === 'localhost' && (w === '127.0.0.1' || w === '::1'))))
+            return f[4];
+    }
+    return undefined;
+}
+function resolveCredentials(databaseUrl, sources = {}) {
+    const secrets = [sources.pgpassword].filter((s) => !!s);
+    let u;
+    try {
+        u = new URL(databaseUrl);
+    }
+    catch {
+        return { url: databaseUrl, secrets, source: 'none' };
+    }
+    const param = u.searchParams.get('password');
+    if (param)
+        secrets.push(param);
+    if (u.password) {
+        secrets.push(decodeURIComponent(u.password));
+        if (!param)
+            return { url: databaseUrl, secrets, source: 'url' };
+        u.searchParams.delete('password');
+        return { url: u.toString(), secrets, source: 'url' };
+    }
+    const use = (password, source, warning) => {
+        u.searchParams.delete('password');
+        u.password = encodeURIComponent(password);
+        return { url: u.toString(), secrets: [...new Set([...secrets, password])], source, warning };
+    };
+    if (param)
+        return use(param, 'parameter');
+    if (sources.pgpassword)
+        return use(sources.pgpassword, 'PGPASSWORD');
+    if (sources.pgpassFile) {
+        let text;
+        let warning;
+        try {
+            // libpq ignores a .pgpass that others can read; so does pgshift, and says so.
+            if (((0,external_node_fs_.statSync)(sources.pgpassFile).mode & 0o077) !== 0)
+                warning = `${sources.pgpassFile} can be read by other users, so it is ignored (as libpq does): chmod 0600 it.`;
+            else
+                text = (0,external_node_fs_.readFileSync)(sources.pgpassFile, 'utf8');
+        }
+        catch {
+            /* no .pgpass: nothing to use */
+        }
+        const user = decodeURIComponent(u.username) || '';
+        const target = { host: decodeURIComponent(u.hostname) || 'localhost', port: u.port || '5432', database: decodeURIComponent(u.pathname.replace(/^\//, '')) || user, user };
+        const found = text !== undefined ? pgpassLookup(text, target) : undefined;
+        if (found)
+            return use(found, 'pgpass');
+        if (warning)
+            return { url: databaseUrl, secrets, source: 'none', warning };
+    }
+    return { url: databaseUrl, secrets, source: 'none' };
+}
+
 ;// CONCATENATED MODULE: ./src/commands/index.ts
 // The one face the shells (CLI, action, HTTP) import: every command, and the types they need.
+
+
+
+
 
 
 
@@ -6712,6 +8684,24 @@ function toJson(value) {
             return v.toString();
         return v;
     }, 2);
+}
+
+;// CONCATENATED MODULE: ./src/report/credentials.ts
+// The shells' side of credentials: read the sources from the environment, teach the Redactor every
+// password found (before anything can print one), and connect with the resolved URL.
+
+
+/** The URL to connect with; every password source is a secret of `redactor` from now on. */
+function connectionUrl(databaseUrl, env, redactor, warn) {
+    redactor.add(env.PGPASSWORD).addUrl(databaseUrl);
+    if (!databaseUrl)
+        return databaseUrl;
+    const found = resolveCredentials(databaseUrl, { pgpassword: env.PGPASSWORD, pgpassFile: env.PGPASSFILE || (env.HOME ? (0,external_node_path_namespaceObject.join)(env.HOME, '.pgpass') : undefined) });
+    for (const s of found.secrets)
+        redactor.add(s);
+    if (found.warning)
+        warn(found.warning);
+    return found.url;
 }
 
 ;// CONCATENATED MODULE: ./src/report/sink.ts
@@ -6769,8 +8759,16 @@ function indent(text, pad) {
 function renderPlan(plan) {
     const out = [];
     const verb = plan.direction === 'up' ? 'apply' : 'roll back';
-    if (!plan.databaseChecked)
-        out.push('No database given: every migration in the directory is treated as pending.');
+    const rollbackFindings = plan.rollbackFindings ?? [];
+    const onSection = (step, path) => rollbackFindings.filter((f) => f.version === step.migration.version && f.path === path);
+    if (plan.baseline) {
+        const { applied: n, label } = plan.baseline;
+        const unchanged = n === 1 ? `the 1 migration unchanged since ${label} counts` : `the ${n} migrations unchanged since ${label} count`;
+        out.push(`No database asked: ${unchanged} as applied; the ones added or changed since then are pending.`);
+    }
+    else if (!plan.databaseChecked) {
+        out.push("No database given: every migration in the directory is treated as pending. They are linted as one batch, so a table an earlier one creates counts as new: findings on objects created earlier in the directory are not reported. To see them, compare with a base commit (pgshift plan --since <git-ref>; the action uses the pull request's base) or give a database.");
+    }
     else if (!plan.trackingExists)
         out.push('The tracking table does not exist yet: the first run that writes will create it.');
     out.push(plan.steps.length === 0
@@ -6779,7 +8777,7 @@ function renderPlan(plan) {
             : plan.direction === 'up'
                 ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
                 : 'Nothing to roll back.'
-        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion ? ` (current version ${plan.currentVersion})` : ''}:`);
+        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion && !plan.baseline ? ` (current version ${plan.currentVersion})` : ''}:`);
     plan.steps.forEach((step, i) => {
         out.push('');
         out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
@@ -6788,11 +8786,23 @@ function renderPlan(plan) {
         out.push(indent(step.section.sql.trim(), '     '));
         if (plan.direction === 'up')
             out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
+        // What rolling this migration back would destroy, under its rollback SQL.
+        const underRollback = plan.direction === 'up' && step.rollback ? onSection(step, step.rollback.path) : [];
+        if (underRollback.length)
+            out.push('   rollback findings:', ...renderFindings(underRollback).map((l) => `   ${l}`));
     });
+    const s = (n) => (n === 1 ? '' : 's');
     if (plan.direction === 'up' && plan.steps.length) {
         out.push('');
-        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''}):` : 'Safety: no findings.');
+        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${s(plan.findings.length)}):` : 'Safety: no findings.');
         out.push(...renderFindings(plan.findings));
+        if (rollbackFindings.length)
+            out.push('', `Rolling back: ${rollbackFindings.length} finding${s(rollbackFindings.length)} on the down sections, shown under each rollback above (not part of this run).`);
+    }
+    if (plan.direction === 'down' && plan.steps.length && plan.rollbackFindings) {
+        out.push('');
+        out.push(rollbackFindings.length ? `Safety of this rollback (${rollbackFindings.length} finding${s(rollbackFindings.length)}):` : 'Safety of this rollback: no findings.');
+        out.push(...renderFindings(rollbackFindings));
     }
     if (plan.problems.length) {
         out.push('');
@@ -6820,9 +8830,54 @@ function renderStatus(entries) {
     const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
     return [line(header), ...rows.map(line), '', summary].join('\n');
 }
+function tally(result) {
+    const label = (s) => `${s.version} ${s.name}`;
+    const ran = new Set(result.steps.map((s) => s.version));
+    return {
+        done: result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map(label),
+        failed: result.steps.filter((s) => s.status === 'failed').map(label),
+        undone: result.steps.filter((s) => s.status === 'skipped').map(label),
+        notRun: result.plan.steps.filter((st) => !ran.has(st.migration.version)).map((st) => label(st.migration)),
+    };
+}
+/** One line: "1 applied (1 users); failed: 2 orders; not run: 3 items, 4 tags." */
+function renderTally(result) {
+    const t = tally(result);
+    const list = (xs) => xs.join(', ');
+    const parts = [`${t.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'}${t.done.length ? ` (${list(t.done)})` : ''}`];
+    if (t.failed.length)
+        parts.push(`failed: ${list(t.failed)}`);
+    if (t.undone.length)
+        parts.push(`undone with it (one transaction): ${list(t.undone)}`);
+    parts.push(t.notRun.length ? `not run: ${list(t.notRun)}` : 'nothing left unrun');
+    return `${parts.join('; ')}.`;
+}
+/** What a failure left behind, in the words of the direction that failed. */
+/** After a lost connection: what pgshift found when it looked at the database again, and what to do. */
+function lostState(f) {
+    const found = f.afterLoss ? `Checked again: ${f.afterLoss} ` : '';
+    if (f.outcome === 'committed')
+        return `${found}Run ${f.direction} again for the migrations that did not run.`;
+    if (f.outcome === 'rolled-back')
+        return `${found}Nothing of this ${f.direction === 'up' ? 'migration' : 'rollback'} took effect; run ${f.direction} again once the server is reachable.`;
+    if (f.outcome === 'failed-needs-resolve') {
+        return `${found}It runs without a transaction, so statements before the one that was running stayed applied, and it stays marked running until resolved: check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`;
+    }
+    return `${found}Whether it committed is not known: the server rolls back a transaction whose connection ends before its COMMIT arrives. Run "pgshift status" once the server is reachable: ${f.version} shows as applied if it committed.`;
+}
+function failureState(f) {
+    if (f.connectionLost)
+        return lostState(f);
+    if (f.outcome === 'failed-needs-resolve') {
+        return `Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`;
+    }
+    return f.direction === 'up'
+        ? 'The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
+        : `The failed rollback was undone: migration ${f.version} is still applied, exactly as before this run. Fix its down section (or fix forward with a new migration) and run down again.`;
+}
 function renderFailure(f) {
     const out = [
-        `✗ ${f.version} ${f.name} failed at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
+        `✗ ${f.version} ${f.name} ${f.connectionLost ? 'lost its connection' : 'failed'} at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
         `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
     ];
     if (f.excerpt)
@@ -6833,9 +8888,7 @@ function renderFailure(f) {
         out.push(`  HINT: ${f.hint}`);
     if (f.invalidIndex)
         out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
-    out.push(f.outcome === 'rolled-back'
-        ? '  The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
-        : `  Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`);
+    out.push(`  ${failureState(f)}`);
     return out.join('\n');
 }
 
@@ -6847,7 +8900,81 @@ const external_node_util_namespaceObject = require("node:util");
 
 
 
-const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'help', 'version'];
+const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'help', 'version'];
+/** Commands that take no flags of their own. */
+const META = ['help', 'version'];
+const isCommand = (word) => COMMANDS.includes(word ?? '');
+/** What a row's flag applies to; a row that does not say applies to every command. */
+const appliesTo = (s, command) => !s.commands || s.commands.includes(command);
+/** Words people reach for from other tools, and pgshift's command for each. */
+const COMMAND_ALIASES = {
+    rollback: 'down',
+    undo: 'down',
+    revert: 'down',
+    migrate: 'up',
+    apply: 'up',
+    deploy: 'up',
+    'dry-run': 'plan',
+    dryrun: 'plan',
+    preview: 'plan',
+    create: 'new',
+    generate: 'new',
+    info: 'status',
+    list: 'status',
+    check: 'lint',
+};
+/** Edit distance counting a swap of two neighbours as one edit (--stpes is one edit from --steps). */
+function args_distance(a, b) {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+            if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+                d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+    }
+    return d[a.length][b.length];
+}
+/** The candidate a typo most likely meant: within one edit per three letters, two at most. */
+function closest(word, candidates) {
+    const limit = Math.min(2, Math.max(1, Math.floor(word.replace(/^-+/, '').length / 3)));
+    let best;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = args_distance(word.toLowerCase(), c);
+        if (d < bestDistance)
+            [best, bestDistance] = [c, d];
+    }
+    return bestDistance <= limit ? best : undefined;
+}
+/** "up, down and plan". */
+function inWords(words) {
+    return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
+}
+function unknownCommand(word) {
+    const meant = COMMAND_ALIASES[word.toLowerCase()] ?? closest(word, COMMANDS);
+    const hint = meant ? `: did you mean "pgshift ${meant}"?` : '.';
+    return new ConfigError(`unknown command "${word}"${hint} The commands are ${inWords(COMMANDS.filter((c) => !META.includes(c)))}. See "pgshift --help".`);
+}
+/** What to say about a flag pgshift does not have. */
+function flagHint(flag) {
+    const name = flag.replace(/=.*$/, '');
+    if (/^--dry-?run$/i.test(name))
+        return 'a dry run is a command of its own: "pgshift plan" (or "pgshift plan down")';
+    if (['--url', '--db', '--database', '--db-url', '--dsn'].includes(name))
+        return 'did you mean --database-url?';
+    // The GitHub Action's input names, written as flags.
+    const input = FLAGS.find((s) => s.input && `--${s.input}` === name);
+    if (input)
+        return `did you mean ${input.flag}? (${input.input} is the GitHub Action's name for it)`;
+    const near = closest(name, [...FLAGS.map((s) => s.flag), '--help', '--version']);
+    return near ? `did you mean ${near}?` : undefined;
+}
+/** "See "pgshift up --help"." for the command in argv, else the general help. */
+function seeHelp(command) {
+    return `See "pgshift ${command && isCommand(command) && !META.includes(command) ? `${command} ` : ''}--help".`;
+}
 const FLAGS = SETTING_ROWS.filter((s) => s.flag);
 function flagOptions() {
     const options = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
@@ -6861,13 +8988,40 @@ function parseCli(argv, env = process.env) {
         parsed = (0,external_node_util_namespaceObject.parseArgs)({ args: argv, allowPositionals: true, strict: true, options: flagOptions() });
     }
     catch (err) {
-        throw new ConfigError(`${err.message.replace(/\. To specify.*$/s, '')}. See "pgshift --help".`);
+        const e = err;
+        const see = seeHelp(argv.find(isCommand));
+        const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '([^']+)'/.exec(e.message)?.[1] : undefined;
+        if (unknown) {
+            const hint = flagHint(unknown);
+            throw new ConfigError(`unknown option ${unknown}${hint ? `: ${hint}` : ''}${hint?.endsWith('?') ? '' : '.'} ${see}`);
+        }
+        throw new ConfigError(`${e.message.replace(/\. To specify.*$/s, '')}. ${see}`);
     }
     const v = parsed.values;
     const [first, ...positionals] = parsed.positionals;
-    const command = (v.help ? 'help' : v.version ? 'version' : (first ?? 'help'));
-    if (!COMMANDS.includes(command))
-        throw new ConfigError(`unknown command "${first}": use one of up, down, status, plan, lint, new, resolve. See "pgshift --help".`);
+    if (first !== undefined && !isCommand(first))
+        throw unknownCommand(first);
+    const given = new Set(FLAGS.filter((s) => v[s.flag.slice(2)] !== undefined).map((s) => s.key));
+    let command;
+    let topic;
+    if (v.help)
+        [command, topic] = ['help', first === 'help' ? positionals[0] : first];
+    else if (v.version)
+        command = 'version';
+    else if (first === undefined)
+        return { command: 'help', positionals: [], settings: readSettings('cli', () => undefined), given, bare: true };
+    else
+        [command, topic] = [first, first === 'help' ? positionals[0] : undefined];
+    if (topic !== undefined && !isCommand(topic))
+        throw unknownCommand(topic);
+    if (!META.includes(command)) {
+        // A flag the command does not read is a mistake (a typo'd command, a flag meant for another one).
+        for (const s of FLAGS) {
+            if (!given.has(s.key) || appliesTo(s, command))
+                continue;
+            throw new ConfigError(`${s.flag} does not apply to "pgshift ${command}": it is for ${inWords(s.commands.filter(isCommand))}. See "pgshift ${command} --help".`);
+        }
+    }
     if (v.applied && v['rolled-back'])
         throw new ConfigError('pass either --applied or --rolled-back to resolve, not both.');
     const settings = readSettings('cli', (s) => {
@@ -6881,19 +9035,20 @@ function parseCli(argv, env = process.env) {
         settings.databaseUrl = env.DATABASE_URL || '';
     if (!v.dir)
         settings.dir = `./${SETTINGS.dir.default}`;
-    return { command, positionals: v.help || v.version ? parsed.positionals : positionals, settings };
+    return { command, positionals: command === 'help' ? [] : positionals, settings, given, topic: topic && !META.includes(topic) ? topic : undefined };
 }
-function options() {
-    const rows = FLAGS.map((s) => {
+function options(flags = FLAGS, general = true) {
+    const rows = flags.map((s) => {
         const left = `${s.short ? `-${s.short}, ` : '    '}${s.flag}${s.arg ? ` ${s.arg}` : ''}`;
         const def = s.shown && s.shown !== 'false' && !/default/.test(s.help) ? ` (default ${s.shown})` : '';
         return `  ${left.padEnd(34)} ${s.help}${def}`;
     });
-    return [...rows, `  ${'-h, --help'.padEnd(34)} this help`, `  ${'    --version'.padEnd(34)} print the version`].join('\n');
+    return [...rows, `  ${'-h, --help'.padEnd(34)} this help`, ...(general ? [`  ${'    --version'.padEnd(34)} print the version`] : [])].join('\n');
 }
 const HELP = `pgshift — safe, fast PostgreSQL schema migrations
 
 Usage: pgshift <command> [options]
+       pgshift <command> --help      what one command does, and the options it takes
 
 Commands:
   up                    apply pending migrations (all, or --target / --steps)
@@ -6904,6 +9059,7 @@ Commands:
                         migrations when a database is given, else of every migration in --dir
   new <name>            write <UTC yyyymmddhhmmss>_<name>.sql with -- migrate:up / -- migrate:down
   resolve <version>     settle a failed non-transactional migration: --applied or --rolled-back
+  repair <version>...   accept an applied migration's changed file: record its new checksum (--reason; --all)
 
 Options:
 ${options()}
@@ -6911,6 +9067,13 @@ ${options()}
 Protected environments (--env listed in --protected-environments, default production):
   a down needs --confirm MIGRATE-<ENV>; destructive findings refuse up unless --allow-destructive;
   error-level findings refuse it always. --policy additive-only refuses destructive statements anywhere.
+
+On a terminal (stdin and stdout TTYs), a destructive up, a down of more than one migration and a down
+--target 0 show what they would destroy and ask "Proceed? [y/N]" first; --yes runs without asking.
+Without a terminal nothing is ever asked.
+
+Settings from a file: DATABASE_URL (and any other variable) from ./.env, or --env-file <path>; the real
+environment wins.
 
 Migration files (decided per file):
   <version>_<name>.sql with -- migrate:up / -- migrate:down sections (dbmate; header may add transaction:false)
@@ -6920,11 +9083,136 @@ Migration files (decided per file):
 
 Exit codes:
   0  success
-  1  a migration failed (it was rolled back, or is marked failed until resolve); lint: an error-level finding
+  1  a migration failed or lost its connection (rolled back, or marked failed/running until resolve); lint: an error-level finding
   2  usage or configuration error (bad flag, missing directory, database unreachable)
   3  validation or the safety policy refused the run (changed or missing applied file, out-of-order, parse error, a refused finding)
   4  the migration lock was not acquired within --lock-wait
 `;
+/** More than the one line of the Commands list, for the commands that need it. */
+const DETAILS = {
+    up: `On a terminal, an up with destructive findings shows the migrations, the findings and the rows the
+dropped tables hold, then asks "Proceed? [y/N]" (--yes runs without asking; without a terminal nothing
+is asked). It prints the safety findings of what it applied. In a protected environment the plan is
+printed first, and destructive findings refuse the run unless --allow-destructive.`,
+    down: `On a terminal, a down of more than one migration, or to --target 0, shows what it rolls back and the
+rows the dropped tables hold, then asks "Proceed? [y/N]" (--yes runs without asking; without a
+terminal nothing is asked). In a protected environment it needs --confirm MIGRATE-<ENV>.`,
+    plan: `Exits 3 when the run would be refused. Without a database, every migration in --dir is treated as pending.
+It takes the flags of up and down, so one set of flags serves the plan and the run; those about running
+(locks, timeouts) change nothing in a plan.`,
+    status: 'Needs a database. With --exit-code, exits 3 when an applied migration is modified, missing, failed or running, else 1 when anything is pending.',
+    repair: `For an applied migration whose file changed on purpose (whitespace, comments, a fix already applied
+by hand): under the migration lock, records the file's current checksum and a migration_history row
+(action repair) with --reason, the old and the new checksum, and who ran it. --reason is required. A
+version whose file matches says so and writes nothing; a missing file cannot be repaired. --all lists
+every changed applied migration first and asks on a terminal; without one it refuses unless --yes.`,
+    lint: 'Exits 1 on an error-level finding. Rules and their settings: docs/rules.md.',
+    new: 'A file made in the same second as an existing version takes the next free second.',
+};
+/** Each command's line of the Commands list in HELP: its usage ("plan [up|down]") and what it does. */
+function commandLines() {
+    const section = HELP.slice(HELP.indexOf('Commands:\n') + 'Commands:\n'.length, HELP.indexOf('\n\nOptions:'));
+    const lines = new Map();
+    let last;
+    for (const line of section.split('\n')) {
+        const m = /^ {2}(\S.*?)\s{2,}(\S.*)$/.exec(line);
+        if (m)
+            lines.set(m[1].split(' ')[0], (last = { usage: m[1], about: m[2] }));
+        else if (last && line.trim())
+            last.about += ' ' + line.trim();
+    }
+    return lines;
+}
+/** `pgshift <command> --help`: its usage, what it does, and the options that apply to it (from the settings rows). */
+function commandHelp(command) {
+    const line = commandLines().get(command);
+    const about = line ? line.about[0].toUpperCase() + line.about.slice(1) + '.' : '';
+    const details = DETAILS[command];
+    return [
+        `Usage: pgshift ${line?.usage ?? command} [options]`,
+        '',
+        about,
+        ...(details ? ['', details] : []),
+        '',
+        'Options:',
+        options(FLAGS.filter((s) => appliesTo(s, command)), false),
+        '',
+        'Every command, the exit codes and the migration file forms: pgshift --help',
+    ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/cli/env-file.ts
+// `.env` files, read as dbmate reads them: NAME=value lines, an optional `export ` before the name,
+// `#` comments (a whole line, or after an unquoted value), 'single quotes' taken literally, "double
+// quotes" with \n, \t, \" and \\ escapes. Variables already in the real environment win over the file.
+
+
+
+const env_file_NAME = /^[A-Za-z_][A-Za-z0-9_.]*$/;
+/** The file's variables; a line that is not NAME=value is refused with its file:line (never its text, which may hold a password). */
+function parseEnvFile(text, path) {
+    const vars = {};
+    text
+        .replace(/^\uFEFF/, '')
+        .split(/\r\n|\n|\r/)
+        .forEach((raw, i) => {
+        const where = `${path}:${i + 1}`;
+        const line = raw.trim();
+        if (!line || line.startsWith('#'))
+            return;
+        const eq = line.indexOf('=');
+        const name = (eq < 0 ? line : line.slice(0, eq)).replace(/^export\s+/, '').trim();
+        if (eq < 0 || !env_file_NAME.test(name)) {
+            throw new ConfigError(`${where}: not a NAME=value line (write it as DATABASE_URL=postgres://…; a line starting with # is a comment).`);
+        }
+        vars[name] = value(line.slice(eq + 1).trim(), `${where}: the value of ${name}`);
+    });
+    return vars;
+}
+function value(text, what) {
+    const quote = text[0];
+    if (quote !== '"' && quote !== "'")
+        return text.replace(/\s+#.*$/, '');
+    let out = '';
+    for (let i = 1; i < text.length; i++) {
+        const c = text[i];
+        if (c === quote) {
+            if (!/^\s*(#.*)?$/.test(text.slice(i + 1)))
+                throw new ConfigError(`${what} has text after its closing quote: put a # before a comment.`);
+            return out;
+        }
+        if (quote === '"' && c === '\\' && i + 1 < text.length) {
+            const next = text[++i];
+            out += next === 'n' ? '\n' : next === 't' ? '\t' : next === 'r' ? '\r' : next;
+            continue;
+        }
+        out += c;
+    }
+    throw new ConfigError(`${what} opens a ${quote === '"' ? 'double' : 'single'} quote that does not close on its line.`);
+}
+/**
+ * The environment the CLI runs with: `env` over the variables of `--env-file`, or of `.env` in `cwd`
+ * when it exists. A given file that is missing is an error; a missing `.env` is not.
+ */
+function withEnvFile(env, given, cwd) {
+    const path = (0,external_node_path_namespaceObject.resolve)(cwd, given ?? '.env');
+    if (given === undefined && !(0,external_node_fs_.existsSync)(path))
+        return env;
+    if (!(0,external_node_fs_.existsSync)(path))
+        throw new ConfigError(`--env-file ${given}: there is no such file${(0,external_node_path_namespaceObject.isAbsolute)(given) ? '' : ` in ${cwd}`}.`);
+    if (!(0,external_node_fs_.statSync)(path).isFile())
+        throw new ConfigError(`${given !== undefined ? `--env-file ${given}: ` : ''}${path} is not a file: pass a file of NAME=value lines with --env-file.`);
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(path, 'utf8');
+    }
+    catch (err) {
+        throw new ConfigError(`cannot read ${path}: ${err.code ?? err.message}. Check its permissions, or pass another file with --env-file.`);
+    }
+    const vars = parseEnvFile(text, given ?? '.env');
+    // The real environment wins: an empty DATABASE_URL set on purpose is still the environment's.
+    return { ...vars, ...Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) };
+}
 
 ;// CONCATENATED MODULE: ./src/cli/exit-codes.ts
 // The CLI's exit codes, documented in --help and the README. The engine's errors are kinds; the
@@ -6949,17 +9237,91 @@ function exitCodeOf(err) {
     return ExitCode.migrationFailed;
 }
 
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = require("node:child_process");
+;// CONCATENATED MODULE: ./src/cli/git.ts
+// `--since <git-ref>`: the files added or changed since the ref, read from git. What that means for
+// the migrations (pending or applied) is the commands' decision; this only asks git.
+
+
+
+
+function git(args, cwd) {
+    return (0,external_node_child_process_namespaceObject.execFileSync)('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 512 * 1024 * 1024 });
+}
+/** The nearest existing folder at or above `path`, where git is asked. */
+function folderOf(path) {
+    let p = (0,external_node_path_namespaceObject.resolve)(path);
+    if ((0,external_node_fs_.existsSync)(p) && !(0,external_node_fs_.statSync)(p).isDirectory())
+        p = (0,external_node_path_namespaceObject.dirname)(p);
+    while (!(0,external_node_fs_.existsSync)(p) && (0,external_node_path_namespaceObject.dirname)(p) !== p)
+        p = (0,external_node_path_namespaceObject.dirname)(p);
+    return p;
+}
+/**
+ * What changed since `ref` in the repository holding `path`: the commits since the point where this
+ * branch left `ref` (git merge-base), plus changes not committed yet and files git does not track yet,
+ * so a migration written a minute ago counts as pending.
+ */
+function sinceBaseline(ref, path) {
+    if (ref.startsWith('-'))
+        throw new ConfigError(`--since ${ref} is not a git ref: name a branch, tag or commit (--since main).`);
+    const cwd = folderOf(path);
+    let top;
+    try {
+        top = git(['rev-parse', '--show-toplevel'], cwd).trim();
+    }
+    catch (err) {
+        if (err.code === 'ENOENT')
+            throw new ConfigError('--since needs git, and git is not installed (or not on PATH).');
+        throw new ConfigError(`--since ${ref}: ${cwd} is not inside a git repository, so there is no history to compare with. Run pgshift inside the repository, or leave --since out.`);
+    }
+    let base;
+    try {
+        base = git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], top).trim();
+    }
+    catch {
+        throw new ConfigError(`--since ${ref}: git knows no commit by that name in ${top}. Name a branch, tag or commit that exists here (a remote branch may need "git fetch" first).`);
+    }
+    let from = base;
+    try {
+        from = git(['merge-base', base, 'HEAD'], top).trim() || base;
+    }
+    catch {
+        // No common history (or a shallow clone): compare with the ref itself.
+    }
+    try {
+        const changed = [
+            ...parseNameStatus(git(['diff', '--name-status', '-z', '--no-renames', from, '--'], top), top),
+            ...parseNameStatus(git(['ls-files', '--others', '--exclude-standard', '-z'], top), top, true),
+        ];
+        return { label: `${ref} (${from.slice(0, 7)})`, changed };
+    }
+    catch (err) {
+        const said = String(err.stderr ?? err.message)
+            .trim()
+            .split('\n')[0];
+        throw new ConfigError(`--since ${ref}: git could not list the files changed since ${from.slice(0, 7)} in ${top} (${said}).`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/lint-command.ts
 // `pgshift lint [paths...]` on the terminal: findings one a line (or JSON), then a count.
 
 
-/** Prints the findings of files or directories; 1 when any is an error, else 0. Bad paths or config throw ConfigError. */
-async function runLint(paths, opts) {
+/**
+ * Prints the findings of files or directories; 1 when any is an error, else 0. Bad paths or config throw
+ * ConfigError. With a baseline (--since), a directory's migrations unchanged since the base count as applied.
+ */
+async function runLint(paths, opts, baseline) {
     const config = loadLintConfig(opts.config);
-    return printFindings(await lintPaths(paths, config), opts);
+    const report = await lintFiles(paths, config, baseline);
+    return printFindings(report.findings, opts, report.notes);
 }
-/** Prints findings one a line (or as JSON) with a count; 1 when any is an error, else 0. */
-function printFindings(all, opts) {
+/** Prints findings one a line (or as JSON) with a count, and the notes to `err`; 1 when any is an error, else 0. */
+function printFindings(all, opts, notes = []) {
+    for (const note of notes)
+        opts.err?.(`note: ${displayMessage(note)}`);
     const findings = all.map((f) => ({ ...f, path: displayPath(f.path), message: displayMessage(f.message) }));
     if (opts.json) {
         opts.out(JSON.stringify(findings, null, 2));
@@ -6990,6 +9352,8 @@ function summary(findings) {
 function terminalSink(io, opts) {
     let timer;
     let current;
+    // The plan on record (a protected environment) already listed the findings.
+    let findingsShown = false;
     // With --json, stdout carries the JSON alone: progress goes to stderr.
     const say = (line) => (opts.json ? io.err(line) : io.out(line));
     const event = (e) => {
@@ -7042,6 +9406,7 @@ function terminalSink(io, opts) {
         planned(plan, _review) {
             // Only a protected deploy puts its plan on record before running: show what is about to happen.
             say(`Plan for protected environment:\n${renderPlan(plan)}\n`);
+            findingsShown = true;
         },
         finished(o) {
             clearInterval(timer);
@@ -7052,8 +9417,14 @@ function terminalSink(io, opts) {
                 return io.out(toJson(result));
             for (const problem of result.plan.problems)
                 io.err(`warning: ${displayMessage(problem.message)}`);
-            if (result.error)
+            // What was applied carried these findings: said as plan says them, before the result.
+            const findings = result.plan.findings;
+            if (result.steps.length && findings.length && !findingsShown)
+                say([`Safety (${findings.length} finding${findings.length > 1 ? 's' : ''}):`, ...renderFindings(findings)].join('\n'));
+            if (result.error) {
                 io.err(renderFailure(result.error));
+                io.err(renderTally(result));
+            }
             else if (result.steps.length === 0)
                 io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
             else
@@ -7064,10 +9435,20 @@ function terminalSink(io, opts) {
 /** A command that stopped before running: its reason on stderr (and as JSON on stdout with --json). */
 function printError(io, err, json) {
     if (!(err instanceof PgshiftError) || err instanceof UnexpectedError)
-        return io.err(`pgshift: unexpected error: ${err?.stack ?? String(err)}`);
+        return io.err(`pgshift: unexpected error: ${err?.stack ?? String(err)}\nthis is a bug in pgshift: please report it with the text above.`);
     if (json)
         io.out(toJson({ error: { type: err.name, message: displayMessage(err.message), exitCode: exitCodeOf(err), problems: 'problems' in err ? err.problems : undefined } }));
     io.err(`pgshift: ${displayMessage(err.message)}`);
+}
+/** What a person is asked to confirm: why, the migrations in order, the destructive findings, the rows at stake. */
+function renderConfirmation(c) {
+    const arrow = c.plan.direction === 'up' ? '↑' : '↓';
+    const out = [c.why, ...c.plan.steps.map((st, i) => `  ${i + 1}. ${arrow} ${stepLabel(st)}  ${displayPath(st.section.path)}:${st.section.startLine}`)];
+    if (c.findings.length)
+        out.push(`Destructive finding${c.findings.length > 1 ? 's' : ''}:`, ...renderFindings(c.findings));
+    if (c.impact)
+        out.push(c.impact);
+    return out.join('\n');
 }
 
 ;// CONCATENATED MODULE: ./src/cli/version.ts
@@ -7087,23 +9468,46 @@ const VERSION = '0.1.0';
 
 
 
-function sessionOptions(s, io, redactor) {
-    return { dir: s.dir, databaseUrl: s.databaseUrl || undefined, schema: s.schema, connectTimeoutMs: s.connectTimeout, lockWaitMs: s.lockWait, signal: io.signal, redactor };
+
+
+
+
+
+function sessionOptions(s, io, redactor, given) {
+    // --connect-timeout given: a refused connection is retried for all of it, not only a few seconds.
+    return {
+        dir: s.dir,
+        databaseUrl: s.databaseUrl || undefined,
+        schema: s.schema,
+        connectTimeoutMs: s.connectTimeout,
+        connectTimeoutGiven: given.has('connectTimeout'),
+        lockWaitMs: s.lockWait,
+        signal: io.signal,
+        redactor,
+    };
 }
 function deployRequest(args, io, redactor, direction) {
     const s = args.settings;
+    const selection = { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder };
     return {
-        ...sessionOptions(s, io, redactor),
+        ...sessionOptions(s, io, redactor, args.given),
         environment: s.environment,
         actor: io.env.GITHUB_ACTOR || undefined,
         lockTimeoutMs: s.lockTimeout,
         statementTimeoutMs: s.statementTimeout,
         lockRetries: s.lockRetries,
         singleTransaction: s.singleTransaction,
-        selection: { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+        selection,
         lint: loadLintConfig(s.config),
         safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
         confirm: s.confirm || undefined,
+        // A person at a terminal confirms what destroys, under the lock, after the plan is reviewed.
+        beforeRun: io.ask && !s.yes
+            ? askBeforeRun(selection, (c) => {
+                io.err(renderConfirmation(c));
+                return io.ask('Proceed? [y/N] ');
+            }, io.signal)
+            : undefined,
     };
 }
 /** What an outcome leaves the process with. */
@@ -7117,7 +9521,12 @@ async function runCommand(args, io, redactor) {
     const progress = terminalSink(io, { json: s.json, verbose: s.verbose });
     switch (args.command) {
         case 'help':
-            io.out(HELP);
+            // A bare `pgshift` is a usage error: the help goes where errors go.
+            if (args.bare) {
+                io.err(HELP);
+                return ExitCode.usage;
+            }
+            io.out(args.topic ? commandHelp(args.topic) : HELP);
             return ExitCode.ok;
         case 'version':
             io.out(VERSION);
@@ -7134,7 +9543,8 @@ async function runCommand(args, io, redactor) {
             const direction = args.positionals[0] ?? 'up';
             if (direction !== 'up' && direction !== 'down')
                 throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
-            const request = deployRequest(args, io, redactor, direction);
+            // --since: git says what is applied, not the database.
+            const request = { ...deployRequest(args, io, redactor, direction), baseline: s.since ? sinceBaseline(s.since, s.dir) : undefined };
             const outcome = await dryRun(request, {
                 event: progress.event,
                 finished: (o) => {
@@ -7151,17 +9561,20 @@ async function runCommand(args, io, redactor) {
             return outcome.status === 'refused' ? ExitCode.validation : ExitCode.ok;
         }
         case 'lint': {
-            const lintIo = { json: s.json, config: s.config, out: io.out };
+            const lintIo = { json: s.json, config: s.config, out: io.out, err: io.err };
+            const paths = args.positionals.length ? args.positionals : [s.dir];
+            if (s.since)
+                return runLint(paths, lintIo, sinceBaseline(s.since, paths[0]));
             // With a database, what matters is what the next deploy would run: the pending migrations.
             if (args.positionals.length || !s.databaseUrl)
-                return runLint(args.positionals.length ? args.positionals : [s.dir], lintIo);
+                return runLint(paths, lintIo);
             loadLintConfig(s.config); // a bad config fails before connecting
-            const p = await plan({ ...sessionOptions(s, io, redactor), onEvent: progress.event, lint: false }, { direction: 'up', target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder });
+            const p = await plan({ ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event, lint: false }, { direction: 'up', target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder });
             const pending = pendingPaths(p);
             return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
         }
         case 'status': {
-            const report = await status_status({ ...sessionOptions(s, io, redactor), onEvent: progress.event });
+            const report = await status_status({ ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event });
             if (s.json)
                 io.out(toJson(report));
             else {
@@ -7169,11 +9582,18 @@ async function runCommand(args, io, redactor) {
                 if (report.problems.length)
                     io.out('\n' + renderProblems(report.problems));
             }
+            // An applied history that changed turns the check red (3) before anything pending does (1).
+            const changed = changedHistory(report.entries);
+            if (s.exitCode && changed.length) {
+                if (!s.json)
+                    io.err(`pgshift: the applied history changed: ${changed.map((e) => `${e.version} ${e.state}`).join(', ')}. Settle each as the problems above say.`);
+                return ExitCode.validation;
+            }
             return s.exitCode && report.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
         }
         case 'up':
         case 'down': {
-            const outcome = await deploy(deployRequest(args, io, redactor, args.command), fanOut(progress));
+            const outcome = await deploy_deploy(deployRequest(args, io, redactor, args.command), fanOut(progress));
             return exitCodeOfOutcome(outcome);
         }
         case 'resolve': {
@@ -7181,8 +9601,29 @@ async function runCommand(args, io, redactor) {
             const as = s.resolveApplied ? 'applied' : s.resolveRolledBack ? 'rolled-back' : undefined;
             if (!version || !as)
                 throw new ConfigError('usage: pgshift resolve <version> --applied|--rolled-back');
-            const row = await resolve({ ...sessionOptions(s, io, redactor), onEvent: progress.event, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined }, version, as);
+            const row = await resolve({ ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined }, version, as);
             io.out(s.json ? toJson({ version: row.version, resolvedAs: as }) : `resolved ${row.version} ${row.name} as ${as}.`);
+            return ExitCode.ok;
+        }
+        case 'repair': {
+            if (s.repairAll && args.positionals.length)
+                throw new ConfigError('pass either versions or --all to repair, not both.');
+            const ask = io.ask;
+            const report = await repair({
+                ...sessionOptions(s, io, redactor, args.given),
+                onEvent: progress.event,
+                environment: s.environment,
+                actor: io.env.GITHUB_ACTOR || undefined,
+                reason: s.repairReason,
+                yes: s.yes,
+                // Only a person at a terminal is asked, after the list.
+                ask: ask &&
+                    ((c) => {
+                        io.err(`${c.length === 1 ? '1 applied migration changed after it ran' : `${c.length} applied migrations changed after they ran`}:\n${displayMessage(listCandidates(c))}`);
+                        return ask(`repair ${c.length === 1 ? 'it' : `these ${c.length}`}? [y/N] `);
+                    }),
+            }, s.repairAll ? 'all' : args.positionals);
+            io.out(s.json ? toJson(report) : displayMessage(describeRepair(report, s.repairReason.trim()).join('\n')));
             return ExitCode.ok;
         }
     }
@@ -7194,8 +9635,12 @@ async function main(argv, io) {
     let args;
     try {
         args = parseCli(argv, io.env);
-        redactor.addUrl(args.settings.databaseUrl);
-        return await runCommand(args, sio, redactor);
+        // .env (or --env-file) under the real environment, for the commands that connect.
+        const env = SETTINGS.envFile.commands.includes(args.command) ? withEnvFile(io.env, args.settings.envFile, io.cwd ?? process.cwd()) : io.env;
+        if (!args.given.has('databaseUrl'))
+            args.settings.databaseUrl = env.DATABASE_URL || '';
+        args.settings.databaseUrl = connectionUrl(args.settings.databaseUrl, env, redactor, (m) => sio.err(`warning: ${m}`));
+        return await runCommand(args, { ...sio, env }, redactor);
     }
     catch (err) {
         printError(sio, err, !!args?.settings.json);
@@ -7206,15 +9651,59 @@ async function main(argv, io) {
 ;// CONCATENATED MODULE: ./src/cli/index.ts
 // Entry of the `pgshift` binary: wires the process (argv, streams, signals, exit code) to main().
 
+
+
 const controller = new AbortController();
 let interrupts = 0;
 for (const sig of ['SIGINT', 'SIGTERM']) {
     process.on(sig, () => {
-        // First signal: cancel the running statement, roll back, unlock. A second one exits at once.
+        // First signal: stop what runs (a connection attempt, the wait for the lock, or the running
+        // statement, rolled back), unlock. A second one exits at once. Which of those it was is only known
+        // where it stops: the final line says it ("interrupted while connecting …; nothing ran").
         if (++interrupts > 1)
             process.exit(130);
-        process.stderr.write(`\npgshift: ${sig} received: cancelling the running migration and releasing the lock…\n`);
+        process.stderr.write(`\npgshift: ${sig} received: stopping (send it again to exit at once)…\n`);
         controller.abort();
+    });
+}
+// No command may end with exit 0 and no result line: if main() has not settled when Node runs out of
+// work (a promise that can never settle), that is a failure, said in words.
+let settled = false;
+const unsettled = () => {
+    if (settled)
+        return;
+    settled = true;
+    (0,external_node_fs_.writeSync)(2, 'pgshift: the command stopped before it finished, with no result: nothing more can be known here. Run "pgshift status" to see what the database holds. (This is a bug: please report it.)\n');
+    process.exitCode = 1;
+};
+process.on('beforeExit', unsettled);
+process.on('exit', (code) => {
+    if (code === 0)
+        unsettled();
+});
+/**
+ * A yes/no question on the terminal: only "y" or "yes" is a yes; anything else, the end of input or a
+ * signal is a no. The line is read as the terminal delivers it (Ctrl-C stays a signal).
+ */
+function ask(question) {
+    return new Promise((resolve) => {
+        const rl = (0,external_node_readline_namespaceObject.createInterface)({ input: process.stdin, terminal: false });
+        let answered = false;
+        const answer = (yes) => {
+            if (answered)
+                return;
+            answered = true;
+            controller.signal.removeEventListener('abort', no);
+            rl.close();
+            // Nothing else reads stdin: let the process end when the run does.
+            process.stdin.pause();
+            resolve(yes);
+        };
+        const no = () => answer(false);
+        controller.signal.addEventListener('abort', no);
+        rl.once('line', (line) => answer(/^\s*y(es)?\s*$/i.test(line)));
+        rl.once('close', no);
+        process.stderr.write(question);
     });
 }
 main(process.argv.slice(2), {
@@ -7222,13 +9711,18 @@ main(process.argv.slice(2), {
     err: (t) => process.stderr.write(t + '\n'),
     env: process.env,
     signal: controller.signal,
+    cwd: process.cwd(),
+    // Only a person at a terminal is asked; in CI (no TTY) nothing ever is.
+    ask: process.stdin.isTTY && process.stdout.isTTY ? ask : undefined,
 }).then((code) => {
+    settled = true;
     process.exitCode = controller.signal.aborted && code === 0 ? 130 : code;
     // Interrupted: main() has rolled back, recorded and unlocked. A connection attempt it abandoned
     // (a host that never answers) can keep the event loop alive until its connect_timeout; don't wait.
     if (controller.signal.aborted)
         setTimeout(() => process.exit(), 250).unref();
 }, (err) => {
+    settled = true;
     process.stderr.write(`pgshift: ${String(err)}\n`);
     process.exitCode = 1;
 });

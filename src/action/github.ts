@@ -29,6 +29,15 @@ export function fitBody(body: string): string {
   return body.slice(0, BODY_LIMIT - note.length - 10) + note;
 }
 
+/** A file of a pull request, as GitHub lists it: its path from the repository root and what the pull request did to it. */
+export interface PullRequestFile {
+  filename: string;
+  status: 'added' | 'removed' | 'modified' | 'renamed' | 'copied' | 'changed' | 'unchanged';
+}
+
+/** The most files GitHub lists for one pull request. */
+const PR_FILES_LIMIT = 3000;
+
 export function planMarker(environment: string, dir: string): string {
   return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
 }
@@ -67,6 +76,22 @@ export class GitHubReporter {
       }
       core.warning(`pgshift could not ${what}: ${message}. The migration result is unaffected.`);
       return undefined;
+    }
+  }
+
+  /**
+   * The files a pull request adds, changes or removes, every page of them; or why they could not be read.
+   * GitHub lists at most 3,000 files, so a longer list cannot be trusted to be complete.
+   */
+  async pullRequestFiles(prNumber: number): Promise<{ files: PullRequestFile[] } | { error: string }> {
+    try {
+      const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { owner: this.owner, repo: this.repo, pull_number: prNumber, per_page: 100 });
+      if (files.length >= PR_FILES_LIMIT) return { error: `GitHub lists at most ${PR_FILES_LIMIT.toLocaleString('en')} files of a pull request, and this one has that many or more` };
+      return { files: files.map((f) => ({ filename: f.filename, status: f.status })) };
+    } catch (err) {
+      const status = (err as { status?: number })?.status;
+      const message = this.redact((err as Error)?.message ?? String(err));
+      return { error: `GitHub answered ${status ? `HTTP ${status}: ` : ''}${message}${isPermissionError(err) ? ' (the token needs "pull-requests: read")' : ''}` };
     }
   }
 

@@ -3,10 +3,14 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { ConfigError, deploy, dryRun, loadLintConfig, type DeployRequest } from '../commands';
+import { describeRepair, repairThenDeploy, type RepairReport } from '../commands';
+import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
+import { redactedFor } from '../report/redacting';
 import { fanOut } from '../report/sink';
 import { inWordsOf } from '../report/wording';
 import { forShell, SETTINGS } from '../settings';
+import { pullRequestBaseline } from './baseline';
 import { GitHubReporter } from './github';
 import { readInputs, type ActionInputs } from './inputs';
 import { annotationsSink, failureIssueSink, logSink, outputsSink, planFileSink, prCommentSink, stepStatusSink, summarySink, type ActionContext } from './sinks';
@@ -27,6 +31,8 @@ function request(inputs: ActionInputs, redactor: Redactor, signal: AbortSignal, 
     environment: s.environment,
     actor: process.env.GITHUB_ACTOR || undefined,
     connectTimeoutMs: s.connectTimeout,
+    // In CI a refused connection is often a service container still starting: it gets the whole wait.
+    connectTimeoutGiven: true,
     lockWaitMs: s.lockWait,
     lockTimeoutMs: s.lockTimeout,
     statementTimeoutMs: s.statementTimeout,
@@ -57,6 +63,8 @@ async function runAction(redactor: Redactor): Promise<void> {
   let req: DeployRequest;
   try {
     inputs = readInputs(workspace);
+    inputs.settings.databaseUrl = connectionUrl(inputs.settings.databaseUrl, process.env, redactor, (m) => core.warning(redact(m)));
+    for (const secret of redactor.values) core.setSecret(secret);
     req = request(inputs, redactor, abort.signal, workspace);
   } catch (err) {
     if (err instanceof ConfigError) return refusedEarly(err.message, redact);
@@ -67,6 +75,9 @@ async function runAction(redactor: Redactor): Promise<void> {
   if (!s.databaseUrl && !(s.dryRun && isPr)) {
     return refusedEarly('input database-url is required (pass it from a secret); only a dry run on a pull request may go without it.', redact);
   }
+  if (s.repairVersions.length && s.dryRun) {
+    return refusedEarly('input repair-versions writes to the database, and a dry run never writes: set it on the step that deploys.', redact);
+  }
   const c: ActionContext = {
     settings: s,
     migrationsDir: inputs.migrationsDir,
@@ -74,8 +85,29 @@ async function runAction(redactor: Redactor): Promise<void> {
     reporter: s.githubToken ? new GitHubReporter(s.githubToken, redact) : undefined,
     prNumber: isPr ? github.context.payload.pull_request?.number : undefined,
   };
-  const sink = inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c)));
-  await (s.dryRun ? dryRun(req, sink) : deploy(req, sink));
+  // Without a database, the pull request's base commit says what is applied: only what it adds or changes is pending.
+  const baseSha: unknown = github.context.payload.pull_request?.base?.sha;
+  if (s.dryRun && !s.databaseUrl && c.prNumber && typeof baseSha === 'string' && baseSha) {
+    req.baseline = await pullRequestBaseline({ number: c.prNumber, baseSha }, { reporter: c.reporter, migrationsPath: inputs.migrationsPath, workspace, warn: (m) => core.warning(redact(m)) });
+  }
+  // Redacted before rendering (so no cut can split a secret), then worded as the action's inputs.
+  const sink = redactedFor(
+    redactor,
+    inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c))),
+  );
+  // A repair runs only when the workflow names it (repair-versions), before the deploy of the same run.
+  if (s.repairVersions.length) await repairThenDeploy(req, s.repairVersions[0] === 'all' ? 'all' : s.repairVersions, s.repairReason, sink, (r) => reportRepair(r, s.repairReason, redact));
+  else await (s.dryRun ? dryRun(req, sink) : deploy(req, sink));
+}
+
+/** What repair-versions accepted, in the log and the step summary, before the deploy reports. */
+async function reportRepair(r: RepairReport, reason: string, redact: (t: string) => string): Promise<void> {
+  const lines = describeRepair(r, reason.trim()).map((l) => redact(forShell(l, 'action')));
+  for (const l of lines) {
+    if (l.startsWith('not repaired')) core.warning(l);
+    else core.info(l);
+  }
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`## pgshift repair\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`, true).write();
 }
 
 export async function run(): Promise<void> {

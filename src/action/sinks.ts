@@ -189,7 +189,7 @@ export function stepStatusSink(c: ActionContext): Sink {
       }
       if (o.error) {
         core.setFailed(stopMessage(c, o));
-        if (o.error.name === 'UnexpectedError') core.debug(c.redact(o.error.stack ?? ''));
+        if (o.error.name === 'UnexpectedError') core.error(c.redact(`${o.error.stack ?? ''}\nthis is a bug in pgshift: please report it with the text above.`));
       }
     },
   };
@@ -236,7 +236,11 @@ export function failureIssueSink(c: ActionContext): Sink {
             ]
           : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
         const body = issueBody(headline, details, f, environment, c.migrationsDir);
-        return posted(await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`));
+        const issue = await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`);
+        posted(issue);
+        // The summary links the issue where the recovery is followed.
+        if (issue && process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`\n📌 Tracked in [issue #${issue.number}](${issue.url}).\n`, true).write();
+        return;
       }
       if (o.command !== 'plan' && (o.status === 'applied' || o.status === 'up-to-date' || o.status === 'rolled-back')) {
         const verb = o.command;

@@ -1,23 +1,30 @@
 // `pgshift lint [paths...]` on the terminal: findings one a line (or JSON), then a count.
-import { lintPaths, loadLintConfig } from '../commands';
+import { lintFiles, loadLintConfig } from '../commands';
 import { displayMessage, displayPath } from '../report/text';
-import type { Finding } from '../types';
+import type { Baseline, Finding } from '../types';
 
 export interface LintOptions {
   json: boolean;
   /** Config file; default ./pgshift.json when it exists. */
   config?: string;
   out: (s: string) => void;
+  /** Where notes go (what a one-batch lint hides): stderr, so that stdout stays the findings. */
+  err?: (s: string) => void;
 }
 
-/** Prints the findings of files or directories; 1 when any is an error, else 0. Bad paths or config throw ConfigError. */
-export async function runLint(paths: string[], opts: LintOptions): Promise<number> {
+/**
+ * Prints the findings of files or directories; 1 when any is an error, else 0. Bad paths or config throw
+ * ConfigError. With a baseline (--since), a directory's migrations unchanged since the base count as applied.
+ */
+export async function runLint(paths: string[], opts: LintOptions, baseline?: Baseline): Promise<number> {
   const config = loadLintConfig(opts.config);
-  return printFindings(await lintPaths(paths, config), opts);
+  const report = await lintFiles(paths, config, baseline);
+  return printFindings(report.findings, opts, report.notes);
 }
 
-/** Prints findings one a line (or as JSON) with a count; 1 when any is an error, else 0. */
-export function printFindings(all: Finding[], opts: { json: boolean; out: (s: string) => void }): number {
+/** Prints findings one a line (or as JSON) with a count, and the notes to `err`; 1 when any is an error, else 0. */
+export function printFindings(all: Finding[], opts: { json: boolean; out: (s: string) => void; err?: (s: string) => void }, notes: string[] = []): number {
+  for (const note of notes) opts.err?.(`note: ${displayMessage(note)}`);
   const findings = all.map((f) => ({ ...f, path: displayPath(f.path), message: displayMessage(f.message) }));
   if (opts.json) {
     opts.out(JSON.stringify(findings, null, 2));

@@ -1,15 +1,19 @@
 // The CLI shell: flags → a request → a command → an exit code. Every decision is the command's; this
 // file only chooses what to print and the number the process leaves with.
-import { ConfigError, deploy, dryRun, newMigration, plan, resolve, status, loadLintConfig, pendingPaths, type DeployRequest, type Outcome, type SessionOptions } from '../commands';
+import { askBeforeRun, ConfigError, deploy, dryRun, newMigration, plan, resolve, status, loadLintConfig, pendingPaths, type DeployRequest, type Outcome, type SessionOptions } from '../commands';
+import { changedHistory, describeRepair, listCandidates, repair } from '../commands';
 import { toJson } from '../report/json';
+import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
 import { fanOut } from '../report/sink';
 import { displayMessage, displayPath, renderPlan, renderProblems, renderStatus } from '../report/text';
-import type { SettingValues } from '../settings';
-import { HELP, parseCli, type CliArgs } from './args';
+import { SETTINGS, type SettingKey, type SettingValues } from '../settings';
+import { commandHelp, HELP, parseCli, type CliArgs } from './args';
+import { withEnvFile } from './env-file';
 import { ExitCode, exitCodeOf } from './exit-codes';
+import { sinceBaseline } from './git';
 import { printFindings, runLint } from './lint-command';
-import { printError, terminalSink } from './progress';
+import { printError, renderConfirmation, terminalSink } from './progress';
 import { VERSION } from './version';
 
 export interface CliIo {
@@ -18,26 +22,56 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Aborted on SIGINT/SIGTERM. */
   signal?: AbortSignal;
+  /** Where .env is looked for (default: the process's working directory). */
+  cwd?: string;
+  /**
+   * Asks a person a yes/no question. Only an interactive terminal (stdin and stdout TTYs) has one;
+   * without it nothing is ever asked.
+   */
+  ask?: (question: string) => Promise<boolean>;
 }
 
-function sessionOptions(s: SettingValues, io: CliIo, redactor: Redactor): SessionOptions {
-  return { dir: s.dir, databaseUrl: s.databaseUrl || undefined, schema: s.schema, connectTimeoutMs: s.connectTimeout, lockWaitMs: s.lockWait, signal: io.signal, redactor };
+function sessionOptions(s: SettingValues, io: CliIo, redactor: Redactor, given: ReadonlySet<SettingKey>): SessionOptions {
+  // --connect-timeout given: a refused connection is retried for all of it, not only a few seconds.
+  return {
+    dir: s.dir,
+    databaseUrl: s.databaseUrl || undefined,
+    schema: s.schema,
+    connectTimeoutMs: s.connectTimeout,
+    connectTimeoutGiven: given.has('connectTimeout'),
+    lockWaitMs: s.lockWait,
+    signal: io.signal,
+    redactor,
+  };
 }
 
 function deployRequest(args: CliArgs, io: CliIo, redactor: Redactor, direction: 'up' | 'down'): DeployRequest {
   const s = args.settings;
+  const selection = { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder };
   return {
-    ...sessionOptions(s, io, redactor),
+    ...sessionOptions(s, io, redactor, args.given),
     environment: s.environment,
     actor: io.env.GITHUB_ACTOR || undefined,
     lockTimeoutMs: s.lockTimeout,
     statementTimeoutMs: s.statementTimeout,
     lockRetries: s.lockRetries,
     singleTransaction: s.singleTransaction,
-    selection: { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
+    selection,
     lint: loadLintConfig(s.config),
     safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
     confirm: s.confirm || undefined,
+    // A person at a terminal confirms what destroys, under the lock, after the plan is reviewed.
+    beforeRun:
+      io.ask && !s.yes
+        ? askBeforeRun(
+            selection,
+            (c) => {
+              io.err(renderConfirmation(c));
+              return io.ask!('Proceed? [y/N] ');
+            },
+            io.signal,
+          )
+        : undefined,
   };
 }
 
@@ -52,7 +86,12 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
   const progress = terminalSink(io, { json: s.json, verbose: s.verbose });
   switch (args.command) {
     case 'help':
-      io.out(HELP);
+      // A bare `pgshift` is a usage error: the help goes where errors go.
+      if (args.bare) {
+        io.err(HELP);
+        return ExitCode.usage;
+      }
+      io.out(args.topic ? commandHelp(args.topic) : HELP);
       return ExitCode.ok;
     case 'version':
       io.out(VERSION);
@@ -67,7 +106,8 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
     case 'plan': {
       const direction = args.positionals[0] ?? 'up';
       if (direction !== 'up' && direction !== 'down') throw new ConfigError(`pgshift plan takes up or down, not "${direction}".`);
-      const request = deployRequest(args, io, redactor, direction);
+      // --since: git says what is applied, not the database.
+      const request = { ...deployRequest(args, io, redactor, direction), baseline: s.since ? sinceBaseline(s.since, s.dir) : undefined };
       const outcome = await dryRun(request, {
         event: progress.event,
         finished: (o) => {
@@ -81,23 +121,31 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
       return outcome.status === 'refused' ? ExitCode.validation : ExitCode.ok;
     }
     case 'lint': {
-      const lintIo = { json: s.json, config: s.config, out: io.out };
+      const lintIo = { json: s.json, config: s.config, out: io.out, err: io.err };
+      const paths = args.positionals.length ? args.positionals : [s.dir];
+      if (s.since) return runLint(paths, lintIo, sinceBaseline(s.since, paths[0]));
       // With a database, what matters is what the next deploy would run: the pending migrations.
-      if (args.positionals.length || !s.databaseUrl) return runLint(args.positionals.length ? args.positionals : [s.dir], lintIo);
+      if (args.positionals.length || !s.databaseUrl) return runLint(paths, lintIo);
       loadLintConfig(s.config); // a bad config fails before connecting
       const p = await plan(
-        { ...sessionOptions(s, io, redactor), onEvent: progress.event, lint: false },
+        { ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event, lint: false },
         { direction: 'up', target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
       );
       const pending = pendingPaths(p);
       return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
     }
     case 'status': {
-      const report = await status({ ...sessionOptions(s, io, redactor), onEvent: progress.event });
+      const report = await status({ ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event });
       if (s.json) io.out(toJson(report));
       else {
         io.out(renderStatus(report.entries));
         if (report.problems.length) io.out('\n' + renderProblems(report.problems));
+      }
+      // An applied history that changed turns the check red (3) before anything pending does (1).
+      const changed = changedHistory(report.entries);
+      if (s.exitCode && changed.length) {
+        if (!s.json) io.err(`pgshift: the applied history changed: ${changed.map((e) => `${e.version} ${e.state}`).join(', ')}. Settle each as the problems above say.`);
+        return ExitCode.validation;
       }
       return s.exitCode && report.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
     }
@@ -110,8 +158,32 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
       const version = args.positionals[0];
       const as = s.resolveApplied ? 'applied' : s.resolveRolledBack ? 'rolled-back' : undefined;
       if (!version || !as) throw new ConfigError('usage: pgshift resolve <version> --applied|--rolled-back');
-      const row = await resolve({ ...sessionOptions(s, io, redactor), onEvent: progress.event, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined }, version, as);
+      const row = await resolve({ ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined }, version, as);
       io.out(s.json ? toJson({ version: row.version, resolvedAs: as }) : `resolved ${row.version} ${row.name} as ${as}.`);
+      return ExitCode.ok;
+    }
+    case 'repair': {
+      if (s.repairAll && args.positionals.length) throw new ConfigError('pass either versions or --all to repair, not both.');
+      const ask = io.ask;
+      const report = await repair(
+        {
+          ...sessionOptions(s, io, redactor, args.given),
+          onEvent: progress.event,
+          environment: s.environment,
+          actor: io.env.GITHUB_ACTOR || undefined,
+          reason: s.repairReason,
+          yes: s.yes,
+          // Only a person at a terminal is asked, after the list.
+          ask:
+            ask &&
+            ((c) => {
+              io.err(`${c.length === 1 ? '1 applied migration changed after it ran' : `${c.length} applied migrations changed after they ran`}:\n${displayMessage(listCandidates(c))}`);
+              return ask(`repair ${c.length === 1 ? 'it' : `these ${c.length}`}? [y/N] `);
+            }),
+        },
+        s.repairAll ? 'all' : args.positionals,
+      );
+      io.out(s.json ? toJson(report) : displayMessage(describeRepair(report, s.repairReason.trim()).join('\n')));
       return ExitCode.ok;
     }
   }
@@ -124,8 +196,11 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   let args: CliArgs | undefined;
   try {
     args = parseCli(argv, io.env);
-    redactor.addUrl(args.settings.databaseUrl);
-    return await runCommand(args, sio, redactor);
+    // .env (or --env-file) under the real environment, for the commands that connect.
+    const env = (SETTINGS.envFile.commands as readonly string[]).includes(args.command) ? withEnvFile(io.env, args.settings.envFile, io.cwd ?? process.cwd()) : io.env;
+    if (!args.given.has('databaseUrl')) args.settings.databaseUrl = env.DATABASE_URL || '';
+    args.settings.databaseUrl = connectionUrl(args.settings.databaseUrl, env, redactor, (m) => sio.err(`warning: ${m}`));
+    return await runCommand(args, { ...sio, env }, redactor);
   } catch (err) {
     printError(sio, err, !!args?.settings.json);
     return exitCodeOf(err);

@@ -1,9 +1,9 @@
 // The terminal Sink: each migration as it runs (a long one gets a "still running" line every 10 s), the
 // plan a protected environment puts on record, and the result of up/down.
-import { MigrationFailedError, PgshiftError, UnexpectedError, type Outcome, type Review } from '../commands';
+import { MigrationFailedError, PgshiftError, UnexpectedError, type Confirmation, type Outcome, type Review } from '../commands';
 import { toJson } from '../report/json';
 import type { Sink } from '../report/sink';
-import { displayMessage, formatMs, renderFailure, renderPlan, stepLabel } from '../report/text';
+import { displayMessage, displayPath, formatMs, renderFailure, renderFindings, renderPlan, renderTally, stepLabel } from '../report/text';
 import type { EngineEvent, Plan, PlannedStep } from '../types';
 import { exitCodeOf } from './exit-codes';
 
@@ -15,6 +15,8 @@ export interface Terminal {
 export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boolean }): Sink {
   let timer: NodeJS.Timeout | undefined;
   let current: { step: PlannedStep; started: number; statement?: string } | undefined;
+  // The plan on record (a protected environment) already listed the findings.
+  let findingsShown = false;
   // With --json, stdout carries the JSON alone: progress goes to stderr.
   const say = (line: string) => (opts.json ? io.err(line) : io.out(line));
   const event = (e: EngineEvent): void => {
@@ -63,6 +65,7 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
     planned(plan: Plan, _review: Review) {
       // Only a protected deploy puts its plan on record before running: show what is about to happen.
       say(`Plan for protected environment:\n${renderPlan(plan)}\n`);
+      findingsShown = true;
     },
     finished(o: Outcome) {
       clearInterval(timer);
@@ -70,8 +73,13 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
       const result = o.result!;
       if (opts.json) return io.out(toJson(result));
       for (const problem of result.plan.problems) io.err(`warning: ${displayMessage(problem.message)}`);
-      if (result.error) io.err(renderFailure(result.error));
-      else if (result.steps.length === 0) io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
+      // What was applied carried these findings: said as plan says them, before the result.
+      const findings = result.plan.findings;
+      if (result.steps.length && findings.length && !findingsShown) say([`Safety (${findings.length} finding${findings.length > 1 ? 's' : ''}):`, ...renderFindings(findings)].join('\n'));
+      if (result.error) {
+        io.err(renderFailure(result.error));
+        io.err(renderTally(result));
+      } else if (result.steps.length === 0) io.out(result.direction === 'up' ? `Up to date${result.currentVersion ? ` at ${result.currentVersion}` : ''}: nothing to apply.` : 'Nothing to roll back.');
       else
         io.out(
           `${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`,
@@ -82,7 +90,17 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
 
 /** A command that stopped before running: its reason on stderr (and as JSON on stdout with --json). */
 export function printError(io: Terminal, err: unknown, json: boolean): void {
-  if (!(err instanceof PgshiftError) || err instanceof UnexpectedError) return io.err(`pgshift: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
+  if (!(err instanceof PgshiftError) || err instanceof UnexpectedError)
+    return io.err(`pgshift: unexpected error: ${(err as Error)?.stack ?? String(err)}\nthis is a bug in pgshift: please report it with the text above.`);
   if (json) io.out(toJson({ error: { type: err.name, message: displayMessage(err.message), exitCode: exitCodeOf(err), problems: 'problems' in err ? err.problems : undefined } }));
   io.err(`pgshift: ${displayMessage(err.message)}`);
+}
+
+/** What a person is asked to confirm: why, the migrations in order, the destructive findings, the rows at stake. */
+export function renderConfirmation(c: Confirmation): string {
+  const arrow = c.plan.direction === 'up' ? '↑' : '↓';
+  const out = [c.why, ...c.plan.steps.map((st, i) => `  ${i + 1}. ${arrow} ${stepLabel(st)}  ${displayPath(st.section.path)}:${st.section.startLine}`)];
+  if (c.findings.length) out.push(`Destructive finding${c.findings.length > 1 ? 's' : ''}:`, ...renderFindings(c.findings));
+  if (c.impact) out.push(c.impact);
+  return out.join('\n');
 }

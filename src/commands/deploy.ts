@@ -6,7 +6,7 @@ import { ConfigError, ConnectionError, LockError, MigrationFailedError, PgshiftE
 import type { Selection } from '../plan/plan';
 import type { Sink } from '../report/sink';
 import { SETTINGS } from '../settings';
-import type { EngineEvent, Finding, LintConfig, MigrationError, Plan } from '../types';
+import type { Baseline, EngineEvent, Finding, LintConfig, MigrationError, Plan } from '../types';
 import { migrate, type MigrateOptions } from './migrate';
 import type { Outcome, Review } from './outcome';
 import { plan } from './plan';
@@ -20,6 +20,8 @@ export interface DeployRequest extends Omit<MigrateOptions, 'lint' | 'lintPolicy
   safety: SafetySettings;
   /** MIGRATE-<ENV>: allows a down in a protected environment. */
   confirm?: string;
+  /** A dry run only: what a base commit says is applied, instead of a database (see PlanOptions). */
+  baseline?: Baseline;
 }
 
 const NO_REVIEW: Review = { findings: [], refused: [] };
@@ -49,6 +51,15 @@ function frame(req: DeployRequest, command: Outcome['command'], sink: Sink): Fra
 
 /** One line naming where a migration failed and what state it left. */
 export function failureMessage(f: MigrationError): string {
+  if (f.connectionLost) {
+    const state: Record<MigrationError['outcome'], string> = {
+      'rolled-back': 'the server rolled it back',
+      committed: 'its COMMIT had reached the server: it took effect',
+      unknown: 'whether it committed is not known: run "pgshift status"',
+      'failed-needs-resolve': `it stays marked running: run "pgshift resolve ${f.version}" after checking the database`,
+    };
+    return `the connection to Postgres was lost while migration ${f.version} (${f.name}) ran (${f.path}:${f.line}:${f.column}): ${f.connectionLost}; ${state[f.outcome]}.`;
+  }
   return `migration ${f.version} (${f.name}) failed at ${f.path}:${f.line}:${f.column}: ${f.message}. ${
     f.outcome === 'rolled-back' ? 'It was rolled back.' : `It is marked failed: run "pgshift resolve ${f.version}" after checking the database.`
   }`;
@@ -79,6 +90,11 @@ async function finish(sink: Sink, outcome: Outcome, req: DeployRequest): Promise
   return outcome;
 }
 
+/** A deploy stopped by what had to come first (a repair the run asked for): its Outcome, classified as above. */
+export function stoppedDeploy(req: DeployRequest, err: unknown, sink: Sink): Promise<Outcome> {
+  return finish(sink, stopped(err, frame(req, req.selection.direction, sink), undefined), req);
+}
+
 /** up or down, as a deploy: guard, plan on record when protected, policy under the lock, migrate. */
 export async function deploy(req: DeployRequest, sink: Sink): Promise<Outcome> {
   const f = frame(req, req.selection.direction, sink);
@@ -88,7 +104,7 @@ export async function deploy(req: DeployRequest, sink: Sink): Promise<Outcome> {
     if (!req.databaseUrl) throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
     if (f.protected) {
       // In a protected environment the plan is on record before anything is applied.
-      const onRecord = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+      const onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
       await sink.planned?.(onRecord, { findings: onRecord.findings, refused: f.refusals(onRecord.findings) });
     }
     // The engine checks the findings again under the migration lock, before anything runs.

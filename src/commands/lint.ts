@@ -8,18 +8,35 @@ import { discoverMigrations } from '../files/discover';
 import { MigrationFileError, readMigration } from '../files/read';
 import { versionId } from '../files/version';
 import { loadLintConfig } from '../lint/config';
-import { DEFAULT_LINT_CONFIG, fileFinding, lintSections, lintSteps } from '../lint/lint';
+import { DEFAULT_LINT_CONFIG, fileFinding, lintRollbacks, lintSections, lintSteps } from '../lint/lint';
 import { FIXED_RULES } from '../lint/rules';
 import { loadParser } from '../sql/split';
-import type { Finding, LintConfig, Migration, MigrationFile, Plan, ValidationProblem } from '../types';
+import type { Baseline, Finding, LintConfig, Migration, MigrationFile, Plan, ValidationProblem } from '../types';
+import { changedSince } from './baseline';
 
 export { loadLintConfig };
 
-/** The plan with the linter's findings on its pending up sections. Syntax and file errors are already problems. */
-export function withFindings(p: Plan, config: LintConfig | false | undefined): Plan {
-  if (config === false || p.direction !== 'up' || p.steps.length === 0) return p;
-  const findings = lintSteps(p.steps, config ?? DEFAULT_LINT_CONFIG).filter((f) => !FIXED_RULES.has(f.rule));
-  return { ...p, findings };
+/**
+ * The plan with the linter's findings on its pending up sections (`findings`, which the safety policy
+ * reads) and, with `downSections`, on the down sections — each step's rollback, or what a down plan runs
+ * (`rollbackFindings`, which say what rolling back destroys). A plan shown to a person lints them; a
+ * deploy checking its policy does not pay for them. A section that does not parse is already a problem
+ * of the plan; a rollback is not planned, so its syntax error is a rollback finding.
+ */
+export function withFindings(p: Plan, config: LintConfig | false | undefined, downSections = false): Plan {
+  if (config === false || p.steps.length === 0) return p;
+  const rules = config ?? DEFAULT_LINT_CONFIG;
+  const notProblems = (f: Finding) => !FIXED_RULES.has(f.rule);
+  if (p.direction === 'down') return downSections ? { ...p, rollbackFindings: lintSteps(p.steps, rules).filter(notProblems) } : p;
+  const findings = lintSteps(p.steps, rules).filter(notProblems);
+  return downSections ? { ...p, findings, rollbackFindings: lintRollbacks(p.steps, rules) } : { ...p, findings };
+}
+
+/** Findings of files or directories, and what the reader should know about what was left out. */
+export interface LintReport {
+  findings: Finding[];
+  /** Plain sentences: the batch a directory was linted as, and what that hides. */
+  notes: string[];
 }
 
 /**
@@ -27,8 +44,19 @@ export function withFindings(p: Plan, config: LintConfig | false | undefined): P
  * in version order (so a table created by an earlier migration counts as new in a later one).
  */
 export async function lintPaths(paths: string[], config: LintConfig): Promise<Finding[]> {
+  return (await lintFiles(paths, config)).findings;
+}
+
+/**
+ * lintPaths, with a base commit when there is one: then only the migrations of a directory added or
+ * changed since the base are linted (as one batch); the others count as applied, so the objects they
+ * created are old and findings on them are reported. Without one, a note says what a one-batch lint hides.
+ */
+export async function lintFiles(paths: string[], config: LintConfig, baseline?: Baseline): Promise<LintReport> {
   if (paths.length === 0) throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
   await loadParser();
+  const notes: string[] = [];
+  const isChanged = baseline && changedSince(baseline);
 
   const migrations: Migration[] = [];
   const fileFindings: Finding[] = [];
@@ -50,7 +78,18 @@ export async function lintPaths(paths: string[], config: LintConfig): Promise<Fi
     if (isDirectory(p, abs)) {
       const catalog = new Catalog(abs);
       catalog.nameProblems.forEach(addProblem);
-      for (const file of catalog.files) add(catalog.load(file), file.version);
+      const pending = isChanged ? catalog.files.filter(isChanged) : catalog.files;
+      for (const file of pending) add(catalog.load(file), file.version);
+      if (baseline) {
+        const applied = catalog.files.length - pending.length;
+        notes.push(
+          `${p}: linted the ${count(pending.length, 'migration')} added or changed since ${baseline.label}; the ${applied} unchanged ${applied === 1 ? 'one counts' : 'ones count'} as applied, so findings on the objects ${applied === 1 ? 'it' : 'they'} created are reported.`,
+        );
+      } else if (catalog.files.length > 1) {
+        notes.push(
+          `${p}: every migration was linted as one batch, so a table an earlier one creates counts as new: findings on objects created earlier in the directory are not reported. Pass --since <git-ref> (the branch you merge into) to lint only what changed since then.`,
+        );
+      }
       continue;
     }
     // A single file, as its directory's listing names it.
@@ -62,13 +101,20 @@ export async function lintPaths(paths: string[], config: LintConfig): Promise<Fi
     // A down file is skipped (down sections are not linted, as in a directory); any other file is linted whole.
     else if (!problem && !listing.files.some((f) => f.downPath === abs)) add(load(adHoc(abs)), '');
   }
-  return [
-    ...fileFindings,
-    ...lintSections(
-      migrations.map((migration) => ({ migration, section: migration.up })),
-      config,
-    ),
-  ];
+  return {
+    findings: [
+      ...fileFindings,
+      ...lintSections(
+        migrations.map((migration) => ({ migration, section: migration.up })),
+        config,
+      ),
+    ],
+    notes,
+  };
+}
+
+function count(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /**

@@ -1,14 +1,17 @@
 // up/down under the migration lock: validate, (optionally) enforce a policy on the findings, apply.
 // The result says what ran and, on failure, where. Deploy decisions (guard, environment policy,
 // classification) are deploy.ts's; this is the run itself, also the library's `migrate`.
+import type { ReservedSql } from '../db/connect';
 import { ConfigError, ValidationError } from '../errors';
 import { executePlan } from '../execute/run';
+import { currentAfter, lookAgain } from '../execute/lost';
 import { versionId } from '../files/version';
 import type { Catalog } from '../files/catalog';
 import { buildPlan, type Selection, type TrackingState } from '../plan/plan';
 import { SETTINGS } from '../settings';
 import { loadParser } from '../sql/split';
 import type { Finding, LintConfig, Plan, RunResult } from '../types';
+import { checkInvalidIndexes } from './invalid-indexes';
 import { withFindings } from './lint';
 import { policyRefusal } from './policy';
 import { defaultActor, withLock, withSession, type SessionOptions } from './session';
@@ -31,6 +34,11 @@ export interface MigrateOptions extends SessionOptions {
    * lock, before anything runs; when set, the plan is linted too.
    */
   lintPolicy?: (findings: Finding[]) => Finding[];
+  /**
+   * Called under the lock with the reviewed plan, before anything is written (a shell asks a person here,
+   * so what was confirmed is what runs); throwing refuses the run.
+   */
+  beforeRun?: (plan: Plan, sql: ReservedSql) => Promise<void>;
 }
 
 function refuse(plan: Plan): never {
@@ -73,6 +81,9 @@ export async function migrate(o: MigrateOptions, selection: Selection): Promise<
           );
         }
       }
+      // A migration that would run into an index an interrupted run left INVALID is refused, with the DROP.
+      if (p.steps.some((st) => !st.transactional) && (await checkInvalidIndexes(sql, s.catalog, p)).blocked) refuse(p);
+      await o.beforeRun?.(p, sql);
       const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
       const ensured = await s.tracking.ensure(sql, files, actor, environment);
       if (ensured === 'created') o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
@@ -81,6 +92,7 @@ export async function migrate(o: MigrateOptions, selection: Selection): Promise<
         state = await readState();
         p = review(state);
       }
+      const started = performance.now();
       const outcome = await executePlan(p.steps, {
         sql,
         tracking: s.tracking,
@@ -94,9 +106,29 @@ export async function migrate(o: MigrateOptions, selection: Selection): Promise<
         redactor: s.redactor,
         onEvent: o.onEvent,
         signal: o.signal,
+        lifeline: s.lifeline,
       });
-      const after = await s.tracking.read(sql);
-      const current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+      let current: string | null;
+      const lost = outcome.error?.connectionLost ? outcome.error : undefined;
+      if (lost) {
+        // The connection ended under a migration: ask the server, on a new connection, what it holds.
+        const step = p.steps.find((st) => versionId(st.migration.version) === versionId(lost.version))!;
+        const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
+        if (lost.outcome === 'committed') {
+          for (const r of outcome.steps) if (versionId(r.version) === versionId(lost.version)) r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
+        }
+        current = rows ? buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
+      } else {
+        try {
+          const after = await s.tracking.read(sql);
+          current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+        } catch (err) {
+          // Every migration answered (and committed) before the connection went: the run is done.
+          if (!s.lifeline.lost) throw err;
+          o.onEvent?.({ type: 'warning', message: `the connection was lost after the last migration was done (${s.lifeline.reason}); the server released the migration lock.` });
+          current = currentAfter(state.rows, outcome.steps);
+        }
+      }
       return {
         direction: p.direction,
         status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',

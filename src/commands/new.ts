@@ -20,10 +20,11 @@ export function newMigration(dir: string, name: string, now = new Date()): strin
   if (!slug) throw new ConfigError(`"${name}" is not a usable migration name: use letters, digits and underscores, e.g. add_users_email.`);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   const catalog = new Catalog(dir);
-  const version = timestampVersion(now);
-  const clash = catalog.find(version);
-  if (clash) throw new ConfigError(`version ${version} is already used by ${clash.upPath}: wait a second and run it again.`);
-  const path = join(dir, `${version}_${slug}.sql`);
+  // Two files made in the same second (a script, a quick second thought) each get their own version:
+  // the next free second, still in dbmate's 14-digit format and still in the order they were made.
+  let at = now.getTime();
+  while (catalog.find(timestampVersion(new Date(at)))) at += 1000;
+  const path = join(dir, `${timestampVersion(new Date(at))}_${slug}.sql`);
   writeFileSync(path, formById('dbmate').template(slug), { flag: 'wx' });
   return path;
 }

@@ -31,9 +31,17 @@ export async function lockHolder(sql: ReservedSql, schema: string): Promise<Lock
   return r ? { pid: r.pid, applicationName: r.application_name, since: r.since, state: r.state } : undefined;
 }
 
+/** The machine and process of a pgshift run, from its application_name (`pgshift@<host>:<pid>`). */
+export function pgshiftProcess(applicationName: string): { host: string; pid: number } | undefined {
+  const m = applicationName.match(/^pgshift@(.*):(\d+)$/);
+  return m ? { host: m[1], pid: Number(m[2]) } : undefined;
+}
+
 export function describeHolder(h: LockHolder | undefined): string {
   if (!h) return 'another session (it let go before it could be named)';
-  return `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
+  const run = pgshiftProcess(h.applicationName);
+  const who = run ? `pgshift process ${run.pid} on ${run.host} (Postgres pid ${h.pid})` : `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}`;
+  return `${who}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
 }
 
 export interface HeldLock {
@@ -46,7 +54,7 @@ export async function acquireLock(sql: ReservedSql, schema: string, waitMs: numb
   let delay = 50;
   let reported = 0;
   for (;;) {
-    if (signal?.aborted) throw new AbortedError('interrupted while waiting for the migration lock');
+    if (signal?.aborted) throw new AbortedError('interrupted while waiting for the migration lock; nothing ran');
     const [{ locked }] = await sql<{ locked: boolean }[]>`select pg_try_advisory_lock(${key}::bigint) as locked`;
     const waited = Date.now() - started;
     if (locked) {

@@ -10,6 +10,56 @@ import { inTransaction } from './transaction';
 /** Columns of pgshift's schema_migrations; dbmate's table has only `version`. */
 const OWN_COLUMNS = ['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'];
 
+/** How to put back a column of schema_migrations that was dropped by hand (its values are gone). */
+const COLUMN_FIX: Record<string, string> = {
+  name: "name text not null default ''",
+  // Rows without a checksum are reported as unverified until repaired.
+  checksum: 'checksum text',
+  status: "status text not null default 'applied' check (status in ('applied', 'running', 'failed'))",
+  applied_at: 'applied_at timestamptz',
+  execution_time_ms: 'execution_time_ms integer',
+  error_message: 'error_message text',
+  applied_by: 'applied_by text',
+};
+
+/** Columns of migration_history that pgshift writes, and how to put each back. */
+const HISTORY_COLUMNS: Record<string, string> = {
+  version: "version text not null default ''",
+  name: 'name text',
+  action: "action text not null default 'apply'",
+  status: "status text not null default 'success'",
+  environment: 'environment text',
+  executed_by: 'executed_by text',
+  executed_at: 'executed_at timestamptz not null default now()',
+  execution_time_ms: 'execution_time_ms integer',
+  error_message: 'error_message text',
+  checksum: 'checksum text',
+};
+
+/** A name as it is written in SQL a user can paste: bare when it may be, quoted otherwise. */
+function sqlName(name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
+}
+
+/** What the connected role may do with the tracking schema and tables; one catalog query, no error. */
+interface Access {
+  role: string;
+  database: string;
+  schemaExists: boolean;
+  schemaUsage: boolean;
+  schemaCreate: boolean;
+  databaseCreate: boolean;
+  /** null when the table does not exist. */
+  migrations: { select: boolean; insert: boolean; update: boolean; delete: boolean; columns: string[] } | null;
+  history: { insert: boolean; columns: string[] } | null;
+}
+
+/** A Postgres error's SQLSTATE, if it is one. */
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
 export class Tracking {
   readonly migrations: string;
   readonly history: string;
@@ -19,17 +69,134 @@ export class Tracking {
     this.history = `${quoteIdent(schema)}.migration_history`;
   }
 
+  /** The tables as a user writes them in a GRANT or an ALTER: `public.schema_migrations`. */
+  private shown(table: 'schema_migrations' | 'migration_history'): string {
+    return `${sqlName(this.schema)}.${table}`;
+  }
+
+  /**
+   * What the role may do, read from the catalogs: asking never fails, where a query on a table the role
+   * may not read fails with a bare "permission denied" (and aborts a read-only transaction).
+   */
+  private async access(sql: Sql | ReservedSql): Promise<Access> {
+    const [r] = await sql<
+      {
+        role: string;
+        database: string;
+        schema_exists: boolean;
+        schema_usage: boolean | null;
+        schema_create: boolean | null;
+        database_create: boolean;
+        m_exists: boolean;
+        m_select: boolean | null;
+        m_insert: boolean | null;
+        m_update: boolean | null;
+        m_delete: boolean | null;
+        m_columns: string | null;
+        h_exists: boolean;
+        h_insert: boolean | null;
+        h_columns: string | null;
+      }[]
+    >`
+      select current_user::text as role,
+             current_database()::text as database,
+             n.oid is not null as schema_exists,
+             has_schema_privilege(n.oid, 'USAGE') as schema_usage,
+             has_schema_privilege(n.oid, 'CREATE') as schema_create,
+             has_database_privilege(current_database(), 'CREATE') as database_create,
+             m.oid is not null as m_exists,
+             has_table_privilege(m.oid, 'SELECT') as m_select,
+             has_table_privilege(m.oid, 'INSERT') as m_insert,
+             has_table_privilege(m.oid, 'UPDATE') as m_update,
+             has_table_privilege(m.oid, 'DELETE') as m_delete,
+             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = m.oid and a.attnum > 0 and not a.attisdropped) as m_columns,
+             h.oid is not null as h_exists,
+             has_table_privilege(h.oid, 'INSERT') as h_insert,
+             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = h.oid and a.attnum > 0 and not a.attisdropped) as h_columns
+        from (select 1) as one
+        left join pg_namespace n on n.nspname = ${this.schema}
+        left join pg_class m on m.relnamespace = n.oid and m.relname = 'schema_migrations'
+        left join pg_class h on h.relnamespace = n.oid and h.relname = 'migration_history'`;
+    const list = (text: string | null) => (text ? text.split(',') : []);
+    return {
+      role: r.role,
+      database: r.database,
+      schemaExists: r.schema_exists,
+      schemaUsage: !!r.schema_usage,
+      schemaCreate: !!r.schema_create,
+      databaseCreate: r.database_create,
+      migrations: r.m_exists ? { select: !!r.m_select, insert: !!r.m_insert, update: !!r.m_update, delete: !!r.m_delete, columns: list(r.m_columns) } : null,
+      history: r.h_exists ? { insert: !!r.h_insert, columns: list(r.h_columns) } : null,
+    };
+  }
+
+  /** The refusal for a missing privilege: what the role may not do, and the GRANT that fixes it. */
+  private denied(a: Access, doing: string, grant: string): ConfigError {
+    return new ConfigError(`the role ${a.role} may not ${doing} (permission denied). As the owner of the tracking tables or a superuser, run: ${grant} TO ${sqlName(a.role)};`);
+  }
+
+  /** Refuses a role that could not even look into the tracking schema. */
+  private checkUsage(a: Access): void {
+    if (a.schemaExists && !a.schemaUsage) throw this.denied(a, `use schema ${sqlName(this.schema)}, where the tracking tables are`, `GRANT USAGE ON SCHEMA ${sqlName(this.schema)}`);
+  }
+
+  /**
+   * Refuses, before anything is written, a role that could not record what it runs: otherwise a
+   * migration could run and then fail on its own tracking row.
+   */
+  private checkWrite(a: Access): void {
+    this.checkUsage(a);
+    const m = a.migrations;
+    if (m) {
+      const missing = (['select', 'insert', 'update', 'delete'] as const).filter((p) => !m[p]).map((p) => p.toUpperCase());
+      if (missing.length) throw this.denied(a, `${missing.join(', ')} on ${this.shown('schema_migrations')}`, `GRANT ${missing.join(', ')} ON ${this.shown('schema_migrations')}`);
+    }
+    if (a.history && !a.history.insert) throw this.denied(a, `INSERT into ${this.shown('migration_history')}`, `GRANT INSERT ON ${this.shown('migration_history')}`);
+    if ((!m || !a.history) && a.schemaExists && !a.schemaCreate) {
+      const missing = !m ? 'schema_migrations and migration_history' : 'migration_history';
+      throw this.denied(a, `create ${missing} in schema ${sqlName(this.schema)}`, `GRANT CREATE ON SCHEMA ${sqlName(this.schema)}`);
+    }
+    if (!a.schemaExists && !a.databaseCreate) throw this.denied(a, `create schema ${sqlName(this.schema)} for the tracking tables`, `GRANT CREATE ON DATABASE ${sqlName(a.database)}`);
+    if (a.history) this.checkColumns('migration_history', a.history.columns, HISTORY_COLUMNS);
+  }
+
+  /** Refuses a pgshift table that lost columns (altered by hand), naming them and the ALTER that puts them back. */
+  private checkColumns(table: 'schema_migrations' | 'migration_history', columns: string[], fixes: Record<string, string>): void {
+    const missing = Object.keys(fixes).filter((c) => !columns.includes(c));
+    if (!missing.length) return;
+    throw new ConfigError(
+      `${this.shown(table)} has no ${missing.join(', ')} column${missing.length > 1 ? 's' : ''} (the table was altered by hand). Put ${missing.length > 1 ? 'them' : 'it'} back with: ALTER TABLE ${this.shown(table)} ${missing.map((c) => `ADD COLUMN ${fixes[c]}`).join(', ')};`,
+    );
+  }
+
+  /**
+   * A permission or missing-column error the checks above did not foresee, in words naming the tracking
+   * table; anything else goes on as it is.
+   */
+  private explained(err: unknown): unknown {
+    const state = sqlState(err);
+    const detail = (err as Error).message;
+    if (state === '42501' && /must be owner/.test(detail)) {
+      return new ConfigError(
+        `the tracking tables in schema ${sqlName(this.schema)} cannot be changed by this role: ${detail}. Adopting dbmate's schema_migrations alters the table, which only its owner may do: run this first pgshift up or down as the table's owner.`,
+      );
+    }
+    if (state === '42501') {
+      return new ConfigError(
+        `the tracking tables in schema ${sqlName(this.schema)} cannot be used: ${detail}. Grant the role running pgshift USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on ${this.shown('schema_migrations')} and INSERT on ${this.shown('migration_history')}.`,
+      );
+    }
+    if (state === '42703' || state === '42P01') {
+      return new ConfigError(`the tracking tables in schema ${sqlName(this.schema)} do not have the shape pgshift made them with: ${detail}. Put back what was dropped or renamed by hand.`);
+    }
+    return err;
+  }
+
   /** Columns of schema_migrations, or null when it does not exist. Read-only. */
   async columns(sql: Sql | ReservedSql): Promise<string[] | null> {
-    const rows = await sql<{ column_name: string }[]>`
-      select a.attname as column_name
-        from pg_attribute a
-       where a.attrelid = to_regclass(${this.migrations}) and a.attnum > 0 and not a.attisdropped`;
-    if (rows.length === 0) {
-      const [{ exists }] = await sql<{ exists: boolean }[]>`select to_regclass(${this.migrations}) is not null as exists`;
-      return exists ? [] : null;
-    }
-    return rows.map((r) => r.column_name);
+    const a = await this.access(sql);
+    this.checkUsage(a);
+    return a.migrations ? a.migrations.columns : null;
   }
 
   /**
@@ -41,18 +208,24 @@ export class Tracking {
     if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
       throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
     }
+    // dbmate's table has `version` alone; with more, it is pgshift's and must have every column.
+    if (columns.length > 1) this.checkColumns('schema_migrations', columns, COLUMN_FIX);
   }
 
   /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
-  async read(sql: Sql | ReservedSql): Promise<{ exists: boolean; rows: AppliedMigration[] }> {
-    const columns = await this.columns(sql);
+  async read(sql: Sql | ReservedSql): Promise<{ exists: boolean; rows: AppliedMigration[]; unadopted?: boolean }> {
+    const access = await this.access(sql);
+    this.checkUsage(access);
+    const columns = access.migrations?.columns ?? null;
     if (columns === null) return { exists: false, rows: [] };
+    if (!access.migrations!.select) throw this.denied(access, `read ${this.shown('schema_migrations')}`, `GRANT SELECT ON ${this.shown('schema_migrations')}`);
     this.checkShape(columns);
     if (!columns.includes('checksum')) {
       // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
       const rows = await sql.unsafe<{ version: string }[]>(`select version::text as version from ${this.migrations}`);
       return {
         exists: true,
+        unadopted: true,
         rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
       };
     }
@@ -93,13 +266,28 @@ export class Tracking {
     actor: string,
     environment: string,
   ): Promise<'exists' | 'created' | { adopted: number }> {
-    const columns = await this.columns(sql);
-    const [{ has_schema }] = await sql<{ has_schema: boolean }[]>`select to_regnamespace(${quoteIdent(this.schema)}) is not null as has_schema`;
+    try {
+      return await this.ensureTables(sql, files, actor, environment);
+    } catch (err) {
+      throw this.explained(err);
+    }
+  }
+
+  private async ensureTables(
+    sql: ReservedSql,
+    files: Map<string, { file: MigrationFile; checksum: () => string | undefined }>,
+    actor: string,
+    environment: string,
+  ): Promise<'exists' | 'created' | { adopted: number }> {
+    const access = await this.access(sql);
+    this.checkWrite(access);
+    const columns = access.migrations?.columns ?? null;
+    const has_schema = access.schemaExists;
     const historyDdl = `create table if not exists ${this.history} (
         id bigint generated always as identity primary key,
         version text not null,
         name text,
-        action text not null check (action in ('apply', 'rollback', 'resolve')),
+        action text not null check (action in ('apply', 'rollback', 'resolve', 'repair')),
         status text not null check (status in ('success', 'failed')),
         environment text,
         executed_by text,
@@ -108,7 +296,9 @@ export class Tracking {
         error_message text,
         checksum text)`;
     if (columns !== null && columns.includes('checksum')) {
-      await sql.unsafe(historyDdl);
+      // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
+      // that may only write the tracking rows must not need it.
+      if (!access.history) await sql.unsafe(historyDdl);
       return 'exists';
     }
     if (columns === null) {
@@ -223,6 +413,7 @@ export class Tracking {
 
   /** `pgshift resolve`: settles a failed or running row by hand. */
   async resolve(sql: ReservedSql, row: AppliedMigration, as: 'applied' | 'rolled-back', actor: string, environment: string): Promise<void> {
+    this.checkWrite(await this.access(sql));
     await inTransaction(sql, async (tx) => {
       if (as === 'applied') {
         await tx.unsafe(`update ${this.migrations} set status = 'applied', error_message = null, applied_by = $2 where version = $1`, [row.version, actor]);
@@ -239,4 +430,77 @@ export class Tracking {
       ]);
     });
   }
+
+  /**
+   * `pgshift repair`: accepts the current checksum of applied migrations whose files changed, in one
+   * transaction under the caller's lock. Each gets schema_migrations.checksum updated and a history row
+   * with action `repair`: `checksum` holds the new checksum and `error_message` the note
+   * `repair: checksum <old> -> <new>; reason: <reason>` (`<old>` is `none` for a row without one), so
+   * existing history tables need no new column.
+   */
+  async repair(sql: ReservedSql, changes: RepairChange[], reason: string, actor: string, environment: string): Promise<void> {
+    const access = await this.access(sql);
+    this.checkWrite(access);
+    try {
+      await inTransaction(sql, async (tx) => {
+        await this.allowRepairAction(tx, access.role);
+        for (const c of changes) {
+          const updated = await tx.unsafe(`update ${this.migrations} set checksum = $2 where version = $1 and status = 'applied' and checksum is not distinct from $3`, [
+            c.version,
+            c.currentChecksum,
+            c.storedChecksum,
+          ]);
+          // Under the lock nothing else writes these rows; a miss means the table was edited by hand meanwhile.
+          if (updated.count !== 1)
+            throw new ConfigError(`the row of migration ${c.version} in ${this.shown('schema_migrations')} changed while it was being repaired: nothing was written. Run repair again.`);
+          await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'repair', 'success', $3, $4, $5, $6)`, [
+            c.version,
+            c.name,
+            environment,
+            actor,
+            c.currentChecksum,
+            repairNote(c, reason),
+          ]);
+        }
+      });
+    } catch (err) {
+      throw this.explained(err);
+    }
+  }
+
+  /**
+   * A history table made before `repair` existed checks action against apply, rollback and resolve
+   * only: widen that check (in the caller's transaction), or say what the table's owner must run.
+   */
+  private async allowRepairAction(tx: ReservedSql, role: string): Promise<void> {
+    const checks = await tx.unsafe<{ name: string; def: string }[]>(
+      `select conname::text as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = to_regclass($1) and contype = 'c'`,
+      [this.history],
+    );
+    for (const c of checks.filter((x) => /\baction\b/.test(x.def) && x.def.includes("'resolve'") && !x.def.includes("'repair'"))) {
+      const alter = `ALTER TABLE ${this.shown('migration_history')} DROP CONSTRAINT ${sqlName(c.name)}, ADD CONSTRAINT ${sqlName(c.name)} CHECK (action IN ('apply', 'rollback', 'resolve', 'repair'))`;
+      try {
+        await tx.unsafe(alter);
+      } catch (err) {
+        if (sqlState(err) !== '42501') throw err;
+        throw new ConfigError(
+          `${this.shown('migration_history')} was created before pgshift recorded repairs: its check on action allows apply, rollback and resolve only, and the role ${role} may not change it (${(err as Error).message}). As the owner of the table, run: ${alter}; then run repair again.`,
+        );
+      }
+    }
+  }
+}
+
+/** An applied migration whose stored checksum `repair` replaces with its file's current one. */
+export interface RepairChange {
+  version: string;
+  name: string;
+  /** null (or '') when the row has none. */
+  storedChecksum: string | null;
+  currentChecksum: string;
+}
+
+/** The history row's note for a repair; the format is documented in the README (Tracking tables). */
+export function repairNote(c: RepairChange, reason: string): string {
+  return `repair: checksum ${c.storedChecksum || 'none'} -> ${c.currentChecksum}; reason: ${reason}`;
 }

@@ -61,3 +61,17 @@ export function toMigrationError(step: PlannedStep, statementIndex: number, err:
 export function errorSummary(f: MigrationError): string {
   return `statement ${f.statementNumber} at ${f.path.split('/').pop()}:${f.line}:${f.column}: ${f.code ? `${f.code} ` : ''}${f.message}`;
 }
+
+/**
+ * The connection ended while `step` ran. `statementIndex`: the statement that had not answered yet
+ * (-1: before the first one); `committing`: every statement had answered and the COMMIT had not.
+ * The outcome is provisional until somebody looks at the database again (commands/migrate.ts).
+ */
+export function lostConnectionError(step: PlannedStep, statementIndex: number, reason: string, code: string | undefined, committing: boolean, redactor: Redactor): MigrationError {
+  const at = committing ? 'after its last statement, while committing' : statementIndex < 0 ? 'before its first statement' : `during statement ${statementIndex + 1}`;
+  const error = toMigrationError(step, statementIndex, { code, message: `the connection to Postgres was lost ${at}: ${reason}` }, step.transactional ? 'unknown' : 'failed-needs-resolve', redactor);
+  // Without a SQLSTATE of the server's, there is no hint to give about the statement itself.
+  if (!code) error.hint = undefined;
+  error.connectionLost = redactor.redact(reason);
+  return error;
+}

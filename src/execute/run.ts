@@ -4,13 +4,13 @@
 // tracking rows, COMMIT. One round trip per migration, and still all-or-nothing: after the first
 // failing statement the server rejects the rest and turns COMMIT into ROLLBACK.
 import type postgres from 'postgres';
-import type { ReservedSql } from '../db/connect';
+import { ConnectionLostError, type Lifeline, type ReservedSql } from '../db/connect';
 import { pause } from '../pause';
 import type { Redactor } from '../report/redact';
 import type { Tracking } from '../db/tracking';
 import { AbortedError } from '../errors';
 import type { EngineEvent, MigrationError, PlannedStep, StepResult } from '../types';
-import { errorSummary, toMigrationError } from './failure';
+import { errorSummary, lostConnectionError, toMigrationError } from './failure';
 
 export interface ExecuteOptions {
   sql: ReservedSql;
@@ -28,6 +28,8 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** Base delay between lock-timeout retries (ms). */
   retryDelayMs?: number;
+  /** Tells when the connection ends under the run. */
+  lifeline: Lifeline;
 }
 
 export interface ExecuteOutcome {
@@ -119,6 +121,51 @@ function firstFailure(results: PromiseSettledResult<unknown>[], from: number, st
   return { ok: true, index: -1 };
 }
 
+/** Driver errors that mean the connection ended, whoever noticed first. */
+const LOSS_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT']);
+
+/**
+ * Whether a failure is the connection ending under the step rather than its SQL. Once it is, the
+ * lifeline refuses every further query: nothing more is sent to a connection that is gone.
+ */
+function connectionLost(o: ExecuteOptions, err?: unknown): boolean {
+  const code = (err as { code?: string })?.code;
+  if (code && LOSS_CODES.has(code)) o.lifeline.ended(`the connection broke (${(err as Error).message})`);
+  return o.lifeline.lost || err instanceof ConnectionLostError;
+}
+
+/** How far a step had got, for the message when the connection ends under it. */
+interface Position {
+  /** The statement that had not answered yet; -1 before the first. */
+  statement: number;
+  /** Every statement had answered; the tracking row and the COMMIT had not. */
+  committing: boolean;
+}
+
+/** Where in a step's pipeline the first unanswered part was: before, in, or after its statements. */
+function positionOf(failedPart: number, first: number, statements: number): Position {
+  if (failedPart < first) return { statement: -1, committing: false };
+  if (failedPart < first + statements) return { statement: failedPart - first, committing: false };
+  return { statement: statements - 1, committing: true };
+}
+
+function lostStep(step: PlannedStep, o: ExecuteOptions, at: Position, started: number): { result: StepResult; error: MigrationError } {
+  const error = lostConnectionError(step, at.statement, o.lifeline.reason, o.lifeline.code, at.committing, o.redactor);
+  return { result: stepResult(step, 'failed', performance.now() - started, 1), error };
+}
+
+/** A step, and if the connection ends under it, that as its failure: no tracking write is possible. */
+async function runStep(step: PlannedStep, o: ExecuteOptions): Promise<{ result: StepResult; error?: MigrationError }> {
+  const started = performance.now();
+  const at: Position = { statement: -1, committing: false };
+  try {
+    return step.transactional ? await runTransactional(step, o, at) : await runNonTransactional(step, o, at);
+  } catch (err) {
+    if (err instanceof AbortedError || !connectionLost(o, err)) throw err;
+    return lostStep(step, o, at, started);
+  }
+}
+
 export async function executePlan(steps: PlannedStep[], o: ExecuteOptions): Promise<ExecuteOutcome> {
   return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
 }
@@ -129,7 +176,7 @@ async function runEach(steps: PlannedStep[], o: ExecuteOptions): Promise<Execute
     if (o.signal?.aborted) throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
     const step = steps[i];
     o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-    const outcome = step.transactional ? await runTransactional(step, o) : await runNonTransactional(step, o);
+    const outcome = await runStep(step, o);
     results.push(outcome.result);
     if (outcome.error) {
       o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
@@ -153,7 +200,7 @@ function stepResult(step: PlannedStep, status: StepResult['status'], durationMs:
   };
 }
 
-async function runTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{ result: StepResult; error?: MigrationError }> {
+async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Position): Promise<{ result: StepResult; error?: MigrationError }> {
   const { sql } = o;
   const started = performance.now();
   for (let attempt = 1; ; attempt++) {
@@ -161,6 +208,11 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{
     const { first } = queueStep(sql, o, step, parts);
     parts.push(sql.unsafe('commit') as unknown as Query);
     const settled = await settle(parts, o.signal);
+    const bad = settled.findIndex((r) => r.status === 'rejected');
+    if (bad >= 0 && connectionLost(o, (settled[bad] as PromiseRejectedResult).reason)) {
+      Object.assign(at, positionOf(bad, first, step.statements.length));
+      throw new ConnectionLostError(o.lifeline.reason);
+    }
     await resetSession(sql, sessionResets(step));
     const failure = firstFailure(settled, first, step.statements.length);
     if (failure.ok) return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
@@ -211,7 +263,7 @@ async function invalidIndexes(sql: ReservedSql): Promise<Set<string>> {
  * ALTER TYPE … ADD VALUE). Marked `running` first so a crash leaves a trace; a failure leaves it
  * `failed` until `pgshift resolve`, since statements before the failing one stay done.
  */
-async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promise<{ result: StepResult; error?: MigrationError }> {
+async function runNonTransactional(step: PlannedStep, o: ExecuteOptions, at: Position): Promise<{ result: StepResult; error?: MigrationError }> {
   const { sql } = o;
   const started = performance.now();
   const before = await invalidIndexes(sql);
@@ -219,9 +271,11 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promis
   await settle(timeoutQueries(sql, o, false));
   try {
     for (let i = 0; i < step.statements.length; i++) {
+      at.statement = i;
       o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
       const query = sql.unsafe(step.statements[i].sql) as unknown as Query;
       const [r] = await settle([query], o.signal);
+      if (r.status === 'rejected' && connectionLost(o, r.reason)) throw r.reason;
       if (r.status === 'rejected') {
         // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
         await sql.unsafe('rollback').catch(() => {});
@@ -239,6 +293,7 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions): Promis
       }
     }
     const ms = performance.now() - started;
+    Object.assign(at, { statement: step.statements.length - 1, committing: true });
     const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
     await sql.unsafe(record.text, record.params, { prepare: true });
     return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
@@ -270,9 +325,16 @@ async function runBatch(steps: PlannedStep[], o: ExecuteOptions): Promise<Execut
   });
   parts.push(sql.unsafe('commit') as unknown as Query);
   const settled = await settle(parts, o.signal);
+  const bad = settled.findIndex((r) => r.status === 'rejected');
+  if (bad >= 0 && connectionLost(o, (settled[bad] as PromiseRejectedResult).reason)) {
+    // The whole batch was one transaction: it stands or falls with the step that was running.
+    const span = spans.find((s) => bad >= s.first && bad < s.end) ?? spans[0];
+    const { error } = lostStep(span.step, o, positionOf(bad, span.first, span.step.statements.length), started);
+    o.onEvent?.({ type: 'step-failed', step: span.step, error });
+    return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? performance.now() - started : 0, 1)), error };
+  }
   await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
   const ms = performance.now() - started;
-  const bad = settled.findIndex((r) => r.status === 'rejected');
   if (bad < 0) {
     const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
     results.forEach((r, i) => o.onEvent?.({ type: 'step-done', step: steps[i], result: r }));

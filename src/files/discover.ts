@@ -1,6 +1,6 @@
 // Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
 // migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import type { MigrationFile, ValidationProblem } from '../types';
@@ -29,27 +29,80 @@ function unmatchedHint(fileName: string): string {
   return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
 }
 
+/** Why the migrations directory itself cannot be listed, in words. */
+function directoryError(directory: string, dir: string, err: unknown): ConfigError {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new ConfigError(`migrations directory ${directory} cannot be read: permission denied to the user running pgshift. Make it readable (chmod a+rx ${directory}).`);
+  }
+  if (code === 'ELOOP') return new ConfigError(`migrations directory ${directory} is a symbolic link that loops: point it at the real directory, or pass that one with --dir.`);
+  if (code === 'ENOTDIR') return new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
+  if (code === 'ENOENT') {
+    let target: string | undefined;
+    try {
+      target = readlinkSync(dir);
+    } catch {
+      // Not a link: the directory is simply not there.
+    }
+    if (target !== undefined) return new ConfigError(`migrations directory ${directory} is a symbolic link to ${target}, which does not exist: fix the link, or pass the right directory with --dir.`);
+    return new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+  }
+  return new ConfigError(`migrations directory ${directory} cannot be read (${code ?? 'error'}: ${(err as Error)?.message ?? String(err)}).`);
+}
+
+/** What a directory entry is once links are followed; 'broken' for a link that leads nowhere or loops. */
+function entryKind(dir: string, e: Dirent): 'file' | 'directory' | 'other' | 'broken' {
+  if (e.isFile()) return 'file';
+  if (e.isDirectory()) return 'directory';
+  if (!e.isSymbolicLink()) return 'other';
+  try {
+    const st = statSync(join(dir, e.name));
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return 'broken';
+  }
+}
+
 export function discoverMigrations(directory: string): Discovery {
   const dir = resolve(directory);
-  let entries: string[];
+  let dirents: Dirent[];
   try {
     if (!statSync(dir).isDirectory()) throw new ConfigError(`${directory} is not a directory: pass the migrations directory with --dir.`);
-    entries = readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isFile() || (e.isSymbolicLink() && statSync(join(dir, e.name)).isFile()))
-      .map((e) => e.name);
+    // In name order, as entries were always sorted (the default sort: UTF-16 code units).
+    dirents = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    throw new ConfigError(`migrations directory ${directory} does not exist: create it, or pass the right one with --dir.`);
+    throw directoryError(directory, dir, err);
   }
-  entries.sort();
 
   const problems: ValidationProblem[] = [];
+  const entries: string[] = [];
+  // Only .sql names are looked at (and only links among them followed): a README link that leads
+  // nowhere is none of pgshift's business.
+  for (const e of dirents) {
+    if (!e.name.toLowerCase().endsWith('.sql')) continue;
+    const kind = entryKind(dir, e);
+    const path = join(dir, e.name);
+    if (kind === 'directory') {
+      problems.push({
+        kind: 'unmatched',
+        path,
+        message: `${path}: a directory named like a migration file. pgshift reads only the files directly in the migrations directory, so nothing in it will run: move its migrations up into ${directory}, or rename it so that it does not end in .sql.`,
+        blocking: false,
+      });
+    } else if (kind === 'other') {
+      problems.push({ kind: 'unmatched', path, message: `${path}: not a regular file (a device, socket or pipe), so it will not run. Replace it with the migration file.`, blocking: false });
+    } else {
+      // A link that leads nowhere is kept: reading it names the file and what is wrong with it.
+      entries.push(e.name);
+    }
+  }
+
   const ups: (Named & { form: string; pairKey?: string })[] = [];
   /** Down files by form, then by the key they share with their up file. */
   const downs = new Map<string, Map<string, Named>>(FORMS.map((f) => [f.id, new Map()]));
 
   for (const entry of entries) {
-    if (!entry.toLowerCase().endsWith('.sql')) continue;
     const path = join(dir, entry);
     const claim = claimName(entry);
     if (!claim) {

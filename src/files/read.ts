@@ -1,6 +1,6 @@
 // Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
 // only on the sections that will run. How a file splits into sections is its form's business (./forms).
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
 import type { Migration, MigrationFile } from '../types';
 import { checksum, normaliseText } from './checksum';
 import { MigrationFileError } from './errors';
@@ -38,8 +38,57 @@ function readBytes(path: string): Buffer {
   }
 }
 
+/** What is wrong with a file the system would not read, in words, with what to do about it. */
+function unreadable(path: string, err: NodeJS.ErrnoException): MigrationFileError {
+  switch (err.code) {
+    case 'ENOENT': {
+      let target: string | undefined;
+      try {
+        target = readlinkSync(path);
+      } catch {
+        // Not a link: the file went away after the directory was listed.
+      }
+      return new MigrationFileError(
+        path,
+        undefined,
+        target === undefined
+          ? 'the file disappeared while pgshift was reading the directory. Run again.'
+          : `the file is a symbolic link to ${target}, which does not exist. Point the link at the migration file, or delete it.`,
+      );
+    }
+    case 'ELOOP':
+      return new MigrationFileError(path, undefined, 'the file is a symbolic link that loops (following it leads back to a link already followed). Point it at the migration file, or delete it.');
+    case 'EACCES':
+    case 'EPERM':
+      return new MigrationFileError(path, undefined, `the file cannot be read: permission denied to the user running pgshift. Make it readable (chmod a+r ${path}).`);
+    case 'EISDIR':
+      return new MigrationFileError(path, undefined, 'this is a directory, not a migration file. Rename it, or move the migration out of it.');
+    default:
+      return new MigrationFileError(path, undefined, `the file cannot be read (${err.code ?? 'error'}: ${err.message}).`);
+  }
+}
+
+function isErrno(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string';
+}
+
 export function readText(path: string): string {
-  const bytes = readBytes(path);
+  let bytes: Buffer;
+  try {
+    bytes = readBytes(path);
+  } catch (err) {
+    throw isErrno(err) ? unreadable(path, err) : err;
+  }
+  // Postgres reads a query up to its first NUL: whatever follows would be dropped without a word.
+  const nul = bytes.indexOf(0);
+  if (nul >= 0) {
+    const line = normaliseText(bytes.subarray(0, nul).toString('utf8')).split('\n').length;
+    throw new MigrationFileError(
+      path,
+      line,
+      `the file holds a NUL byte (byte ${nul + 1}): Postgres would stop reading the SQL there and drop the rest. Remove it; if the file was saved as UTF-16, re-save it as UTF-8.`,
+    );
+  }
   try {
     return normaliseText(decoder.decode(bytes));
   } catch {

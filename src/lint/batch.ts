@@ -1,12 +1,57 @@
 // What the batch has done so far, for the rules that depend on it: objects it created (empty and
-// unused, so locking or dropping them is harmless) and NOT VALID constraints it added or validated.
+// unused, so locking or dropping them is harmless), NOT VALID constraints it added or validated, and
+// the table locks the open transaction holds until it commits.
 import type { AlterTableCmd, Constraint, Node } from '@pgsql/types';
 import type { Statement } from '../types';
-import { as, fromNames, fromRangeVar, sameName, strings, type NodeOf, type QName } from './ast';
+import { as, fromNames, fromRangeVar, sameName, show, strings, type NodeOf, type QName } from './ast';
 
 interface ConstraintRef {
   table: QName;
   constraint: string;
+}
+
+/** Table locks that block writes, weakest first. Weaker ones (SHARE UPDATE EXCLUSIVE) let reads and writes through. */
+export const BLOCKING_LOCKS = ['SHARE', 'SHARE ROW EXCLUSIVE', 'ACCESS EXCLUSIVE'] as const;
+export type BlockingLock = (typeof BLOCKING_LOCKS)[number];
+
+/** A lock a statement of the open transaction took on a table the batch did not create: held until commit. */
+export interface HeldLock {
+  table: QName;
+  mode: BlockingLock;
+  /** The statement that took it, in words ("ALTER TABLE tasks"). */
+  by: string;
+  /** Its line in the file. */
+  line: number;
+}
+
+/** The lock an ALTER TABLE subcommand takes on its table, when it blocks writes (see the ALTER TABLE docs). */
+function alterTableLock(cmd: AlterTableCmd): BlockingLock | undefined {
+  switch (cmd.subtype) {
+    case 'AT_SetStatistics':
+    case 'AT_SetOptions':
+    case 'AT_ResetOptions':
+    case 'AT_ClusterOn':
+    case 'AT_DropCluster':
+    case 'AT_SetRelOptions':
+    case 'AT_ResetRelOptions':
+    case 'AT_ValidateConstraint':
+    case 'AT_AttachPartition':
+    case 'AT_DetachPartitionFinalize':
+      return undefined; // SHARE UPDATE EXCLUSIVE
+    case 'AT_EnableTrig':
+    case 'AT_EnableAlwaysTrig':
+    case 'AT_EnableReplicaTrig':
+    case 'AT_DisableTrig':
+    case 'AT_EnableTrigAll':
+    case 'AT_DisableTrigAll':
+    case 'AT_EnableTrigUser':
+    case 'AT_DisableTrigUser':
+      return 'SHARE ROW EXCLUSIVE';
+    case 'AT_AddConstraint':
+      return as(cmd.def, 'Constraint')?.contype === 'CONSTR_FOREIGN' ? 'SHARE ROW EXCLUSIVE' : 'ACCESS EXCLUSIVE';
+    default:
+      return 'ACCESS EXCLUSIVE';
+  }
 }
 
 export class Batch {
@@ -21,6 +66,8 @@ export class Batch {
   private readonly provenNotNull: { table: QName; column: string }[] = [];
   /** Constraints added NOT VALID in the transaction now open: validating them there gains nothing. */
   private notValidInTransaction: ConstraintRef[] = [];
+  /** Write-blocking locks the open transaction holds on old tables, the strongest per table. */
+  private locks: HeldLock[] = [];
 
   isNewTable(q: QName | undefined): boolean {
     return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
@@ -50,14 +97,55 @@ export class Batch {
     return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
   }
 
+  /** Locks on tables the batch did not create that the open transaction holds until it commits. */
+  heldLocks(): readonly HeldLock[] {
+    return this.locks;
+  }
+
   /** The open transaction committed (a section ended, or a statement ran outside a transaction). */
   transactionEnded(): void {
     this.notValidInTransaction = [];
+    this.locks = [];
   }
 
   /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
   observe(stmt: Statement): void {
+    this.observeLock(stmt);
     this.observeNode(stmt.kind, stmt.node);
+  }
+
+  private lock(table: QName | undefined, mode: BlockingLock | undefined, by: string, line: number): void {
+    if (!table || !mode || this.isNewTable(table)) return;
+    const held = this.locks.findIndex((l) => sameName(l.table, table));
+    if (held < 0) this.locks.push({ table, mode, by, line });
+    else if (BLOCKING_LOCKS.indexOf(mode) > BLOCKING_LOCKS.indexOf(this.locks[held].mode)) this.locks[held] = { table, mode, by, line };
+  }
+
+  /** The table locks of statements other than ALTER TABLE that block writes until commit. */
+  private observeLock(stmt: Statement): void {
+    switch (stmt.kind) {
+      case 'IndexStmt': {
+        const n = stmt.node as NodeOf<'IndexStmt'>;
+        if (!n.concurrent) this.lock(fromRangeVar(n.relation), 'SHARE', `CREATE INDEX${n.idxname ? ` ${n.idxname}` : ''}`, stmt.line);
+        break;
+      }
+      case 'CreateTrigStmt': {
+        const n = stmt.node as NodeOf<'CreateTrigStmt'>;
+        this.lock(fromRangeVar(n.relation), 'SHARE ROW EXCLUSIVE', `CREATE TRIGGER ${n.trigname ?? ''}`.trim(), stmt.line);
+        break;
+      }
+      case 'CreatePolicyStmt': {
+        const n = stmt.node as NodeOf<'CreatePolicyStmt'>;
+        this.lock(fromRangeVar(n.table), 'ACCESS EXCLUSIVE', `CREATE POLICY ${n.policy_name ?? ''}`.trim(), stmt.line);
+        break;
+      }
+      case 'RenameStmt': {
+        const n = stmt.node as NodeOf<'RenameStmt'>;
+        const table = fromRangeVar(n.relation);
+        if (table) this.lock(table, 'ACCESS EXCLUSIVE', `ALTER TABLE ${show(table)} RENAME`, stmt.line);
+        break;
+      }
+    }
   }
 
   private observeNode(kind: string, node: unknown, schema?: string): void {
@@ -118,7 +206,13 @@ export class Batch {
   }
 
   /** Records one ALTER TABLE subcommand, in order, after the rules have looked at it. */
-  observeCmd(table: QName, cmd: AlterTableCmd): void {
+  observeCmd(table: QName, cmd: AlterTableCmd, stmt?: Statement): void {
+    if (stmt) {
+      this.lock(table, alterTableLock(cmd), `ALTER TABLE ${show(table)}`, stmt.line);
+      // A foreign key locks the table it references too.
+      const fk = as(cmd.def, 'Constraint');
+      if (cmd.subtype === 'AT_AddConstraint' && fk?.contype === 'CONSTR_FOREIGN') this.lock(fromRangeVar(fk.pktable), 'SHARE ROW EXCLUSIVE', `ALTER TABLE ${show(table)}`, stmt.line);
+    }
     if (cmd.subtype === 'AT_AddConstraint') {
       const c = as(cmd.def, 'Constraint');
       if (!c) return;

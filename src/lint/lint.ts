@@ -2,7 +2,7 @@
 // linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
 // from a plan, with the statements the plan already split.
 import { SqlSyntaxError, splitStatements } from '../sql/split';
-import type { Migration, PlannedStep, Section, Statement } from '../types';
+import type { Direction, Migration, PlannedStep, Section, Statement } from '../types';
 import { as, fromRangeVar, type NodeKind, type NodeOf } from './ast';
 import { Batch } from './batch';
 import { readDirectives } from './directives';
@@ -32,7 +32,15 @@ export interface LintItem {
   section: Section;
   /** The section already split (its whole split, BEGIN/COMMIT included), or why it does not parse; split here when absent. */
   parsed?: Statement[] | SyntaxProblem;
+  /** A down section (default up): what runs when the migration is rolled back. */
+  direction?: Direction;
 }
+
+/** The rules that check sections of each direction. */
+const RULES_FOR: Record<Direction, Rule[]> = {
+  up: RULES.filter((r) => r.direction !== 'down'),
+  down: RULES.filter((r) => r.direction !== 'up'),
+};
 
 /** Lints sections as one batch, in order; a section without `parsed` is split here. */
 export function lintSections(items: LintItem[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
@@ -46,12 +54,19 @@ export function lintSections(items: LintItem[], config: LintConfig = DEFAULT_LIN
   return findings.map(({ order: _, ...f }) => f);
 }
 
-/** Lints an up plan's steps with the statements the plan split: no section is parsed again. */
+/** Lints a plan's steps (up or down) with the statements the plan split: no section is parsed again. */
 export function lintSteps(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
   return lintSections(
-    steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements })),
+    steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements, direction: step.direction })),
     config,
   );
+}
+
+/** Lints the rollbacks of an up plan's steps, in the order a rollback of them all would run (newest first). */
+export function lintRollbacks(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
+  const items: LintItem[] = [];
+  for (const step of [...steps].reverse()) if (step.rollback) items.push({ migration: step.migration, section: step.rollback, direction: 'down' });
+  return lintSections(items, config);
 }
 
 function split(section: Section): Statement[] | SyntaxProblem {
@@ -63,7 +78,7 @@ function split(section: Section): Statement[] | SyntaxProblem {
   }
 }
 
-function lintSection({ migration, section, parsed = split(section) }: LintItem, batch: Batch, config: LintConfig): Finding[] {
+function lintSection({ migration, section, parsed = split(section), direction = 'up' }: LintItem, batch: Batch, config: LintConfig): Finding[] {
   if (!Array.isArray(parsed)) {
     // The parser's reason already says what to do.
     return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
@@ -79,11 +94,12 @@ function lintSection({ migration, section, parsed = split(section) }: LintItem, 
     }
   };
 
+  const rules = RULES_FOR[direction];
   batch.transactionEnded();
   let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
   statements.forEach((stmt, index) => {
-    const ctx: RuleContext = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch };
-    for (const rule of RULES) {
+    const ctx: RuleContext = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch, direction };
+    for (const rule of rules) {
       if (rule.on['*']) collect(rule, rule.on['*'](stmt, ctx), stmt, index);
       const check = rule.on[stmt.kind as NodeKind] as ((n: unknown, c: RuleContext) => Hits) | undefined;
       if (check) collect(rule, check(stmt.node, ctx), stmt, index);
@@ -96,8 +112,8 @@ function lintSection({ migration, section, parsed = split(section) }: LintItem, 
         const cmd = as(node, 'AlterTableCmd');
         if (!cmd) continue;
         const cmdCtx: CmdContext = { ...ctx, table, tableIsNew: batch.isNewTable(table) };
-        for (const rule of RULES) if (rule.on.AlterTableCmd) collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
-        batch.observeCmd(table, cmd);
+        for (const rule of rules) if (rule.on.AlterTableCmd) collect(rule, rule.on.AlterTableCmd(cmd, cmdCtx), stmt, index);
+        batch.observeCmd(table, cmd, stmt);
       }
     } else {
       batch.observe(stmt);

@@ -1,5 +1,5 @@
 // The shape of a rule: its text and defaults, and a check per parse-node kind it looks at.
-import type { Migration, Section, Statement } from '../types';
+import type { Direction, Migration, Section, Statement } from '../types';
 import type { NodeKind, NodeOf, QName } from './ast';
 import type { Batch } from './batch';
 import type { Severity } from '../types';
@@ -24,6 +24,8 @@ export interface RuleContext {
   /** The statement runs in a transaction block: a transactional section, or a file's own BEGIN in a transaction:false one. */
   inTransaction: boolean;
   batch: Batch;
+  /** Which section this is: a down section runs when the migration is rolled back. */
+  direction: Direction;
 }
 
 /** ALTER TABLE subcommands are checked one by one, in order, with their table. */
@@ -47,5 +49,7 @@ export type Visitors = {
 };
 
 export interface Rule extends RuleInfo {
+  /** Checks only sections of this direction (absent: both). */
+  direction?: Direction;
   on: Visitors;
 }

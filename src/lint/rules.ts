@@ -3,6 +3,7 @@
 import type { AlterTableCmd, ColumnDef, Constraint, Node, TypeName } from '@pgsql/types';
 import { formById } from '../files/forms';
 import { as, belongsOutsideTransaction, calledFunctions, enabled, fromNames, fromRangeVar, option, outsideTransactionOnly, sameName, show, strings, type NodeOf, type QName } from './ast';
+import type { BlockingLock } from './batch';
 import type { CmdContext, Hit, Rule, RuleContext, RuleInfo } from './rule';
 
 /** Functions whose value differs per row, so a default using them is computed for every existing row. */
@@ -67,12 +68,40 @@ function noTransactionHeader(ctx: RuleContext): string {
 
 const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
 
+/**
+ * Whether a DROP SCHEMA/TYPE deletes data. In a down section it drops what its up created; the tables
+ * holding data go with rollback-drop-table, so only CASCADE (which takes other objects' data) counts.
+ */
+function dropsData(n: NodeOf<'DropStmt'>, ctx: RuleContext): boolean {
+  return ctx.direction === 'up' || n.behavior === 'DROP_CASCADE';
+}
+
+/** What a lock held until commit blocks, in words. */
+const BLOCKS: Record<BlockingLock, string> = {
+  SHARE: 'no writes',
+  'SHARE ROW EXCLUSIVE': 'no writes',
+  'ACCESS EXCLUSIVE': 'no reads or writes',
+};
+
+/** A backfill (UPDATE, INSERT ... SELECT) of `target` run while the transaction holds write-blocking locks taken before it. */
+function backfillUnderLocks(verb: string, target: QName | undefined, ctx: RuleContext, tail = ''): Hit | undefined {
+  const locks = ctx.batch.heldLocks();
+  if (!target || !locks.length) return undefined;
+  const first = locks[0];
+  const held = locks.map((l) => `${show(l.table)} stays locked ${l.mode} (${BLOCKS[l.mode]})${l === first ? '' : `, taken by ${l.by} on line ${l.line}`}`);
+  return {
+    what: `${verb} ${show(target)}${tail} after ${first.by} (line ${first.line}) in the same transaction`,
+    why: `locks are held until commit, so for the whole backfill ${held.join('; ')}.`,
+  };
+}
+
 export const RULES: Rule[] = [
   // ---- Destructive: data or objects are gone once this commits. ----
   {
     id: 'drop-table',
     severity: 'error',
     destructive: true,
+    direction: 'up', // in a down section: rollback-drop-table
     why: 'deletes the table and every row in it for good, and code still using it fails at once.',
     safe: 'Ship code that no longer uses the table first, keep a backup, then drop it in a later migration.',
     on: {
@@ -87,6 +116,7 @@ export const RULES: Rule[] = [
     id: 'drop-column',
     severity: 'error',
     destructive: true,
+    direction: 'up', // in a down section: rollback-drop-column
     why: "deletes the column's data for good, and code still selecting or inserting it fails at once (ORMs list every column they know).",
     safe: 'Stop using the column in code (tell the ORM to ignore it) in one release, then drop it in a later migration.',
     on: {
@@ -101,7 +131,7 @@ export const RULES: Rule[] = [
     safe: 'Drop the objects in it one by one, each once nothing uses it, then drop the empty schema without CASCADE.',
     on: {
       DropStmt: (n, ctx) => {
-        if (n.removeType !== 'OBJECT_SCHEMA') return;
+        if (n.removeType !== 'OBJECT_SCHEMA' || !dropsData(n, ctx)) return;
         const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
         return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
       },
@@ -125,7 +155,7 @@ export const RULES: Rule[] = [
     safe: 'Move every column and function off the type first, then drop it without CASCADE in a later migration.',
     on: {
       DropStmt: (n, ctx) => {
-        if (n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN') return;
+        if ((n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN') || !dropsData(n, ctx)) return;
         const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
         return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
       },
@@ -382,6 +412,23 @@ export const RULES: Rule[] = [
         `ALTER TABLE ${show(ctx.table)} VALIDATE CONSTRAINT ${cmd.name} in the transaction that added it`,
     },
   },
+  {
+    id: 'backfill-in-same-transaction',
+    severity: 'warning',
+    destructive: false,
+    why: 'the lock the schema change took is held until commit, so the table stays blocked for the whole backfill.',
+    safe: 'Commit the schema change first: move the backfill to a migration of its own after this one (on a big table, update in batches), where it takes only row locks.',
+    on: {
+      // A table the batch created is empty: updating it is instant. Copying rows into it is not.
+      UpdateStmt: (n, ctx) => !ctx.batch.isNewTable(fromRangeVar(n.relation)) && backfillUnderLocks('UPDATE', fromRangeVar(n.relation), ctx),
+      InsertStmt: (n, ctx) => {
+        // INSERT ... SELECT ... FROM copies rows; VALUES (or a SELECT of constants) adds a few.
+        const select = as(n.selectStmt, 'SelectStmt');
+        if (!select?.fromClause?.length) return;
+        return backfillUnderLocks('INSERT INTO', fromRangeVar(n.relation), ctx, ' ... SELECT');
+      },
+    },
+  },
 
   // ---- Breaks the code that is running while the migration deploys. ----
   {
@@ -429,6 +476,48 @@ export const RULES: Rule[] = [
         const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
         const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
         return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+      },
+    },
+  },
+
+  // ---- Rolling back: what a down section destroys. ----
+  {
+    id: 'rollback-drop-table',
+    severity: 'warning',
+    destructive: true,
+    direction: 'down',
+    why: 'rolling back deletes the table with every row written to it since the migration was applied, for good; code still using the table fails at once.',
+    safe: 'Where the table holds data you need, copy it out before rolling back, or fix forward with a new migration instead.',
+    on: {
+      DropStmt: (n, ctx) => {
+        if (n.removeType !== 'OBJECT_TABLE') return;
+        const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+        return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
+      },
+    },
+  },
+  {
+    id: 'rollback-drop-column',
+    severity: 'warning',
+    destructive: true,
+    direction: 'down',
+    why: 'rolling back deletes the column with every value written to it since the migration was applied, for good; code still selecting or inserting it fails at once.',
+    safe: 'Where the column holds data you need, copy it out before rolling back, or fix forward with a new migration instead.',
+    on: {
+      AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_DropColumn' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} DROP COLUMN ${cmd.name}`,
+    },
+  },
+  {
+    id: 'rollback-restore-column',
+    severity: 'warning',
+    destructive: false,
+    direction: 'down',
+    why: 'rolling back brings the column back empty (NULL, or its default, in every row): the values the migration dropped are not restored, and code reading the column gets the empty value.',
+    safe: 'Restore the values from a backup after rolling back, or keep a copy of the column (a table of key and value) before it is dropped.',
+    on: {
+      AlterTableCmd: (cmd, ctx) => {
+        const col = addedColumn(cmd, ctx);
+        return col && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname}`;
       },
     },
   },

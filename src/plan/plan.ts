@@ -22,6 +22,8 @@ export interface TrackingState {
   rows: AppliedMigration[];
   /** false when the plan is made from the files alone. */
   databaseChecked: boolean;
+  /** true when schema_migrations is dbmate's, not adopted yet: its rows carry no checksum to compare. */
+  unadopted?: boolean;
 }
 
 /** Statements that begin or end a transaction, which a file may carry by habit. */
@@ -102,10 +104,11 @@ export function planStep(migration: Migration, direction: Direction, problems: V
   };
 }
 
-function checkTarget(target: string | undefined, catalog: Catalog, rows: AppliedMigration[], direction: Direction): bigint[] | undefined {
+/** The target's version key; 'all' for a down to 0, which rolls back every migration, a version 0 included. */
+function checkTarget(target: string | undefined, catalog: Catalog, rows: AppliedMigration[], direction: Direction): bigint[] | 'all' | undefined {
   if (target === undefined || target === '') return undefined;
   if (!isVersion(target)) throw new ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
-  if (direction === 'down' && versionKey(target).every((p) => p === 0n)) return [0n];
+  if (direction === 'down' && versionKey(target).every((p) => p === 0n)) return 'all';
   const known = catalog.find(target) || rows.some((r) => versionId(r.version) === versionId(target));
   if (!known)
     throw new ConfigError(
@@ -156,7 +159,20 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
       });
       continue;
     }
-    if (!row.checksum) continue; // a dbmate row before adoption: nothing to compare yet
+    if (!row.checksum) {
+      // A dbmate row before adoption has nothing to compare yet; in pgshift's own table a row without a
+      // checksum was written by hand, and its file could change unnoticed: say so, without blocking.
+      if (!tracking.unadopted) {
+        problems.push({
+          kind: 'unverified',
+          version: row.version,
+          path: file.upPath,
+          message: `migration ${row.version}${row.name ? ` (${row.name})` : ''} has no checksum in schema_migrations (it is ${row.checksum === '' ? 'empty' : 'NULL'}), so pgshift cannot tell whether ${file.upPath} changed after it ran. Check that the file is what was applied, then record its checksum with "pgshift repair ${row.version}", giving the reason.`,
+          blocking: false,
+        });
+      }
+      continue;
+    }
     const loaded = catalog.load(file);
     if (loaded instanceof MigrationFileError) {
       problems.push(fileProblem(loaded, row.version));
@@ -169,7 +185,7 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
         path: file.upPath,
         storedChecksum: row.checksum,
         currentChecksum: loaded.checksum,
-        message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration.`,
+        message: `${file.upPath}: applied migration ${row.version} was changed after it ran (stored ${row.checksum}, now ${loaded.checksum}). Restore the file as it was applied and put the change in a new migration; or, if the change alters nothing that ran (whitespace, comments) or was applied by hand, accept it with "pgshift repair ${row.version}", giving the reason.`,
         blocking: true,
       });
     }
@@ -181,7 +197,8 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     if (rowsById.has(versionId(file.version))) continue;
     const loaded = catalog.load(file);
     if (loaded instanceof MigrationFileError) {
-      problems.push(fileProblem(loaded, file.version));
+      // A down never runs a pending file (one just made by `pgshift new`, still empty): a warning there.
+      problems.push({ ...fileProblem(loaded, file.version), blocking: selection.direction === 'up' });
       if (selection.direction === 'up') refused = true;
       continue;
     }
@@ -201,12 +218,12 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
   const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
   const steps: PlannedStep[] = [];
   if (selection.direction === 'up') {
-    let chosen = pending.filter((m) => !target || compareKeys(m.versionKey, target) <= 0);
+    let chosen = pending.filter((m) => !target || target === 'all' || compareKeys(m.versionKey, target) <= 0);
     if (selection.steps !== undefined) chosen = chosen.slice(0, selection.steps);
     for (const m of chosen) steps.push(planStep(m, 'up', problems));
   } else {
     let chosen = [...applied].sort((a, b) => compareKeys(versionKey(b.version), versionKey(a.version)));
-    if (target) chosen = chosen.filter((r) => compareKeys(versionKey(r.version), target) > 0);
+    if (target && target !== 'all') chosen = chosen.filter((r) => compareKeys(versionKey(r.version), target) > 0);
     chosen = chosen.slice(0, selection.steps ?? (target ? undefined : 1));
     for (const row of chosen) {
       const file: MigrationFile | undefined = catalog.find(row.version);
@@ -242,7 +259,12 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     }
   }
 
-  const blocked = refused || problems.some((p) => p.blocking && (p.kind === 'failed' || steps.length > 0 || p.kind === 'transaction-control'));
+  // A problem with the applied history (a file changed or gone, a migration failed or still running)
+  // refuses every run, even one with nothing to run: otherwise the check that sees the change stays
+  // green and the next deploy with something pending is refused in production. (--allow-missing makes
+  // a missing file non-blocking: that is its meaning.)
+  const onRecord = (p: ValidationProblem) => p.version !== undefined && rowsById.has(versionId(p.version));
+  const blocked = refused || problems.some((p) => p.blocking && (steps.length > 0 || onRecord(p) || p.kind === 'failed' || p.kind === 'transaction-control'));
   return {
     direction: selection.direction,
     steps,

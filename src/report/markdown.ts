@@ -1,7 +1,7 @@
 // Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
 import type { Finding } from '../types';
 import type { MigrationError, Plan, PlannedStep, RunResult, ValidationProblem } from '../types';
-import { displayMessage, displayPath, formatMs } from './text';
+import { displayMessage, displayPath, formatMs, lostState, renderTally } from './text';
 
 export interface MarkdownContext {
   environment: string;
@@ -41,9 +41,30 @@ function problemLines(problems: ValidationProblem[], blocked: boolean, max = pro
   ];
 }
 
+/** "1 migration edited after it ran, 1 applied file gone": what refuses the run in the applied history; '' when nothing. */
+function historyChange(plan: Plan): string {
+  const applied = new Map(plan.applied.map((r) => [r.version, r.status]));
+  const count = (kind: ValidationProblem['kind'], status?: string) =>
+    plan.problems.filter((p) => p.blocking && p.kind === kind && p.version !== undefined && applied.has(p.version) && (!status || applied.get(p.version) === status)).length;
+  const n = (k: number, one: string, many: string) => (k ? [`${k} ${k === 1 ? one : many}`] : []);
+  return [
+    ...n(count('modified'), 'migration edited after it ran', 'migrations edited after they ran'),
+    ...n(count('file', 'applied'), 'applied file that cannot be read', 'applied files that cannot be read'),
+    ...n(count('missing', 'applied'), 'applied file gone', 'applied files gone'),
+    ...n(count('failed', 'failed'), 'migration marked failed', 'migrations marked failed'),
+    ...n(count('failed', 'running'), 'migration still marked running', 'migrations still marked running'),
+  ].join(', ');
+}
+
 function headline(plan: Plan, ctx: MarkdownContext): string {
   const n = plan.steps.length;
   const what = plan.direction === 'up' ? 'pending' : 'to roll back';
+  // A changed history comes first: it is why the check is red, whatever else the plan holds.
+  const changed = plan.blocked ? historyChange(plan) : '';
+  if (changed) {
+    const rest = n ? `; ${n} migration${n > 1 ? 's' : ''} ${what}, none will run until it is settled` : '';
+    return `❌ **Applied history changed: ${changed}** in \`${ctx.environment}\` (\`${ctx.dir}\`) — the run would be refused${rest}`;
+  }
   if (n === 0 && plan.blocked) {
     return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
   }
@@ -76,8 +97,28 @@ function cut(sql: string, max: number, note: string): string {
   return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
 }
 
-function stepDetails(step: PlannedStep, maxSql: number, note: string): string {
+function docsLink(f: Finding, ctx: MarkdownContext): string {
+  return `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+}
+
+/** Findings as list items: icon, rule, file:line, message. */
+function findingItems(findings: Finding[], ctx: MarkdownContext): string[] {
+  return findings.map((f) => {
+    const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
+    return `- ${f.severity === 'error' ? '🛑' : '⚠️'} ${docsLink(f, ctx)}${f.destructive ? ' · destructive' : ''} \`${displayPath(f.path)}:${f.line}\`: ${escapeCell(displayMessage(message))}`;
+  });
+}
+
+/** Findings on a down section, as a list under its SQL: what rolling back destroys. */
+function rollbackFindingLines(findings: Finding[], ctx: MarkdownContext): string[] {
+  if (!findings.length) return [];
+  return ['', `**Rolling back** (${findings.length} finding${findings.length > 1 ? 's' : ''})`, '', ...findingItems(findings, ctx)];
+}
+
+function stepDetails(step: PlannedStep, maxSql: number, note: string, plan?: Plan, ctx?: MarkdownContext): string {
   const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
+  const down = step.direction === 'up' ? step.rollback : step.section;
+  const onDown = plan && ctx && down ? (plan.rollbackFindings ?? []).filter((f) => f.version === step.migration.version && f.path === down.path) : [];
   const parts = [
     `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
     '',
@@ -89,6 +130,7 @@ function stepDetails(step: PlannedStep, maxSql: number, note: string): string {
   if (step.direction === 'up') {
     parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
   }
+  if (ctx) parts.push(...rollbackFindingLines(onDown, ctx));
   parts.push('', '</details>');
   return parts.join('\n');
 }
@@ -97,16 +139,45 @@ function stepDetails(step: PlannedStep, maxSql: number, note: string): string {
  * The plan as markdown, at most `limit` characters: SQL blocks are cut evenly when the whole would
  * not fit, with a note pointing at the run's summary where the plan is complete.
  */
-/** The "Safety" section: each finding with severity, rule, file:line and message; a green line when none. */
-export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSITIVE_INFINITY, note = ''): string[] {
-  if (plan.direction !== 'up' || plan.steps.length === 0) return [];
+/**
+ * The "Safety" section: each finding with severity, rule, file:line and message; a green line when none.
+ * `withDetails`: the migrations' details follow (a plan), where rollback findings sit under each rollback SQL.
+ */
+export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSITIVE_INFINITY, note = '', withDetails = false): string[] {
+  if (plan.steps.length === 0) return [];
+  const rollback = plan.rollbackFindings ?? [];
+  const s = (n: number) => (n > 1 ? 's' : '');
+  const destructive = rollback.filter((f) => f.destructive).length;
+  const rollbackHead = `⚠️ ${rollback.length} finding${s(rollback.length)}${destructive ? `, ${destructive} destroying data written since the migration${destructive > 1 ? 's were' : ' was'} applied` : ''}`;
+  if (plan.direction === 'down') {
+    if (!plan.rollbackFindings) return []; // not linted (a deploy's own plan)
+    if (!rollback.length) return ['', '### Safety of this rollback', '', '✅ No findings on the down sections.'];
+    // With the details below, each finding sits under its rollback SQL; here, the count and the worst of it.
+    return [
+      '',
+      '### Safety of this rollback',
+      '',
+      ...(withDetails ? [`${rollbackHead}: listed under each migration's rollback SQL below.`] : [`${rollbackHead}:`, '', ...findingItems(rollback, ctx)]),
+    ];
+  }
   const refused = new Set(ctx.refused ?? []);
-  if (plan.findings.length === 0) return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.'];
-  const link = (f: Finding) => `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+  // Without a database or a base commit, the whole directory is one batch: say what that hides.
+  const blind =
+    !plan.databaseChecked && !plan.baseline
+      ? [
+          '',
+          "> ⚠️ With no database and no base commit to compare with, every migration in the directory is one batch, where a table an earlier one creates counts as new: findings on objects created earlier in the directory are not reported. On a pull request, pgshift compares with its base commit when it can list the pull request's files (github-token) or git has the history (fetch-depth: 0).",
+        ]
+      : [];
+  // Not part of this run: a section of its own after Safety, pointing at the details.
+  const rollbackLine = rollback.length && withDetails ? ['', '### Rolling back', '', `${rollbackHead} (not part of this run): listed under each migration's rollback SQL below.`] : [];
+  if (plan.findings.length === 0) return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.', ...blind, ...rollbackLine];
+  const link = (f: Finding) => docsLink(f, ctx);
   const shown = plan.findings.slice(0, max);
   const lines = [
     '',
     '### Safety',
+    ...blind,
     '',
     refused.size
       ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
@@ -121,19 +192,26 @@ export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSIT
     }),
   ];
   if (plan.findings.length > shown.length) lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
+  lines.push(...rollbackLine);
   return lines;
 }
 
 export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.POSITIVE_INFINITY, extra: string[] = []): string {
   const top = [headline(plan, ctx)];
-  if (!plan.databaseChecked) top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
+  if (plan.baseline) {
+    const n = plan.baseline.applied;
+    top.push(
+      '',
+      `> No database was available for this run (no \`database-url\`, as on pull requests from forks): the ${n} migration${n === 1 ? '' : 's'} unchanged since ${plan.baseline.label} ${n === 1 ? 'counts' : 'count'} as applied, and the ones added or changed since then are pending.`,
+    );
+  } else if (!plan.databaseChecked) top.push('', '> No database was available for this run (no `database-url`, as on pull requests from forks): every migration in the directory is shown as pending.');
   else if (!plan.trackingExists) top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
   const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
   const all = { rows: plan.steps.length, problems: plan.problems.length };
   const render = (maxSql: number, shown: number, keep = all) => {
-    const safety = safetyLines(plan, ctx, ctx.maxFindings ?? Number.POSITIVE_INFINITY, note);
+    const safety = safetyLines(plan, ctx, ctx.maxFindings ?? Number.POSITIVE_INFINITY, note, true);
     const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
-    const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note));
+    const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note, plan, ctx));
     const rest = plan.steps.length - shown;
     // The table already says how many rows it left out, and where they are.
     const more = rest > 0 && keep.rows === plan.steps.length ? [`_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : [];
@@ -186,14 +264,18 @@ export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = tr
     '',
     `Current version: \`${result.currentVersion ?? 'none'}\``,
   ];
+  // After a failure, the migrations that never ran are listed too: the table is the whole plan.
+  const ran = new Set(result.steps.map((s) => s.version));
+  const notRun = result.error ? result.plan.steps.filter((st) => !ran.has(st.migration.version)) : [];
   if (result.steps.length) {
     lines.push('', '| Version | Name | Status | Duration |', '| --- | --- | --- | ---: |');
     for (const s of result.steps) {
       const icon = s.status === 'failed' ? '❌' : s.status === 'skipped' ? '⏭️' : '✅';
       lines.push(`| \`${s.version}\` | ${escapeCell(s.name)} | ${icon} ${s.status}${s.attempts > 1 ? ` (${s.attempts} attempts)` : ''} | ${formatMs(s.durationMs)} |`);
     }
+    for (const st of notRun) lines.push(`| \`${st.migration.version}\` | ${escapeCell(st.migration.name)} | ⏸️ not run | |`);
   }
-  if (result.error) lines.push('', failureDetails(result.error));
+  if (result.error) lines.push('', `**${renderTally(result)}**`, '', failureDetails(result.error));
   lines.push(...problemLines(result.plan.problems, false));
   if (safety) lines.push(...safetyLines(result.plan, ctx));
   return lines.join('\n');
@@ -239,14 +321,27 @@ export function failureDetails(f: MigrationError): string {
   if (f.detail) lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
   if (f.hint) lines.push(`| Hint | ${escapeCell(clip(f.hint, 2000))} |`);
   if (f.invalidIndex) lines.push(`| Invalid index left | \`${f.invalidIndex}\` (drop it before retrying) |`);
-  lines.push(`| State | ${f.outcome === 'rolled-back' ? 'rolled back: nothing of this migration remains' : 'marked **failed**: statements before the failing one stayed applied'} |`);
+  const state = f.connectionLost
+    ? `**connection lost** (${escapeCell(f.connectionLost)}). ${escapeCell(lostState(f))}`
+    : f.outcome !== 'rolled-back'
+      ? 'marked **failed**: statements before the failing one stayed applied'
+      : f.direction === 'up'
+        ? 'rolled back: nothing of this migration remains'
+        : 'the rollback was undone: the migration is **still applied**';
+  lines.push(`| State | ${state} |`);
   if (f.excerpt) lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
   return lines.join('\n');
 }
 
 export function recoverySteps(f: MigrationError | undefined, environment: string): string {
   const lines = ['### How to recover', ''];
-  if (f?.outcome === 'failed-needs-resolve') {
+  if (f?.connectionLost) {
+    lines.push(
+      `1. The connection to the database ended while \`${f.version}\` ran: ${f.connectionLost}. Find out why (a restart, a failover, a terminated session, the network) before running again.`,
+      `2. ${lostState(f)}`,
+      '3. Re-run the workflow; the next successful run in this environment closes this issue.',
+    );
+  } else if (f?.outcome === 'failed-needs-resolve') {
     lines.push(
       `1. This migration ran without a transaction and stopped part-way. Inspect \`${environment}\` to see which of its statements took effect${f.invalidIndex ? ` (drop the invalid index \`${f.invalidIndex}\` first)` : ''}.`,
       `2. Then settle it: \`pgshift resolve ${f.version} --rolled-back\` if its changes are not in place (it will run again), or \`pgshift resolve ${f.version} --applied\` if they are.`,
@@ -258,6 +353,12 @@ export function recoverySteps(f: MigrationError | undefined, environment: string
       `1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`,
       '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.',
       '3. Re-run the workflow; the next successful run in this environment closes this issue.',
+    );
+  } else if (f.direction === 'down') {
+    lines.push(
+      `1. The failed rollback was undone: \`${f.version}\` is still applied, and the database is as it was before this run.`,
+      '2. Fix its down section (a down that cannot run may need data or objects removed first), or leave it applied and fix forward with a new migration.',
+      '3. Re-run the rollback; the next successful run in this environment closes this issue.',
     );
   } else {
     lines.push(

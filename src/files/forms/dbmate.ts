@@ -3,7 +3,7 @@
 import type { Section } from '../../types';
 import { MigrationFileError } from '../errors';
 import type { Form, FormSections } from './form';
-import { DBMATE_MARKER, LINT_DIRECTIVES, PGSHIFT_DIRECTIVE } from './shared';
+import { DBMATE_MARKER, LINT_DIRECTIVES, nearMissError, nearMissMarker, PGSHIFT_DIRECTIVE } from './shared';
 
 const NAME = /^(\d+)_(.+)\.sql$/i;
 
@@ -29,6 +29,8 @@ function sections(path: string, text: string): FormSections | undefined {
   let any = false;
   for (let i = 0; i < lines.length; i++) {
     const trimmed = lines[i].trim();
+    const right = nearMissMarker(trimmed);
+    if (right) throw nearMissError(path, i + 1, trimmed, right);
     const m = trimmed.match(DBMATE_MARKER);
     if (!m) {
       const d = trimmed.match(PGSHIFT_DIRECTIVE);

@@ -5,6 +5,32 @@ import { MigrationFileError } from '../errors';
 import type { DownFile } from './form';
 
 export const DBMATE_MARKER = /^--\s*migrate:(\S*)(.*)$/;
+/** A marker in all but case or spacing: "-- Migrate:Up", "-- migrate: up", "-- migrate : down". */
+const LOOSE_MARKER = /^--\s*migrate\s*:\s*(up|down)(?![\w-])(.*)$/i;
+
+/**
+ * The right spelling of a line that is a dbmate marker in all but case or spacing, or undefined. Such
+ * a line is not a marker to dbmate (it matches `-- migrate:up` exactly, at the start of the line), so
+ * the file would be read as one plain section and its down SQL would run as part of up.
+ */
+export function nearMissMarker(trimmedLine: string): string | undefined {
+  const m = trimmedLine.match(LOOSE_MARKER);
+  if (!m) return undefined;
+  const direction = m[1].toLowerCase();
+  if (trimmedLine.match(DBMATE_MARKER)?.[1] === direction) return undefined;
+  // Options stay as written ("transaction:false"); anything glued to the word is dropped.
+  return /^\s+\S/.test(m[2]) ? `-- migrate:${direction} ${m[2].trim()}` : `-- migrate:${direction}`;
+}
+
+/** The error for a near-miss marker: what to write instead, and what happens if it stays. */
+export function nearMissError(path: string, lineNo: number, line: string, right: string): MigrationFileError {
+  return new MigrationFileError(
+    path,
+    lineNo,
+    `"${line}" is not a section marker: markers are lower case with no space around the colon. Write "${right}": as it stands the line is only a comment, so the file would not be split there and its down SQL would run as part of up.`,
+  );
+}
+
 export const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
 /** Directives that belong to the linter, accepted anywhere. */
 export const LINT_DIRECTIVES = new Set(['ignore']);
@@ -25,7 +51,7 @@ export function standaloneSection(path: string, sql: string): Section {
       }
       continue;
     }
-    if (DBMATE_MARKER.test(line)) {
+    if (DBMATE_MARKER.test(line) || nearMissMarker(line) !== undefined) {
       throw new MigrationFileError(
         path,
         i + 1,
