@@ -46,8 +46,10 @@ const SPEC_INPUTS = [
   // issue 9: a deliberate repair before the deploy
   'repair-versions',
   'repair-reason',
+  // issue 10: take over another tool's history before the plan
+  'adopt-from',
 ];
-const SPEC_OUTPUTS = ['status', 'applied-count', 'pending-count', 'current-version', 'applied-versions', 'plan-file', 'comment-url', 'issue-number', 'issue-url'];
+const SPEC_OUTPUTS = ['status', 'applied-count', 'pending-count', 'current-version', 'applied-versions', 'plan-file', 'comment-url', 'issue-number', 'issue-url', 'adopted-count', 'adopted-versions'];
 
 test('runs the committed bundle on node24', () => {
   expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });

@@ -450,7 +450,7 @@ describe('selection: --target, --steps, down', () => {
     ]) {
       const run = await pgshift(['down', ...extra], dir, db);
       expect(run.code).toBe(3);
-      expect(run.stderr).toContain('migration 2 has no down section');
+      expect(run.stderr).toContain('migration 2 has no down at all');
       expect(await tables()).toEqual(['m1', 'm2', 'm3']);
     }
     // Only the newest one selected: it rolls back.
@@ -459,7 +459,7 @@ describe('selection: --target, --steps, down', () => {
     // Now the newest is the one without a down: a plain `down` is refused, not "nothing to roll back".
     const refused = await pgshift(['down'], dir, db);
     expect(refused.stdout).not.toContain('Nothing to roll back');
-    expect(refused.stderr).toContain('migration 2 has no down section');
+    expect(refused.stderr).toContain('migration 2 has no down at all');
     expect(refused.code).toBe(3);
     expect(await tables()).toEqual(['m1', 'm2']);
     expect((await historyRows(db.sql)).filter((h) => h.action === 'rollback').map((h) => h.version)).toEqual(['3']);

@@ -72,7 +72,7 @@ const cases: Case[] = [
   {
     name: 'a dbmate marker in a one-direction (pair) file',
     files: { ...GOOD, '4_a.up.sql': '-- migrate:up\nCREATE TABLE a (id int);\n' },
-    expect: ['4_a.up.sql:1: "-- migrate:up" is a dbmate marker, but this file\'s name gives it one direction only.'],
+    expect: ['4_a.up.sql:1: "-- migrate:up" is a dbmate marker, but 4_a.up.sql is named as a golang-migrate migration'],
   },
   {
     name: 'an empty up section (comments only)',

@@ -67,7 +67,7 @@ describe('file forms', () => {
 
     const down = await cli(['down'], dir, db);
     expect(down.code).toBe(3);
-    expect(down.stderr).toMatch(/5_plain\.sql: migration 5 has no down section, so it cannot be rolled back/);
+    expect(down.stderr).toMatch(/5_plain\.sql: migration 5 has no down at all, so it cannot be rolled back/);
     expect(await userTables(db.sql)).toContain('plain');
     expect(await history(db.sql)).toEqual(before);
 
@@ -75,7 +75,7 @@ describe('file forms', () => {
     expect(plan.code).toBe(3);
     expect(plan.stdout).toMatch(/^No migration can be rolled back until the problems below are fixed\.$/m);
     expect(plan.stdout).not.toMatch(/Nothing to roll back/);
-    expect(plan.stdout).toMatch(/Problems \(the run would be refused\):\n.*5_plain\.sql: migration 5 has no down section/);
+    expect(plan.stdout).toMatch(/Problems \(the run would be refused\):\n.*5_plain\.sql: migration 5 has no down at all/);
   });
 
   test('the down section of each form rolls back, newest first', async () => {
@@ -185,27 +185,21 @@ describe('files that match no form', () => {
   test('are warned about in plan and in up, not silently skipped, and do not stop the run', async () => {
     const dir = dirWith({
       'create_users.sql': 'CREATE TABLE users_never (id int);\n',
-      'R__views.sql': 'CREATE VIEW v_never AS SELECT 1;\n',
       'notes.txt': 'not SQL, not a migration, not worth a warning',
       '1_real.sql': 'CREATE TABLE real_table (id int);\n',
     });
     const plan = await cli(['plan'], dir, db);
     expect(plan.code).toBe(0);
     expect(plan.stdout).toMatch(/Warnings:/);
-    expect(plan.stdout).toMatch(/create_users\.sql: not a migration file name, so it will not run\. Rename it to <version>_<name>\.sql/);
-    expect(plan.stdout).toMatch(/R__views\.sql: not a migration file name.*repeatable migrations are not supported/);
+    expect(plan.stdout).toMatch(/1 \.sql file ignored, not named as migrations, so it does not run: create_users\.sql\. A migration is named <version>_<name>\.sql/);
     expect(plan.stdout).not.toMatch(/notes\.txt/);
 
     const json = JSON.parse((await cli(['plan', '--json'], dir, db)).stdout);
-    expect(json.problems.map((p: any) => [p.kind, p.blocking, p.path.split('/').pop()]).sort()).toEqual([
-      ['unmatched', false, 'R__views.sql'],
-      ['unmatched', false, 'create_users.sql'],
-    ]);
+    expect(json.problems.map((p: any) => [p.kind, p.blocking, p.path.split('/').pop()]).sort()).toEqual([['unmatched', false, 'migrations']]);
 
     const up = await cli(['up'], dir, db);
     expect(up.code).toBe(0);
-    expect(up.stderr).toMatch(/^warning: .*create_users\.sql: not a migration file name/m);
-    expect(up.stderr).toMatch(/^warning: .*R__views\.sql: not a migration file name/m);
+    expect(up.stderr).toMatch(/^warning: .*1 \.sql file ignored, not named as migrations, so it does not run: create_users\.sql\./m);
     expect(await userTables(db.sql)).toEqual(['real_table']);
     expect((await history(db.sql)).map((h) => h.version)).toEqual(['1']);
   });

@@ -1,7 +1,8 @@
 // The registry of file forms (src/files/forms): each form's names, sections, no-transaction header and
 // template, and discovery/reading driven by the registry alone (a form registered here, in the test, is
 // found and read with no edit elsewhere). In-process; no database.
-import { basename, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { Catalog } from '../src/files/catalog';
 import { discoverMigrations } from '../src/files/discover';
 import { MigrationFileError } from '../src/files/errors';
@@ -21,8 +22,10 @@ beforeAll(async () => {
 });
 
 /** How discovery classified a file name before the registry (the regexes of the old discover.ts). */
-function claimedBefore(fileName: string): { form: string; version: string; name: string; role: 'up' | 'down' } | undefined {
+function claimedBefore(fileName: string): { form: string; version: string; name: string; role: 'up' | 'down' | 'repeatable' } | undefined {
   let m: RegExpMatchArray | null;
+  // Added since: Flyway repeatables, "R__<name>" their identity.
+  if ((m = fileName.match(/^R__(.+)\.sql$/))) return { form: 'flyway', version: `R__${m[1]}`, name: m[1], role: 'repeatable' };
   if ((m = fileName.match(/^(\d+)_(.+)\.(up|down)\.sql$/i))) return { form: 'pair', version: m[1], name: m[2], role: m[3].toLowerCase() === 'up' ? 'up' : 'down' };
   if ((m = fileName.match(/^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/))) return { form: 'flyway', version: m[2], name: m[3], role: m[1] === 'V' ? 'up' : 'down' };
   if ((m = fileName.match(/^(\d+)_(.+)\.sql$/i))) return { form: 'dbmate', version: m[1], name: m[2], role: 'up' };
@@ -72,11 +75,14 @@ describe('names', () => {
 
   test('plain files carry dbmate names (dbmate claims them first; reading decides)', () => {
     for (const name of NAMES) expect(formById('plain').claims(name)).toEqual(formById('dbmate').claims(name));
-    expect(FORMS.map((f) => f.id)).toEqual(['pair', 'flyway', 'dbmate', 'plain']);
+    expect(FORMS.map((f) => f.id)).toEqual(['pair', 'flyway', 'prisma', 'dbmate', 'goose', 'sql-migrate', 'node-pg-migrate', 'plain']);
   });
 
   test('a down file shares its key with its up file: pair by version and name, Flyway by version', () => {
-    const key = (name: string) => claimName(name)?.named.pairKey;
+    const key = (name: string) => {
+      const named = claimName(name)?.named;
+      return named && named.role !== 'repeatable' ? named.pairKey : undefined;
+    };
     expect(key('001_a.up.sql')).toBe(key('1_a.down.sql'));
     expect(key('1_a.up.sql')).not.toBe(key('1_b.down.sql'));
     expect(key('V1.0__a.sql')).toBe(key('U1__other_name.sql'));
@@ -107,12 +113,12 @@ describe('names', () => {
       ['4.1', 'dotted', 'flyway', 'V4.1__dotted.sql', undefined],
       ['10', 'plain', 'dbmate', '10_plain.sql', undefined],
     ]);
-    const rename = 'Rename it to <version>_<name>.sql, <version>_<name>.up.sql/.down.sql or V<version>__<name>.sql';
+    expect(found.repeatables.map((f) => [f.version, f.name, f.form, basename(f.upPath)])).toEqual([['R__views', 'views', 'flyway', 'R__views.sql']]);
+    // The .sql files no form claims: one problem for the directory, last, saying how many and which.
     expect(found.problems.map((p) => [p.kind, p.blocking, p.message])).toEqual([
-      ['unmatched', false, `${join(dir, 'R__views.sql')}: not a migration file name, so it will not run. ${rename} (Flyway repeatable migrations are not supported).`],
-      ['unmatched', false, `${join(dir, 'create_users.sql')}: not a migration file name, so it will not run. ${rename}.`],
       ['file', true, `${join(dir, '3_lost.down.sql')}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`],
       ['file', true, `${join(dir, 'U5__orphan.sql')}: a down migration with no up migration of the same version and name. Rename it to match its up file, or delete it.`],
+      ['unmatched', false, expect.stringContaining(`${dir}: 1 .sql file ignored, not named as migrations, so it does not run: create_users.sql. A migration is named <version>_<name>.sql`)],
     ]);
   });
 });
@@ -202,7 +208,16 @@ describe('noTransactionHeader', () => {
 });
 
 describe('template', () => {
-  const FILE_NAMES: Record<string, string> = { dbmate: '1_add_users.sql', pair: '1_add_users.up.sql', flyway: 'V1__add_users.sql', plain: '1_add_users.sql' };
+  const FILE_NAMES: Record<string, string> = {
+    dbmate: '1_add_users.sql',
+    pair: '1_add_users.up.sql',
+    flyway: 'V1__add_users.sql',
+    plain: '1_add_users.sql',
+    prisma: '1_add_users/migration.sql',
+    goose: '1_add_users.sql',
+    'sql-migrate': '1_add_users.sql',
+    'node-pg-migrate': '1_add_users.sql',
+  };
 
   test('covers every registered form', () => {
     expect(Object.keys(FILE_NAMES).sort()).toEqual(FORMS.map((f) => f.id).sort());
@@ -218,7 +233,10 @@ describe('template', () => {
 
     // Filled in under its first line, as a user would, and read from disk through the registry.
     const lines = text.split('\n');
-    const dir = dirWith({ [FILE_NAMES[id]]: [lines[0], 'CREATE TABLE users (id int);', ...lines.slice(1)].join('\n') });
+    // A Prisma migration is a folder: its parent is made first.
+    const dir = dirWith({});
+    mkdirSync(dirname(join(dir, FILE_NAMES[id])), { recursive: true });
+    writeFileSync(join(dir, FILE_NAMES[id]), [lines[0], 'CREATE TABLE users (id int);', ...lines.slice(1)].join('\n'));
     const [file] = new Catalog(dir).files;
     const migration = readMigration(file);
     expect(migration.form).toBe(id);
@@ -289,7 +307,7 @@ describe('a form registered in the test is found, read, planned, linted and hint
       ['3', 'dbmate'],
     ]);
     expect(catalog.nameProblems.map((p) => p.message)).toEqual([
-      `${join(dir, 'junk.sql')}: not a migration file name, so it will not run. Rename it to <version>_<name>.sql, T<version>-<name>.sql, <version>_<name>.up.sql/.down.sql or V<version>__<name>.sql.`,
+      `${dir}: 1 .sql file ignored, not named as migrations, so it does not run: junk.sql. A migration is named <version>_<name>.sql (dbmate, goose, sql-migrate, node-pg-migrate, plain SQL), T<version>-<name>.sql (toy), <version>_<name>.up.sql/.down.sql (golang-migrate), V<version>__<name>.sql (Flyway) or <timestamp>_<name>/migration.sql (Prisma); a sql-migrate file may have any name that starts with a number when it holds "-- +migrate Up".`,
     ]);
 
     const plan = buildPlan(catalog, { exists: false, rows: [], databaseChecked: false }, { direction: 'up' });
@@ -312,6 +330,7 @@ test('control: without those forms registered, the same files read as before', (
   const dir = dirWith({ 'T1-toy_table.sql': 'SELECT 1;\n', '2_sql_migrate.sql': '-- +migrate Up\nSELECT 2;\n' });
   const catalog = new Catalog(dir);
   expect(catalog.files.map((f) => [f.version, f.form])).toEqual([['2', 'dbmate']]);
-  expect(readMigration(catalog.files[0]).form).toBe('plain');
-  expect(catalog.nameProblems.map((p) => basename(p.path!))).toEqual(['T1-toy_table.sql']);
+  // sql-migrate is a registered form now: its markers make the file one.
+  expect(readMigration(catalog.files[0]).form).toBe('sql-migrate');
+  expect(catalog.nameProblems.map((p) => p.message)).toEqual([expect.stringContaining('1 .sql file ignored, not named as migrations, so it does not run: T1-toy_table.sql.')]);
 });

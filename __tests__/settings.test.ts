@@ -37,7 +37,7 @@ test('each default parses to itself, in both shells', () => {
 test('--help lists every flag, and the CLI accepts each one', () => {
   for (const s of SETTING_ROWS.filter((r) => r.flag)) {
     expect(HELP).toContain(s.flag);
-    const args = s.arg ? [s.flag!, s.key === 'policy' ? 'additive-only' : s.arg === '<dur>' ? '5s' : s.arg === '<n>' ? '2' : 'x'] : [s.flag!];
+    const args = s.arg ? [s.flag!, s.key === 'policy' ? 'additive-only' : s.key === 'adoptFrom' ? 'flyway' : s.arg === '<dur>' ? '5s' : s.arg === '<n>' ? '2' : 'x'] : [s.flag!];
     // Each flag on a command it applies to (any other command refuses it).
     expect(() => parseCli([s.commands?.[0] ?? 'status', ...args], {})).not.toThrow();
   }

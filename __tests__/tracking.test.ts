@@ -285,7 +285,7 @@ describe('dbmate adoption', () => {
     // "1 is pending but older than 2" — the refusal must name the real problem instead.
     await db.sql`create table schema_migrations (version bigint not null primary key, dirty boolean not null)`;
     await db.sql`insert into schema_migrations values (20240101000002, false)`;
-    const foreign = "public.schema_migrations exists but is neither pgshift's nor dbmate's (columns: version, dirty)";
+    const foreign = "public.schema_migrations has the columns version, dirty: this is golang-migrate's table: run pgshift adopt --from golang-migrate";
     const up = await pgshift(['up'], dir, db);
     expect(up.stderr).toContain(foreign);
     expect(up.stderr).toContain('--schema');

@@ -37564,7 +37564,7 @@ class ConnectionError extends PgshiftError {
     }
 }
 /** The files or the tracking table refuse the run (checksum, missing, order, parse, failed). */
-class ValidationError extends PgshiftError {
+class errors_ValidationError extends PgshiftError {
     problems;
     constructor(message, problems) {
         super(message);
@@ -37617,12 +37617,24 @@ class UnexpectedError extends PgshiftError {
     }
 }
 
+;// CONCATENATED MODULE: ./src/db/adopt/types.ts
+const types_TOOLS = ['dbmate', 'golang-migrate', 'goose', 'sql-migrate', 'flyway', 'node-pg-migrate', 'prisma', 'supabase'];
+/** The table as SQL text: "public"."goose_db_version". */
+function qualified(t) {
+    return `"${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}"`;
+}
+/** The table as a person writes it: public.goose_db_version. */
+function shownTable(t) {
+    return `${t.schema}.${t.name}`;
+}
+const hasColumns = (columns, wanted) => wanted.every((c) => columns.includes(c));
+
 ;// CONCATENATED MODULE: ./src/files/version.ts
 // Versions order numerically, part by part ("2" before "10", Flyway "1.10" after "1.9"), never as strings.
 /** Numeric parts of a version; trailing zero parts dropped so "1" and "1.0" are one version. */
 function version_versionKey(version) {
     // A row written by another tool may hold a non-numeric version: it sorts first instead of throwing.
-    if (!isVersion(version))
+    if (!version_isVersion(version))
         return [-1n];
     const parts = version.split(/[._]/).map((p) => BigInt(p));
     while (parts.length > 1 && parts[parts.length - 1] === 0n)
@@ -37639,7 +37651,7 @@ function version_compareKeys(a, b) {
     }
     return 0;
 }
-function compareVersions(a, b) {
+function version_compareVersions(a, b) {
     return version_compareKeys(version_versionKey(a), version_versionKey(b));
 }
 /**
@@ -37647,14 +37659,14 @@ function compareVersions(a, b) {
  * work (no BigInt): it runs for every file and every tracking row on every deploy.
  */
 function version_versionId(version) {
-    if (!isVersion(version))
+    if (!version_isVersion(version))
         return version;
     const parts = version.split(/[._]/).map((p) => p.replace(/^0+(?=\d)/, ''));
     while (parts.length > 1 && parts[parts.length - 1] === '0')
         parts.pop();
     return parts.join('.');
 }
-function isVersion(text) {
+function version_isVersion(text) {
     return /^\d+(?:[._]\d+)*$/.test(text);
 }
 
@@ -37662,6 +37674,7 @@ function isVersion(text) {
 // One row per setting: its key, its CLI flag, its action input, its default, how its text is parsed
 // and its help. CLI parsing and --help, the action's input defaults (and action.yml, by a test), and
 // the words a message uses to name a setting all derive from this table.
+
 
 
 const POLICIES = ['', 'additive-only'];
@@ -37753,10 +37766,19 @@ function parseRepairVersions(t, shownAs) {
             throw new errors_ConfigError(`${shownAs} is "all" or a list of versions, not both.`);
         return ['all'];
     }
-    const bad = list.find((v) => !isVersion(v));
+    const bad = list.find((v) => !version_isVersion(v));
     if (bad !== undefined)
         throw new errors_ConfigError(`${shownAs}: "${bad}" is not a version: use the number at the start of a migration file name, or all.`);
     return list;
+}
+/** A tool adopt can take over from, by the name its users know it by. */
+function parseTool(t, shownAs) {
+    const tool = t.trim().toLowerCase();
+    if (!tool)
+        return '';
+    if (types_TOOLS.includes(tool))
+        return tool;
+    throw new errors_ConfigError(`${shownAs} must be one of ${types_TOOLS.join(', ')}, not "${t.trim()}".`);
 }
 const settings_text = (t) => t.trim();
 const optionalText = (t) => t.trim() || undefined;
@@ -37765,12 +37787,12 @@ const optionalDuration = (bounds) => (t, shownAs) => (t.trim() ? parseDuration(t
 const flagOnly = (why) => ({ shell: 'cli', why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair'];
+const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline'];
 const EVERY = [...CONNECTING, 'new'];
 const SELECTING = ['up', 'down', 'plan', 'lint'];
 const DEPLOYING = ['up', 'down', 'plan'];
 const REVIEWING = ['up', 'down', 'plan'];
-const LOCKING = ['up', 'down', 'plan', 'resolve', 'repair'];
+const LOCKING = ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline'];
 const inputOnly = (why) => ({ shell: 'action', why });
 /** The settings table. Order is the order of --help. */
 const settings_SETTINGS = {
@@ -37799,7 +37821,7 @@ const settings_SETTINGS = {
     },
     environment: {
         key: 'environment',
-        commands: ['up', 'down', 'plan', 'resolve', 'repair'],
+        commands: ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline'],
         flag: '--env',
         input: 'environment',
         arg: '<name>',
@@ -37824,12 +37846,14 @@ const settings_SETTINGS = {
     },
     dryRun: {
         key: 'dryRun',
+        // The CLI's dry run of up and down is a command of its own (pgshift plan); adopt and baseline take the flag.
+        commands: ['adopt', 'baseline'],
+        flag: '--dry-run',
         input: 'dry-run',
         default: false,
         shown: 'false',
         parse: parseBoolean,
-        help: 'plan only: read-only, no table, no lock',
-        onlyIn: inputOnly('the CLI has a command for it: pgshift plan'),
+        help: 'adopt, baseline: say what would be recorded and write nothing (the action: plan only: read-only, no table, no lock)',
     },
     target: {
         key: 'target',
@@ -37920,7 +37944,7 @@ const settings_SETTINGS = {
     },
     allowMissing: {
         key: 'allowMissing',
-        commands: SELECTING,
+        commands: [...SELECTING, 'adopt'],
         flag: '--allow-missing',
         input: 'allow-missing',
         default: false,
@@ -38047,6 +38071,17 @@ const settings_SETTINGS = {
         parse: parseBoolean,
         help: "resolve: the migration's changes are not in place",
         onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
+    },
+    adoptFrom: {
+        key: 'adoptFrom',
+        commands: ['adopt'],
+        flag: '--from',
+        input: 'adopt-from',
+        arg: '<tool>',
+        default: '',
+        shown: '',
+        parse: parseTool,
+        help: `adopt: the tool whose history table to take over (${types_TOOLS.join(', ')}); the action adopts once, before the plan`,
     },
     repairVersions: {
         key: 'repairVersions',
@@ -41440,6 +41475,12 @@ async function connect(opts) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/db/identifiers.ts
+/** Quotes an identifier (schema name) for SQL text; values always go as parameters instead. */
+function quoteIdent(name) {
+    return '"' + name.replace(/"/g, '""') + '"';
+}
+
 ;// CONCATENATED MODULE: ./src/files/errors.ts
 // The error a file form raises for a file it cannot use; in its own module so that the forms and the
 // reader that loops over them both import it without importing each other.
@@ -41481,6 +41522,39 @@ function nearMissMarker(trimmedLine) {
 function nearMissError(path, lineNo, line, right) {
     return new errors_MigrationFileError(path, lineNo, `"${line}" is not a section marker: markers are lower case with no space around the colon. Write "${right}": as it stands the line is only a comment, so the file would not be split there and its down SQL would run as part of up.`);
 }
+/**
+ * The error for a marker that is indented. Its tool matches markers at the start of the line only, so
+ * to it the line is a comment: the file would not be split there and the SQL after it would run as
+ * part of the section above.
+ */
+function indentedMarkerError(path, lineNo, line, tool) {
+    return new errors_MigrationFileError(path, lineNo, `"${line.trim()}" is indented, and ${tool} reads a marker only at the start of the line: to ${tool} this line is a comment, so the file would not be split there and what follows would run as part of the section above. Remove the spaces before "--".`);
+}
+/** The first line of `text` that `test` accepts, or undefined. */
+function firstLine(text, test) {
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++)
+        if (test(lines[i]))
+            return { line: i + 1, text: lines[i].trim() };
+    return undefined;
+}
+/** True when the text holds nothing but white space and comments (and stray semicolons). */
+function isBlankSql(sql) {
+    return (sql
+        .replace(/\/\*[\s\S]*?\*\//g, '')
+        .replace(/--[^\n]*/g, '')
+        .replace(/[\s;]/g, '') === '');
+}
+/** Character offset of each line's start in `lines.join('\n')`. */
+function lineOffsets(lines) {
+    const out = [];
+    let at = 0;
+    for (const l of lines) {
+        out.push(at);
+        at += l.length + 1;
+    }
+    return out;
+}
 const PGSHIFT_DIRECTIVE = /^--\s*pgshift:(\S*)(.*)$/;
 /** Directives that belong to the linter, accepted anywhere. */
 const LINT_DIRECTIVES = new Set(['ignore']);
@@ -41510,6 +41584,24 @@ function standaloneSection(path, sql) {
 function separateFiles(path, text, down) {
     const up = standaloneSection(path, text);
     return { up, down: down ? standaloneSection(down.path, down.text()) : undefined };
+}
+/** A section of lines [from, to), carrying the statement blocks that lie inside it. */
+function sectionOf(lines, blocks, path, from, to, transaction) {
+    const body = lines.slice(from, to);
+    const offsets = lineOffsets(body);
+    const inside = blocks.filter((b) => b.from >= from && b.to <= to).map((b) => ({ start: offsets[b.from - from], end: offsets[b.to - from] }));
+    return { sql: body.join('\n'), path, startLine: from + 1, transaction, ...(inside.length ? { blocks: inside } : {}) };
+}
+/**
+ * A file with an up marker on line `up` and maybe a down marker on line `down` (0-based): the up section
+ * between them, the down section from the down marker to the end, the lines above the up marker as the preamble.
+ */
+function splitAtMarkers(lines, up, down, section) {
+    return {
+        up: section(up + 1, down ?? lines.length, 'up'),
+        down: down === undefined ? undefined : section(down + 1, lines.length, 'down'),
+        preamble: up > 0 ? lines.slice(0, up) : undefined,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/files/forms/dbmate.ts
@@ -41541,7 +41633,10 @@ function sections(path, text) {
         const right = nearMissMarker(trimmed);
         if (right)
             throw nearMissError(path, i + 1, trimmed, right);
-        const m = trimmed.match(DBMATE_MARKER);
+        // dbmate matches a marker at the start of the line only ("(?m)^--\s*migrate:up"); trailing space is fine.
+        const m = lines[i].trimEnd().match(DBMATE_MARKER);
+        if (!m && DBMATE_MARKER.test(trimmed))
+            throw indentedMarkerError(path, i + 1, lines[i], 'dbmate');
         if (!m) {
             const d = trimmed.match(PGSHIFT_DIRECTIVE);
             if (d && !LINT_DIRECTIVES.has(d[1]))
@@ -41594,8 +41689,13 @@ function sections(path, text) {
         preamble: up.line > 1 ? lines.slice(0, up.line - 1) : undefined,
     };
 }
+/** A dbmate marker as dbmate matches it: "-- migrate:up" or "-- migrate:down" at the start of a line. */
+const MARKER = /^--\s*migrate:(up|down)(\s*$|\s+\S)/;
 const dbmate = {
     id: 'dbmate',
+    tool: 'dbmate',
+    addDown: 'Add a "-- migrate:down" section (left empty if there is nothing to undo)',
+    marker: (text) => firstLine(text, (line) => MARKER.test(line)),
     claims(fileName) {
         const m = fileName.match(NAME);
         return m ? { version: m[1], name: m[2], role: 'up' } : undefined;
@@ -41606,15 +41706,61 @@ const dbmate = {
     fileNames: '<version>_<name>.sql',
 };
 
+;// CONCATENATED MODULE: ./src/sql/transaction.ts
+/** REINDEX of these objects only: Flyway's pattern is "^REINDEX( VERBOSE)? (SCHEMA|DATABASE|SYSTEM)". */
+const REINDEX_KINDS = new Set(['REINDEX_OBJECT_SCHEMA', 'REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM']);
+/** CREATE/DROP DATABASE, TABLESPACE and SUBSCRIPTION ("^(CREATE|DROP) (DATABASE|TABLESPACE|SUBSCRIPTION)") and ALTER SYSTEM. */
+const ALWAYS = new Set(['CreatedbStmt', 'DropdbStmt', 'CreateTableSpaceStmt', 'DropTableSpaceStmt', 'CreateSubscriptionStmt', 'DropSubscriptionStmt', 'AlterSystemStmt']);
+/**
+ * True when Flyway would run the script holding this statement outside a transaction. Flyway also
+ * counts ALTER TYPE … ADD VALUE, but only on servers older than 12, where Postgres refuses it in a
+ * transaction; on 12 and later it runs in one, and so it does here.
+ */
+function flywayRunsOutsideTransaction(s) {
+    const node = s.node;
+    if (ALWAYS.has(s.kind))
+        return true;
+    switch (s.kind) {
+        case 'IndexStmt':
+            return node.concurrent === true;
+        case 'DropStmt':
+            return node.concurrent === true && node.removeType === 'OBJECT_INDEX';
+        case 'ReindexStmt':
+            return REINDEX_KINDS.has(String(node.kind));
+        case 'VacuumStmt':
+            // ANALYZE parses as a VacuumStmt too; Flyway's pattern is "^VACUUM".
+            return node.is_vacuumcmd === true;
+        case 'DiscardStmt':
+            return node.target === 'DISCARD_ALL';
+        default:
+            return false;
+    }
+}
+/** The statement's first words, for a note ("CREATE INDEX CONCURRENTLY users_email_idx …"). */
+function statementWords(s) {
+    const words = s.sql.replace(/\s+/g, ' ').split(' ');
+    return words.length > 4 ? `${words.slice(0, 4).join(' ')} …` : words.join(' ');
+}
+
 ;// CONCATENATED MODULE: ./src/files/forms/flyway.ts
 // Flyway: `V<version>__<name>.sql`, with an optional undo file `U<version>__<name>.sql`. Versions may
-// have parts ("1.2", "1_2"). Repeatable `R__` migrations are not supported.
+// have parts ("1.2", "1_2"). Repeatable `R__<name>.sql` migrations run after the versioned ones whenever
+// they are new or changed, as Flyway runs them; their identity is "R__<name>" (see repeatableVersion).
+
 
 
 const flyway_NAME = /^([VU])(\d+(?:[._]\d+)*)__(.+)\.sql$/;
+const REPEATABLE = /^R__(.+)\.sql$/;
 const flyway = {
     id: 'flyway',
+    tool: 'Flyway',
+    addDown: 'Add an undo file U<version>__<name>.sql of the same version (an empty one if there is nothing to undo)',
+    // As Flyway does: a script holding a statement that cannot run in a transaction runs without one.
+    outsideTransaction: (statements) => statements.find(flywayRunsOutsideTransaction),
     claims(fileName) {
+        const r = fileName.match(REPEATABLE);
+        if (r)
+            return { version: repeatableVersion(r[1]), name: r[1], role: 'repeatable' };
         const m = fileName.match(flyway_NAME);
         if (!m)
             return undefined;
@@ -41625,7 +41771,173 @@ const flyway = {
     noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
     template: (name) => `-- Migration ${name}\n\n`,
     fileNames: 'V<version>__<name>.sql',
-    unsupported: (fileName) => (/^R__/.test(fileName) ? 'Flyway repeatable migrations are not supported' : undefined),
+};
+/** A repeatable migration's identity in the tracking table: Flyway's script name without ".sql". */
+function repeatableVersion(name) {
+    return `R__${name}`;
+}
+/** True for the identity of a repeatable migration (a tracking row's version, a MigrationFile's). */
+function flyway_isRepeatableVersion(version) {
+    return version.startsWith('R__');
+}
+
+;// CONCATENATED MODULE: ./src/files/forms/goose.ts
+// goose (pressly/goose): `<version>_<name>.sql` — dbmate's names, so a file is goose when it holds goose
+// annotations. Read as goose's SQL parser reads them (internal/sqlparser/parser.go): an annotation is a
+// line that starts with "--" (no indentation), then "+goose" and the command, in any case; Up comes
+// first, Down after it; StatementBegin/StatementEnd enclose text that runs as one statement; NO
+// TRANSACTION anywhere takes the whole file out of a transaction.
+
+
+const KNOWN = new Set(['up', 'down', 'statementbegin', 'statementend', 'no transaction', 'envsub on', 'envsub off']);
+/** The command of a goose annotation line ("up", "no transaction"), lower case; undefined for any other line. */
+function annotation(line) {
+    if (!line.startsWith('--'))
+        return undefined;
+    const rest = line.slice(2).trim();
+    if (!/^\+goose(\s|$)/i.test(rest))
+        return undefined;
+    return rest.slice('+goose'.length).trim().replace(/\s+/g, ' ').toLowerCase();
+}
+const SPELLED = {
+    up: '-- +goose Up',
+    down: '-- +goose Down',
+    statementbegin: '-- +goose StatementBegin',
+    statementend: '-- +goose StatementEnd',
+};
+function goose_sections(path, text) {
+    const lines = text.split('\n');
+    let up;
+    let down;
+    let open;
+    let transaction = true;
+    let firstContent;
+    let any = false;
+    let badDirective;
+    const blocks = [];
+    const fail = (i, why) => new errors_MigrationFileError(path, i + 1, why);
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trimEnd();
+        const command = annotation(line);
+        if (command === undefined) {
+            if (annotation(line.trim()) !== undefined)
+                throw indentedMarkerError(path, i + 1, line, 'goose');
+            const trimmed = line.trim();
+            // Wrong only in a goose file: a file without annotations is read by the next form (plain takes it).
+            const d = trimmed.match(PGSHIFT_DIRECTIVE);
+            if (d && !LINT_DIRECTIVES.has(d[1]))
+                badDirective ??= i;
+            if (up === undefined && firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
+                firstContent = i;
+            continue;
+        }
+        any = true;
+        switch (command) {
+            case 'up':
+                if (up !== undefined)
+                    throw fail(i, `a second "-- +goose Up" (the first is on line ${up + 1}). Keep one Up section per file.`);
+                if (firstContent !== undefined)
+                    throw fail(firstContent, `text before "-- +goose Up" (line ${i + 1}) belongs to no section, and goose refuses it. Move it below the annotation or delete it.`);
+                up = i;
+                break;
+            case 'down':
+                if (up === undefined)
+                    throw fail(i, '"-- +goose Down" with no "-- +goose Up" before it. Add "-- +goose Up" above the up SQL.');
+                if (down !== undefined)
+                    throw fail(i, `a second "-- +goose Down" (the first is on line ${down + 1}). Keep one Down section per file.`);
+                if (open !== undefined)
+                    throw fail(open, '"-- +goose StatementBegin" is not closed before "-- +goose Down". Add "-- +goose StatementEnd" after the statement.');
+                down = i;
+                break;
+            case 'statementbegin':
+                if (up === undefined)
+                    throw fail(i, '"-- +goose StatementBegin" before "-- +goose Up". Put it inside the Up or Down section.');
+                if (open !== undefined)
+                    throw fail(i, `"-- +goose StatementBegin" inside another one (line ${open + 1}). Close the first with "-- +goose StatementEnd".`);
+                open = i;
+                break;
+            case 'statementend':
+                if (open === undefined)
+                    throw fail(i, '"-- +goose StatementEnd" with no "-- +goose StatementBegin" before it. Add the StatementBegin above the statement, or delete this line.');
+                blocks.push({ from: open + 1, to: i });
+                open = undefined;
+                break;
+            case 'no transaction':
+                transaction = false;
+                break;
+            default:
+                if (command.startsWith('envsub'))
+                    throw fail(i, `"${line}": pgshift does not substitute environment variables into SQL (goose's ENVSUB). Write the values into the file, or keep applying this migration with goose.`);
+                throw fail(i, `"${line}" is not a goose annotation${KNOWN.has(command) ? '' : ` (goose knows Up, Down, StatementBegin, StatementEnd, NO TRANSACTION)`}. Fix the spelling or make it a plain comment.`);
+        }
+    }
+    if (!any)
+        return undefined;
+    if (badDirective !== undefined)
+        throw fail(badDirective, `unknown directive "${lines[badDirective].trim()}". In a goose file, write "-- +goose NO TRANSACTION" to run it outside a transaction.`);
+    if (up === undefined)
+        throw new errors_MigrationFileError(path, undefined, 'goose annotations but no "-- +goose Up". Add it above the up SQL.');
+    if (open !== undefined)
+        throw fail(open, '"-- +goose StatementBegin" is never closed. Add "-- +goose StatementEnd" after the statement.');
+    return splitAtMarkers(lines, up, down, (from, to) => sectionOf(lines, blocks, path, from, to, transaction));
+}
+const goose = {
+    id: 'goose',
+    tool: 'goose',
+    addDown: 'Add a "-- +goose Down" section (left empty if there is nothing to undo)',
+    readsNamesOf: 'dbmate',
+    claims: () => undefined,
+    marker: (text) => firstLine(text, (line) => annotation(line.trimEnd()) !== undefined),
+    sections: goose_sections,
+    noTransactionHeader: () => ({ line: '-- +goose NO TRANSACTION', isSectionHeader: false }),
+    template: () => `${SPELLED.up}\n\n\n${SPELLED.down}\n\n`,
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/node-pg-migrate.ts
+// node-pg-migrate SQL migrations: `<timestamp>_<name>.sql` (dbmate's names) split by a "-- Up Migration"
+// and a "-- Down Migration" comment, matched as src/sqlMigration.ts matches them: a line that starts,
+// after any white space, with "--", then spaces or dashes, then "up"/"down", white space and
+// "migration", in any case. No down comment: no down. node-pg-migrate runs each migration in a
+// transaction; a SQL file has no way to say otherwise, so "-- pgshift:no-transaction" above the up
+// comment does (for both sections).
+
+
+const UP = /^\s*--[\s-]*up\s+migration/i;
+const DOWN = /^\s*--[\s-]*down\s+migration/i;
+function node_pg_migrate_sections(path, text) {
+    const lines = text.split('\n');
+    // node-pg-migrate takes the first match of each (String.search).
+    const up = lines.findIndex((l) => UP.test(l));
+    const down = lines.findIndex((l) => DOWN.test(l));
+    if (up < 0 && down < 0)
+        return undefined;
+    if (up < 0)
+        throw new errors_MigrationFileError(path, down + 1, `"${lines[down].trim()}" with no "-- Up Migration" before it: node-pg-migrate would run the whole file, this down section included, as the up migration. Add "-- Up Migration" above the up SQL.`);
+    if (down >= 0 && down < up)
+        throw new errors_MigrationFileError(path, down + 1, `"${lines[down].trim()}" comes before "${lines[up].trim()}" (line ${up + 1}). Put the up section first.`);
+    let transaction = true;
+    for (let i = 0; i < up; i++) {
+        const trimmed = lines[i].trim();
+        const d = trimmed.match(PGSHIFT_DIRECTIVE);
+        if (d && d[1] === 'no-transaction' && d[2].trim() === '')
+            transaction = false;
+        else if (d && !LINT_DIRECTIVES.has(d[1]))
+            throw new errors_MigrationFileError(path, i + 1, `unknown directive "${trimmed}". pgshift knows "${NO_TRANSACTION_LINE}" and "-- pgshift:ignore <rule>".`);
+        else if (trimmed !== '' && !trimmed.startsWith('--'))
+            throw new errors_MigrationFileError(path, i + 1, `text before "${lines[up].trim()}" (line ${up + 1}) belongs to no section: node-pg-migrate never runs it. Move it below that line or delete it.`);
+    }
+    return splitAtMarkers(lines, up, down < 0 ? undefined : down, (from, to) => sectionOf(lines, [], path, from, to, transaction));
+}
+const nodePgMigrate = {
+    id: 'node-pg-migrate',
+    tool: 'node-pg-migrate',
+    addDown: 'Add a "-- Down Migration" section (left empty if there is nothing to undo)',
+    readsNamesOf: 'dbmate',
+    claims: () => undefined,
+    marker: (text) => firstLine(text, (line) => UP.test(line) || DOWN.test(line)),
+    sections: node_pg_migrate_sections,
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: () => '-- Up Migration\n\n\n-- Down Migration\n\n',
 };
 
 ;// CONCATENATED MODULE: ./src/files/forms/pair.ts
@@ -41635,6 +41947,8 @@ const flyway = {
 const pair_NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
 const pair = {
     id: 'pair',
+    tool: 'golang-migrate',
+    addDown: 'Add a <version>_<name>.down.sql file next to it (an empty one if there is nothing to undo)',
     claims(fileName) {
         const m = fileName.match(pair_NAME);
         if (!m)
@@ -41654,10 +41968,172 @@ const pair = {
 
 const plain = {
     id: 'plain',
+    tool: 'plain SQL',
+    readsNamesOf: 'dbmate',
+    addDown: 'A plain file has no down: add "-- migrate:up" above its SQL and a "-- migrate:down" section below it (dbmate form)',
     claims: (fileName) => dbmate.claims(fileName),
     sections: separateFiles,
     noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
     template: (name) => `-- Migration ${name}\n\n`,
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/prisma.ts
+// Prisma Migrate: a folder per migration, `<timestamp>_<name>/migration.sql`, next to a
+// `migration_lock.toml` (not SQL, never read). Prisma has no down migrations. Discovery looks one level
+// into folders for their migration.sql and names the file "<folder>/migration.sql" here.
+
+
+const prisma_NAME = /^(\d+)_([^/]+)\/migration\.sql$/;
+const prisma = {
+    id: 'prisma',
+    tool: 'Prisma',
+    addDown: 'Prisma migrations have no down: roll forward with a new migration instead',
+    claims(fileName) {
+        const m = fileName.match(prisma_NAME);
+        return m ? { version: m[1], name: m[2], role: 'up' } : undefined;
+    },
+    sections: (path, text) => separateFiles(path, text),
+    // Prisma sends migration.sql as one query: Postgres runs several statements as one implicit
+    // transaction, but a lone statement outside any, so a file that is only CREATE INDEX CONCURRENTLY
+    // (or another statement that cannot run in a transaction) works there, and so it does here.
+    outsideTransaction: (statements) => (statements.length === 1 && flywayRunsOutsideTransaction(statements[0]) ? statements[0] : undefined),
+    noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
+    template: (name) => `-- Migration ${name}\n\n`,
+    fileNames: '<timestamp>_<name>/migration.sql',
+};
+
+;// CONCATENATED MODULE: ./src/files/forms/sql-migrate.ts
+// sql-migrate (rubenv/sql-migrate): any `*.sql` name, ordered by its leading number (VersionInt), with
+// `-- +migrate Up [notransaction]` / `-- +migrate Down [notransaction]` and StatementBegin/StatementEnd,
+// read as sqlparse/sqlparse.go reads them: a command is a line that starts with exactly "-- +migrate ",
+// case and spacing as written. A `<version>_<name>.sql` name is dbmate's, so such a file is sql-migrate
+// when it holds these markers; any other .sql name is looked at (peek) only when no form claims it.
+
+
+const PREFIX = '-- +migrate ';
+const COMMANDS = ['Up', 'Down', 'StatementBegin', 'StatementEnd'];
+/** A line meant as a command, in any case or spacing ("--+migrate up", "  -- +Migrate Down"). */
+const LOOSE = /^\s*--\s*\+migrate\b\s*(\S*)(.*)$/i;
+/** The command and its options, for a line sql-migrate reads as one. */
+function command(line) {
+    if (!line.startsWith(PREFIX))
+        return undefined;
+    const [name, ...options] = line.slice(PREFIX.length).trim().split(/\s+/);
+    return COMMANDS.includes(name) ? { name, options } : undefined;
+}
+/** The right spelling of a line that is a command in all but case or spacing, or undefined. */
+function nearMiss(line) {
+    if (command(line.trimEnd()))
+        return undefined;
+    const m = line.match(LOOSE);
+    if (!m)
+        return undefined;
+    const name = COMMANDS.find((c) => c.toLowerCase() === m[1].toLowerCase());
+    // An unknown command is a line sql-migrate skips: name the ones it knows.
+    return name ? `${PREFIX}${name}${m[2].trim() ? ` ${m[2].trim()}` : ''}` : `${PREFIX}Up", "${PREFIX}Down", "${PREFIX}StatementBegin" or "${PREFIX}StatementEnd`;
+}
+function sql_migrate_sections(path, text) {
+    const lines = text.split('\n');
+    let up;
+    let down;
+    let open;
+    let firstContent;
+    let any = false;
+    let badDirective;
+    const blocks = [];
+    const fail = (i, why) => new errors_MigrationFileError(path, i + 1, why);
+    const options = (i, given) => {
+        for (const o of given)
+            if (o !== 'notransaction')
+                throw fail(i, `unknown option "${o}" on "${lines[i].trim()}". The only option is notransaction.`);
+        return !given.includes('notransaction');
+    };
+    for (let i = 0; i < lines.length; i++) {
+        const line = lines[i].trimEnd();
+        const c = command(line);
+        if (!c) {
+            const right = nearMiss(line);
+            if (right)
+                throw fail(i, `"${line.trim()}" is not a sql-migrate command: sql-migrate reads "-- +migrate " at the start of the line, then Up, Down, StatementBegin or StatementEnd as written. Write "${right}"; as it stands the line is a comment and the file would not be split there.`);
+            const trimmed = line.trim();
+            // Wrong only in a sql-migrate file: a file without its markers is read by the next form.
+            const d = trimmed.match(PGSHIFT_DIRECTIVE);
+            if (d && !LINT_DIRECTIVES.has(d[1]))
+                badDirective ??= i;
+            if (!up && firstContent === undefined && trimmed !== '' && !trimmed.startsWith('--'))
+                firstContent = i;
+            continue;
+        }
+        any = true;
+        switch (c.name) {
+            case 'Up':
+                if (up)
+                    throw fail(i, `a second "-- +migrate Up" (the first is on line ${up.line + 1}). pgshift reads one Up section per file: merge them.`);
+                if (down)
+                    throw fail(i, `"-- +migrate Up" after "-- +migrate Down" (line ${down.line + 1}). Put the Up section first.`);
+                if (firstContent !== undefined)
+                    throw fail(firstContent, `text before "-- +migrate Up" (line ${i + 1}) belongs to no section: sql-migrate never runs it. Move it below the marker or delete it.`);
+                up = { line: i, transaction: options(i, c.options) };
+                break;
+            case 'Down':
+                if (!up)
+                    throw fail(i, '"-- +migrate Down" with no "-- +migrate Up" before it. Put the Up section first.');
+                if (down)
+                    throw fail(i, `a second "-- +migrate Down" (the first is on line ${down.line + 1}). pgshift reads one Down section per file: merge them.`);
+                if (open !== undefined)
+                    throw fail(open, '"-- +migrate StatementBegin" is not closed before "-- +migrate Down". Add "-- +migrate StatementEnd" after the statement.');
+                down = { line: i, transaction: options(i, c.options) };
+                break;
+            case 'StatementBegin':
+                if (!up)
+                    throw fail(i, '"-- +migrate StatementBegin" before "-- +migrate Up". Put it inside the Up or Down section.');
+                if (open !== undefined)
+                    throw fail(i, `"-- +migrate StatementBegin" inside another one (line ${open + 1}). Close the first with "-- +migrate StatementEnd".`);
+                open = i;
+                break;
+            default:
+                if (open === undefined)
+                    throw fail(i, '"-- +migrate StatementEnd" with no "-- +migrate StatementBegin" before it. Add the StatementBegin above the statement, or delete this line.');
+                blocks.push({ from: open + 1, to: i });
+                open = undefined;
+        }
+    }
+    if (!any)
+        return undefined;
+    if (badDirective !== undefined)
+        throw fail(badDirective, `unknown directive "${lines[badDirective].trim()}". In a sql-migrate file, write "-- +migrate Up notransaction" to run it outside a transaction.`);
+    if (!up)
+        throw new errors_MigrationFileError(path, undefined, 'sql-migrate markers but no "-- +migrate Up". Add it above the up SQL.');
+    if (open !== undefined)
+        throw fail(open, '"-- +migrate StatementBegin" is never closed: sql-migrate refuses such a file. Add "-- +migrate StatementEnd" after the statement.');
+    const header = { up, down };
+    return splitAtMarkers(lines, up.line, down?.line, (from, to, direction) => sectionOf(lines, blocks, path, from, to, header[direction].transaction));
+}
+const marker = (text) => firstLine(text, (line) => command(line.trimEnd()) !== undefined);
+const sqlMigrate = {
+    id: 'sql-migrate',
+    tool: 'sql-migrate',
+    addDown: 'Add a "-- +migrate Down" section (left empty if there is nothing to undo)',
+    readsNamesOf: 'dbmate',
+    // Its `<version>_<name>.sql` names are claimed as dbmate's; its other names only by peek().
+    claims: () => undefined,
+    peek(fileName, text) {
+        if (!fileName.endsWith('.sql') || fileName.includes('/'))
+            return undefined;
+        const found = marker(text());
+        if (!found)
+            return undefined;
+        // sql-migrate's version is the leading number of the whole name ("^(\d+).*$", VersionInt).
+        const m = fileName.match(/^(\d+)(.*)\.sql$/);
+        if (!m)
+            throw new errors_MigrationFileError(fileName, found.line, `a sql-migrate migration whose name does not start with a number. sql-migrate runs such files after every numbered one, by name; pgshift orders migrations by version only, so it cannot place this one. Rename it to <number>_<name>.sql.`);
+        const name = m[2].replace(/^[-_.\s]+/, '') || m[1];
+        return { version: m[1], name, role: 'up' };
+    },
+    marker,
+    sections: sql_migrate_sections,
+    noTransactionHeader: (direction) => ({ line: `-- +migrate ${direction === 'up' ? 'Up' : 'Down'} notransaction`, isSectionHeader: true }),
+    template: () => '-- +migrate Up\n\n\n-- +migrate Down\n\n',
 };
 
 ;// CONCATENATED MODULE: ./src/files/forms/index.ts
@@ -41669,8 +42145,14 @@ const plain = {
 
 
 
+
+
+
+
+// goose, sql-migrate and node-pg-migrate share dbmate's names and come between dbmate and plain: each
+// declines a text without its markers, and plain, last, takes a file with none.
 /** Mutable only so that a test can register a form of its own for its duration. */
-const FORMS = [pair, flyway, dbmate, plain];
+const FORMS = [pair, flyway, prisma, dbmate, goose, sqlMigrate, nodePgMigrate, plain];
 /** Named first in the hint for a file no form claims: its names are the ones `pgshift new` writes. */
 const DEFAULT_FORM = 'dbmate';
 function forms_formById(id) {
@@ -41683,6 +42165,33 @@ function forms_formById(id) {
 function claimName(fileName) {
     for (const form of FORMS) {
         const named = form.claims(fileName);
+        if (named)
+            return { form, named };
+    }
+    return undefined;
+}
+/** The form whose names a form's files carry: its own id, or the one it shares names with. */
+function familyOf(form) {
+    return form.readsNamesOf ?? form.id;
+}
+/** The tool a form comes from, as messages name it. */
+function toolOf(form) {
+    return form.tool ?? form.id;
+}
+/** The first marker of each form that has one in the text, in registry order. */
+function markersIn(text) {
+    const out = [];
+    for (const form of FORMS) {
+        const m = form.marker?.(text);
+        if (m)
+            out.push({ form, ...m });
+    }
+    return out;
+}
+/** For a .sql name no form claims: the form that claims the file from its text, if any. */
+function claimText(fileName, text) {
+    for (const form of FORMS) {
+        const named = form.peek?.(fileName, text);
         if (named)
             return { form, named };
     }
@@ -41769,6 +42278,11 @@ function caretExcerpt(statement, statementLine, offset) {
 /** pgshift's own hint for errors with a known cure. */
 function extraHint(code, step) {
     if (code === '25001' && step.transactional) {
+        if (step.direction === 'down') {
+            // A rollback cannot be split into a migration of its own: its section runs without a transaction.
+            const header = forms_formById(step.migration.form).noTransactionHeader('down');
+            return `this statement cannot run inside a transaction: run the down section without one, ${header.isSectionHeader ? 'with the header' : 'starting its file with the line'} "${header.line}"`;
+        }
         // A migration of its own: the statement goes in that migration's up section.
         const header = forms_formById(step.migration.form).noTransactionHeader('up');
         return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;
@@ -41832,14 +42346,18 @@ function lostConnectionError(step, statementIndex, reason, code, committing, red
 
 
 
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LOCK_NOT_AVAILABLE = '55P03';
 /** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
 function queueStep(sql, o, step, parts) {
     const first = parts.length;
     for (const s of step.statements)
-        parts.push(sql.unsafe(s.sql));
-    const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
+        parts.push(statementQuery(sql, s));
+    const record = o.tracking.recordSuccess(trackingStep(step), null, o.actor, o.environment);
+    // As the user pgshift connected as: a migration may SET ROLE to a role that owns its objects but may
+    // not write the tracking tables. In the transaction, so a rollback undoes it with the rest.
+    parts.push(sql.unsafe('set session authorization default'));
     // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
     // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
     parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
@@ -41983,13 +42501,17 @@ async function runTransactional(step, o, at) {
         const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
         const { first } = queueStep(sql, o, step, parts);
         parts.push(sql.unsafe('commit'));
-        const settled = await settle(parts, o.signal);
+        // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
+        const resetAt = parts.length;
+        parts.push(...resetQueries(sql));
+        const all = await settle(parts, o.signal);
+        const settled = all.slice(0, resetAt);
         const bad = settled.findIndex((r) => r.status === 'rejected');
         if (bad >= 0 && connectionLost(o, settled[bad].reason)) {
             Object.assign(at, positionOf(bad, first, step.statements.length));
             throw new ConnectionLostError(o.lifeline.reason);
         }
-        await resetSession(sql, sessionResets(step));
+        await finishReset(sql, o, `migration ${step.migration.version}`, all.slice(resetAt));
         const failure = firstFailure(settled, first, step.statements.length);
         if (failure.ok)
             return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
@@ -42011,21 +42533,62 @@ async function runTransactional(step, o, at) {
     }
 }
 /**
- * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
- * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
- * RESET ALL leaves alone) puts the session back as it connected.
+ * What a migration may leave on the session, undone before the next one starts (a pg_dump file's
+ * set_config('search_path', '', false), SET ROLE, a temporary table, a PREPARE, a LISTEN, a WITH HOLD
+ * cursor): DISCARD ALL's parts, as its docs list them, less three. Its pg_advisory_unlock_all() would let
+ * go of the migration lock. Its DEALLOCATE ALL would pull postgres.js's named statements (the tracking
+ * writes) from under its cache, and the next tracking write, inside a transaction, would fail: the
+ * migrations' own prepared statements are deallocated by name instead. DISCARD PLANS is left out: no
+ * migration can see a cached plan (DDL and search_path changes invalidate them anyway), and it would
+ * make the tracking writes plan again in every migration. RESET ALL goes back to what the connection
+ * started with (application_name) and the role's defaults; pgshift's timeouts are set anew in each
+ * migration.
  */
-function sessionResets(step) {
-    const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
-    return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+const RESET_SESSION = 'close all; set session authorization default; reset all; unlisten *; discard sequences; discard temp';
+/** Statements the migrations PREPAREd: postgres.js's own are made over the protocol (from_sql false). */
+const SQL_PREPARED = 'select name from pg_prepared_statements where from_sql';
+function resetQueries(sql) {
+    return [sql.unsafe(RESET_SESSION).simple(), sql.unsafe(SQL_PREPARED)];
 }
-/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
-async function resetSession(sql, resets) {
-    for (const reset of resets)
-        await sql.unsafe(reset).catch(() => { });
+/**
+ * Completes the reset queued behind a step, once it has answered: again if it failed (a transaction the
+ * file left open), then the migrations' prepared statements. Never throws, so a reset can never be taken
+ * for the migration failing; one that cannot be done is a warning.
+ */
+async function finishReset(sql, o, after, results) {
+    try {
+        let [reset, prepared] = results;
+        if (reset.status === 'rejected' || prepared.status === 'rejected') {
+            await sql.unsafe('rollback');
+            [reset, prepared] = await Promise.allSettled(resetQueries(sql));
+            if (reset.status === 'rejected')
+                throw reset.reason;
+        }
+        const names = prepared.status === 'fulfilled' ? prepared.value.map((r) => r.name) : [];
+        if (names.length)
+            await sql.unsafe(names.map((n) => `deallocate ${quoteIdent(n)}`).join('; ')).simple();
+    }
+    catch (err) {
+        if (o.lifeline.lost)
+            return; // the run reports the lost connection itself
+        const message = o.redactor.redact(err?.message ?? String(err));
+        o.onEvent?.({ type: 'warning', message: `could not reset the session after ${after} (${message}): the migrations after it may see the settings or temporary objects it left` });
+    }
+}
+/** Resets the session now (outside the pipeline): one round trip, two with a prepared statement to drop. */
+async function resetNow(sql, o, after) {
+    await finishReset(sql, o, after, await Promise.allSettled(resetQueries(sql)));
 }
 function trackingStep(step) {
-    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+    return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction, note: step.historyNote };
+}
+/**
+ * A statement as a query. A StatementBegin/StatementEnd block of several statements goes as one simple
+ * query, as goose and sql-migrate send it (the extended protocol takes one statement per query).
+ */
+function statementQuery(sql, s) {
+    const q = sql.unsafe(s.sql);
+    return (s.parts ? q.simple() : q);
 }
 async function invalidIndexes(sql) {
     const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
@@ -42042,17 +42605,26 @@ async function runNonTransactional(step, o, at) {
     const before = await invalidIndexes(sql);
     await o.tracking.markRunning(sql, trackingStep(step), o.actor);
     await settle(timeoutQueries(sql, o, false));
+    // Before the tracking writes too: they run as the user pgshift connected as, whatever the file set.
+    let reset = false;
+    const clean = async () => {
+        if (reset)
+            return;
+        reset = true;
+        await resetNow(sql, o, `migration ${step.migration.version}`);
+    };
     try {
         for (let i = 0; i < step.statements.length; i++) {
             at.statement = i;
             o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
-            const query = sql.unsafe(step.statements[i].sql);
+            const query = statementQuery(sql, step.statements[i]);
             const [r] = await settle([query], o.signal);
             if (r.status === 'rejected' && connectionLost(o, r.reason))
                 throw r.reason;
             if (r.status === 'rejected') {
                 // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
                 await sql.unsafe('rollback').catch(() => { });
+                await clean();
                 const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
                 const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
                 if (left.length)
@@ -42069,6 +42641,7 @@ async function runNonTransactional(step, o, at) {
         }
         const ms = performance.now() - started;
         Object.assign(at, { statement: step.statements.length - 1, committing: true });
+        await clean();
         const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
         await sql.unsafe(record.text, record.params, { prepare: true });
         return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
@@ -42078,14 +42651,15 @@ async function runNonTransactional(step, o, at) {
             // Like any failure: the row says failed until resolved, and the attempt is in the history.
             const ms = performance.now() - started;
             await sql.unsafe('rollback').catch(() => { });
+            await clean();
             await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => { });
             await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => { });
         }
         throw err;
     }
     finally {
-        // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-        await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
+        // RESET ALL also takes back this section's session-level timeouts.
+        await clean();
     }
 }
 /** `--single-transaction`: the whole batch all-or-nothing, with every tracking row. */
@@ -42100,7 +42674,11 @@ async function runBatch(steps, o) {
         spans.push({ step, first, end: parts.length });
     });
     parts.push(sql.unsafe('commit'));
-    const settled = await settle(parts, o.signal);
+    // One transaction cannot start each migration afresh: the session is reset once, after it.
+    const resetAt = parts.length;
+    parts.push(...resetQueries(sql));
+    const all = await settle(parts, o.signal);
+    const settled = all.slice(0, resetAt);
     const bad = settled.findIndex((r) => r.status === 'rejected');
     if (bad >= 0 && connectionLost(o, settled[bad].reason)) {
         // The whole batch was one transaction: it stands or falls with the step that was running.
@@ -42109,7 +42687,7 @@ async function runBatch(steps, o) {
         o.onEvent?.({ type: 'step-failed', step: span.step, error });
         return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? performance.now() - started : 0, 1)), error };
     }
-    await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
+    await finishReset(sql, o, 'the batch', all.slice(resetAt));
     const ms = performance.now() - started;
     if (bad < 0) {
         const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
@@ -42125,12 +42703,6 @@ async function runBatch(steps, o) {
     if (o.signal?.aborted)
         throw new errors_AbortedError('interrupted: the whole batch was rolled back');
     return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? ms : 0, 1)), error };
-}
-
-;// CONCATENATED MODULE: ./src/db/identifiers.ts
-/** Quotes an identifier (schema name) for SQL text; values always go as parameters instead. */
-function quoteIdent(name) {
-    return '"' + name.replace(/"/g, '""') + '"';
 }
 
 ;// CONCATENATED MODULE: ./src/db/invalid-indexes.ts
@@ -42249,6 +42821,9 @@ function currentAfter(rows, steps) {
     let best = null;
     for (const id of applied) {
         const v = names.get(id);
+        // A repeatable migration ("R__<name>") has no version to be current at.
+        if (!version_isVersion(v))
+            continue;
         if (best === null || version_compareKeys(version_versionKey(v), version_versionKey(best)) > 0)
             best = v;
     }
@@ -42257,6 +42832,8 @@ function currentAfter(rows, steps) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/files/checksum.ts
@@ -42283,6 +42860,8 @@ function checksum(normalisedSql) {
 ;// CONCATENATED MODULE: ./src/files/read.ts
 // Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
 // only on the sections that will run. How a file splits into sections is its form's business (./forms).
+
+
 
 
 
@@ -42387,19 +42966,50 @@ function firstInvalidUtf8(bytes) {
     }
     return 0;
 }
-/** True when the text holds nothing but white space and comments. */
-function isBlankSql(sql) {
-    return (sql
-        .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/--[^\n]*/g, '')
-        .replace(/[\s;]/g, '') === '');
+
+/** How the file is named, for a message: "V1__x.sql is named as a Flyway migration (V<version>__<name>.sql)". */
+function namedAs(file, form) {
+    const where = form.id === 'prisma' ? `${(0,external_node_path_namespaceObject.basename)((0,external_node_path_namespaceObject.dirname)(file.upPath))}/${(0,external_node_path_namespaceObject.basename)(file.upPath)}` : (0,external_node_path_namespaceObject.basename)(file.upPath);
+    return `${where} is named as a ${toolOf(form)} migration${form.fileNames ? ` (${form.fileNames})` : ''}`;
+}
+/**
+ * The form that reads this file: the one its markers belong to, which must be one whose names the file
+ * carries. Markers of two forms, or of a form the name does not fit, are refused before anything runs:
+ * each tool would read the file differently, and one of them would run a down as part of an up.
+ */
+function markedForm(file, path, text) {
+    // By line, so that the refusal points at the later marker, the one that does not belong.
+    const found = markersIn(text).sort((a, b) => a.line - b.line);
+    if (found.length > 1) {
+        const [a, b] = found;
+        throw new errors_MigrationFileError(path, b.line, `"${b.text}" is a ${toolOf(b.form)} marker, but line ${a.line} ("${a.text}") is a ${toolOf(a.form)} one: a file holds the markers of one form only. Keep the markers of the tool that wrote the file and make the others plain comments.`);
+    }
+    if (found.length === 0)
+        return undefined;
+    const [{ form, line, text: marker }] = found;
+    const named = forms_formById(file.form);
+    if (familyOf(form) !== familyOf(named)) {
+        const rename = form.fileNames ?? forms_formById(familyOf(form)).fileNames;
+        throw new errors_MigrationFileError(path, line, `"${marker}" is a ${toolOf(form)} marker, but ${namedAs(file, named)}, which ${toolOf(form)} markers do not belong in. Rename the file${rename ? ` to ${rename}` : ''} if it is a ${toolOf(form)} migration, or remove the marker.`);
+    }
+    return form;
 }
 /** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
 function read_readMigration(file) {
     const text = readText(file.upPath);
     const downPath = file.downPath;
-    const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
-    let form = forms_formById(file.form);
+    // A separate down file holds no form's markers either (a "-- +goose Down" in a .down.sql would be read as SQL).
+    const downFile = downPath
+        ? {
+            path: downPath,
+            text: () => {
+                const down = readText(downPath);
+                markedForm(file, downPath, down);
+                return down;
+            },
+        }
+        : undefined;
+    let form = markedForm(file, file.upPath, text) ?? forms_formById(file.form);
     let sections;
     // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
     for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
@@ -42413,9 +43023,10 @@ function read_readMigration(file) {
         // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
         throw new errors_MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
     }
-    // An empty down section means "no down", as in dbmate.
+    // A down that is there but holds no SQL is the tool's "nothing to undo" (dbmate and golang-migrate run
+    // it as a no-op): rolling back runs nothing. Only a migration with no down at all is irreversible.
     if (down && isBlankSql(down.sql))
-        down = undefined;
+        down = { ...down, empty: true };
     return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
 }
 
@@ -42431,7 +43042,7 @@ async function split_loadParser() {
     parser = mod;
 }
 /** A section the parser rejects; `line`/`column` point into the file. */
-class SqlSyntaxError extends Error {
+class split_SqlSyntaxError extends Error {
     path;
     line;
     column;
@@ -42502,14 +43113,14 @@ const MAX_SECTION_BYTES = 10 * 1024 * 1024;
 function megabytes(bytes) {
     return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
-function splitStatements(section) {
+function split_splitStatements(section) {
     if (!parser)
         throw new Error('internal: loadParser() must be awaited before splitStatements()');
     const { sql } = section;
     // Characters first: a string can only hold more bytes than characters when it is long anyway.
     const bytes = sql.length * 3 > MAX_SECTION_BYTES ? Buffer.byteLength(sql) : 0;
     if (bytes > MAX_SECTION_BYTES) {
-        throw new SqlSyntaxError(section.path, section.startLine, 1, `this section is ${megabytes(bytes)} of SQL; pgshift reads at most ${megabytes(MAX_SECTION_BYTES)} per section, because checking it takes about 80 times its size in memory. The SQL is not wrong: split it into several migrations, and load data with COPY (psql \\copy) outside the migrations.`);
+        throw new split_SqlSyntaxError(section.path, section.startLine, 1, `this section is ${megabytes(bytes)} of SQL; pgshift reads at most ${megabytes(MAX_SECTION_BYTES)} per section, because checking it takes about 80 times its size in memory. The SQL is not wrong: split it into several migrations, and load data with COPY (psql \\copy) outside the migrations.`);
     }
     const starts = lineStarts(sql);
     const astral = hasAstral(sql) ? sql : undefined;
@@ -42524,7 +43135,7 @@ function splitStatements(section) {
         // "at end of input" points past trailing blank lines, at a line that may not exist: use the end of the SQL.
         const offset = cursor !== undefined && cursor >= 0 ? Math.min(codePointIndex(sql, cursor), sql.trimEnd().length) : 0;
         const at = locate(starts, section.startLine, offset, astral);
-        throw new SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
+        throw new split_SqlSyntaxError(section.path, at.line, at.column, `${e.message.replace(/\n/g, '\\n')} — fix the SQL there.`);
     }
     const toChar = byteToCharMapper(sql);
     const out = [];
@@ -42540,26 +43151,84 @@ function splitStatements(section) {
         const kind = Object.keys(raw.stmt)[0];
         out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: raw.stmt[kind] ?? {} });
     }
+    return section.blocks?.length ? joinBlocks(sql, out, section.blocks) : out;
+}
+/**
+ * Explicit boundaries win: the statements inside a StatementBegin/StatementEnd block become one, sent as
+ * one query as goose and sql-migrate send it (Postgres then runs a block of several in one implicit
+ * transaction, as it does for them). The parser's statements stay in `parts` for the linter.
+ */
+function joinBlocks(sql, statements, blocks) {
+    const out = [];
+    for (let i = 0; i < statements.length;) {
+        const s = statements[i];
+        const block = blocks.find((b) => s.offset >= b.start && s.offset < b.end);
+        let j = i + 1;
+        while (block && j < statements.length && statements[j].offset < block.end)
+            j++;
+        if (j - i > 1) {
+            const last = statements[j - 1];
+            out.push({ ...s, sql: sql.slice(s.offset, last.offset + last.sql.length), parts: statements.slice(i, j) });
+        }
+        else
+            out.push(s);
+        i = j;
+    }
     return out;
 }
 
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
 ;// CONCATENATED MODULE: ./src/files/discover.ts
-// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
-// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
+// Finds migrations by file name alone: nothing is read here (but a .sql file that no form claims by name,
+// which sql-migrate may claim by its markers), so a directory of thousands of applied migrations costs
+// one readdir, and a stat for each folder (Prisma's <timestamp>_<name>/migration.sql). Which names are migrations is up to the file forms (./forms).
 
 
 
 
 
-/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
-function unmatchedHint(fileName) {
+
+
+/** "<version>_<name>.sql (dbmate, goose, …), … or V<version>__<name>.sql (Flyway)", from the forms' own names. */
+function formNames() {
     const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
-    const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
-    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
-    const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
-    return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
+    const names = forms.flatMap((f) => {
+        if (!f.fileNames)
+            return [];
+        const tools = [f, ...FORMS.filter((g) => g.readsNamesOf === f.id)].map(toolOf);
+        return [`${f.fileNames} (${tools.join(', ')})`];
+    });
+    return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+}
+/** How many names to list in the summary of ignored files. */
+const LISTED = 5;
+/**
+ * One problem for every .sql file no form claims: how many, which (the first few), and how migrations
+ * are named. Never silent, and blocking when nothing at all in the directory is a migration: such a
+ * directory is not "up to date", it is one pgshift cannot read.
+ */
+function ignoredProblem(dir, directory, ignored, nothingElse) {
+    const n = ignored.length;
+    const listed = n > LISTED ? `${ignored.slice(0, LISTED).join(', ')} and ${n - LISTED} more` : ignored.join(', ');
+    const notes = [...new Set(ignored.flatMap((name) => FORMS.flatMap((f) => f.unsupported?.(name) ?? [])))];
+    const files = `${n} .sql file${n === 1 ? '' : 's'}`;
+    const naming = `A migration is named ${formNames()}; a sql-migrate file may have any name that starts with a number when it holds "-- +migrate Up"${notes.map((x) => ` (${x})`).join('')}.`;
+    return {
+        kind: 'unmatched',
+        path: dir,
+        message: nothingElse
+            ? `${directory}: none of its ${files} is a migration pgshift recognises (${listed}), so nothing would run. ${naming} Rename them, or pass the directory that holds the migrations with --dir.`
+            : `${directory}: ${files} ignored, not named as migrations, so ${n === 1 ? 'it does' : 'they do'} not run: ${listed}. ${naming}`,
+        blocking: nothingElse,
+    };
+}
+/** The migration.sql of a folder, when the folder is one (Prisma's `<timestamp>_<name>/migration.sql`). */
+function folderMigration(dir, folder) {
+    try {
+        return (0,external_node_fs_.statSync)((0,external_node_path_namespaceObject.join)(dir, folder, 'migration.sql')).isFile() ? `${folder}/migration.sql` : undefined;
+    }
+    catch {
+        return undefined;
+    }
 }
 /** Why the migrations directory itself cannot be listed, in words. */
 function directoryError(directory, dir, err) {
@@ -42620,8 +43289,13 @@ function discover_discoverMigrations(directory) {
     // Only .sql names are looked at (and only links among them followed): a README link that leads
     // nowhere is none of pgshift's business.
     for (const e of dirents) {
-        if (!e.name.toLowerCase().endsWith('.sql'))
+        if (!e.name.toLowerCase().endsWith('.sql')) {
+            // One level into folders, for Prisma's migration.sql; other folders are none of pgshift's business.
+            const inner = entryKind(dir, e) === 'directory' ? folderMigration(dir, e.name) : undefined;
+            if (inner)
+                entries.push(inner);
             continue;
+        }
         const kind = entryKind(dir, e);
         const path = (0,external_node_path_namespaceObject.join)(dir, e.name);
         if (kind === 'directory') {
@@ -42641,18 +43315,35 @@ function discover_discoverMigrations(directory) {
         }
     }
     const ups = [];
+    const repeatables = [];
     /** Down files by form, then by the key they share with their up file. */
     const downs = new Map(FORMS.map((f) => [f.id, new Map()]));
+    const ignored = [];
     for (const entry of entries) {
         const path = (0,external_node_path_namespaceObject.join)(dir, entry);
-        const claim = claimName(entry);
+        let claim = claimName(entry);
         if (!claim) {
-            problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
+            // Only a name no form claims is read here (sql-migrate accepts any *.sql name holding its markers).
+            try {
+                claim = claimText(entry, () => readText(path));
+            }
+            catch (err) {
+                if (!(err instanceof errors_MigrationFileError))
+                    throw err;
+                problems.push({ kind: 'file', path, line: err.line, message: `${path}${err.line ? `:${err.line}` : ''}: ${err.reason}`, blocking: true });
+                continue;
+            }
+        }
+        if (!claim) {
+            ignored.push(entry);
             continue;
         }
         const { form, named } = claim;
         // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
-        if (named.role === 'up')
+        if (named.role === 'repeatable') {
+            repeatables.push({ version: named.version, versionKey: version_versionKey(named.version), name: named.name, form: form.id, upPath: path, downPath: undefined, repeatable: true });
+        }
+        else if (named.role === 'up')
             ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
         else
             downs.get(form.id).set(named.pairKey, { version: named.version, name: named.name, path });
@@ -42697,7 +43388,11 @@ function discover_discoverMigrations(directory) {
             });
         }
     }
-    return { dir, files, problems };
+    // Flyway orders repeatables by description; names are unique within a directory, so no tie to break.
+    repeatables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    if (ignored.length)
+        problems.push(ignoredProblem(dir, directory, ignored, files.length === 0 && repeatables.length === 0 && !problems.some((p) => p.blocking)));
+    return { dir, files, repeatables, problems };
 }
 
 ;// CONCATENATED MODULE: ./src/files/catalog.ts
@@ -42708,7 +43403,10 @@ function discover_discoverMigrations(directory) {
 
 class catalog_Catalog {
     dir;
+    /** Versioned migrations, by version. */
     files;
+    /** Repeatable migrations (Flyway R__), in the order they run after the versioned ones. */
+    repeatables;
     /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
     nameProblems;
     byId = new Map();
@@ -42717,10 +43415,14 @@ class catalog_Catalog {
         this.dir = dir;
         const found = discover_discoverMigrations(dir);
         this.files = found.files;
+        this.repeatables = found.repeatables;
         this.nameProblems = found.problems;
         for (const f of this.files)
             if (!this.byId.has(version_versionId(f.version)))
                 this.byId.set(version_versionId(f.version), f);
+        // "R__<name>" is not a version, so versionId leaves it as it is: no clash with a versioned file.
+        for (const f of this.repeatables)
+            this.byId.set(f.version, f);
     }
     find(version) {
         return this.byId.get(version_versionId(version));
@@ -42754,6 +43456,9 @@ function fileProblem(err, version) {
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
 // Files + tracking rows → a Plan: what would run, in which order, and every reason to refuse.
 // Pure: it reads files but never the database (the caller passes the rows in).
+
+
+
 
 
 
@@ -42797,24 +43502,47 @@ function transactionalStatements(section, statements, problems, version) {
     const notes = dropped ? [`the file's own BEGIN/COMMIT (${dropped} statement${dropped > 1 ? 's' : ''}) run as pgshift's single transaction for this migration`] : [];
     return { statements: kept, notes };
 }
+/** What a rollback of an empty down section does, for the plan and the history. */
+const EMPTY_DOWN_NOTE = 'the down section is empty (nothing to undo): rolling back runs no SQL and removes the migration from the applied set';
+/**
+ * The section as it runs: a form whose tool runs a script without a transaction when it holds a
+ * statement that cannot run in one (Flyway) has it so here, with a note saying which statement.
+ */
+function plan_asItRuns(migration, section, statements) {
+    if (!section.transaction)
+        return { section };
+    const form = forms_formById(migration.form);
+    const s = form.outsideTransaction?.(statements);
+    if (!s)
+        return { section };
+    const note = `runs without a transaction, as ${toolOf(form)} runs it: line ${s.line} (${statementWords(s)}) cannot run inside one`;
+    return { section: { ...section, transaction: false }, note };
+}
 function planStep(migration, direction, problems) {
-    const section = direction === 'up' ? migration.up : migration.down;
-    let parsed = [];
+    let section = direction === 'up' ? migration.up : migration.down;
+    let split = [];
     let syntaxError;
     try {
-        parsed = splitStatements(section);
+        // An empty down has nothing to parse (the parser refuses an empty query).
+        split = section.empty ? [] : split_splitStatements(section);
     }
     catch (err) {
-        if (!(err instanceof SqlSyntaxError))
+        if (!(err instanceof split_SqlSyntaxError))
             throw err;
         syntaxError = { line: err.line, column: err.column, reason: err.reason };
         problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
     }
-    let statements = parsed;
-    let notes = [];
+    // The parser's own statements, also those a StatementBegin/StatementEnd block sends as one.
+    const parsed = split.flatMap((s) => s.parts ?? [s]);
+    const runs = plan_asItRuns(migration, section, parsed);
+    section = runs.section;
+    let statements = split;
+    let notes = runs.note ? [runs.note] : [];
     if (section.transaction)
-        ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
-    if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+        ({ statements, notes } = transactionalStatements(section, split, problems, migration.version));
+    if (section.empty)
+        notes.push(EMPTY_DOWN_NOTE);
+    if (statements.length === 0 && !section.empty && !problems.some((p) => p.path === section.path && p.blocking)) {
         problems.push({
             kind: 'file',
             path: section.path,
@@ -42835,13 +43563,14 @@ function planStep(migration, direction, problems) {
         // The linter reads this split instead of parsing the section again.
         parsed: statements.length === parsed.length ? undefined : parsed,
         syntaxError,
+        historyNote: section.empty ? EMPTY_DOWN_NOTE : undefined,
     };
 }
 /** The target's version key; 'all' for a down to 0, which rolls back every migration, a version 0 included. */
 function checkTarget(target, catalog, rows, direction) {
     if (target === undefined || target === '')
         return undefined;
-    if (!isVersion(target))
+    if (!version_isVersion(target))
         throw new errors_ConfigError(`--target ${target} is not a version: use the number at the start of a migration file name.`);
     if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
         return 'all';
@@ -42850,6 +43579,33 @@ function checkTarget(target, catalog, rows, direction) {
         throw new errors_ConfigError(`--target ${target} matches no migration in ${catalog.dir} nor in the tracking table: use an existing version${direction === 'down' ? ' (or 0 to roll back everything)' : ''}.`);
     return version_versionKey(target);
 }
+/**
+ * Repeatable migrations that are due: new ones, and those whose file changed since they last ran. A
+ * failed or running one waits for `resolve` (its row is a problem already); an unreadable one refuses an up.
+ */
+function dueRepeatables(catalog, rowsById, problems, direction) {
+    const due = [];
+    let refused = false;
+    for (const file of catalog.repeatables) {
+        const row = rowsById.get(file.version);
+        if (row && row.status !== 'applied')
+            continue;
+        const loaded = catalog.load(file);
+        if (loaded instanceof errors_MigrationFileError) {
+            problems.push({ ...fileProblem(loaded, file.version), blocking: direction === 'up' });
+            if (direction === 'up')
+                refused = true;
+            continue;
+        }
+        if (row && row.checksum === loaded.checksum)
+            continue;
+        due.push({
+            migration: loaded,
+            why: row ? 'repeatable: runs again because its file changed since it last ran' : 'repeatable: runs for the first time (then again whenever its file changes)',
+        });
+    }
+    return { due, refused };
+}
 function plan_buildPlan(catalog, tracking, selection) {
     const problems = [...catalog.nameProblems];
     // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
@@ -42857,7 +43613,9 @@ function plan_buildPlan(catalog, tracking, selection) {
     // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
     let refused = catalog.nameProblems.some((p) => p.blocking);
     const rowsById = new Map(tracking.rows.map((r) => [version_versionId(r.version), r]));
-    const applied = tracking.rows.filter((r) => r.status === 'applied');
+    // Repeatable migrations ("R__<name>") are applied too, but have no version: they are never current,
+    // never out of order, never rolled back.
+    const applied = tracking.rows.filter((r) => r.status === 'applied' && !flyway_isRepeatableVersion(r.version));
     let highest;
     let currentVersion = null;
     for (const r of applied) {
@@ -42889,6 +43647,9 @@ function plan_buildPlan(catalog, tracking, selection) {
             });
             continue;
         }
+        // A repeatable migration whose file changed is not a changed history: it is due to run again (below).
+        if (file.repeatable)
+            continue;
         if (!row.checksum) {
             // A dbmate row before adoption has nothing to compare yet; in pgshift's own table a row without a
             // checksum was written by hand, and its file could change unnoticed: say so, without blocking.
@@ -42945,6 +43706,9 @@ function plan_buildPlan(catalog, tracking, selection) {
         }
     }
     const pendingFiles = catalog.files.filter((f) => !rowsById.has(version_versionId(f.version)));
+    const repeatables = dueRepeatables(catalog, rowsById, problems, selection.direction);
+    if (repeatables.refused)
+        refused = true;
     const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
     const steps = [];
     if (selection.direction === 'up') {
@@ -42953,6 +43717,16 @@ function plan_buildPlan(catalog, tracking, selection) {
             chosen = chosen.slice(0, selection.steps);
         for (const m of chosen)
             steps.push(planStep(m, 'up', problems));
+        // As in Flyway, repeatables run after the versioned migrations, and only once none is left pending
+        // (a view may read a table that a pending migration creates).
+        if (chosen.length === pending.length) {
+            const room = selection.steps === undefined ? repeatables.due.length : Math.max(0, selection.steps - chosen.length);
+            for (const { migration, why } of repeatables.due.slice(0, room)) {
+                const step = planStep(migration, 'up', problems);
+                step.notes.push(why);
+                steps.push(step);
+            }
+        }
     }
     else {
         let chosen = [...applied].sort((a, b) => version_compareKeys(version_versionKey(b.version), version_versionKey(a.version)));
@@ -42985,7 +43759,7 @@ function plan_buildPlan(catalog, tracking, selection) {
                     kind: 'file',
                     version: row.version,
                     path: loaded.upPath,
-                    message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+                    message: `${loaded.upPath}: migration ${row.version} has no down at all, so it cannot be rolled back (an empty down would roll back as a no-op; a missing one is irreversible). ${forms_formById(loaded.form).addDown ?? 'Add a "-- migrate:down" section (or a .down.sql / U file)'}, or fix forward with a new migration.`,
                     blocking: true,
                 });
                 continue;
@@ -43004,13 +43778,1308 @@ function plan_buildPlan(catalog, tracking, selection) {
         steps,
         problems,
         applied: tracking.rows,
-        pendingCount: pendingFiles.length,
+        pendingCount: pendingFiles.length + repeatables.due.length,
         currentVersion,
         trackingExists: tracking.exists,
         databaseChecked: tracking.databaseChecked,
         blocked,
         findings: [],
     };
+}
+
+;// CONCATENATED MODULE: ./src/db/adopt/dbmate.ts
+// dbmate: schema_migrations(version varchar primary key), one row per applied migration. pgshift's own
+// table has the same name and grows from it (src/db/tracking.ts), so adopting keeps the rows in place.
+
+const dbmate_dbmate = {
+    tool: 'dbmate',
+    table: 'schema_migrations',
+    recognises: (columns) => columns.length === 1 && columns[0] === 'version',
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select version::text as version from ${qualified(table)}`);
+        return { entries: rows.map((r) => ({ key: r.version, by: 'version', state: 'applied' })) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/flyway.ts
+// Flyway: flyway_schema_history(installed_rank, version, description, type, script, checksum, installed_by,
+// installed_on, execution_time, success), read in installed_rank order as Flyway reads it: a versioned
+// row applies its version (or, unsuccessful, leaves it failed); an UNDO_ row takes it back; a DELETE row
+// (written by `flyway repair`) forgets it; a BASELINE row stands for every version up to its own; SCHEMA
+// rows are Flyway's own. Rows without a version are repeatable migrations (R__<name>.sql): the latest
+// successful one per script counts, with the CRC32 it ran with.
+
+
+
+const flyway_flyway = {
+    tool: 'flyway',
+    table: 'flyway_schema_history',
+    recognises: (columns) => ['installed_rank', 'version', 'script', 'success'].every((c) => columns.includes(c)),
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select installed_rank as rank, version, type, script, checksum, success, installed_on as installed from ${qualified(table)} order by installed_rank`);
+        const versioned = new Map();
+        const repeatables = new Map();
+        let baseline;
+        for (const r of rows) {
+            const type = r.type.toUpperCase();
+            if (type === 'SCHEMA')
+                continue;
+            if (r.version === null) {
+                // A repeatable: the last run decides; one that failed is run again by Flyway, and by pgshift.
+                const identity = (0,external_node_path_namespaceObject.basename)(r.script).replace(/\.sql$/i, '');
+                repeatables.set(identity, r.success ? { key: identity, by: 'version', state: 'applied', flywayChecksum: r.checksum, repeatable: true } : undefined);
+                continue;
+            }
+            if (type === 'BASELINE') {
+                if (r.success && (!baseline || version_compareVersions(r.version, baseline) > 0))
+                    baseline = r.version;
+                continue;
+            }
+            if (type === 'DELETE' || (type.startsWith('UNDO_') && r.success)) {
+                versioned.delete(r.version);
+                continue;
+            }
+            if (r.success)
+                versioned.set(r.version, { key: r.version, by: 'version', state: 'applied', flywayChecksum: r.checksum });
+            else {
+                versioned.set(r.version, {
+                    key: r.version,
+                    by: 'version',
+                    state: 'failed',
+                    note: `adopted from flyway: ${shownTable(table)} records ${type.startsWith('UNDO_') ? 'the undo of ' : ''}${r.script} as failed (installed_rank ${r.rank}${r.installed ? `, ${r.installed.toISOString()}` : ''}); Flyway would refuse to migrate until "flyway repair" removed the row`,
+                });
+            }
+        }
+        const entries = [...versioned.values(), ...[...repeatables.values()].filter((e) => !!e)];
+        return { entries, upTo: baseline ? { version: baseline, why: `Flyway's baseline is version ${baseline}` } : undefined };
+    },
+};
+const CRC_TABLE = (() => {
+    const t = new Int32Array(256);
+    for (let n = 0; n < 256; n++) {
+        let c = n;
+        for (let k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+        t[n] = c;
+    }
+    return t;
+})();
+/**
+ * The checksum Flyway stores for a SQL script: CRC32 over the UTF-8 bytes of each line read with Java's
+ * BufferedReader.readLine (line ends dropped, a BOM dropped from the first line), as a signed 32-bit int.
+ */
+function flywayChecksum(text) {
+    const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
+    let crc = -1;
+    for (const byte of Buffer.from(lines.join(''), 'utf8'))
+        crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
+    return (crc ^ -1) | 0;
+}
+
+;// CONCATENATED MODULE: ./src/db/adopt/golang-migrate.ts
+// golang-migrate: schema_migrations(version bigint not null primary key, dirty boolean not null) holds ONE
+// row, the current version (its postgres driver truncates and inserts on every step): every migration
+// at or below it is applied. A dirty row is a migration that failed part-way; golang-migrate refuses to
+// go on until `migrate force` settles it, and so does adoption.
+
+
+/** The name golang-migrate's table takes when pgshift adopts it: pgshift's own table is schema_migrations. */
+const GOLANG_RENAMED = 'golang_migrate_schema_migrations';
+const golangMigrate = {
+    tool: 'golang-migrate',
+    table: 'schema_migrations',
+    recognises: (columns) => columns.length === 2 && columns.includes('version') && columns.includes('dirty'),
+    async read(sql, table, files) {
+        const rows = await sql.unsafe(`select version::text as version, dirty from ${qualified(table)}`);
+        if (!rows.length)
+            return { entries: [] };
+        // The driver keeps one row; should there be more, the highest is where it stands.
+        const row = rows.sort((a, b) => version_compareVersions(b.version, a.version))[0];
+        const t = shownTable(table);
+        if (row.dirty) {
+            const before = files.versions
+                .filter((v) => version_compareVersions(v, row.version) < 0)
+                .sort(version_compareVersions)
+                .pop();
+            const back = before
+                ? `go back to the version before it, as "migrate force ${before}" would: UPDATE ${t} SET version = ${before}, dirty = false;`
+                : `go back to no version, as "migrate force -1" would: DELETE FROM ${t};`;
+            return {
+                entries: [],
+                refusal: `golang-migrate's ${t} says version ${row.version} is dirty: that migration failed part-way, and golang-migrate itself refuses to run until it is settled. ` +
+                    `Check in the database what the up migration of ${row.version} did. If all of it took effect, mark it clean, as "migrate force ${row.version}" would: UPDATE ${t} SET dirty = false; ` +
+                    `if none of it did (undo by hand what did), ${back} Then run pgshift adopt --from golang-migrate again (in the second case pgshift up then runs ${row.version}). Nothing was written.`,
+            };
+        }
+        if (Number(row.version) < 0)
+            return { entries: [] };
+        return { entries: [], upTo: { version: row.version, why: `golang-migrate's current version is ${row.version}` } };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/goose.ts
+// goose: goose_db_version(id serial, version_id bigint, is_applied boolean, tstamp timestamp). Older goose
+// records a down as a new row with is_applied = false, newer goose deletes the row: either way the latest
+// row of a version (highest id) decides. Version 0 is the row goose writes when it creates the table.
+
+const goose_goose = {
+    tool: 'goose',
+    table: 'goose_db_version',
+    recognises: (columns) => ['version_id', 'is_applied'].every((c) => columns.includes(c)),
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select version_id::text as version, is_applied as applied from ${qualified(table)} order by id desc`);
+        const seen = new Set();
+        const entries = [];
+        for (const r of rows) {
+            if (seen.has(r.version))
+                continue;
+            seen.add(r.version);
+            if (r.version !== '0' && r.applied)
+                entries.push({ key: r.version, by: 'version', state: 'applied' });
+        }
+        return { entries };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/node-pg-migrate.ts
+// node-pg-migrate: pgmigrations(id serial primary key, name varchar not null, run_on timestamp not null),
+// one row per applied migration, keyed by the file name without its extension (a down deletes it).
+
+const node_pg_migrate_nodePgMigrate = {
+    tool: 'node-pg-migrate',
+    table: 'pgmigrations',
+    recognises: (columns) => ['name', 'run_on'].every((c) => columns.includes(c)),
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select name from ${qualified(table)} order by run_on, id`);
+        return { entries: rows.map((r) => ({ key: r.name, by: 'name', state: 'applied' })) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/prisma.ts
+// Prisma: _prisma_migrations(id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at,
+// applied_steps_count), keyed by the migration's folder name. A migration is applied when one of its
+// rows finished and was not rolled back; a row neither finished nor rolled back is a migration that
+// failed part-way, which Prisma refuses to go past (P3009) until `prisma migrate resolve` settles it.
+
+const prisma_prisma = {
+    tool: 'prisma',
+    table: '_prisma_migrations',
+    recognises: (columns) => ['migration_name', 'finished_at', 'rolled_back_at'].every((c) => columns.includes(c)),
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select migration_name as name, finished_at is not null as finished, rolled_back_at is not null as "rolledBack", started_at as started, logs from ${qualified(table)} order by started_at`);
+        const unfinished = rows.find((r) => !r.finished && !r.rolledBack);
+        if (unfinished) {
+            const n = unfinished.name;
+            const logs = unfinished.logs?.trim().split('\n')[0];
+            return {
+                entries: [],
+                refusal: `Prisma's ${shownTable(table)} says migration ${n} started${unfinished.started ? ` at ${unfinished.started.toISOString()}` : ''} and never finished${logs ? ` (${logs})` : ''}: it failed part-way, and Prisma itself refuses to deploy until it is settled. ` +
+                    `Check in the database what ${n}/migration.sql did. If all of it took effect: npx prisma migrate resolve --applied ${n}; if none of it did (undo by hand what did): npx prisma migrate resolve --rolled-back ${n}. ` +
+                    `Then run pgshift adopt --from prisma again (in the second case pgshift up then runs it). Nothing was written.`,
+            };
+        }
+        const applied = new Set(rows.filter((r) => r.finished && !r.rolledBack).map((r) => r.name));
+        const entries = [...applied].map((name) => ({ key: name, by: 'name', state: 'applied' }));
+        return { entries };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/sql-migrate.ts
+// sql-migrate: gorp_migrations(id text primary key, applied_at timestamptz), one row per applied
+// migration, keyed by the file name (a down deletes it).
+
+const sql_migrate_sqlMigrate = {
+    tool: 'sql-migrate',
+    table: 'gorp_migrations',
+    recognises: (columns) => ['id', 'applied_at'].every((c) => columns.includes(c)),
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select id from ${qualified(table)}`);
+        return { entries: rows.map((r) => ({ key: r.id, by: 'name', state: 'applied' })) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/supabase.ts
+// Supabase CLI: supabase_migrations.schema_migrations(version text primary key, statements text[], name
+// text), one row per applied migration file <version>_<name>.sql (the CLI's migration repair, marking
+// one reverted, deletes it).
+
+const supabase = {
+    tool: 'supabase',
+    table: 'schema_migrations',
+    schema: 'supabase_migrations',
+    recognises: (columns) => columns.includes('version'),
+    async read(sql, table) {
+        const rows = await sql.unsafe(`select version from ${qualified(table)}`);
+        return { entries: rows.map((r) => ({ key: r.version, by: 'version', state: 'applied' })) };
+    },
+};
+
+;// CONCATENATED MODULE: ./src/db/adopt/index.ts
+
+
+
+
+
+
+
+
+
+
+
+
+const READERS = {
+    dbmate: dbmate_dbmate,
+    'golang-migrate': golangMigrate,
+    goose: goose_goose,
+    'sql-migrate': sql_migrate_sqlMigrate,
+    flyway: flyway_flyway,
+    'node-pg-migrate': node_pg_migrate_nodePgMigrate,
+    prisma: prisma_prisma,
+    supabase: supabase,
+};
+const isTool = (t) => TOOLS.includes(t);
+/** Tables named `names` in `schemas` (in that order of schemas), with their columns. */
+async function tablesNamed(sql, names, schemas) {
+    // Lists go as json: one parameter each, whatever the names hold.
+    const rows = await sql.unsafe(`select n.nspname::text as schema, c.relname::text as name,
+            (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped) as columns
+       from pg_class c
+       join pg_namespace n on n.oid = c.relnamespace
+       join json_array_elements_text($1::json) with ordinality as s(name, pos) on s.name = n.nspname::text
+      where c.relname::text in (select json_array_elements_text($2::json)) and c.relkind in ('r', 'p')
+      order by s.pos`, 
+    // The driver serialises a json parameter itself (JSON.stringify), as the server describes it.
+    [schemas, names]);
+    return rows.map((r) => ({ schema: r.schema, name: r.name, columns: r.columns ? r.columns.split(',') : [] }));
+}
+/** The schemas a tool's table is looked for in: the tracking schema first, then the search path. */
+async function schemasFor(sql, reader, trackingSchema) {
+    if (reader.schema)
+        return [reader.schema];
+    const [{ path }] = await sql `select current_schemas(false)::text[] as path`;
+    return [...new Set([trackingSchema, ...path])];
+}
+/**
+ * The other tool's history table, or undefined. golang-migrate's may already carry the name adoption
+ * gave it (GOLANG_RENAMED); dbmate's and golang-migrate's share pgshift's name, so only the tracking
+ * schema is theirs to look in.
+ */
+async function adopt_locate(sql, tool, trackingSchema) {
+    const reader = READERS[tool];
+    const sharesOurName = tool === 'dbmate' || tool === 'golang-migrate';
+    const schemas = sharesOurName ? [trackingSchema] : await schemasFor(sql, reader, trackingSchema);
+    const names = tool === 'golang-migrate' ? [reader.table, GOLANG_RENAMED] : [reader.table];
+    const found = await tablesNamed(sql, names, schemas);
+    return found.find((t) => reader.recognises(t.columns) && (t.name !== GOLANG_RENAMED || tool === 'golang-migrate'));
+}
+/** Where to look for each tool's table, and what a person is told to run. */
+function whereLooked(tool, trackingSchema) {
+    const reader = READERS[tool];
+    return reader.schema ? `${reader.schema}.${reader.table}` : `${reader.table} (in schema ${trackingSchema}${tool === 'dbmate' || tool === 'golang-migrate' ? '' : ' or the search path'})`;
+}
+/**
+ * Other tools' history tables holding rows, for the warning that `adopt --from <tool>` exists: dbmate's is
+ * adopted on its own and golang-migrate's refuses by its shape, so they are not looked for here.
+ */
+async function otherTools(sql, trackingSchema) {
+    const out = [];
+    for (const tool of types_TOOLS) {
+        if (tool === 'dbmate' || tool === 'golang-migrate')
+            continue;
+        const t = await adopt_locate(sql, tool, trackingSchema);
+        if (!t)
+            continue;
+        const [{ any }] = await sql.unsafe(`select exists (select 1 from "${t.schema.replace(/"/g, '""')}"."${t.name.replace(/"/g, '""')}") as any`);
+        if (any)
+            out.push({ tool, table: shownTable(t) });
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/db/lock.ts
+// One run at a time per tracking table. A session-level advisory lock, polled with pg_try_advisory_lock
+// on the reserved connection that runs the migrations: the session holds no transaction while it
+// waits or between migrations, so CREATE INDEX CONCURRENTLY never waits on the lock's own holder
+// (the deadlock of transaction-scoped locks).
+
+
+
+/** A stable 64-bit key for a tracking schema, split as pg_locks shows it (classid, objid). */
+function lockKey(schema) {
+    const digest = (0,external_node_crypto_.createHash)('sha256').update(`pgshift:${schema}.schema_migrations`).digest();
+    const key = digest.readBigInt64BE(0);
+    const unsigned = BigInt.asUintN(64, key);
+    return { key: key.toString(), classid: Number(unsigned >> 32n), objid: Number(unsigned & 0xffffffffn) };
+}
+async function lockHolder(sql, schema) {
+    const { classid, objid } = lockKey(schema);
+    const rows = await sql `
+    select a.pid, a.application_name, coalesce(a.xact_start, a.backend_start) as since, a.state
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.granted and l.classid::text = ${String(classid)} and l.objid::text = ${String(objid)} and l.objsubid = 1
+       -- Advisory locks are per database, but pg_locks lists every database's: the same key held
+       -- by a run against another database on this server is not our holder.
+       and l.database = (select oid from pg_database where datname = current_database())
+       and l.pid <> pg_backend_pid()
+     limit 1`;
+    const r = rows[0];
+    return r ? { pid: r.pid, applicationName: r.application_name, since: r.since, state: r.state } : undefined;
+}
+/** The machine and process of a pgshift run, from its application_name (`pgshift@<host>:<pid>`). */
+function pgshiftProcess(applicationName) {
+    const m = applicationName.match(/^pgshift@(.*):(\d+)$/);
+    return m ? { host: m[1], pid: Number(m[2]) } : undefined;
+}
+function describeHolder(h) {
+    if (!h)
+        return 'another session (it let go before it could be named)';
+    const run = pgshiftProcess(h.applicationName);
+    const who = run ? `pgshift process ${run.pid} on ${run.host} (Postgres pid ${h.pid})` : `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}`;
+    return `${who}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
+}
+async function acquireLock(sql, schema, waitMs, onEvent, signal) {
+    const { key } = lockKey(schema);
+    const started = Date.now();
+    let delay = 50;
+    let reported = 0;
+    for (;;) {
+        if (signal?.aborted)
+            throw new errors_AbortedError('interrupted while waiting for the migration lock; nothing ran');
+        const [{ locked }] = await sql `select pg_try_advisory_lock(${key}::bigint) as locked`;
+        const waited = Date.now() - started;
+        if (locked) {
+            onEvent?.({ type: 'lock-acquired', waitedMs: waited });
+            return {
+                async release() {
+                    await sql `select pg_advisory_unlock(${key}::bigint)`;
+                },
+            };
+        }
+        if (waited >= waitMs) {
+            const holder = await lockHolder(sql, schema);
+            throw new LockError(`another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${waited < 10_000 ? `${(waited / 1000).toFixed(1)}s` : `${Math.round(waited / 1000)}s`}; wait for it to finish, raise --lock-wait, or stop that session.`, holder);
+        }
+        if (waited - reported >= 5000 || reported === 0) {
+            reported = waited || 1;
+            onEvent?.({ type: 'lock-wait', waitedMs: waited, holder: await lockHolder(sql, schema) });
+        }
+        await pause(Math.min(delay, waitMs - waited), signal);
+        delay = Math.min(1000, delay * 2);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/db/transaction.ts
+/** BEGIN … COMMIT on a reserved connection (which has no sql.begin); ROLLBACK when `fn` throws. */
+async function inTransaction(sql, fn) {
+    await sql.unsafe('begin');
+    try {
+        const out = await fn(sql);
+        await sql.unsafe('commit');
+        return out;
+    }
+    catch (err) {
+        await sql.unsafe('rollback').catch(() => { });
+        throw err;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/db/tracking.ts
+// The tracking tables: which migrations are applied (schema_migrations) and every attempt ever made
+// (migration_history). Created by the first run that writes; an existing dbmate table is adopted.
+
+
+
+
+/** Columns of pgshift's schema_migrations; dbmate's table has only `version`. */
+const OWN_COLUMNS = ['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'];
+/** How to put back a column of schema_migrations that was dropped by hand (its values are gone). */
+const COLUMN_FIX = {
+    name: "name text not null default ''",
+    // Rows without a checksum are reported as unverified until repaired.
+    checksum: 'checksum text',
+    status: "status text not null default 'applied' check (status in ('applied', 'running', 'failed'))",
+    applied_at: 'applied_at timestamptz',
+    execution_time_ms: 'execution_time_ms integer',
+    error_message: 'error_message text',
+    applied_by: 'applied_by text',
+};
+/** Columns of migration_history that pgshift writes, and how to put each back. */
+const HISTORY_COLUMNS = {
+    version: "version text not null default ''",
+    name: 'name text',
+    action: "action text not null default 'apply'",
+    status: "status text not null default 'success'",
+    environment: 'environment text',
+    executed_by: 'executed_by text',
+    executed_at: 'executed_at timestamptz not null default now()',
+    execution_time_ms: 'execution_time_ms integer',
+    error_message: 'error_message text',
+    checksum: 'checksum text',
+};
+/** pgshift's schema_migrations, as the first run that writes creates it. */
+function migrationsTableDdl(table) {
+    return `create table ${table} (
+            version text primary key,
+            name text not null,
+            checksum text not null,
+            status text not null check (status in ('applied', 'running', 'failed')),
+            applied_at timestamptz,
+            execution_time_ms integer,
+            error_message text,
+            applied_by text)`;
+}
+/** pgshift's migration_history, as the first run that writes creates it. */
+function historyTableDdl(table) {
+    return `create table if not exists ${table} (
+        id bigint generated always as identity primary key,
+        version text not null,
+        name text,
+        action text not null check (action in ('apply', 'rollback', 'resolve', 'repair', 'adopt', 'baseline')),
+        status text not null check (status in ('success', 'failed')),
+        environment text,
+        executed_by text,
+        executed_at timestamptz not null default now(),
+        execution_time_ms integer,
+        error_message text,
+        checksum text)`;
+}
+/** golang-migrate's schema_migrations(version, dirty), which has pgshift's table name. */
+function isGolangMigrateShape(columns) {
+    return columns.length === 2 && columns.includes('version') && columns.includes('dirty');
+}
+/** A name as it is written in SQL a user can paste: bare when it may be, quoted otherwise. */
+function tracking_sqlName(name) {
+    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
+}
+/** A Postgres error's SQLSTATE, if it is one. */
+function sqlState(err) {
+    const code = err?.code;
+    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+class Tracking {
+    schema;
+    migrations;
+    history;
+    constructor(schema) {
+        this.schema = schema;
+        this.migrations = `${quoteIdent(schema)}.schema_migrations`;
+        this.history = `${quoteIdent(schema)}.migration_history`;
+    }
+    /** The tables as a user writes them in a GRANT or an ALTER: `public.schema_migrations`. */
+    shown(table) {
+        return `${tracking_sqlName(this.schema)}.${table}`;
+    }
+    /**
+     * What the role may do, read from the catalogs: asking never fails, where a query on a table the role
+     * may not read fails with a bare "permission denied" (and aborts a read-only transaction).
+     */
+    async access(sql) {
+        const [r] = await sql `
+      select current_user::text as role,
+             current_database()::text as database,
+             n.oid is not null as schema_exists,
+             has_schema_privilege(n.oid, 'USAGE') as schema_usage,
+             has_schema_privilege(n.oid, 'CREATE') as schema_create,
+             has_database_privilege(current_database(), 'CREATE') as database_create,
+             m.oid is not null as m_exists,
+             has_table_privilege(m.oid, 'SELECT') as m_select,
+             has_table_privilege(m.oid, 'INSERT') as m_insert,
+             has_table_privilege(m.oid, 'UPDATE') as m_update,
+             has_table_privilege(m.oid, 'DELETE') as m_delete,
+             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = m.oid and a.attnum > 0 and not a.attisdropped) as m_columns,
+             h.oid is not null as h_exists,
+             has_table_privilege(h.oid, 'INSERT') as h_insert,
+             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = h.oid and a.attnum > 0 and not a.attisdropped) as h_columns
+        from (select 1) as one
+        left join pg_namespace n on n.nspname = ${this.schema}
+        left join pg_class m on m.relnamespace = n.oid and m.relname = 'schema_migrations'
+        left join pg_class h on h.relnamespace = n.oid and h.relname = 'migration_history'`;
+        const list = (text) => (text ? text.split(',') : []);
+        return {
+            role: r.role,
+            database: r.database,
+            schemaExists: r.schema_exists,
+            schemaUsage: !!r.schema_usage,
+            schemaCreate: !!r.schema_create,
+            databaseCreate: r.database_create,
+            migrations: r.m_exists ? { select: !!r.m_select, insert: !!r.m_insert, update: !!r.m_update, delete: !!r.m_delete, columns: list(r.m_columns) } : null,
+            history: r.h_exists ? { insert: !!r.h_insert, columns: list(r.h_columns) } : null,
+        };
+    }
+    /** The refusal for a missing privilege: what the role may not do, and the GRANT that fixes it. */
+    denied(a, doing, grant) {
+        return new errors_ConfigError(`the role ${a.role} may not ${doing} (permission denied). As the owner of the tracking tables or a superuser, run: ${grant} TO ${tracking_sqlName(a.role)};`);
+    }
+    /** Refuses a role that could not even look into the tracking schema. */
+    checkUsage(a) {
+        if (a.schemaExists && !a.schemaUsage)
+            throw this.denied(a, `use schema ${tracking_sqlName(this.schema)}, where the tracking tables are`, `GRANT USAGE ON SCHEMA ${tracking_sqlName(this.schema)}`);
+    }
+    /**
+     * Refuses, before anything is written, a role that could not record what it runs: otherwise a
+     * migration could run and then fail on its own tracking row.
+     */
+    checkWrite(a) {
+        this.checkUsage(a);
+        const m = a.migrations;
+        if (m) {
+            const missing = ['select', 'insert', 'update', 'delete'].filter((p) => !m[p]).map((p) => p.toUpperCase());
+            if (missing.length)
+                throw this.denied(a, `${missing.join(', ')} on ${this.shown('schema_migrations')}`, `GRANT ${missing.join(', ')} ON ${this.shown('schema_migrations')}`);
+        }
+        if (a.history && !a.history.insert)
+            throw this.denied(a, `INSERT into ${this.shown('migration_history')}`, `GRANT INSERT ON ${this.shown('migration_history')}`);
+        if ((!m || !a.history) && a.schemaExists && !a.schemaCreate) {
+            const missing = !m ? 'schema_migrations and migration_history' : 'migration_history';
+            throw this.denied(a, `create ${missing} in schema ${tracking_sqlName(this.schema)}`, `GRANT CREATE ON SCHEMA ${tracking_sqlName(this.schema)}`);
+        }
+        if (!a.schemaExists && !a.databaseCreate)
+            throw this.denied(a, `create schema ${tracking_sqlName(this.schema)} for the tracking tables`, `GRANT CREATE ON DATABASE ${tracking_sqlName(a.database)}`);
+        if (a.history)
+            this.checkColumns('migration_history', a.history.columns, HISTORY_COLUMNS);
+    }
+    /** Refuses a pgshift table that lost columns (altered by hand), naming them and the ALTER that puts them back. */
+    checkColumns(table, columns, fixes) {
+        const missing = Object.keys(fixes).filter((c) => !columns.includes(c));
+        if (!missing.length)
+            return;
+        throw new errors_ConfigError(`${this.shown(table)} has no ${missing.join(', ')} column${missing.length > 1 ? 's' : ''} (the table was altered by hand). Put ${missing.length > 1 ? 'them' : 'it'} back with: ALTER TABLE ${this.shown(table)} ${missing.map((c) => `ADD COLUMN ${fixes[c]}`).join(', ')};`);
+    }
+    /**
+     * A permission or missing-column error the checks above did not foresee, in words naming the tracking
+     * table; anything else goes on as it is.
+     */
+    explained(err) {
+        const state = sqlState(err);
+        const detail = err.message;
+        if (state === '42501' && /must be owner/.test(detail)) {
+            return new errors_ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} cannot be changed by this role: ${detail}. Adopting dbmate's schema_migrations alters the table, which only its owner may do: run this first pgshift up or down as the table's owner.`);
+        }
+        if (state === '42501') {
+            return new errors_ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} cannot be used: ${detail}. Grant the role running pgshift USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on ${this.shown('schema_migrations')} and INSERT on ${this.shown('migration_history')}.`);
+        }
+        if (state === '42703' || state === '42P01') {
+            return new errors_ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} do not have the shape pgshift made them with: ${detail}. Put back what was dropped or renamed by hand.`);
+        }
+        return err;
+    }
+    /** Columns of schema_migrations, or null when it does not exist. Read-only. */
+    async columns(sql) {
+        const a = await this.access(sql);
+        this.checkUsage(a);
+        return a.migrations ? a.migrations.columns : null;
+    }
+    /**
+     * Refuses a schema_migrations that is neither pgshift's nor dbmate's (golang-migrate's version+dirty,
+     * say). Checked on every read, before its rows are taken for applied migrations: read as ours, such a
+     * table would be reported as out-of-order or missing migrations instead of as the wrong table.
+     */
+    checkShape(columns) {
+        if (isGolangMigrateShape(columns)) {
+            throw new errors_ConfigError(`${this.schema}.schema_migrations has the columns version, dirty: this is golang-migrate's table: run pgshift adopt --from golang-migrate to take over its history (golang-migrate's row is kept, renamed to golang_migrate_schema_migrations), or use --schema to keep pgshift's tables in another schema.`);
+        }
+        if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
+            throw new errors_ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
+        }
+        // dbmate's table has `version` alone; with more, it is pgshift's and must have every column.
+        if (columns.length > 1)
+            this.checkColumns('schema_migrations', columns, COLUMN_FIX);
+    }
+    /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
+    /**
+     * `adoptionPending`: a dry run reads the database as if an adoption were done, so golang-migrate's
+     * table in pgshift's place (which the adoption renames) counts as no tracking table yet.
+     */
+    async read(sql, o = {}) {
+        const access = await this.access(sql);
+        this.checkUsage(access);
+        const columns = access.migrations?.columns ?? null;
+        if (columns === null || (o.adoptionPending && isGolangMigrateShape(columns)))
+            return { exists: false, rows: [] };
+        if (!access.migrations.select)
+            throw this.denied(access, `read ${this.shown('schema_migrations')}`, `GRANT SELECT ON ${this.shown('schema_migrations')}`);
+        this.checkShape(columns);
+        if (!columns.includes('checksum')) {
+            // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
+            const rows = await sql.unsafe(`select version::text as version from ${this.migrations}`);
+            return {
+                exists: true,
+                unadopted: true,
+                rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
+            };
+        }
+        const rows = await sql.unsafe(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
+        return {
+            exists: true,
+            rows: rows.map((r) => ({
+                version: r.version,
+                name: r.name,
+                checksum: r.checksum,
+                status: r.status,
+                appliedAt: r.applied_at,
+                executionTimeMs: r.execution_time_ms,
+                errorMessage: r.error_message,
+                appliedBy: r.applied_by,
+            })),
+        };
+    }
+    /**
+     * Creates the tables if missing, or adopts a dbmate schema_migrations(version) table. Runs under the
+     * migration lock. Returns what it did, for the log.
+     */
+    async ensure(sql, files, actor, environment) {
+        try {
+            return await this.ensureTables(sql, files, actor, environment);
+        }
+        catch (err) {
+            throw this.explained(err);
+        }
+    }
+    async ensureTables(sql, files, actor, environment) {
+        const access = await this.access(sql);
+        this.checkWrite(access);
+        const columns = access.migrations?.columns ?? null;
+        const has_schema = access.schemaExists;
+        const historyDdl = historyTableDdl(this.history);
+        if (columns !== null && columns.includes('checksum')) {
+            // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
+            // that may only write the tracking rows must not need it.
+            if (!access.history)
+                await sql.unsafe(historyDdl);
+            return 'exists';
+        }
+        if (columns === null) {
+            await inTransaction(sql, async (tx) => {
+                if (!has_schema)
+                    await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
+                await tx.unsafe(migrationsTableDdl(this.migrations));
+                await tx.unsafe(historyDdl);
+            });
+            return 'created';
+        }
+        this.checkShape(columns);
+        // dbmate's table: add our columns, keep its rows, fill checksums from the files as they are now.
+        let adopted = 0;
+        await inTransaction(sql, async (tx) => {
+            await tx.unsafe(`alter table ${this.migrations}
+          add column if not exists name text,
+          add column if not exists checksum text,
+          add column if not exists status text,
+          add column if not exists applied_at timestamptz,
+          add column if not exists execution_time_ms integer,
+          add column if not exists error_message text,
+          add column if not exists applied_by text`);
+            await tx.unsafe(historyDdl);
+            const rows = await tx.unsafe(`select version::text as version from ${this.migrations}`);
+            for (const { version } of rows) {
+                const match = files.get(version_versionId(version));
+                const name = match?.file.name ?? '';
+                const sum = match?.checksum() ?? 'unknown';
+                await tx.unsafe(`update ${this.migrations} set name = $1, checksum = $2, status = 'applied', applied_by = $3 where version = $4`, [name, sum, actor, version]);
+                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+                    version,
+                    name,
+                    environment,
+                    actor,
+                    sum,
+                    'adopted from dbmate schema_migrations',
+                ]);
+                adopted++;
+            }
+            await tx.unsafe(`alter table ${this.migrations}
+          alter column name set not null,
+          alter column checksum set not null,
+          alter column status set not null,
+          add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
+        });
+        return { adopted };
+    }
+    /** SQL and parameters that record a finished step; run inside the step's transaction. */
+    recordSuccess(step, ms, actor, environment) {
+        // Inside a pipelined transaction the duration is not known yet: the server measures it from BEGIN.
+        const duration = `coalesce($6::integer, (extract(epoch from clock_timestamp() - now()) * 1000)::integer)`;
+        if (step.direction === 'up') {
+            return {
+                text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum)
+                 values ($1, $2, 'apply', 'success', $5, $4, ${duration}, $3))
+               insert into ${this.migrations} (version, name, checksum, status, applied_at, execution_time_ms, applied_by)
+               values ($1, $2, $3, 'applied', now(), ${duration}, $4)
+               on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, status = 'applied',
+                 applied_at = excluded.applied_at, execution_time_ms = excluded.execution_time_ms, error_message = null, applied_by = excluded.applied_by`,
+                params: [step.version, step.name, step.checksum, actor, environment, ms === null ? null : Math.round(ms)],
+            };
+        }
+        return {
+            // error_message carries a note for a successful rollback (the down section was empty), as for a repair.
+            text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum, error_message)
+               values ($1, $2, 'rollback', 'success', $4, $3, ${duration}, $5, $7::text))
+             delete from ${this.migrations} where version = $1`,
+            params: [step.version, step.name, actor, environment, step.checksum, ms === null ? null : Math.round(ms), step.note ?? null],
+        };
+    }
+    async recordFailure(sql, step, ms, error, actor, environment) {
+        await sql.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, error_message, checksum)
+       values ($1, $2, $3, 'failed', $4, $5, $6, $7, $8)`, [step.version, step.name, step.direction === 'up' ? 'apply' : 'rollback', environment, actor, Math.round(ms), error, step.checksum]);
+    }
+    /** Marks a non-transactional step as running before its first statement. */
+    async markRunning(sql, step, actor) {
+        await sql.unsafe(`insert into ${this.migrations} (version, name, checksum, status, applied_at, applied_by) values ($1, $2, $3, 'running', now(), $4)
+       on conflict (version) do update set status = 'running', error_message = null, applied_by = excluded.applied_by`, [step.version, step.name, step.checksum, actor]);
+    }
+    async markFailed(sql, version, ms, error) {
+        await sql.unsafe(`update ${this.migrations} set status = 'failed', execution_time_ms = $2, error_message = $3 where version = $1`, [version, Math.round(ms), error]);
+    }
+    /** `pgshift resolve`: settles a failed or running row by hand. */
+    async resolve(sql, row, as, actor, environment) {
+        this.checkWrite(await this.access(sql));
+        await inTransaction(sql, async (tx) => {
+            if (as === 'applied') {
+                await tx.unsafe(`update ${this.migrations} set status = 'applied', error_message = null, applied_by = $2 where version = $1`, [row.version, actor]);
+            }
+            else {
+                await tx.unsafe(`delete from ${this.migrations} where version = $1`, [row.version]);
+            }
+            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
+                row.version,
+                row.name,
+                environment,
+                actor,
+                row.checksum,
+                `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`,
+            ]);
+        });
+    }
+    /**
+     * `pgshift repair`: accepts the current checksum of applied migrations whose files changed, in one
+     * transaction under the caller's lock. Each gets schema_migrations.checksum updated and a history row
+     * with action `repair`: `checksum` holds the new checksum and `error_message` the note
+     * `repair: checksum <old> -> <new>; reason: <reason>` (`<old>` is `none` for a row without one), so
+     * existing history tables need no new column.
+     */
+    async repair(sql, changes, reason, actor, environment) {
+        const access = await this.access(sql);
+        this.checkWrite(access);
+        try {
+            await inTransaction(sql, async (tx) => {
+                await this.allowRepairAction(tx, access.role);
+                for (const c of changes) {
+                    const updated = await tx.unsafe(`update ${this.migrations} set checksum = $2 where version = $1 and status = 'applied' and checksum is not distinct from $3`, [
+                        c.version,
+                        c.currentChecksum,
+                        c.storedChecksum,
+                    ]);
+                    // Under the lock nothing else writes these rows; a miss means the table was edited by hand meanwhile.
+                    if (updated.count !== 1)
+                        throw new errors_ConfigError(`the row of migration ${c.version} in ${this.shown('schema_migrations')} changed while it was being repaired: nothing was written. Run repair again.`);
+                    await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'repair', 'success', $3, $4, $5, $6)`, [
+                        c.version,
+                        c.name,
+                        environment,
+                        actor,
+                        c.currentChecksum,
+                        repairNote(c, reason),
+                    ]);
+                }
+            });
+        }
+        catch (err) {
+            throw this.explained(err);
+        }
+    }
+    /**
+     * `adopt` and `baseline`: records migrations as applied (or failed) without running them, in one
+     * transaction under the caller's lock. `before` runs first in that transaction (golang-migrate's table
+     * is renamed there); the tracking tables are created if missing, dbmate's schema_migrations is given
+     * pgshift's columns, and each row gets a history row with `action` and its note.
+     */
+    async recordWithoutRunning(sql, rows, action, actor, environment, before) {
+        const first = await this.access(sql);
+        this.checkUsage(first);
+        try {
+            await inTransaction(sql, async (tx) => {
+                await before?.(tx);
+                const a = await this.access(tx);
+                this.checkWrite(a);
+                if (!a.schemaExists)
+                    await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
+                const dbmateTable = a.migrations && !a.migrations.columns.includes('checksum');
+                if (!a.migrations)
+                    await tx.unsafe(migrationsTableDdl(this.migrations));
+                else if (dbmateTable) {
+                    await tx.unsafe(`alter table ${this.migrations}
+              add column if not exists name text, add column if not exists checksum text, add column if not exists status text,
+              add column if not exists applied_at timestamptz, add column if not exists execution_time_ms integer,
+              add column if not exists error_message text, add column if not exists applied_by text`);
+                }
+                if (!a.history)
+                    await tx.unsafe(historyTableDdl(this.history));
+                else
+                    await this.allowAction(tx, a.role, action);
+                for (const r of rows) {
+                    await tx.unsafe(`insert into ${this.migrations} (version, name, checksum, status, error_message, applied_by) values ($1, $2, $3, $4, $5, $6)
+             on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, status = excluded.status, error_message = excluded.error_message, applied_by = excluded.applied_by`, [r.version, r.name, r.checksum, r.status, r.errorMessage, actor]);
+                    await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, $3, 'success', $4, $5, $6, $7)`, [
+                        r.version,
+                        r.name,
+                        action,
+                        environment,
+                        actor,
+                        r.checksum,
+                        r.note,
+                    ]);
+                }
+                if (dbmateTable) {
+                    await tx.unsafe(`update ${this.migrations} set name = coalesce(name, ''), checksum = coalesce(checksum, ''), status = coalesce(status, 'applied')`);
+                    await tx.unsafe(`alter table ${this.migrations}
+              alter column name set not null, alter column checksum set not null, alter column status set not null,
+              add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
+                }
+            });
+        }
+        catch (err) {
+            throw this.explained(err);
+        }
+    }
+    /** Whether migration_history holds a row of `action` whose note starts with `note`. Read-only. */
+    async hasHistory(sql, action, note) {
+        const a = await this.access(sql);
+        if (!a.history)
+            return false;
+        const [{ found }] = await sql.unsafe(`select exists (select 1 from ${this.history} where action = $1 and starts_with(coalesce(error_message, ''), $2)) as found`, [
+            action,
+            note,
+        ]);
+        return found;
+    }
+    /**
+     * A history table made before `action` existed checks action against fewer values: add it to that
+     * check (in the caller's transaction), or say what the table's owner must run.
+     */
+    async allowAction(tx, role, action) {
+        const checks = await tx.unsafe(`select conname::text as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = to_regclass($1) and contype = 'c'`, [this.history]);
+        for (const c of checks.filter((x) => /\baction\b/.test(x.def) && x.def.includes("'apply'") && !x.def.includes(`'${action}'`))) {
+            // Every action pgshift writes today, so that widening for one never has to be redone for another.
+            const allowed = [...new Set([...[...c.def.matchAll(/'([a-z_-]+)'/g)].map((m) => m[1]), 'repair', 'adopt', 'baseline', action])];
+            const alter = `ALTER TABLE ${this.shown('migration_history')} DROP CONSTRAINT ${tracking_sqlName(c.name)}, ADD CONSTRAINT ${tracking_sqlName(c.name)} CHECK (action IN (${allowed.map((x) => `'${x}'`).join(', ')}))`;
+            try {
+                await tx.unsafe(alter);
+            }
+            catch (err) {
+                if (sqlState(err) !== '42501')
+                    throw err;
+                throw new errors_ConfigError(`${this.shown('migration_history')} was created before pgshift recorded ${action}: its check on action does not allow it, and the role ${role} may not change it (${err.message}). As the owner of the table, run: ${alter}; then run ${action} again.`);
+            }
+        }
+    }
+    /**
+     * A history table made before `repair` existed checks action against apply, rollback and resolve
+     * only: widen that check (in the caller's transaction), or say what the table's owner must run.
+     */
+    async allowRepairAction(tx, role) {
+        const checks = await tx.unsafe(`select conname::text as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = to_regclass($1) and contype = 'c'`, [this.history]);
+        for (const c of checks.filter((x) => /\baction\b/.test(x.def) && x.def.includes("'resolve'") && !x.def.includes("'repair'"))) {
+            const alter = `ALTER TABLE ${this.shown('migration_history')} DROP CONSTRAINT ${tracking_sqlName(c.name)}, ADD CONSTRAINT ${tracking_sqlName(c.name)} CHECK (action IN ('apply', 'rollback', 'resolve', 'repair'))`;
+            try {
+                await tx.unsafe(alter);
+            }
+            catch (err) {
+                if (sqlState(err) !== '42501')
+                    throw err;
+                throw new errors_ConfigError(`${this.shown('migration_history')} was created before pgshift recorded repairs: its check on action allows apply, rollback and resolve only, and the role ${role} may not change it (${err.message}). As the owner of the table, run: ${alter}; then run repair again.`);
+            }
+        }
+    }
+}
+/** The history row's note for a repair; the format is documented in the README (Tracking tables). */
+function repairNote(c, reason) {
+    return `repair: checksum ${c.storedChecksum || 'none'} -> ${c.currentChecksum}; reason: ${reason}`;
+}
+
+;// CONCATENATED MODULE: ./src/report/redact.ts
+// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
+// the engine can be passed through a Redactor that knows the secrets of the URL in use.
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
+/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
+function redactUrl(text) {
+    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
+}
+class Redactor {
+    secrets = [];
+    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
+    addUrl(url) {
+        if (!url)
+            return this;
+        try {
+            const parsed = new URL(url);
+            if (parsed.password)
+                this.add(parsed.password).add(decodeURIComponent(parsed.password));
+            const param = parsed.searchParams.get('password');
+            if (param)
+                this.add(param);
+        }
+        catch {
+            /* not a URL: redactUrl still covers the user:pass@ shape */
+        }
+        return this;
+    }
+    add(secret) {
+        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
+        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
+            this.secrets.push(secret);
+        this.secrets.sort((a, b) => b.length - a.length);
+        return this;
+    }
+    get values() {
+        return this.secrets;
+    }
+    redact(text) {
+        let out = redactUrl(text);
+        for (const s of this.secrets)
+            out = out.split(s).join('***');
+        return out;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/session.ts
+// The frame every database command runs in, written once: the directory is read before connecting,
+// the connection is retried, the migration lock is taken on a reserved connection and released before
+// it is returned, and every error leaves with credentials redacted.
+
+
+
+
+
+
+
+
+/** The redactor a command reports through: the caller's, taught the URL in use. */
+function redactorFor(o) {
+    return (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
+}
+/** Every failure leaves with credentials redacted. */
+function redacted(err, redactor) {
+    if (err instanceof Error)
+        err.message = redactor.redact(err.message);
+    return err;
+}
+/** Opens a session, runs `fn`, closes the connection; the directory is checked before connecting. */
+async function session_withSession(o, fn) {
+    const catalog = new catalog_Catalog(o.dir);
+    const redactor = redactorFor(o);
+    if (!o.databaseUrl)
+        throw new errors_ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+    const connectTimeoutMs = o.connectTimeoutMs ?? settings_SETTINGS.connectTimeout.default;
+    const options = { databaseUrl: o.databaseUrl, connectTimeoutMs, refusedRetryMs: o.connectTimeoutGiven ? connectTimeoutMs : REFUSED_RETRY_MS, redactor, signal: o.signal };
+    const { sql, lifeline } = await connect({ ...options, onEvent: o.onEvent });
+    const reopen = async () => {
+        // A server that is restarting refuses for a moment: a few seconds, refused or not, then give up.
+        const again = await connect({ ...options, connectTimeoutMs: Math.min(connectTimeoutMs, REFUSED_RETRY_MS), refusedRetryMs: REFUSED_RETRY_MS });
+        again.lifeline.arm();
+        return {
+            sql: again.sql,
+            close: async () => {
+                again.lifeline.disarm();
+                await again.sql.end({ timeout: 1 }).catch(() => { });
+            },
+        };
+    };
+    try {
+        return await fn({ sql, redactor, tracking: new Tracking(o.schema ?? settings_SETTINGS.schema.default), catalog, lifeline, reopen });
+    }
+    catch (err) {
+        // A query that failed because the connection went away (outside a migration: the engine names a
+        // migration that was running itself) says so, instead of an "unexpected error".
+        if (lifeline.lost && !(err instanceof PgshiftError)) {
+            throw redacted(new ConnectionError(`the connection to Postgres at ${whereOf(lifeline.target)} was lost: ${lifeline.reason}. No migration was running at the time; run the command again once the server is reachable.`), redactor);
+        }
+        throw redacted(err, redactor);
+    }
+    finally {
+        lifeline.disarm();
+        // A lost connection leaves postgres.js waiting for an answer that will never come: don't wait.
+        await sql.end({ timeout: lifeline.lost ? 0 : 5 }).catch(() => { });
+    }
+}
+/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
+async function session_withLock(s, o, fn) {
+    const reserved = guarded(await s.sql.reserve(), s.lifeline);
+    try {
+        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? settings_SETTINGS.lockWait.default, o.onEvent, o.signal);
+        try {
+            return await fn(reserved);
+        }
+        finally {
+            await lock.release().catch(() => { });
+        }
+    }
+    finally {
+        reserved.release();
+    }
+}
+/** Who runs a command when the shell does not say: the OS user. */
+function session_defaultActor() {
+    try {
+        return (0,external_node_os_namespaceObject.userInfo)().username;
+    }
+    catch {
+        return 'unknown';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/commands/adopt.ts
+// `adopt --from <tool>`: takes over a database another migration tool has been migrating. Its history
+// table is read as that tool reads it, each applied migration is matched to its file (by version where
+// the tool keys by version, by file or folder name where it keys by name), and recorded in pgshift's
+// tables as applied without running it, with the file's current checksum and a history row `adopt`:
+// one transaction, under the migration lock. The other tool's rows are left as they are, so a team can
+// go back; golang-migrate's table, which has pgshift's name, is renamed in that transaction.
+
+
+
+
+
+
+
+
+
+/** The note on each history row adoption writes; also how a later run knows it was done. */
+const adoptedNote = (tool, table) => `adopted from ${tool} ${table}`;
+/** The names a tool keying by name may know a file by: its file name, without `.sql`, and a Prisma folder's name. */
+function nameKeys(file) {
+    const base = (0,external_node_path_namespaceObject.basename)(file.upPath);
+    const keys = [base, base.replace(/\.sql$/i, '')];
+    if (base === 'migration.sql')
+        keys.push((0,external_node_path_namespaceObject.basename)((0,external_node_path_namespaceObject.dirname)(file.upPath)));
+    return keys;
+}
+/** What a person reads first when an adoption is refused or recorded: the table and the tool. */
+function tableOf(t, tool) {
+    return tool === 'golang-migrate' && t.name === 'schema_migrations' ? `${t.schema}.${GOLANG_RENAMED}` : shownTable(t);
+}
+/** How to go back to the other tool, and what became of its table. */
+function wayBack(tool, t, schema) {
+    if (tool === 'golang-migrate') {
+        const renamed = `${t.schema}.${GOLANG_RENAMED}`;
+        return [
+            `golang-migrate's table is now ${renamed} (its row untouched): pgshift's own tables take the name ${schema}.schema_migrations. golang-migrate keeps working against it with ?x-migrations-table=${GOLANG_RENAMED} in its database URL.`,
+            `To go back: drop pgshift's ${schema}.schema_migrations and ${schema}.migration_history, then ALTER TABLE ${renamed} RENAME TO schema_migrations; ALTER TABLE ${t.schema}.schema_migrations RENAME CONSTRAINT ${GOLANG_RENAMED}_pkey TO schema_migrations_pkey;`,
+        ];
+    }
+    if (tool === 'dbmate') {
+        return [
+            `dbmate's ${shownTable(t)} is now pgshift's: its rows are kept, with pgshift's columns added. dbmate still reads it, but cannot insert into it (the new columns are NOT NULL).`,
+            `To go back: ALTER TABLE ${shownTable(t)} DROP COLUMN name, DROP COLUMN checksum, DROP COLUMN status, DROP COLUMN applied_at, DROP COLUMN execution_time_ms, DROP COLUMN error_message, DROP COLUMN applied_by; and drop ${schema}.migration_history.`,
+        ];
+    }
+    return [
+        `${shownTable(t)} is left as it was, so ${tool} can take over again: drop pgshift's ${schema}.schema_migrations and ${schema}.migration_history to go back. pgshift does not read ${shownTable(t)} again: a migration ${tool} applies from now on is not seen by pgshift.`,
+    ];
+}
+/** Renames golang-migrate's table (and its primary key) out of the way of pgshift's schema_migrations. */
+async function moveGolangTable(tx, t) {
+    await tx.unsafe(`alter table ${qualified(t)} rename to ${GOLANG_RENAMED}`);
+    const moved = qualified({ schema: t.schema, name: GOLANG_RENAMED });
+    const [pk] = await tx.unsafe(`select conname::text as name from pg_constraint where conrelid = $1::regclass and contype = 'p'`, [moved]);
+    // Its primary key's index would take the name pgshift's table needs for its own.
+    if (pk?.name === 'schema_migrations_pkey')
+        await tx.unsafe(`alter table ${moved} rename constraint schema_migrations_pkey to ${GOLANG_RENAMED}_pkey`);
+}
+/** Each entry of the other tool with its file, by version or by name. */
+function match(catalog, entries) {
+    const byName = new Map();
+    for (const f of catalog.files)
+        for (const k of nameKeys(f))
+            if (!byName.has(k))
+                byName.set(k, f);
+    return entries.map((entry) => ({ entry, file: entry.by === 'version' ? catalog.find(entry.key) : byName.get(entry.key) }));
+}
+/** The version a file-less entry is recorded under (--allow-missing): its key, or a name's leading number. */
+function missingVersion(entry) {
+    if (entry.by === 'version')
+        return { version: entry.key, name: '' };
+    const m = /^(\d+)(?:_(.*?))?(?:\.sql)?$/i.exec(entry.key);
+    return m ? { version: m[1], name: m[2] ?? '' } : undefined;
+}
+function describeList(keys) {
+    return keys.length > 10 ? `${keys.slice(0, 10).join(', ')} and ${keys.length - 10} more` : keys.join(', ');
+}
+/** Reads the other tool's history and decides, under the lock, what to record; writes unless a dry run. */
+async function adoptLocked(o, catalog, tracking, sql) {
+    const tool = o.from;
+    const schema = tracking.schema;
+    const table = await adopt_locate(sql, tool, schema);
+    const base = { tool, dryRun: !!o.dryRun, adopted: [], missing: [], rerun: [], kept: [], notes: [] };
+    if (!table) {
+        // dbmate's table, once adopted, is pgshift's own: there is nothing left to take over.
+        const columns = await tracking.columns(sql);
+        if (tool === 'dbmate' && columns?.includes('checksum')) {
+            return { ...base, table: `${schema}.schema_migrations`, alreadyAdopted: true, notes: [`${schema}.schema_migrations is already pgshift's (adopted from dbmate earlier).`] };
+        }
+        throw new errors_ConfigError(`no ${tool} history table was found: pgshift looked for ${whereLooked(tool, schema)}. Check that --database-url is the database ${tool} migrated${READERS[tool].schema ? '' : ', and --schema the schema its table is in'}.`);
+    }
+    const shown = tableOf(table, tool);
+    if (await tracking.hasHistory(sql, 'adopt', `${adoptedNote(tool, '')}`)) {
+        return { ...base, table: shown, alreadyAdopted: true, notes: [`${tool}'s history was adopted before (see migration_history, action adopt): nothing to do.`] };
+    }
+    const blocking = catalog.nameProblems.filter((p) => p.blocking);
+    if (blocking.length)
+        throw new errors_ConfigError(`the migrations directory must be fixed before adopting:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`);
+    const history = await READERS[tool].read(sql, table, { versions: catalog.files.map((f) => f.version) });
+    if (history.refusal)
+        throw new errors_ConfigError(history.refusal);
+    // dbmate's table and golang-migrate's (before its rename) are where pgshift's rows would be: none yet.
+    const shared = tool === 'dbmate' || (tool === 'golang-migrate' && table.name === 'schema_migrations');
+    const ours = shared ? [] : (await tracking.read(sql)).rows;
+    const known = new Set(ours.map((r) => version_versionId(r.version)));
+    const matched = match(catalog, history.entries);
+    if (history.upTo) {
+        const upTo = history.upTo;
+        const listed = new Set(matched.filter((m) => m.file).map((m) => m.file));
+        for (const f of catalog.files) {
+            if (version_compareVersions(f.version, upTo.version) <= 0 && !listed.has(f))
+                matched.push({ entry: { key: f.version, by: 'version', state: 'applied', note: upTo.why }, file: f });
+        }
+        // golang-migrate's current version is a migration it ran: its file must be there.
+        if (tool === 'golang-migrate' && !catalog.find(upTo.version))
+            matched.push({ entry: { key: upTo.version, by: 'version', state: 'applied' } });
+    }
+    const report = { ...base, table: shown, alreadyAdopted: false };
+    const rows = [];
+    const modified = [];
+    const note = adoptedNote(tool, shown);
+    for (const { entry, file } of matched) {
+        if (!file) {
+            report.missing.push(entry.key);
+            continue;
+        }
+        if (known.has(version_versionId(file.version))) {
+            report.kept.push(file.version);
+            continue;
+        }
+        const checksum = catalog.checksum(file);
+        if (checksum === undefined) {
+            const err = catalog.load(file);
+            throw new errors_ConfigError(`migration ${file.version} cannot be adopted: ${err.message}`);
+        }
+        if (entry.flywayChecksum !== undefined && entry.flywayChecksum !== null && entry.state === 'applied') {
+            const now = flywayChecksum((0,external_node_fs_.readFileSync)(file.upPath, 'utf8'));
+            if (now !== entry.flywayChecksum) {
+                // Flyway runs a changed repeatable again; a changed versioned script fails Flyway's validate.
+                if (entry.repeatable)
+                    report.rerun.push(entry.key);
+                else
+                    modified.push(`${file.version} (${(0,external_node_path_namespaceObject.basename)(file.upPath)}: Flyway checksum ${entry.flywayChecksum}, the file's now ${now})`);
+                continue;
+            }
+        }
+        rows.push({ version: file.version, name: file.name, checksum, status: entry.state, errorMessage: entry.state === 'failed' ? (entry.note ?? null) : null, note });
+        report.adopted.push({ version: file.version, name: file.name, status: entry.state, path: file.upPath, note: entry.state === 'failed' ? entry.note : undefined });
+    }
+    if (modified.length) {
+        throw new errors_ConfigError(`${modified.length === 1 ? 'a migration' : `${modified.length} migrations`} changed after Flyway applied ${modified.length === 1 ? 'it' : 'them'}: ${modified.join(', ')}. Flyway's validate would refuse this too. Restore the file${modified.length === 1 ? '' : 's'} as applied (from version control), or, if the change alters nothing that ran, accept the current file${modified.length === 1 ? '' : 's'} with "flyway repair"; then adopt again. Nothing was written.`);
+    }
+    if (report.missing.length) {
+        if (!o.allowMissing) {
+            throw new errors_ConfigError(`${report.missing.length === 1 ? 'a migration' : `${report.missing.length} migrations`} that ${tool} applied ${report.missing.length === 1 ? 'has' : 'have'} no file in ${catalog.dir}: ${describeList(report.missing)}. Restore ${report.missing.length === 1 ? 'it' : 'them'} (from version control, or check --dir), or pass --allow-missing to record ${report.missing.length === 1 ? 'it' : 'them'} as applied without a file (pgshift then reports ${report.missing.length === 1 ? 'it' : 'them'} missing, as it does any applied migration whose file is gone). Nothing was written.`);
+        }
+        for (const key of report.missing) {
+            const at = missingVersion({ key, by: matched.find((m) => m.entry.key === key).entry.by, state: 'applied' });
+            if (!at || known.has(version_versionId(at.version)) || rows.some((r) => version_versionId(r.version) === version_versionId(at.version)))
+                continue;
+            rows.push({ version: at.version, name: at.name, checksum: '', status: 'applied', errorMessage: null, note: `${note} (no file)` });
+            report.adopted.push({ version: at.version, name: at.name, status: 'applied' });
+        }
+    }
+    rows.sort((a, b) => version_compareVersions(a.version, b.version));
+    report.adopted.sort((a, b) => version_compareVersions(a.version, b.version));
+    const renames = tool === 'golang-migrate' && table.name === 'schema_migrations';
+    report.notes.push(...wayBack(tool, table, schema));
+    if (o.dryRun)
+        return report;
+    if (rows.length || renames) {
+        await tracking.recordWithoutRunning(sql, rows, 'adopt', o.actor ?? session_defaultActor(), o.environment ?? settings_SETTINGS.environment.default, renames ? (tx) => moveGolangTable(tx, table) : undefined);
+    }
+    return report;
+}
+/** Takes over another tool's history: see the file's head. */
+async function adopt(o) {
+    if (!READERS[o.from])
+        throw new errors_ConfigError(`adopt: "${o.from}" is not a tool pgshift can adopt from.`);
+    return session_withSession(o, (s) => session_withLock(s, o, (sql) => adoptLocked(o, s.catalog, s.tracking, sql)));
+}
+/** What an adoption did (or would do), one line each. */
+function describeAdopt(r) {
+    if (r.alreadyAdopted)
+        return r.notes;
+    const would = r.dryRun ? 'would record' : 'recorded';
+    const lines = [];
+    const applied = r.adopted.filter((a) => a.status === 'applied');
+    const failed = r.adopted.filter((a) => a.status === 'failed');
+    if (!r.adopted.length)
+        lines.push(`${r.table} records no migration to adopt${r.kept.length ? ' that pgshift does not have already' : ''}: nothing ${r.dryRun ? 'would be' : 'was'} recorded.`);
+    else
+        lines.push(`${r.dryRun ? 'dry run: ' : ''}${would} ${applied.length} migration${applied.length === 1 ? '' : 's'} as applied from ${r.tool}'s ${r.table}, without running them:`);
+    for (const a of applied)
+        lines.push(`  ${a.version}  ${a.name}${a.path ? '' : '  (no file: recorded as missing)'}`);
+    for (const f of failed) {
+        lines.push(`${would} ${f.version} ${f.name} as failed: ${f.note ?? ''}. Check the database, then "pgshift resolve ${f.version} --applied" if its changes are in place, or "--rolled-back" if not (up then runs it again).`);
+    }
+    for (const k of r.rerun)
+        lines.push(`${k}: its file changed since ${r.tool} last ran it, so it stays pending and the next pgshift up runs it again.`);
+    if (r.kept.length)
+        lines.push(`already recorded by pgshift, left as they were: ${describeList(r.kept)}.`);
+    lines.push(...r.notes);
+    if (r.dryRun)
+        lines.push('Nothing was written (--dry-run).');
+    return lines;
+}
+/**
+ * The warning `plan` and `up` give when pgshift has recorded nothing while another tool's history table
+ * holds rows: run as it is, pgshift would run every migration again. Best effort: a table the role may
+ * not read is not worth failing a plan for.
+ */
+async function adopt_adoptionHint(sql, tracking, ourRows, onEvent) {
+    if (ourRows > 0 || !onEvent)
+        return;
+    let found;
+    try {
+        found = await otherTools(sql, tracking.schema);
+    }
+    catch {
+        return;
+    }
+    for (const f of found) {
+        onEvent({
+            type: 'warning',
+            message: `${f.table} is ${f.tool}'s history and pgshift has recorded no migration yet: run "pgshift adopt --from ${f.tool}" first, or every migration ${f.tool} applied is run again.`,
+        });
+    }
+}
+/**
+ * The action's adopt-from: the adoption (on a dry run, what it would record), then `next` (the deploy or
+ * the plan) in the same run. An adoption that fails is the run's outcome and nothing is deployed;
+ * `onAdopted` hears what was done. Done once: a later run finds it on record and does nothing. On a dry
+ * run `next` is given what the adoption would record, so the plan reads as if it were done.
+ */
+async function adoptThen(req, from, dryRun, sink, onAdopted, next) {
+    let report;
+    try {
+        report = await adopt({
+            ...req,
+            from,
+            dryRun,
+            allowMissing: req.selection.allowMissing,
+            onEvent: (e) => {
+                req.onEvent?.(e);
+                sink.event?.(e);
+            },
+        });
+    }
+    catch (err) {
+        return stoppedDeploy(req, err, sink);
+    }
+    await onAdopted(report);
+    return next(report.dryRun && !report.alreadyAdopted ? report.adopted.map((a) => ({ version: a.version, name: a.name, status: a.status })) : undefined);
 }
 
 ;// CONCATENATED MODULE: ./src/commands/invalid-indexes.ts
@@ -43175,7 +45244,133 @@ function belongsOutsideTransaction(stmt) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/lint/facts.ts
+
+const DROP_KINDS = { OBJECT_TABLE: 'table', OBJECT_TYPE: 'type', OBJECT_DOMAIN: 'type', OBJECT_SCHEMA: 'schema' };
+/** The DROP ... IF EXISTS objects and the ALTER COLUMN ... TYPE columns of some statements. */
+function questionsOf(statements) {
+    const q = { objects: [], columns: [] };
+    for (const stmt of statements) {
+        if (stmt.kind === 'DropStmt') {
+            const n = stmt.node;
+            const kind = DROP_KINDS[n.removeType ?? ''];
+            if (!n.missing_ok || !kind)
+                continue;
+            for (const o of n.objects ?? []) {
+                const name = kind === 'schema' ? { name: ast_as(o, 'String')?.sval ?? '' } : ast_fromNames(ast_as(o, 'List')?.items ?? ast_as(o, 'TypeName')?.names ?? [o]);
+                if (name?.name)
+                    q.objects.push({ kind, name });
+            }
+        }
+        else if (stmt.kind === 'AlterTableStmt') {
+            const n = stmt.node;
+            const table = n.objtype === 'OBJECT_TABLE' ? ast_fromRangeVar(n.relation) : undefined;
+            if (!table)
+                continue;
+            for (const c of n.cmds ?? []) {
+                const cmd = ast_as(c, 'AlterTableCmd');
+                if (cmd?.name && cmd.subtype === 'AT_AlterColumnType')
+                    q.columns.push({ table, column: cmd.name });
+            }
+        }
+    }
+    return q;
+}
+/** Zones with one offset, 0, for all time: Postgres's pg_get_timezone_offset() says yes to these. */
+const FIXED_UTC = new Set([
+    'utc',
+    'etc/utc',
+    'uct',
+    'etc/uct',
+    'gmt',
+    'etc/gmt',
+    'gmt0',
+    'etc/gmt0',
+    'gmt+0',
+    'etc/gmt+0',
+    'gmt-0',
+    'etc/gmt-0',
+    'greenwich',
+    'etc/greenwich',
+    'universal',
+    'etc/universal',
+    'zulu',
+    'etc/zulu',
+]);
+/** An integer type modifier as written ("varchar(20)": [20]); undefined when one is not a plain integer. */
+function modifiers(t) {
+    const out = [];
+    for (const m of t.typmods ?? []) {
+        const c = ast_as(m, 'A_Const');
+        if (!c || !c.ival)
+            return undefined;
+        out.push(c.ival.ival ?? 0);
+    }
+    return out;
+}
+/** numeric's typmod: ((precision << 16) | scale) + 4, scale in 11 bits (negative from Postgres 15). */
+function numericParts(typmod) {
+    const v = typmod - 4;
+    return { precision: (v >> 16) & 0xffff, scale: ((v & 0x7ff) ^ 1024) - 1024 };
+}
+/**
+ * Why an ALTER COLUMN ... TYPE does not rewrite the table, or undefined when it may. Only changes
+ * ALTER TABLE makes by relabelling (a binary-coercible cast) or that a length coercion's support
+ * function drops (varchar_support, numeric_support, varbit_support: a wider or absent limit), and
+ * timestamp <-> timestamptz where Postgres 12+ skips the rewrite (TimeZone with a fixed offset of 0;
+ * see ATColumnChangeRequiresRewrite and TimestampTimestampTzRequiresRewrite in its source). A USING
+ * clause, a COLLATE or a domain stays a rewrite as far as the linter knows.
+ */
+function withoutRewrite(cmd, old, facts) {
+    const def = ast_as(cmd.def, 'ColumnDef');
+    const t = def?.typeName;
+    if (!def || !t || def.raw_default || def.collClause || old.domain || t.arrayBounds?.length || t.setof || t.pct_type)
+        return undefined;
+    const parts = ast_strings(t.names);
+    // Every type below is pg_catalog's: a schema other than that is a type of the user's.
+    if (parts.length > 2 || (parts.length === 2 && parts[0] !== 'pg_catalog'))
+        return undefined;
+    const target = parts[parts.length - 1];
+    const mods = modifiers(t);
+    if (!mods)
+        return undefined;
+    const [first, second] = mods;
+    const none = mods.length === 0;
+    switch (`${old.base}->${target}`) {
+        case 'varchar->text':
+        case 'text->text':
+            return { ok: true };
+        case 'text->varchar':
+            return none ? { ok: true } : undefined;
+        case 'varchar->varchar':
+            return none || (old.typmod >= 0 && first >= old.typmod - 4) ? { ok: true } : undefined;
+        case 'varbit->varbit':
+            return none || (old.typmod >= 0 && first >= old.typmod) ? { ok: true } : undefined;
+        case 'numeric->numeric': {
+            if (none)
+                return { ok: true };
+            if (old.typmod < 0)
+                return undefined;
+            const was = numericParts(old.typmod);
+            return first >= was.precision && (second ?? 0) === was.scale ? { ok: true } : undefined;
+        }
+        case 'cidr->inet':
+            return none ? { ok: true } : undefined;
+        case 'timestamp->timestamptz':
+        case 'timestamptz->timestamp': {
+            // A precision below the maximum adds a length coercion the rewrite check does not look through.
+            if (!(none || first >= 6) || facts.serverVersion < 120000 || !FIXED_UTC.has(facts.timeZone.toLowerCase()))
+                return undefined;
+            // The table is not rewritten, but an index on the column is rebuilt (another operator class).
+            return old.indexed ? { ok: false, indexRebuild: `the table is not rewritten (TimeZone is ${facts.timeZone}), but the indexes on the column are rebuilt` } : { ok: true };
+        }
+        default:
+            return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/lint/rules.ts
+
 
 
 /** Functions whose value differs per row, so a default using them is computed for every existing row. */
@@ -43223,11 +45418,23 @@ function brief(sql) {
 function droppedNames(objects, isNew) {
     return (objects ?? []).map((o) => ast_fromNames(ast_as(o, 'List')?.items ?? ast_as(o, 'TypeName')?.names ?? [o])).filter((q) => !!q && !isNew(q));
 }
+/**
+ * A DROP ... IF EXISTS of an object the database does not hold, and that no earlier statement of the
+ * batch created or renamed into being, drops nothing. Without a database nothing is known to be absent.
+ */
+function absent(n, kind, q, ctx) {
+    return !!n.missing_ok && ctx.facts?.exists(kind, q) === false && !ctx.batch.wasRenamedTo(q.name);
+}
 /** What starts a new migration that runs outside a transaction, in the migration's own form. */
 function noTransactionHeader(ctx) {
     // The advice is a migration of its own, so its up section.
     const header = forms_formById(ctx.migration.form).noTransactionHeader('up');
     return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
+}
+/** How a down section asks to run outside a transaction: a rollback cannot move to a migration of its own. */
+function noTransactionDown(ctx) {
+    const header = forms_formById(ctx.migration.form).noTransactionHeader('down');
+    return `Run this down section without a transaction: ${header.isSectionHeader ? 'give it the header' : 'start its file with the line'} "${header.line}".`;
 }
 const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
 /**
@@ -43268,7 +45475,7 @@ const RULES = [
             DropStmt: (n, ctx) => {
                 if (n.removeType !== 'OBJECT_TABLE')
                     return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q) || absent(n, 'table', q, ctx));
                 return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
             },
         },
@@ -43294,7 +45501,7 @@ const RULES = [
             DropStmt: (n, ctx) => {
                 if (n.removeType !== 'OBJECT_SCHEMA' || !dropsData(n, ctx))
                     return;
-                const names = ast_strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
+                const names = ast_strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s) && !absent(n, 'schema', { name: s }, ctx));
                 return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
             },
         },
@@ -43319,7 +45526,7 @@ const RULES = [
             DropStmt: (n, ctx) => {
                 if ((n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN') || !dropsData(n, ctx))
                     return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q) || absent(n, 'type', q, ctx));
                 return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
             },
         },
@@ -43417,9 +45624,19 @@ const RULES = [
         severity: 'warning',
         destructive: false,
         why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
-        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
+        safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; with a database the linter reads the type of the column and leaves out changes Postgres makes without a rewrite (varchar(n) to text or a longer varchar, numeric to a wider precision, cidr to inet, timestamp to timestamptz under UTC).',
         on: {
-            AlterTableCmd: (cmd, ctx) => cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(ast_as(cmd.def, 'ColumnDef')?.typeName)}`,
+            AlterTableCmd: (cmd, ctx) => {
+                if (cmd.subtype !== 'AT_AlterColumnType' || ctx.tableIsNew)
+                    return;
+                const what = `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(ast_as(cmd.def, 'ColumnDef')?.typeName)}`;
+                // The column's type today, unless an earlier statement of the batch changes it first.
+                const old = cmd.name && !ctx.batch.columnTouched(ctx.table, cmd.name) ? ctx.facts?.column(ctx.table, cmd.name) : undefined;
+                const verdict = old && ctx.facts ? withoutRewrite(cmd, old, ctx.facts) : undefined;
+                if (verdict?.ok)
+                    return;
+                return verdict?.indexRebuild ? { what, why: `${verdict.indexRebuild} under an ACCESS EXCLUSIVE lock: no reads or writes until they are done.` } : what;
+            },
         },
     },
     {
@@ -43655,7 +45872,22 @@ const RULES = [
                 const kinds = new Set(columnConstraints(col).map((c) => c.contype));
                 const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
                 const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(ast_strings(col.typeName?.names).pop() ?? '');
-                return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+                if (!notNull || filled)
+                    return;
+                const what = `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+                // Emptied earlier in this transaction: the column goes onto no rows, so it does not fail for them.
+                const emptied = ctx.batch.emptiedBy(ctx.table);
+                if (!emptied)
+                    return what;
+                const running = 'code still deployed that inserts rows without the column fails once this commits.';
+                return {
+                    what,
+                    severity: 'warning',
+                    why: emptied === 'TRUNCATE'
+                        ? `the table is emptied by TRUNCATE earlier in this transaction (its lock keeps new rows out until commit), so adding the column succeeds; but ${running}`
+                        : `the table is emptied by DELETE earlier in this transaction, so adding the column succeeds unless another session inserts a row in between (TRUNCATE would lock them out); and ${running}`,
+                    safe: 'Ship code that writes the column first, or give the column a DEFAULT.',
+                };
             },
         },
     },
@@ -43671,7 +45903,7 @@ const RULES = [
             DropStmt: (n, ctx) => {
                 if (n.removeType !== 'OBJECT_TABLE')
                     return;
-                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+                const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q) || absent(n, 'table', q, ctx));
                 return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
             },
         },
@@ -43720,6 +45952,8 @@ const RULES = [
                         safe: 'Move it out of the BEGIN ... COMMIT block.',
                     };
                 }
+                if (ctx.direction === 'down')
+                    return { what, safe: noTransactionDown(ctx) };
                 return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
             },
         },
@@ -43963,6 +46197,12 @@ class Batch {
     notValidInTransaction = [];
     /** Write-blocking locks the open transaction holds on old tables, the strongest per table. */
     locks = [];
+    /** Tables the open transaction emptied (TRUNCATE, or DELETE with no WHERE), and how; nothing put rows back since. */
+    emptied = [];
+    /** Names something was renamed to: an object the database does not hold yet may be there by then. */
+    renamedTo = new Set();
+    /** Columns of old tables an earlier statement added, dropped, retyped or renamed into: the catalog's type is not theirs by then. */
+    touched = [];
     isNewTable(q) {
         return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
     }
@@ -43984,6 +46224,18 @@ class Batch {
     addedNotValidInTransaction(table, constraint) {
         return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
     }
+    /** How the open transaction emptied the table, if it did and nothing has inserted into it since. */
+    emptiedBy(table) {
+        return this.emptied.find((e) => sameName(e.table, table))?.by;
+    }
+    /** An earlier statement changed the column (or renamed a table to this table's name). */
+    columnTouched(table, column) {
+        return this.renamedTo.has(table.name) || this.touched.some((t) => t.column === column && sameName(t.table, table));
+    }
+    /** An earlier statement renamed something to this name. */
+    wasRenamedTo(name) {
+        return this.renamedTo.has(name);
+    }
     /** Locks on tables the batch did not create that the open transaction holds until it commits. */
     heldLocks() {
         return this.locks;
@@ -43992,11 +46244,60 @@ class Batch {
     transactionEnded() {
         this.notValidInTransaction = [];
         this.locks = [];
+        this.emptied = [];
     }
     /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
     observe(stmt) {
         this.observeLock(stmt);
+        this.observeRows(stmt);
         this.observeNode(stmt.kind, stmt.node);
+    }
+    /** Which tables the statement empties, or fills again. */
+    observeRows(stmt) {
+        const refill = (t) => t && (this.emptied = this.emptied.filter((e) => !sameName(e.table, t)));
+        const empty = (t, by) => t && (refill(t), this.emptied.push({ table: t, by }));
+        switch (stmt.kind) {
+            case 'TruncateStmt':
+                for (const r of stmt.node.relations ?? [])
+                    empty(ast_fromRangeVar(ast_as(r, 'RangeVar')), 'TRUNCATE');
+                break;
+            case 'DeleteStmt': {
+                const n = stmt.node;
+                // USING joins: only the rows with a match go. A CTE may write elsewhere: not counted.
+                if (!n.whereClause && !n.usingClause?.length && !n.withClause)
+                    empty(ast_fromRangeVar(n.relation), 'DELETE');
+                break;
+            }
+            case 'InsertStmt':
+                refill(ast_fromRangeVar(stmt.node.relation));
+                break;
+            case 'CopyStmt': {
+                const n = stmt.node;
+                if (n.is_from)
+                    refill(ast_fromRangeVar(n.relation));
+                break;
+            }
+            case 'MergeStmt':
+                refill(ast_fromRangeVar(stmt.node.relation));
+                break;
+            case 'RenameStmt': {
+                const n = stmt.node;
+                if (n.newname)
+                    this.renamedTo.add(n.newname);
+                const table = ast_fromRangeVar(n.relation);
+                if (n.renameType === 'OBJECT_COLUMN' && table && n.newname)
+                    this.touched.push({ table, column: n.newname });
+                // Another table may take the emptied one's name: it is not known to be empty.
+                refill(ast_fromRangeVar(n.relation));
+                if (n.newname)
+                    refill({ name: n.newname });
+                break;
+            }
+            default:
+                // Anything else that may write rows where the linter cannot see (a function, a DO block) fills them again.
+                if (stmt.kind === 'DoStmt' || stmt.kind === 'CallStmt' || (stmt.kind === 'SelectStmt' && this.emptied.length))
+                    this.emptied = [];
+        }
     }
     lock(table, mode, by, line) {
         if (!table || !mode || this.isNewTable(table))
@@ -44104,6 +46405,15 @@ class Batch {
             const fk = ast_as(cmd.def, 'Constraint');
             if (cmd.subtype === 'AT_AddConstraint' && fk?.contype === 'CONSTR_FOREIGN')
                 this.lock(ast_fromRangeVar(fk.pktable), 'SHARE ROW EXCLUSIVE', `ALTER TABLE ${show(table)}`, stmt.line);
+        }
+        if (cmd.subtype === 'AT_AlterColumnType' || cmd.subtype === 'AT_DropColumn') {
+            if (cmd.name)
+                this.touched.push({ table, column: cmd.name });
+        }
+        else if (cmd.subtype === 'AT_AddColumn') {
+            const col = ast_as(cmd.def, 'ColumnDef');
+            if (col?.colname)
+                this.touched.push({ table, column: col.colname });
         }
         if (cmd.subtype === 'AT_AddConstraint') {
             const c = ast_as(cmd.def, 'Constraint');
@@ -44261,6 +46571,7 @@ function readDirectives(section, statements, preamble = []) {
 
 
 
+
 const DEFAULT_LINT_CONFIG = { rules: {} };
 /** The rules that check sections of each direction. */
 const RULES_FOR = {
@@ -44268,11 +46579,11 @@ const RULES_FOR = {
     down: RULES.filter((r) => r.direction !== 'up'),
 };
 /** Lints sections as one batch, in order; a section without `parsed` is split here. */
-function lint_lintSections(items, config = DEFAULT_LINT_CONFIG) {
+function lint_lintSections(items, config = DEFAULT_LINT_CONFIG, facts) {
     const batch = new Batch();
     const findings = [];
     items.forEach((item, order) => {
-        for (const f of lintSection(item, batch, config))
+        for (const f of lintSection(item, batch, config, facts))
             findings.push({ ...f, order });
     });
     // Stable: findings on one statement keep the order of its subcommands.
@@ -44280,28 +46591,49 @@ function lint_lintSections(items, config = DEFAULT_LINT_CONFIG) {
     return findings.map(({ order: _, ...f }) => f);
 }
 /** Lints a plan's steps (up or down) with the statements the plan split: no section is parsed again. */
-function lintSteps(steps, config = DEFAULT_LINT_CONFIG) {
-    return lint_lintSections(steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements, direction: step.direction })), config);
+function lintSteps(steps, config = DEFAULT_LINT_CONFIG, facts) {
+    return lint_lintSections(stepItems(steps), config, facts);
+}
+function stepItems(steps) {
+    return steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements, direction: step.direction }));
 }
 /** Lints the rollbacks of an up plan's steps, in the order a rollback of them all would run (newest first). */
-function lintRollbacks(steps, config = DEFAULT_LINT_CONFIG) {
+function lintRollbacks(steps, config = DEFAULT_LINT_CONFIG, facts) {
+    return lint_lintSections(rollbackItems(steps), config, facts);
+}
+function rollbackItems(steps) {
     const items = [];
     for (const step of [...steps].reverse())
         if (step.rollback)
             items.push({ migration: step.migration, section: step.rollback, direction: 'down' });
-    return lint_lintSections(items, config);
+    return items;
+}
+/** What to ask the database before linting these items (see lint/facts.ts). */
+function lint_questionsFor(items) {
+    return questionsOf(items.flatMap((item) => statementsOf(item)));
+}
+/** What to ask the database before linting a plan: its steps and, with `rollbacks`, their down sections. */
+function planQuestions(steps, rollbacks) {
+    return lint_questionsFor([...stepItems(steps), ...(rollbacks ? rollbackItems(steps) : [])]);
+}
+/** An item's statements, split here when the caller did not; none when it does not parse. */
+function statementsOf(item) {
+    const parsed = item.parsed ?? split(item.section);
+    return Array.isArray(parsed) ? parsed : [];
 }
 function split(section) {
     try {
-        return splitStatements(section);
+        // Every statement the parser found, also inside a StatementBegin/StatementEnd block sent as one; an
+        // empty down holds none.
+        return section.empty ? [] : split_splitStatements(section).flatMap((s) => s.parts ?? [s]);
     }
     catch (err) {
-        if (!(err instanceof SqlSyntaxError))
+        if (!(err instanceof split_SqlSyntaxError))
             throw err;
         return { line: err.line, column: err.column, reason: err.reason };
     }
 }
-function lintSection({ migration, section, parsed = split(section), direction = 'up' }, batch, config) {
+function lintSection({ migration, section, parsed = split(section), direction = 'up' }, batch, config, facts) {
     if (!Array.isArray(parsed)) {
         // The parser's reason already says what to do.
         return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
@@ -44321,7 +46653,7 @@ function lintSection({ migration, section, parsed = split(section), direction = 
     batch.transactionEnded();
     let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
     statements.forEach((stmt, index) => {
-        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch, direction };
+        const ctx = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch, direction, facts };
         for (const rule of rules) {
             if (rule.on['*'])
                 collect(rule, rule.on['*'](stmt, ctx), stmt, index);
@@ -44395,6 +46727,47 @@ function lint_fileFinding(path, line, version, reason) {
     return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
 }
 
+;// CONCATENATED MODULE: ./src/db/lint-facts.ts
+
+/** A name as to_regclass() and friends read it: each part quoted, so case and dots stay as written. */
+function written(q) {
+    return q.schema ? `${quoteIdent(q.schema)}.${quoteIdent(q.name)}` : quoteIdent(q.name);
+}
+async function lint_facts_readLintFacts(sql, q) {
+    const objects = q.objects.map((o) => ({ k: o.kind, n: written(o.name) }));
+    const columns = q.columns.map((c) => ({ t: written(c.table), c: c.column }));
+    // Sent as text (then cast): a json parameter would be serialized again by postgres.js.
+    // to_regclass and the like answer NULL for a missing name (or schema) instead of failing. Each answer
+    // comes back with its question, so the order of the rows does not matter.
+    const [row] = await sql.unsafe(`select
+       (select json_agg(json_build_object('k', o.k, 'n', o.n, 'e',
+                case o.k when 'table' then to_regclass(o.n) is not null
+                         when 'type' then to_regtype(o.n) is not null
+                         else to_regnamespace(o.n) is not null end))
+          from json_to_recordset($1::text::json) as o(k text, n text)) as objects,
+       (select json_agg(json_build_object('t', c.t, 'c', c.c, 'base', t.typname, 'typmod', a.atttypmod, 'domain', t.typtype = 'd',
+                -- An expression index may use the column too: counted, to be safe.
+                'indexed', exists (select 1 from pg_index x where x.indrelid = a.attrelid and (a.attnum = any (x.indkey::int2[]) or x.indexprs is not null))))
+          from json_to_recordset($2::text::json) as c(t text, c text)
+          left join pg_attribute a on a.attrelid = to_regclass(c.t) and a.attname = c.c and a.attnum > 0 and not a.attisdropped
+          left join pg_type t on t.oid = a.atttypid) as columns,
+       current_setting('server_version_num')::int as version,
+       current_setting('TimeZone') as tz`, [JSON.stringify(objects), JSON.stringify(columns)]);
+    const exists = new Map();
+    for (const o of row.objects ?? [])
+        exists.set(`${o.k}:${o.n}`, o.e);
+    const found = new Map();
+    for (const c of row.columns ?? []) {
+        found.set(JSON.stringify([c.t, c.c]), c.base === null ? null : { base: c.base, typmod: c.typmod ?? -1, domain: !!c.domain, indexed: !!c.indexed });
+    }
+    return {
+        exists: (kind, name) => exists.get(`${kind}:${written(name)}`),
+        column: (table, column) => found.get(JSON.stringify([written(table), column])),
+        serverVersion: row.version,
+        timeZone: row.tz,
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/commands/baseline.ts
 // Which migrations are already applied when no database is asked: a base commit says so (a pull
 // request's base, `pgshift plan --since main`). The shells read the changed files from git or the
@@ -44466,6 +46839,9 @@ function parseNameStatus(output, root, allAdded = false) {
 
 
 
+
+
+
 /**
  * The plan with the linter's findings on its pending up sections (`findings`, which the safety policy
  * reads) and, with `downSections`, on the down sections — each step's rollback, or what a down plan runs
@@ -44473,15 +46849,28 @@ function parseNameStatus(output, root, allAdded = false) {
  * deploy checking its policy does not pay for them. A section that does not parse is already a problem
  * of the plan; a rollback is not planned, so its syntax error is a rollback finding.
  */
-function withFindings(p, config, downSections = false) {
+function withFindings(p, config, downSections = false, facts) {
     if (config === false || p.steps.length === 0)
         return p;
     const rules = config ?? DEFAULT_LINT_CONFIG;
     const notProblems = (f) => !FIXED_RULES.has(f.rule);
     if (p.direction === 'down')
-        return downSections ? { ...p, rollbackFindings: lintSteps(p.steps, rules).filter(notProblems) } : p;
-    const findings = lintSteps(p.steps, rules).filter(notProblems);
-    return downSections ? { ...p, findings, rollbackFindings: lintRollbacks(p.steps, rules) } : { ...p, findings };
+        return downSections ? { ...p, rollbackFindings: lintSteps(p.steps, rules, facts).filter(notProblems) } : p;
+    const findings = lintSteps(p.steps, rules, facts).filter(notProblems);
+    return downSections ? { ...p, findings, rollbackFindings: lintRollbacks(p.steps, rules, facts) } : { ...p, findings };
+}
+/**
+ * What the database knows that withFindings(p, config, downSections) can use (lint/facts.ts), read on
+ * the command's connection; undefined when nothing will be linted.
+ */
+async function planFacts(sql, p, config, downSections = false) {
+    if (config === false || p.steps.length === 0 || (p.direction === 'down' && !downSections))
+        return undefined;
+    return lint_facts_readLintFacts(sql, planQuestions(p.steps, downSections && p.direction === 'up'));
+}
+/** Facts read on a connection of their own: for `pgshift lint` with a database, whose plan's session has ended. */
+function databaseFacts(o) {
+    return (items) => withSession(o, (s) => readLintFacts(s.sql, questionsFor(items)));
 }
 /**
  * Findings of the given files or directories, without a database. Directories are linted as one batch
@@ -44495,11 +46884,12 @@ async function lintPaths(paths, config) {
  * changed since the base are linted (as one batch); the others count as applied, so the objects they
  * created are old and findings on them are reported. Without one, a note says what a one-batch lint hides.
  */
-async function lintFiles(paths, config, baseline) {
+async function lintFiles(paths, config, baseline, facts) {
     if (paths.length === 0)
         throw new ConfigError('pgshift lint needs a migration file or a migrations directory to lint.');
     await loadParser();
     const notes = [];
+    const ignored = [];
     const isChanged = baseline && changedSince(baseline);
     const migrations = [];
     const fileFindings = [];
@@ -44516,7 +46906,13 @@ async function lintFiles(paths, config, baseline) {
         }
     };
     const addProblem = (problem) => {
-        if (problem.blocking && problem.path)
+        if (problem.kind === 'unmatched') {
+            // A directory where nothing is a migration is not "no findings": it is refused, as by plan and up.
+            if (problem.blocking)
+                throw new ValidationError(`nothing to lint: ${problem.message}`, [problem]);
+            ignored.push(problem.message);
+        }
+        else if (problem.blocking && problem.path)
             add(new MigrationFileError(problem.path, problem.line, problem.message.replace(`${problem.path}: `, '')), problem.version ?? '');
     };
     for (const p of paths) {
@@ -44524,11 +46920,13 @@ async function lintFiles(paths, config, baseline) {
         if (lint_isDirectory(p, abs)) {
             const catalog = new Catalog(abs);
             catalog.nameProblems.forEach(addProblem);
-            const pending = isChanged ? catalog.files.filter(isChanged) : catalog.files;
+            // Repeatables run after the versioned ones, so they are linted after them.
+            const all = [...catalog.files, ...catalog.repeatables];
+            const pending = isChanged ? all.filter(isChanged) : all;
             for (const file of pending)
                 add(catalog.load(file), file.version);
             if (baseline) {
-                const applied = catalog.files.length - pending.length;
+                const applied = all.length - pending.length;
                 notes.push(`${p}: linted the ${lint_count(pending.length, 'migration')} added or changed since ${baseline.label}; the ${applied} unchanged ${applied === 1 ? 'one counts' : 'ones count'} as applied, so findings on the objects ${applied === 1 ? 'it' : 'they'} created are reported.`);
             }
             else if (catalog.files.length > 1) {
@@ -44538,7 +46936,7 @@ async function lintFiles(paths, config, baseline) {
         }
         // A single file, as its directory's listing names it.
         const listing = discoverMigrations(dirname(abs));
-        const file = listing.files.find((f) => f.upPath === abs);
+        const file = listing.files.find((f) => f.upPath === abs) ?? listing.repeatables.find((f) => f.upPath === abs);
         const problem = listing.problems.find((x) => x.path === abs && x.blocking);
         if (problem)
             addProblem(problem);
@@ -44548,13 +46946,25 @@ async function lintFiles(paths, config, baseline) {
         else if (!problem && !listing.files.some((f) => f.downPath === abs))
             add(load(adHoc(abs)), '');
     }
+    const items = migrations.map((migration) => asLinted(migration));
     return {
-        findings: [
-            ...fileFindings,
-            ...lintSections(migrations.map((migration) => ({ migration, section: migration.up })), config),
-        ],
+        findings: [...fileFindings, ...lintSections(items, config, items.length ? await facts?.(items) : undefined)],
         notes,
+        ignored,
     };
+}
+/** A migration's up section as it runs (a Flyway script that cannot run in a transaction runs without one), split once. */
+function asLinted(migration) {
+    let parsed;
+    try {
+        parsed = splitStatements(migration.up).flatMap((s) => s.parts ?? [s]);
+    }
+    catch (err) {
+        if (err instanceof SqlSyntaxError)
+            return { migration, section: migration.up };
+        throw err;
+    }
+    return { migration, section: asItRuns(migration, migration.up, parsed).section, parsed };
 }
 function lint_count(n, word) {
     return `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -44627,632 +47037,8 @@ function policyRefusal(refused, lead = 'the run was refused before anything ran'
         .join('\n')}`, refused);
 }
 
-;// CONCATENATED MODULE: ./src/db/lock.ts
-// One run at a time per tracking table. A session-level advisory lock, polled with pg_try_advisory_lock
-// on the reserved connection that runs the migrations: the session holds no transaction while it
-// waits or between migrations, so CREATE INDEX CONCURRENTLY never waits on the lock's own holder
-// (the deadlock of transaction-scoped locks).
-
-
-
-/** A stable 64-bit key for a tracking schema, split as pg_locks shows it (classid, objid). */
-function lockKey(schema) {
-    const digest = (0,external_node_crypto_.createHash)('sha256').update(`pgshift:${schema}.schema_migrations`).digest();
-    const key = digest.readBigInt64BE(0);
-    const unsigned = BigInt.asUintN(64, key);
-    return { key: key.toString(), classid: Number(unsigned >> 32n), objid: Number(unsigned & 0xffffffffn) };
-}
-async function lockHolder(sql, schema) {
-    const { classid, objid } = lockKey(schema);
-    const rows = await sql `
-    select a.pid, a.application_name, coalesce(a.xact_start, a.backend_start) as since, a.state
-      from pg_locks l join pg_stat_activity a on a.pid = l.pid
-     where l.locktype = 'advisory' and l.granted and l.classid::text = ${String(classid)} and l.objid::text = ${String(objid)} and l.objsubid = 1
-       -- Advisory locks are per database, but pg_locks lists every database's: the same key held
-       -- by a run against another database on this server is not our holder.
-       and l.database = (select oid from pg_database where datname = current_database())
-       and l.pid <> pg_backend_pid()
-     limit 1`;
-    const r = rows[0];
-    return r ? { pid: r.pid, applicationName: r.application_name, since: r.since, state: r.state } : undefined;
-}
-/** The machine and process of a pgshift run, from its application_name (`pgshift@<host>:<pid>`). */
-function pgshiftProcess(applicationName) {
-    const m = applicationName.match(/^pgshift@(.*):(\d+)$/);
-    return m ? { host: m[1], pid: Number(m[2]) } : undefined;
-}
-function describeHolder(h) {
-    if (!h)
-        return 'another session (it let go before it could be named)';
-    const run = pgshiftProcess(h.applicationName);
-    const who = run ? `pgshift process ${run.pid} on ${run.host} (Postgres pid ${h.pid})` : `pid ${h.pid}${h.applicationName ? ` (${h.applicationName})` : ''}`;
-    return `${who}${h.since ? `, connected since ${h.since.toISOString()}` : ''}${h.state ? `, ${h.state}` : ''}`;
-}
-async function acquireLock(sql, schema, waitMs, onEvent, signal) {
-    const { key } = lockKey(schema);
-    const started = Date.now();
-    let delay = 50;
-    let reported = 0;
-    for (;;) {
-        if (signal?.aborted)
-            throw new errors_AbortedError('interrupted while waiting for the migration lock; nothing ran');
-        const [{ locked }] = await sql `select pg_try_advisory_lock(${key}::bigint) as locked`;
-        const waited = Date.now() - started;
-        if (locked) {
-            onEvent?.({ type: 'lock-acquired', waitedMs: waited });
-            return {
-                async release() {
-                    await sql `select pg_advisory_unlock(${key}::bigint)`;
-                },
-            };
-        }
-        if (waited >= waitMs) {
-            const holder = await lockHolder(sql, schema);
-            throw new LockError(`another migration run holds the lock on ${schema}.schema_migrations: ${describeHolder(holder)}. Waited ${waited < 10_000 ? `${(waited / 1000).toFixed(1)}s` : `${Math.round(waited / 1000)}s`}; wait for it to finish, raise --lock-wait, or stop that session.`, holder);
-        }
-        if (waited - reported >= 5000 || reported === 0) {
-            reported = waited || 1;
-            onEvent?.({ type: 'lock-wait', waitedMs: waited, holder: await lockHolder(sql, schema) });
-        }
-        await pause(Math.min(delay, waitMs - waited), signal);
-        delay = Math.min(1000, delay * 2);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/db/transaction.ts
-/** BEGIN … COMMIT on a reserved connection (which has no sql.begin); ROLLBACK when `fn` throws. */
-async function inTransaction(sql, fn) {
-    await sql.unsafe('begin');
-    try {
-        const out = await fn(sql);
-        await sql.unsafe('commit');
-        return out;
-    }
-    catch (err) {
-        await sql.unsafe('rollback').catch(() => { });
-        throw err;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/db/tracking.ts
-// The tracking tables: which migrations are applied (schema_migrations) and every attempt ever made
-// (migration_history). Created by the first run that writes; an existing dbmate table is adopted.
-
-
-
-
-/** Columns of pgshift's schema_migrations; dbmate's table has only `version`. */
-const OWN_COLUMNS = ['version', 'name', 'checksum', 'status', 'applied_at', 'execution_time_ms', 'error_message', 'applied_by'];
-/** How to put back a column of schema_migrations that was dropped by hand (its values are gone). */
-const COLUMN_FIX = {
-    name: "name text not null default ''",
-    // Rows without a checksum are reported as unverified until repaired.
-    checksum: 'checksum text',
-    status: "status text not null default 'applied' check (status in ('applied', 'running', 'failed'))",
-    applied_at: 'applied_at timestamptz',
-    execution_time_ms: 'execution_time_ms integer',
-    error_message: 'error_message text',
-    applied_by: 'applied_by text',
-};
-/** Columns of migration_history that pgshift writes, and how to put each back. */
-const HISTORY_COLUMNS = {
-    version: "version text not null default ''",
-    name: 'name text',
-    action: "action text not null default 'apply'",
-    status: "status text not null default 'success'",
-    environment: 'environment text',
-    executed_by: 'executed_by text',
-    executed_at: 'executed_at timestamptz not null default now()',
-    execution_time_ms: 'execution_time_ms integer',
-    error_message: 'error_message text',
-    checksum: 'checksum text',
-};
-/** A name as it is written in SQL a user can paste: bare when it may be, quoted otherwise. */
-function tracking_sqlName(name) {
-    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
-}
-/** A Postgres error's SQLSTATE, if it is one. */
-function sqlState(err) {
-    const code = err?.code;
-    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
-}
-class Tracking {
-    schema;
-    migrations;
-    history;
-    constructor(schema) {
-        this.schema = schema;
-        this.migrations = `${quoteIdent(schema)}.schema_migrations`;
-        this.history = `${quoteIdent(schema)}.migration_history`;
-    }
-    /** The tables as a user writes them in a GRANT or an ALTER: `public.schema_migrations`. */
-    shown(table) {
-        return `${tracking_sqlName(this.schema)}.${table}`;
-    }
-    /**
-     * What the role may do, read from the catalogs: asking never fails, where a query on a table the role
-     * may not read fails with a bare "permission denied" (and aborts a read-only transaction).
-     */
-    async access(sql) {
-        const [r] = await sql `
-      select current_user::text as role,
-             current_database()::text as database,
-             n.oid is not null as schema_exists,
-             has_schema_privilege(n.oid, 'USAGE') as schema_usage,
-             has_schema_privilege(n.oid, 'CREATE') as schema_create,
-             has_database_privilege(current_database(), 'CREATE') as database_create,
-             m.oid is not null as m_exists,
-             has_table_privilege(m.oid, 'SELECT') as m_select,
-             has_table_privilege(m.oid, 'INSERT') as m_insert,
-             has_table_privilege(m.oid, 'UPDATE') as m_update,
-             has_table_privilege(m.oid, 'DELETE') as m_delete,
-             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = m.oid and a.attnum > 0 and not a.attisdropped) as m_columns,
-             h.oid is not null as h_exists,
-             has_table_privilege(h.oid, 'INSERT') as h_insert,
-             (select string_agg(a.attname::text, ',' order by a.attnum) from pg_attribute a where a.attrelid = h.oid and a.attnum > 0 and not a.attisdropped) as h_columns
-        from (select 1) as one
-        left join pg_namespace n on n.nspname = ${this.schema}
-        left join pg_class m on m.relnamespace = n.oid and m.relname = 'schema_migrations'
-        left join pg_class h on h.relnamespace = n.oid and h.relname = 'migration_history'`;
-        const list = (text) => (text ? text.split(',') : []);
-        return {
-            role: r.role,
-            database: r.database,
-            schemaExists: r.schema_exists,
-            schemaUsage: !!r.schema_usage,
-            schemaCreate: !!r.schema_create,
-            databaseCreate: r.database_create,
-            migrations: r.m_exists ? { select: !!r.m_select, insert: !!r.m_insert, update: !!r.m_update, delete: !!r.m_delete, columns: list(r.m_columns) } : null,
-            history: r.h_exists ? { insert: !!r.h_insert, columns: list(r.h_columns) } : null,
-        };
-    }
-    /** The refusal for a missing privilege: what the role may not do, and the GRANT that fixes it. */
-    denied(a, doing, grant) {
-        return new errors_ConfigError(`the role ${a.role} may not ${doing} (permission denied). As the owner of the tracking tables or a superuser, run: ${grant} TO ${tracking_sqlName(a.role)};`);
-    }
-    /** Refuses a role that could not even look into the tracking schema. */
-    checkUsage(a) {
-        if (a.schemaExists && !a.schemaUsage)
-            throw this.denied(a, `use schema ${tracking_sqlName(this.schema)}, where the tracking tables are`, `GRANT USAGE ON SCHEMA ${tracking_sqlName(this.schema)}`);
-    }
-    /**
-     * Refuses, before anything is written, a role that could not record what it runs: otherwise a
-     * migration could run and then fail on its own tracking row.
-     */
-    checkWrite(a) {
-        this.checkUsage(a);
-        const m = a.migrations;
-        if (m) {
-            const missing = ['select', 'insert', 'update', 'delete'].filter((p) => !m[p]).map((p) => p.toUpperCase());
-            if (missing.length)
-                throw this.denied(a, `${missing.join(', ')} on ${this.shown('schema_migrations')}`, `GRANT ${missing.join(', ')} ON ${this.shown('schema_migrations')}`);
-        }
-        if (a.history && !a.history.insert)
-            throw this.denied(a, `INSERT into ${this.shown('migration_history')}`, `GRANT INSERT ON ${this.shown('migration_history')}`);
-        if ((!m || !a.history) && a.schemaExists && !a.schemaCreate) {
-            const missing = !m ? 'schema_migrations and migration_history' : 'migration_history';
-            throw this.denied(a, `create ${missing} in schema ${tracking_sqlName(this.schema)}`, `GRANT CREATE ON SCHEMA ${tracking_sqlName(this.schema)}`);
-        }
-        if (!a.schemaExists && !a.databaseCreate)
-            throw this.denied(a, `create schema ${tracking_sqlName(this.schema)} for the tracking tables`, `GRANT CREATE ON DATABASE ${tracking_sqlName(a.database)}`);
-        if (a.history)
-            this.checkColumns('migration_history', a.history.columns, HISTORY_COLUMNS);
-    }
-    /** Refuses a pgshift table that lost columns (altered by hand), naming them and the ALTER that puts them back. */
-    checkColumns(table, columns, fixes) {
-        const missing = Object.keys(fixes).filter((c) => !columns.includes(c));
-        if (!missing.length)
-            return;
-        throw new errors_ConfigError(`${this.shown(table)} has no ${missing.join(', ')} column${missing.length > 1 ? 's' : ''} (the table was altered by hand). Put ${missing.length > 1 ? 'them' : 'it'} back with: ALTER TABLE ${this.shown(table)} ${missing.map((c) => `ADD COLUMN ${fixes[c]}`).join(', ')};`);
-    }
-    /**
-     * A permission or missing-column error the checks above did not foresee, in words naming the tracking
-     * table; anything else goes on as it is.
-     */
-    explained(err) {
-        const state = sqlState(err);
-        const detail = err.message;
-        if (state === '42501' && /must be owner/.test(detail)) {
-            return new errors_ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} cannot be changed by this role: ${detail}. Adopting dbmate's schema_migrations alters the table, which only its owner may do: run this first pgshift up or down as the table's owner.`);
-        }
-        if (state === '42501') {
-            return new errors_ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} cannot be used: ${detail}. Grant the role running pgshift USAGE on the schema, SELECT, INSERT, UPDATE and DELETE on ${this.shown('schema_migrations')} and INSERT on ${this.shown('migration_history')}.`);
-        }
-        if (state === '42703' || state === '42P01') {
-            return new errors_ConfigError(`the tracking tables in schema ${tracking_sqlName(this.schema)} do not have the shape pgshift made them with: ${detail}. Put back what was dropped or renamed by hand.`);
-        }
-        return err;
-    }
-    /** Columns of schema_migrations, or null when it does not exist. Read-only. */
-    async columns(sql) {
-        const a = await this.access(sql);
-        this.checkUsage(a);
-        return a.migrations ? a.migrations.columns : null;
-    }
-    /**
-     * Refuses a schema_migrations that is neither pgshift's nor dbmate's (golang-migrate's version+dirty,
-     * say). Checked on every read, before its rows are taken for applied migrations: read as ours, such a
-     * table would be reported as out-of-order or missing migrations instead of as the wrong table.
-     */
-    checkShape(columns) {
-        if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
-            throw new errors_ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
-        }
-        // dbmate's table has `version` alone; with more, it is pgshift's and must have every column.
-        if (columns.length > 1)
-            this.checkColumns('schema_migrations', columns, COLUMN_FIX);
-    }
-    /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
-    async read(sql) {
-        const access = await this.access(sql);
-        this.checkUsage(access);
-        const columns = access.migrations?.columns ?? null;
-        if (columns === null)
-            return { exists: false, rows: [] };
-        if (!access.migrations.select)
-            throw this.denied(access, `read ${this.shown('schema_migrations')}`, `GRANT SELECT ON ${this.shown('schema_migrations')}`);
-        this.checkShape(columns);
-        if (!columns.includes('checksum')) {
-            // A dbmate table not adopted yet: its versions are applied, their checksums unknown.
-            const rows = await sql.unsafe(`select version::text as version from ${this.migrations}`);
-            return {
-                exists: true,
-                unadopted: true,
-                rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
-            };
-        }
-        const rows = await sql.unsafe(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
-        return {
-            exists: true,
-            rows: rows.map((r) => ({
-                version: r.version,
-                name: r.name,
-                checksum: r.checksum,
-                status: r.status,
-                appliedAt: r.applied_at,
-                executionTimeMs: r.execution_time_ms,
-                errorMessage: r.error_message,
-                appliedBy: r.applied_by,
-            })),
-        };
-    }
-    /**
-     * Creates the tables if missing, or adopts a dbmate schema_migrations(version) table. Runs under the
-     * migration lock. Returns what it did, for the log.
-     */
-    async ensure(sql, files, actor, environment) {
-        try {
-            return await this.ensureTables(sql, files, actor, environment);
-        }
-        catch (err) {
-            throw this.explained(err);
-        }
-    }
-    async ensureTables(sql, files, actor, environment) {
-        const access = await this.access(sql);
-        this.checkWrite(access);
-        const columns = access.migrations?.columns ?? null;
-        const has_schema = access.schemaExists;
-        const historyDdl = `create table if not exists ${this.history} (
-        id bigint generated always as identity primary key,
-        version text not null,
-        name text,
-        action text not null check (action in ('apply', 'rollback', 'resolve', 'repair')),
-        status text not null check (status in ('success', 'failed')),
-        environment text,
-        executed_by text,
-        executed_at timestamptz not null default now(),
-        execution_time_ms integer,
-        error_message text,
-        checksum text)`;
-        if (columns !== null && columns.includes('checksum')) {
-            // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
-            // that may only write the tracking rows must not need it.
-            if (!access.history)
-                await sql.unsafe(historyDdl);
-            return 'exists';
-        }
-        if (columns === null) {
-            await inTransaction(sql, async (tx) => {
-                if (!has_schema)
-                    await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
-                await tx.unsafe(`create table ${this.migrations} (
-            version text primary key,
-            name text not null,
-            checksum text not null,
-            status text not null check (status in ('applied', 'running', 'failed')),
-            applied_at timestamptz,
-            execution_time_ms integer,
-            error_message text,
-            applied_by text)`);
-                await tx.unsafe(historyDdl);
-            });
-            return 'created';
-        }
-        this.checkShape(columns);
-        // dbmate's table: add our columns, keep its rows, fill checksums from the files as they are now.
-        let adopted = 0;
-        await inTransaction(sql, async (tx) => {
-            await tx.unsafe(`alter table ${this.migrations}
-          add column if not exists name text,
-          add column if not exists checksum text,
-          add column if not exists status text,
-          add column if not exists applied_at timestamptz,
-          add column if not exists execution_time_ms integer,
-          add column if not exists error_message text,
-          add column if not exists applied_by text`);
-            await tx.unsafe(historyDdl);
-            const rows = await tx.unsafe(`select version::text as version from ${this.migrations}`);
-            for (const { version } of rows) {
-                const match = files.get(version_versionId(version));
-                const name = match?.file.name ?? '';
-                const sum = match?.checksum() ?? 'unknown';
-                await tx.unsafe(`update ${this.migrations} set name = $1, checksum = $2, status = 'applied', applied_by = $3 where version = $4`, [name, sum, actor, version]);
-                await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
-                    version,
-                    name,
-                    environment,
-                    actor,
-                    sum,
-                    'adopted from dbmate schema_migrations',
-                ]);
-                adopted++;
-            }
-            await tx.unsafe(`alter table ${this.migrations}
-          alter column name set not null,
-          alter column checksum set not null,
-          alter column status set not null,
-          add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
-        });
-        return { adopted };
-    }
-    /** SQL and parameters that record a finished step; run inside the step's transaction. */
-    recordSuccess(step, ms, actor, environment) {
-        // Inside a pipelined transaction the duration is not known yet: the server measures it from BEGIN.
-        const duration = `coalesce($6::integer, (extract(epoch from clock_timestamp() - now()) * 1000)::integer)`;
-        if (step.direction === 'up') {
-            return {
-                text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum)
-                 values ($1, $2, 'apply', 'success', $5, $4, ${duration}, $3))
-               insert into ${this.migrations} (version, name, checksum, status, applied_at, execution_time_ms, applied_by)
-               values ($1, $2, $3, 'applied', now(), ${duration}, $4)
-               on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, status = 'applied',
-                 applied_at = excluded.applied_at, execution_time_ms = excluded.execution_time_ms, error_message = null, applied_by = excluded.applied_by`,
-                params: [step.version, step.name, step.checksum, actor, environment, ms === null ? null : Math.round(ms)],
-            };
-        }
-        return {
-            text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum)
-               values ($1, $2, 'rollback', 'success', $4, $3, ${duration}, $5))
-             delete from ${this.migrations} where version = $1`,
-            params: [step.version, step.name, actor, environment, step.checksum, ms === null ? null : Math.round(ms)],
-        };
-    }
-    async recordFailure(sql, step, ms, error, actor, environment) {
-        await sql.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, error_message, checksum)
-       values ($1, $2, $3, 'failed', $4, $5, $6, $7, $8)`, [step.version, step.name, step.direction === 'up' ? 'apply' : 'rollback', environment, actor, Math.round(ms), error, step.checksum]);
-    }
-    /** Marks a non-transactional step as running before its first statement. */
-    async markRunning(sql, step, actor) {
-        await sql.unsafe(`insert into ${this.migrations} (version, name, checksum, status, applied_at, applied_by) values ($1, $2, $3, 'running', now(), $4)
-       on conflict (version) do update set status = 'running', error_message = null, applied_by = excluded.applied_by`, [step.version, step.name, step.checksum, actor]);
-    }
-    async markFailed(sql, version, ms, error) {
-        await sql.unsafe(`update ${this.migrations} set status = 'failed', execution_time_ms = $2, error_message = $3 where version = $1`, [version, Math.round(ms), error]);
-    }
-    /** `pgshift resolve`: settles a failed or running row by hand. */
-    async resolve(sql, row, as, actor, environment) {
-        this.checkWrite(await this.access(sql));
-        await inTransaction(sql, async (tx) => {
-            if (as === 'applied') {
-                await tx.unsafe(`update ${this.migrations} set status = 'applied', error_message = null, applied_by = $2 where version = $1`, [row.version, actor]);
-            }
-            else {
-                await tx.unsafe(`delete from ${this.migrations} where version = $1`, [row.version]);
-            }
-            await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'resolve', 'success', $3, $4, $5, $6)`, [
-                row.version,
-                row.name,
-                environment,
-                actor,
-                row.checksum,
-                `resolved as ${as} (was ${row.status}${row.errorMessage ? `: ${row.errorMessage}` : ''})`,
-            ]);
-        });
-    }
-    /**
-     * `pgshift repair`: accepts the current checksum of applied migrations whose files changed, in one
-     * transaction under the caller's lock. Each gets schema_migrations.checksum updated and a history row
-     * with action `repair`: `checksum` holds the new checksum and `error_message` the note
-     * `repair: checksum <old> -> <new>; reason: <reason>` (`<old>` is `none` for a row without one), so
-     * existing history tables need no new column.
-     */
-    async repair(sql, changes, reason, actor, environment) {
-        const access = await this.access(sql);
-        this.checkWrite(access);
-        try {
-            await inTransaction(sql, async (tx) => {
-                await this.allowRepairAction(tx, access.role);
-                for (const c of changes) {
-                    const updated = await tx.unsafe(`update ${this.migrations} set checksum = $2 where version = $1 and status = 'applied' and checksum is not distinct from $3`, [
-                        c.version,
-                        c.currentChecksum,
-                        c.storedChecksum,
-                    ]);
-                    // Under the lock nothing else writes these rows; a miss means the table was edited by hand meanwhile.
-                    if (updated.count !== 1)
-                        throw new errors_ConfigError(`the row of migration ${c.version} in ${this.shown('schema_migrations')} changed while it was being repaired: nothing was written. Run repair again.`);
-                    await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, 'repair', 'success', $3, $4, $5, $6)`, [
-                        c.version,
-                        c.name,
-                        environment,
-                        actor,
-                        c.currentChecksum,
-                        repairNote(c, reason),
-                    ]);
-                }
-            });
-        }
-        catch (err) {
-            throw this.explained(err);
-        }
-    }
-    /**
-     * A history table made before `repair` existed checks action against apply, rollback and resolve
-     * only: widen that check (in the caller's transaction), or say what the table's owner must run.
-     */
-    async allowRepairAction(tx, role) {
-        const checks = await tx.unsafe(`select conname::text as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = to_regclass($1) and contype = 'c'`, [this.history]);
-        for (const c of checks.filter((x) => /\baction\b/.test(x.def) && x.def.includes("'resolve'") && !x.def.includes("'repair'"))) {
-            const alter = `ALTER TABLE ${this.shown('migration_history')} DROP CONSTRAINT ${tracking_sqlName(c.name)}, ADD CONSTRAINT ${tracking_sqlName(c.name)} CHECK (action IN ('apply', 'rollback', 'resolve', 'repair'))`;
-            try {
-                await tx.unsafe(alter);
-            }
-            catch (err) {
-                if (sqlState(err) !== '42501')
-                    throw err;
-                throw new errors_ConfigError(`${this.shown('migration_history')} was created before pgshift recorded repairs: its check on action allows apply, rollback and resolve only, and the role ${role} may not change it (${err.message}). As the owner of the table, run: ${alter}; then run repair again.`);
-            }
-        }
-    }
-}
-/** The history row's note for a repair; the format is documented in the README (Tracking tables). */
-function repairNote(c, reason) {
-    return `repair: checksum ${c.storedChecksum || 'none'} -> ${c.currentChecksum}; reason: ${reason}`;
-}
-
-;// CONCATENATED MODULE: ./src/report/redact.ts
-// Database passwords never reach a log, comment, issue, summary or error: every string that leaves
-// the engine can be passed through a Redactor that knows the secrets of the URL in use.
-const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]+)(?::([^@/\s]*))?@/gi;
-/** `postgres://user:secret@host/db` → `postgres://user:***@host/db`. */
-function redactUrl(text) {
-    return text.replace(URL_CREDENTIALS, (_m, scheme, user, pass) => `${scheme}${user}${pass !== undefined ? ':***' : ''}@`);
-}
-class Redactor {
-    secrets = [];
-    /** Remembers the password of a connection URL (raw and percent-decoded) and `password=` parameters. */
-    addUrl(url) {
-        if (!url)
-            return this;
-        try {
-            const parsed = new URL(url);
-            if (parsed.password)
-                this.add(parsed.password).add(decodeURIComponent(parsed.password));
-            const param = parsed.searchParams.get('password');
-            if (param)
-                this.add(param);
-        }
-        catch {
-            /* not a URL: redactUrl still covers the user:pass@ shape */
-        }
-        return this;
-    }
-    add(secret) {
-        // Very short secrets would shred ordinary words; the URL pattern still covers them in URLs.
-        if (secret && secret.length >= 4 && !this.secrets.includes(secret))
-            this.secrets.push(secret);
-        this.secrets.sort((a, b) => b.length - a.length);
-        return this;
-    }
-    get values() {
-        return this.secrets;
-    }
-    redact(text) {
-        let out = redactUrl(text);
-        for (const s of this.secrets)
-            out = out.split(s).join('***');
-        return out;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/commands/session.ts
-// The frame every database command runs in, written once: the directory is read before connecting,
-// the connection is retried, the migration lock is taken on a reserved connection and released before
-// it is returned, and every error leaves with credentials redacted.
-
-
-
-
-
-
-
-
-/** The redactor a command reports through: the caller's, taught the URL in use. */
-function redactorFor(o) {
-    return (o.redactor ?? new Redactor()).addUrl(o.databaseUrl);
-}
-/** Every failure leaves with credentials redacted. */
-function redacted(err, redactor) {
-    if (err instanceof Error)
-        err.message = redactor.redact(err.message);
-    return err;
-}
-/** Opens a session, runs `fn`, closes the connection; the directory is checked before connecting. */
-async function session_withSession(o, fn) {
-    const catalog = new catalog_Catalog(o.dir);
-    const redactor = redactorFor(o);
-    if (!o.databaseUrl)
-        throw new errors_ConfigError('no database given: pass --database-url or set DATABASE_URL.');
-    const connectTimeoutMs = o.connectTimeoutMs ?? settings_SETTINGS.connectTimeout.default;
-    const options = { databaseUrl: o.databaseUrl, connectTimeoutMs, refusedRetryMs: o.connectTimeoutGiven ? connectTimeoutMs : REFUSED_RETRY_MS, redactor, signal: o.signal };
-    const { sql, lifeline } = await connect({ ...options, onEvent: o.onEvent });
-    const reopen = async () => {
-        // A server that is restarting refuses for a moment: a few seconds, refused or not, then give up.
-        const again = await connect({ ...options, connectTimeoutMs: Math.min(connectTimeoutMs, REFUSED_RETRY_MS), refusedRetryMs: REFUSED_RETRY_MS });
-        again.lifeline.arm();
-        return {
-            sql: again.sql,
-            close: async () => {
-                again.lifeline.disarm();
-                await again.sql.end({ timeout: 1 }).catch(() => { });
-            },
-        };
-    };
-    try {
-        return await fn({ sql, redactor, tracking: new Tracking(o.schema ?? settings_SETTINGS.schema.default), catalog, lifeline, reopen });
-    }
-    catch (err) {
-        // A query that failed because the connection went away (outside a migration: the engine names a
-        // migration that was running itself) says so, instead of an "unexpected error".
-        if (lifeline.lost && !(err instanceof PgshiftError)) {
-            throw redacted(new ConnectionError(`the connection to Postgres at ${whereOf(lifeline.target)} was lost: ${lifeline.reason}. No migration was running at the time; run the command again once the server is reachable.`), redactor);
-        }
-        throw redacted(err, redactor);
-    }
-    finally {
-        lifeline.disarm();
-        // A lost connection leaves postgres.js waiting for an answer that will never come: don't wait.
-        await sql.end({ timeout: lifeline.lost ? 0 : 5 }).catch(() => { });
-    }
-}
-/** Runs `fn` on a reserved connection holding the migration lock; unlocks before release, always. */
-async function session_withLock(s, o, fn) {
-    const reserved = guarded(await s.sql.reserve(), s.lifeline);
-    try {
-        const lock = await acquireLock(reserved, s.tracking.schema, o.lockWaitMs ?? settings_SETTINGS.lockWait.default, o.onEvent, o.signal);
-        try {
-            return await fn(reserved);
-        }
-        finally {
-            await lock.release().catch(() => { });
-        }
-    }
-    finally {
-        reserved.release();
-    }
-}
-/** Who runs a command when the shell does not say: the OS user. */
-function session_defaultActor() {
-    try {
-        return (0,external_node_os_namespaceObject.userInfo)().username;
-    }
-    catch {
-        return 'unknown';
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/commands/migrate.ts
+
 
 
 
@@ -45266,14 +47052,15 @@ function session_defaultActor() {
 
 function refuse(plan) {
     const blocking = plan.problems.filter((p) => p.blocking);
-    throw new ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
+    throw new errors_ValidationError(`the run was refused before anything ran:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`, blocking);
 }
 /** Whether a plan could hold a step (which the parser must split): any pending file, or a down. */
 function mayRun(catalog, state, selection) {
     if (selection.direction === 'down')
         return state.rows.length > 0;
     const known = new Set(state.rows.map((r) => version_versionId(r.version)));
-    return catalog.files.some((f) => !known.has(version_versionId(f.version)));
+    // A repeatable that is known may still be due (its file changed): only reading it would tell.
+    return catalog.repeatables.length > 0 || catalog.files.some((f) => !known.has(version_versionId(f.version)));
 }
 async function migrate(o, selection) {
     const actor = o.actor ?? session_defaultActor();
@@ -45281,9 +47068,10 @@ async function migrate(o, selection) {
     return session_withSession(o, (s) => session_withLock(s, o, async (sql) => {
         const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
         // Linting costs a parse of each pending section's findings: only when a policy will read them.
-        const review = (state) => {
+        const review = async (state) => {
             const p = plan_buildPlan(s.catalog, state, selection);
-            const reviewed = o.lintPolicy ? withFindings(p, o.lint) : p;
+            // Under the lock, so what the database holds is what the migrations will meet.
+            const reviewed = o.lintPolicy ? withFindings(p, o.lint, false, await planFacts(sql, p, o.lint)) : p;
             if (reviewed.blocked)
                 refuse(reviewed);
             const refused = o.lintPolicy?.(reviewed.findings) ?? [];
@@ -45292,10 +47080,12 @@ async function migrate(o, selection) {
             return reviewed;
         };
         let state = await readState();
+        // Nothing recorded yet while another tool's history has rows: say that adopt exists.
+        await adopt_adoptionHint(sql, s.tracking, state.rows.length, o.onEvent);
         // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
         if (mayRun(s.catalog, state, selection))
             await split_loadParser();
-        let p = review(state);
+        let p = await review(state);
         if (p.steps.length === 0)
             return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
         if (o.singleTransaction) {
@@ -45315,7 +47105,7 @@ async function migrate(o, selection) {
         if (typeof ensured === 'object') {
             o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
             state = await readState();
-            p = review(state);
+            p = await review(state);
         }
         const started = performance.now();
         const outcome = await executePlan(p.steps, {
@@ -45379,6 +47169,7 @@ async function migrate(o, selection) {
 
 
 
+
 /**
  * What up/down would run. Without a database: with a baseline, the migrations added or changed since the
  * base are pending and the others count as applied; without one, every migration in the directory is
@@ -45397,15 +47188,30 @@ async function plan(o, selection) {
         return withFindings(plan_buildPlan(new catalog_Catalog(o.dir), { exists: false, rows: [], databaseChecked: false }, selection), o.lint, true);
     }
     return session_withSession(o, async (s) => {
-        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        const read = await s.sql.begin('read only', (tx) => s.tracking.read(tx, { adoptionPending: !!o.assumeApplied?.length }));
+        const state = o.assumeApplied?.length ? withAssumed(read, o.assumeApplied, s.catalog) : read;
+        if (!o.assumeApplied)
+            await adopt_adoptionHint(s.sql, s.tracking, state.rows.length, o.onEvent);
         // Invalid indexes left by an interrupted CREATE INDEX CONCURRENTLY: named, and refused on a re-run.
         const p = await invalid_indexes_checkInvalidIndexes(s.sql, s.catalog, plan_buildPlan(s.catalog, { ...state, databaseChecked: true }, selection));
-        return withFindings(p, o.lint, true);
+        // What the database holds sharpens the findings (a DROP ... IF EXISTS of nothing, a retype without a rewrite).
+        return withFindings(p, o.lint, true, await planFacts(s.sql, p, o.lint, true));
     });
+}
+/** The tracking rows as they would be after the adoption: each assumed migration with its file's checksum. */
+function withAssumed(state, assumed, catalog) {
+    const known = new Set(state.rows.map((r) => version_versionId(r.version)));
+    const added = assumed
+        .filter((a) => !known.has(version_versionId(a.version)))
+        .map((a) => {
+        const file = catalog.find(a.version);
+        return { version: a.version, name: a.name, checksum: (file && catalog.checksum(file)) ?? '', status: a.status, appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null };
+    });
+    return { ...state, exists: true, unadopted: state.unadopted && added.length === 0, rows: [...state.rows, ...added] };
 }
 /** Whether `target` names a migration of the directory (or, for down, is 0: everything). */
 function knownVersion(dir, target, direction) {
-    if (!isVersion(target))
+    if (!version_isVersion(target))
         return 'not-a-version';
     if (direction === 'down' && version_versionKey(target).every((p) => p === 0n))
         return 'known';
@@ -45458,14 +47264,14 @@ function failureMessage(f) {
  */
 function stopped(err, f, reviewed) {
     const error = err instanceof PgshiftError ? err : new UnexpectedError(err);
-    const refused = error instanceof errors_ConfigError || error instanceof ValidationError || error instanceof errors_PolicyError;
+    const refused = error instanceof errors_ConfigError || error instanceof errors_ValidationError || error instanceof errors_PolicyError;
     const review = error instanceof errors_PolicyError && error.findings.length ? { findings: reviewed ?? error.findings, refused: error.findings } : NO_REVIEW;
     // The guard's refusal is a person's missing confirmation, not an incident; the files or the policy
     // refusing a deploy is (somebody merged what cannot ship).
     const guard = error instanceof errors_PolicyError && error.findings.length === 0;
     const incident = f.command !== 'plan' &&
         !guard &&
-        (error instanceof ValidationError || error instanceof errors_PolicyError || error instanceof LockError || error instanceof ConnectionError || error instanceof UnexpectedError);
+        (error instanceof errors_ValidationError || error instanceof errors_PolicyError || error instanceof LockError || error instanceof ConnectionError || error instanceof UnexpectedError);
     return { command: f.command, status: refused ? 'refused' : 'failed', incident, environment: f.environment, protected: f.protected, review, error, applied: [] };
 }
 async function deploy_finish(sink, outcome, req) {
@@ -45523,7 +47329,7 @@ async function dryRun(req, sink) {
         await sink.planned?.(p, review);
         const blocking = p.problems.filter((x) => x.blocking);
         const error = p.blocked
-            ? new ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
+            ? new errors_ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
             : review.refused.length
                 ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
                 : undefined;
@@ -45720,6 +47526,66 @@ async function resolve_resolve(o, version, as) {
     }));
 }
 
+;// CONCATENATED MODULE: ./src/commands/baseline-version.ts
+// `baseline <version>`: a database whose schema came from somewhere pgshift has no record of (built by
+// hand, restored from a dump, migrated by a tool that kept no history) starts its history here: every
+// migration up to and including <version> is recorded as applied without running it (history action
+// `baseline`), in one transaction under the migration lock. Refused once pgshift has recorded anything.
+// (Not the PR baseline of ./baseline.ts, which says what a base commit has applied.)
+
+
+
+
+
+async function baselineAt(o, version) {
+    if (!version)
+        throw new ConfigError('baseline needs the version to start from: pgshift baseline <version> (every migration up to and including it is recorded as applied).');
+    if (!isVersion(version))
+        throw new ConfigError(`baseline: "${version}" is not a version: use the number at the start of a migration file name.`);
+    return withSession(o, (s) => withLock(s, o, async (sql) => {
+        if (!s.catalog.find(version))
+            throw new ConfigError(`baseline: version ${version} matches no migration in ${s.catalog.dir}: name the last migration the database already has.`);
+        const blocking = s.catalog.nameProblems.filter((p) => p.blocking);
+        if (blocking.length)
+            throw new ConfigError(`the migrations directory must be fixed before a baseline:\n${blocking.map((p) => `  - ${p.message}`).join('\n')}`);
+        const state = await s.tracking.read(sql);
+        if (state.rows.length) {
+            throw new ConfigError(`${s.tracking.schema}.schema_migrations already records ${state.rows.length} migration${state.rows.length === 1 ? '' : 's'}: baseline is for a database with no history at all. Nothing was written. Run pgshift status to see what is recorded; pgshift up applies what is pending.`);
+        }
+        // Another tool's history is better taken over than guessed at: say so, but the person decides.
+        await adoptionHint(sql, s.tracking, 0, o.onEvent);
+        const recorded = s.catalog.files.filter((f) => compareVersions(f.version, version) <= 0);
+        const rows = recorded.map((f) => {
+            const checksum = s.catalog.checksum(f);
+            if (checksum === undefined)
+                throw new ConfigError(`migration ${f.version} cannot be baselined: ${s.catalog.load(f).message}`);
+            return {
+                version: f.version,
+                name: f.name,
+                checksum,
+                status: 'applied',
+                errorMessage: null,
+                note: `baseline ${version}: recorded as applied without running it`,
+            };
+        });
+        const report = { version, dryRun: !!o.dryRun, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
+        if (o.dryRun)
+            return report;
+        await s.tracking.recordWithoutRunning(sql, rows, 'baseline', o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
+        return report;
+    }));
+}
+/** What a baseline did (or would do), one line each. */
+function describeBaseline(r) {
+    const n = r.recorded.length;
+    return [
+        `${r.dryRun ? 'dry run: would record' : 'recorded'} ${n} migration${n === 1 ? '' : 's'} up to and including ${r.version} as applied, without running ${n === 1 ? 'it' : 'them'}:`,
+        ...r.recorded.map((m) => `  ${m.version}  ${m.name}`),
+        'Not proven against the live schema: replaying the migrations on a shadow database to compare is not available yet (issue 11). Check that the database really has these changes.',
+        ...(r.dryRun ? ['Nothing was written (--dry-run).'] : []),
+    ];
+}
+
 ;// CONCATENATED MODULE: ./src/commands/repair.ts
 
 
@@ -45756,7 +47622,7 @@ function checkRequest(o, versions) {
     if (versions !== 'all') {
         if (!versions.length)
             throw new errors_ConfigError('repair needs the versions to repair, or --all: pgshift repair <version>... --reason "<why>".');
-        const bad = versions.find((v) => !isVersion(v));
+        const bad = versions.find((v) => !version_isVersion(v));
         if (bad !== undefined)
             throw new errors_ConfigError(`repair: "${bad}" is not a version: use the number at the start of a migration file name.`);
     }
@@ -45801,7 +47667,7 @@ async function repair(o, versions) {
         const report = { repaired: [], unchanged: [], skipped: [] };
         const candidates = [];
         if (versions === 'all') {
-            for (const row of [...state.rows].sort((a, b) => compareVersions(a.version, b.version))) {
+            for (const row of [...state.rows].sort((a, b) => version_compareVersions(a.version, b.version))) {
                 const found = examine(s, row);
                 if (isCandidate(found))
                     candidates.push(found);
@@ -45876,6 +47742,7 @@ async function repairThenDeploy(req, versions, reason, sink, onRepaired) {
 // Every migration's state, from the files and the tracking rows together.
 
 
+
 function status_migrationStatus(catalog, rows) {
     const out = [];
     const seen = new Set();
@@ -45886,21 +47753,26 @@ function status_migrationStatus(catalog, rows) {
         if (row.status === 'applied') {
             if (!file)
                 state = 'missing';
-            else if (row.checksum) {
+            else if (row.checksum || file.repeatable) {
                 const loaded = catalog.load(file);
+                // A repeatable migration whose file changed is due to run again, not a changed history.
                 if (loaded instanceof MigrationFileError || loaded.checksum !== row.checksum)
-                    state = 'modified';
+                    state = file.repeatable ? 'outdated' : 'modified';
             }
         }
         out.push({ version: row.version, name: row.name || file?.name || '', state, path: file?.upPath, appliedAt: row.appliedAt, executionTimeMs: row.executionTimeMs, errorMessage: row.errorMessage });
     }
-    for (const file of catalog.files) {
+    for (const file of [...catalog.files, ...catalog.repeatables]) {
         if (seen.has(versionId(file.version)))
             continue;
         seen.add(versionId(file.version));
         out.push({ version: file.version, name: file.name, state: 'pending', path: file.upPath, appliedAt: null, executionTimeMs: null, errorMessage: null });
     }
-    return out.sort((a, b) => compareKeys(versionKey(a.version), versionKey(b.version)));
+    // Versioned migrations by version, then the repeatables in the order they run (by name).
+    const order = new Map(catalog.repeatables.map((f, i) => [f.version, i]));
+    const rank = (e) => (isRepeatableVersion(e.version) ? 1 : 0);
+    return out.sort((a, b) => rank(a) - rank(b) ||
+        (rank(a) ? (order.get(a.version) ?? Infinity) - (order.get(b.version) ?? Infinity) || a.version.localeCompare(b.version) : compareKeys(versionKey(a.version), versionKey(b.version))));
 }
 
 ;// CONCATENATED MODULE: ./src/commands/status.ts
@@ -46010,6 +47882,8 @@ function resolveCredentials(databaseUrl, sources = {}) {
 
 ;// CONCATENATED MODULE: ./src/commands/index.ts
 // The one face the shells (CLI, action, HTTP) import: every command, and the types they need.
+
+
 
 
 
@@ -46448,7 +48322,7 @@ function renderPlan(plan) {
             out.push(`   note: ${note}`);
         out.push(indent(step.section.sql.trim(), '     '));
         if (plan.direction === 'up')
-            out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
+            out.push(rollbackText(step.rollback));
         // What rolling this migration back would destroy, under its rollback SQL.
         const underRollback = plan.direction === 'up' && step.rollback ? onSection(step, step.rollback.path) : [];
         if (underRollback.length)
@@ -46473,6 +48347,14 @@ function renderPlan(plan) {
         out.push(renderProblems(plan.problems));
     }
     return out.join('\n');
+}
+/** What rolling a step back runs: its down SQL, nothing (an empty down), or nothing possible (no down). */
+function rollbackText(rollback) {
+    if (!rollback)
+        return '   rollback: none (this migration has no down, so it cannot be rolled back)';
+    if (rollback.empty)
+        return '   rollback: empty down section (rolling back runs no SQL and removes the migration from the applied set)';
+    return `   rollback:\n${indent(rollback.sql.trim(), '     ')}`;
 }
 function renderFindings(findings) {
     return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
@@ -46648,6 +48530,14 @@ function rollbackFindingLines(findings, ctx) {
         return [];
     return ['', `**Rolling back** (${findings.length} finding${findings.length > 1 ? 's' : ''})`, '', ...findingItems(findings, ctx)];
 }
+/** An empty down and a missing one read differently: the first rolls back as a no-op, the second cannot roll back. */
+function rollbackWords(rollback) {
+    if (!rollback)
+        return '_None: this migration has no down, so it cannot be rolled back._';
+    if (rollback.empty)
+        return '_Empty down section: rolling back runs no SQL and only removes the migration from the applied set._';
+    return undefined;
+}
 function stepDetails(step, maxSql, note, plan, ctx) {
     const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
     const down = step.direction === 'up' ? step.rollback : step.section;
@@ -46661,7 +48551,7 @@ function stepDetails(step, maxSql, note, plan, ctx) {
         fence(cut(step.section.sql.trim(), maxSql, note)),
     ];
     if (step.direction === 'up') {
-        parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
+        parts.push('', '**Rollback SQL**', '', rollbackWords(step.rollback) ?? fence(cut(step.rollback.sql.trim(), maxSql, note)));
     }
     if (ctx)
         parts.push(...rollbackFindingLines(onDown, ctx));
@@ -47048,6 +48938,10 @@ function logSink(c) {
             info(r.steps.length
                 ? `${r.direction === 'up' ? 'Applied' : 'Rolled back'} ${r.steps.length} migration(s); current version ${r.currentVersion ?? 'none'}.`
                 : `Up to date at ${r.currentVersion ?? 'none'}.`);
+            // The .sql files that are not migrations, after the result, as the CLI says them.
+            for (const p of r.plan.problems)
+                if (p.kind === 'unmatched')
+                    warning(c.redact(displayMessage(p.message)));
         },
     };
 }
@@ -47122,7 +49016,7 @@ function annotationsSink(c) {
                 annotateProblems(o.plan.problems, o.plan.blocked, c.redact);
                 annotateFindings(o.review.findings, o.review.refused, c.redact);
             }
-            else if (o.error instanceof ValidationError) {
+            else if (o.error instanceof errors_ValidationError) {
                 annotateProblems(o.error.problems, true, c.redact);
             }
             else if (o.error instanceof errors_PolicyError) {
@@ -47234,6 +49128,7 @@ function failureIssueSink(c) {
 
 
 
+
 /** Refused before a request could be made (bad inputs): the status, zero counts, one sentence. */
 function refusedEarly(message, redact) {
     const environment = getInput('environment') || settings_SETTINGS.environment.default;
@@ -47314,10 +49209,28 @@ async function runAction(redactor) {
     // Redacted before rendering (so no cut can split a secret), then worded as the action's inputs.
     const sink = redactedFor(redactor, inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c))));
     // A repair runs only when the workflow names it (repair-versions), before the deploy of the same run.
-    if (s.repairVersions.length)
-        await repairThenDeploy(req, s.repairVersions[0] === 'all' ? 'all' : s.repairVersions, s.repairReason, sink, (r) => reportRepair(r, s.repairReason, redact));
+    // A dry run after adopt-from plans as if the adoption were recorded (assumed: what it would record).
+    const run = (assumed) => s.repairVersions.length
+        ? repairThenDeploy(req, s.repairVersions[0] === 'all' ? 'all' : s.repairVersions, s.repairReason, sink, (r) => reportRepair(r, s.repairReason, redact))
+        : s.dryRun
+            ? dryRun({ ...req, assumeApplied: assumed }, sink)
+            : deploy(req, sink);
+    // adopt-from: the adoption first (a dry run only says what it would record); once done, a no-op.
+    if (s.adoptFrom)
+        await adoptThen(req, s.adoptFrom, s.dryRun, sink, (r) => reportAdopt(r, redact), run);
     else
-        await (s.dryRun ? dryRun(req, sink) : deploy(req, sink));
+        await run();
+}
+/** What adopt-from recorded (or would), in the log, the step summary and the outputs, before the deploy reports. */
+async function reportAdopt(r, redact) {
+    const lines = describeAdopt(r).map((l) => redact(forShell(l, 'action')));
+    core_info(lines.join('\n'));
+    // A dry run adopts nothing: the counts say what this run recorded.
+    const recorded = r.dryRun || r.alreadyAdopted ? [] : r.adopted.map((a) => a.version);
+    setOutput('adopted-count', String(recorded.length));
+    setOutput('adopted-versions', JSON.stringify(recorded));
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await summary.addRaw(`## pgshift adopt --from ${r.tool}\n\n${lines.map((l) => `- ${l.trim()}`).join('\n')}\n`, true).write();
 }
 /** What repair-versions accepted, in the log and the step summary, before the deploy reports. */
 async function reportRepair(r, reason, redact) {

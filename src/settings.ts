@@ -2,6 +2,7 @@
 // and its help. CLI parsing and --help, the action's input defaults (and action.yml, by a test), and
 // the words a message uses to name a setting all derive from this table.
 import { ConfigError } from './errors';
+import { TOOLS, type ToolId } from './db/adopt/types';
 import { isVersion } from './files/version';
 import type { Direction } from './types';
 
@@ -10,7 +11,7 @@ export type Policy = '' | 'additive-only';
 export const POLICIES: readonly Policy[] = ['', 'additive-only'];
 
 /** The CLI's commands that take flags (help and version take none). */
-export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair';
+export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair' | 'adopt' | 'baseline';
 
 export interface Setting<T> {
   key: string;
@@ -138,6 +139,14 @@ function parseRepairVersions(t: string, shownAs: string): string[] {
   return list;
 }
 
+/** A tool adopt can take over from, by the name its users know it by. */
+function parseTool(t: string, shownAs: string): ToolId | '' {
+  const tool = t.trim().toLowerCase();
+  if (!tool) return '';
+  if ((TOOLS as readonly string[]).includes(tool)) return tool as ToolId;
+  throw new ConfigError(`${shownAs} must be one of ${TOOLS.join(', ')}, not "${t.trim()}".`);
+}
+
 const text = (t: string) => t.trim();
 const optionalText = (t: string) => t.trim() || undefined;
 const duration = (bounds: DurationBounds) => (t: string, shownAs: string) => parseDuration(t, shownAs, bounds);
@@ -145,12 +154,12 @@ const optionalDuration = (bounds: DurationBounds) => (t: string, shownAs: string
 const flagOnly = (why: string) => ({ shell: 'cli' as const, why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair'];
+const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline'];
 const EVERY: readonly CommandName[] = [...CONNECTING, 'new'];
 const SELECTING: readonly CommandName[] = ['up', 'down', 'plan', 'lint'];
 const DEPLOYING: readonly CommandName[] = ['up', 'down', 'plan'];
 const REVIEWING: readonly CommandName[] = ['up', 'down', 'plan'];
-const LOCKING: readonly CommandName[] = ['up', 'down', 'plan', 'resolve', 'repair'];
+const LOCKING: readonly CommandName[] = ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline'];
 const inputOnly = (why: string) => ({ shell: 'action' as const, why });
 
 /** The settings table. Order is the order of --help. */
@@ -180,7 +189,7 @@ export const SETTINGS = {
   },
   environment: {
     key: 'environment',
-    commands: ['up', 'down', 'plan', 'resolve', 'repair'],
+    commands: ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline'],
     flag: '--env',
     input: 'environment',
     arg: '<name>',
@@ -204,12 +213,14 @@ export const SETTINGS = {
   },
   dryRun: {
     key: 'dryRun',
+    // The CLI's dry run of up and down is a command of its own (pgshift plan); adopt and baseline take the flag.
+    commands: ['adopt', 'baseline'],
+    flag: '--dry-run',
     input: 'dry-run',
     default: false,
     shown: 'false',
     parse: parseBoolean,
-    help: 'plan only: read-only, no table, no lock',
-    onlyIn: inputOnly('the CLI has a command for it: pgshift plan'),
+    help: 'adopt, baseline: say what would be recorded and write nothing (the action: plan only: read-only, no table, no lock)',
   },
   target: {
     key: 'target',
@@ -300,7 +311,7 @@ export const SETTINGS = {
   },
   allowMissing: {
     key: 'allowMissing',
-    commands: SELECTING,
+    commands: [...SELECTING, 'adopt'],
     flag: '--allow-missing',
     input: 'allow-missing',
     default: false,
@@ -426,6 +437,17 @@ export const SETTINGS = {
     parse: parseBoolean,
     help: "resolve: the migration's changes are not in place",
     onlyIn: flagOnly('resolve settles a failed migration after a person has looked at the database: a terminal command'),
+  },
+  adoptFrom: {
+    key: 'adoptFrom',
+    commands: ['adopt'],
+    flag: '--from',
+    input: 'adopt-from',
+    arg: '<tool>',
+    default: '' as ToolId | '',
+    shown: '',
+    parse: parseTool,
+    help: `adopt: the tool whose history table to take over (${TOOLS.join(', ')}); the action adopts once, before the plan`,
   },
   repairVersions: {
     key: 'repairVersions',

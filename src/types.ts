@@ -16,6 +16,11 @@ export interface MigrationFile {
   upPath: string;
   /** Absolute path of a separate down file (pair and Flyway forms). */
   downPath?: string;
+  /**
+   * A repeatable migration (Flyway `R__<name>.sql`): `version` is "R__<name>", not a number; it runs
+   * after the versioned migrations whenever it is new or its checksum changed, and is never rolled back.
+   */
+  repeatable?: true;
 }
 
 /** One section (up or down) of a migration, with where it sits in its file. */
@@ -28,6 +33,17 @@ export interface Section {
   startLine: number;
   /** false when the section header says `transaction:false`. */
   transaction: boolean;
+  /**
+   * Set on a down that exists but holds no SQL (an empty .down.sql or U file, an empty down section):
+   * the tool's way of saying "nothing to undo". Rolling it back runs nothing and removes the migration
+   * from the applied set. A migration with no down at all has `down` undefined and cannot be rolled back.
+   */
+  empty?: true;
+  /**
+   * Spans of `sql` (character offsets, end exclusive) that run as one statement, whatever the parser
+   * splits inside them: goose's and sql-migrate's StatementBegin/StatementEnd blocks.
+   */
+  blocks?: { start: number; end: number }[];
 }
 
 /** A migration whose file(s) have been read and split into sections. */
@@ -53,6 +69,11 @@ export interface Statement {
   kind: string;
   /** The raw parse node, for the linter. */
   node: Record<string, unknown>;
+  /**
+   * A StatementBegin/StatementEnd block that holds several statements runs as one query, as its tool
+   * sends it: these are the parser's statements inside it (the first is `kind`/`node`), for the linter.
+   */
+  parts?: Statement[];
 }
 
 /** A problem found in the files or in their agreement with the tracking table. */
@@ -105,6 +126,8 @@ export interface PlannedStep {
   parsed?: Statement[];
   /** Where and why the section does not parse (also a blocking problem of the plan), for the linter. */
   syntaxError?: { line: number; column: number; reason: string };
+  /** Written to migration_history with the step (a rollback whose down section was empty). */
+  historyNote?: string;
 }
 
 export interface Plan {
@@ -146,7 +169,8 @@ export interface Baseline {
   changed: string[];
 }
 
-export type StatusState = 'applied' | 'pending' | 'failed' | 'running' | 'modified' | 'missing';
+/** `outdated`: a repeatable migration whose file changed since it last ran; the next up runs it again. */
+export type StatusState = 'applied' | 'pending' | 'outdated' | 'failed' | 'running' | 'modified' | 'missing';
 
 export interface StatusEntry {
   version: string;

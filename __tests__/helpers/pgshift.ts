@@ -24,7 +24,8 @@ export interface MigrationRow {
 }
 
 export async function migrationRows(sql: postgres.Sql, schema = 'public'): Promise<MigrationRow[]> {
-  const rows = await sql.unsafe<MigrationRow[]>(`select version, name, checksum, status, error_message from "${schema}".schema_migrations order by version::numeric`);
+  const rows = await sql.unsafe<MigrationRow[]>(`select version, name, checksum, status, error_message from "${schema}".schema_migrations
+    order by case when version ~ '^[0-9]+([.][0-9]+)?$' then version::numeric end nulls last, version`);
   return [...rows];
 }
 

@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { ConfigError, deploy, dryRun, loadLintConfig, type DeployRequest } from '../commands';
 import { describeRepair, repairThenDeploy, type RepairReport } from '../commands';
+import { adoptThen, describeAdopt, type AdoptReport, type AssumedMigration } from '../commands';
 import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
 import { redactedFor } from '../report/redacting';
@@ -96,8 +97,27 @@ async function runAction(redactor: Redactor): Promise<void> {
     inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c))),
   );
   // A repair runs only when the workflow names it (repair-versions), before the deploy of the same run.
-  if (s.repairVersions.length) await repairThenDeploy(req, s.repairVersions[0] === 'all' ? 'all' : s.repairVersions, s.repairReason, sink, (r) => reportRepair(r, s.repairReason, redact));
-  else await (s.dryRun ? dryRun(req, sink) : deploy(req, sink));
+  // A dry run after adopt-from plans as if the adoption were recorded (assumed: what it would record).
+  const run = (assumed?: AssumedMigration[]) =>
+    s.repairVersions.length
+      ? repairThenDeploy(req, s.repairVersions[0] === 'all' ? 'all' : s.repairVersions, s.repairReason, sink, (r) => reportRepair(r, s.repairReason, redact))
+      : s.dryRun
+        ? dryRun({ ...req, assumeApplied: assumed }, sink)
+        : deploy(req, sink);
+  // adopt-from: the adoption first (a dry run only says what it would record); once done, a no-op.
+  if (s.adoptFrom) await adoptThen(req, s.adoptFrom, s.dryRun, sink, (r) => reportAdopt(r, redact), run);
+  else await run();
+}
+
+/** What adopt-from recorded (or would), in the log, the step summary and the outputs, before the deploy reports. */
+async function reportAdopt(r: AdoptReport, redact: (t: string) => string): Promise<void> {
+  const lines = describeAdopt(r).map((l) => redact(forShell(l, 'action')));
+  core.info(lines.join('\n'));
+  // A dry run adopts nothing: the counts say what this run recorded.
+  const recorded = r.dryRun || r.alreadyAdopted ? [] : r.adopted.map((a) => a.version);
+  core.setOutput('adopted-count', String(recorded.length));
+  core.setOutput('adopted-versions', JSON.stringify(recorded));
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`## pgshift adopt --from ${r.tool}\n\n${lines.map((l) => `- ${l.trim()}`).join('\n')}\n`, true).write();
 }
 
 /** What repair-versions accepted, in the log and the step summary, before the deploy reports. */

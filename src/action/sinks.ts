@@ -85,6 +85,8 @@ export function logSink(c: ActionContext): Sink {
           ? `${r.direction === 'up' ? 'Applied' : 'Rolled back'} ${r.steps.length} migration(s); current version ${r.currentVersion ?? 'none'}.`
           : `Up to date at ${r.currentVersion ?? 'none'}.`,
       );
+      // The .sql files that are not migrations, after the result, as the CLI says them.
+      for (const p of r.plan.problems) if (p.kind === 'unmatched') core.warning(c.redact(displayMessage(p.message)));
     },
   };
 }

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../commands';
 import { readSettings, SETTING_ROWS, SETTINGS, type Setting, type SettingKey, type SettingValues } from '../settings';
 
-export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'help', 'version'] as const;
+export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'help', 'version'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -130,6 +130,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   let topic: string | undefined;
   if (v.help) [command, topic] = ['help', first === 'help' ? positionals[0] : first];
   else if (v.version) command = 'version';
+  // --dry-run is adopt's and baseline's; alone, it is still someone looking for pgshift plan.
+  else if (first === undefined && v['dry-run']) throw new ConfigError(`unknown option --dry-run: ${flagHint('--dry-run')}. ${seeHelp(undefined)}`);
   else if (first === undefined) return { command: 'help', positionals: [], settings: readSettings('cli', () => undefined), given, bare: true };
   else [command, topic] = [first, first === 'help' ? positionals[0] : undefined];
   if (topic !== undefined && !isCommand(topic)) throw unknownCommand(topic);
@@ -137,7 +139,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     // A flag the command does not read is a mistake (a typo'd command, a flag meant for another one).
     for (const s of FLAGS) {
       if (!given.has(s.key as SettingKey) || appliesTo(s, command)) continue;
-      throw new ConfigError(`${s.flag} does not apply to "pgshift ${command}": it is for ${inWords(s.commands!.filter(isCommand))}. See "pgshift ${command} --help".`);
+      const plan = s.key === 'dryRun' ? ` (a dry run of up or down is a command of its own: "pgshift plan")` : '';
+      throw new ConfigError(`${s.flag} does not apply to "pgshift ${command}": it is for ${inWords(s.commands!.filter(isCommand))}${plan}. See "pgshift ${command} --help".`);
     }
   }
   if (v.applied && v['rolled-back']) throw new ConfigError('pass either --applied or --rolled-back to resolve, not both.');
@@ -176,6 +179,9 @@ Commands:
   new <name>            write <UTC yyyymmddhhmmss>_<name>.sql with -- migrate:up / -- migrate:down
   resolve <version>     settle a failed non-transactional migration: --applied or --rolled-back
   repair <version>...   accept an applied migration's changed file: record its new checksum (--reason; --all)
+  adopt --from <tool>   take over the history of dbmate, golang-migrate, goose, sql-migrate, flyway,
+                        node-pg-migrate, prisma or supabase: record what it applied, without running it
+  baseline <version>    a database with no history: record every migration up to <version> as applied
 
 Options:
 ${options()}
@@ -223,6 +229,19 @@ by hand): under the migration lock, records the file's current checksum and a mi
 (action repair) with --reason, the old and the new checksum, and who ran it. --reason is required. A
 version whose file matches says so and writes nothing; a missing file cannot be repaired. --all lists
 every changed applied migration first and asks on a terminal; without one it refuses unless --yes.`,
+  adopt: `Reads the other tool's history table as that tool reads it, matches each migration it applied to
+its file (by version, or by file or folder name where the tool keys by name), and records them in
+schema_migrations as applied, with the files' current checksums and a migration_history row (action
+adopt): in one transaction, under the migration lock. A migration the tool recorded as failed is recorded
+failed (settle it with pgshift resolve); a dirty golang-migrate version or an unfinished Prisma migration
+refuses, with how to settle it. A migration with no file refuses unless --allow-missing. The other tool's
+rows are left as they are, so you can go back; golang-migrate's schema_migrations is renamed
+golang_migrate_schema_migrations. Once done, adopting again does nothing. --dry-run writes nothing.`,
+  baseline: `For a database whose schema is already in place but has no history (pgshift's or another tool's):
+records every migration up to and including <version> as applied without running it (migration_history
+action baseline), under the migration lock. Refused when schema_migrations already has rows. It is not
+proven against the live schema: comparing with a shadow database is not available yet (issue 11).
+--dry-run writes nothing.`,
   lint: 'Exits 1 on an error-level finding. Rules and their settings: docs/rules.md.',
   new: 'A file made in the same second as an existing version takes the next free second.',
 };

@@ -1,5 +1,5 @@
 // `pgshift lint [paths...]` on the terminal: findings one a line (or JSON), then a count.
-import { lintFiles, loadLintConfig } from '../commands';
+import { lintFiles, loadLintConfig, type FactsSource } from '../commands';
 import { displayMessage, displayPath } from '../report/text';
 import type { Baseline, Finding } from '../types';
 
@@ -16,14 +16,17 @@ export interface LintOptions {
  * Prints the findings of files or directories; 1 when any is an error, else 0. Bad paths or config throw
  * ConfigError. With a baseline (--since), a directory's migrations unchanged since the base count as applied.
  */
-export async function runLint(paths: string[], opts: LintOptions, baseline?: Baseline): Promise<number> {
+export async function runLint(paths: string[], opts: LintOptions, baseline?: Baseline, ignored: string[] = [], facts?: FactsSource): Promise<number> {
   const config = loadLintConfig(opts.config);
-  const report = await lintFiles(paths, config, baseline);
-  return printFindings(report.findings, opts, report.notes);
+  const report = await lintFiles(paths, config, baseline, facts);
+  return printFindings(report.findings, opts, report.notes, [...report.ignored, ...ignored]);
 }
 
-/** Prints findings one a line (or as JSON) with a count, and the notes to `err`; 1 when any is an error, else 0. */
-export function printFindings(all: Finding[], opts: { json: boolean; out: (s: string) => void; err?: (s: string) => void }, notes: string[] = []): number {
+/**
+ * Prints findings one a line (or as JSON) with a count, and the notes to `err`; 1 when any is an error,
+ * else 0. The .sql files left out as not migrations come last, so that they are not lost above the findings.
+ */
+export function printFindings(all: Finding[], opts: { json: boolean; out: (s: string) => void; err?: (s: string) => void }, notes: string[] = [], ignored: string[] = []): number {
   for (const note of notes) opts.err?.(`note: ${displayMessage(note)}`);
   const findings = all.map((f) => ({ ...f, path: displayPath(f.path), message: displayMessage(f.message) }));
   if (opts.json) {
@@ -32,6 +35,7 @@ export function printFindings(all: Finding[], opts: { json: boolean; out: (s: st
     for (const f of findings) opts.out(`${f.path}:${f.line}:${f.column}  ${f.severity}  ${f.rule}  ${f.message} (${f.docs})`);
     opts.out(summary(findings));
   }
+  for (const warning of ignored) opts.err?.(`warning: ${displayMessage(warning)}`);
   return findings.some((f) => f.severity === 'error') ? 1 : 0;
 }
 

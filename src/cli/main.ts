@@ -2,6 +2,9 @@
 // file only chooses what to print and the number the process leaves with.
 import { askBeforeRun, ConfigError, deploy, dryRun, newMigration, plan, resolve, status, loadLintConfig, pendingPaths, type DeployRequest, type Outcome, type SessionOptions } from '../commands';
 import { changedHistory, describeRepair, listCandidates, repair } from '../commands';
+import { adopt, baselineAt, describeAdopt, describeBaseline } from '../commands';
+import { ValidationError } from '../commands';
+import { databaseFacts } from '../commands';
 import { toJson } from '../report/json';
 import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
@@ -132,7 +135,12 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
         { direction: 'up', target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder },
       );
       const pending = pendingPaths(p);
-      return pending.length ? runLint(pending, lintIo) : printFindings([], lintIo);
+      // The .sql files of the directory that are not migrations: said at the end, as by every command.
+      const ignored = p.problems.filter((x) => x.kind === 'unmatched').map((x) => x.message);
+      if (p.problems.some((x) => x.kind === 'unmatched' && x.blocking)) throw new ValidationError(`nothing to lint: ${ignored.join(' ')}`, p.problems);
+      // The database is asked again for what the rules should know (a DROP ... IF EXISTS of nothing is no finding).
+      const facts = databaseFacts(sessionOptions(s, io, redactor, args.given));
+      return pending.length ? runLint(pending, lintIo, undefined, ignored, facts) : printFindings([], lintIo, [], ignored);
     }
     case 'status': {
       const report = await status({ ...sessionOptions(s, io, redactor, args.given), onEvent: progress.event });
@@ -141,13 +149,20 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
         io.out(renderStatus(report.entries));
         if (report.problems.length) io.out('\n' + renderProblems(report.problems));
       }
+      // A directory where nothing is a migration is refused (3), never a status of nothing.
+      const unreadable = report.problems.find((p) => p.kind === 'unmatched' && p.blocking);
+      if (unreadable) {
+        if (!s.json) io.err(`pgshift: ${displayMessage(unreadable.message)}`);
+        return ExitCode.validation;
+      }
       // An applied history that changed turns the check red (3) before anything pending does (1).
       const changed = changedHistory(report.entries);
       if (s.exitCode && changed.length) {
         if (!s.json) io.err(`pgshift: the applied history changed: ${changed.map((e) => `${e.version} ${e.state}`).join(', ')}. Settle each as the problems above say.`);
         return ExitCode.validation;
       }
-      return s.exitCode && report.entries.some((e) => e.state === 'pending') ? 1 : ExitCode.ok;
+      // A repeatable migration whose file changed is due, as a pending one is.
+      return s.exitCode && report.entries.some((e) => e.state === 'pending' || e.state === 'outdated') ? 1 : ExitCode.ok;
     }
     case 'up':
     case 'down': {
@@ -162,6 +177,9 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
       io.out(s.json ? toJson({ version: row.version, resolvedAs: as }) : `resolved ${row.version} ${row.name} as ${as}.`);
       return ExitCode.ok;
     }
+    case 'adopt':
+    case 'baseline':
+      return runRecording(args, io, redactor, progress.event);
     case 'repair': {
       if (s.repairAll && args.positionals.length) throw new ConfigError('pass either versions or --all to repair, not both.');
       const ask = io.ask;
@@ -187,6 +205,24 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
       return ExitCode.ok;
     }
   }
+}
+
+/** adopt and baseline: the request from the flags; what they did, as text or JSON. */
+async function runRecording(args: CliArgs, io: CliIo, redactor: Redactor, onEvent: SessionOptions['onEvent']): Promise<number> {
+  const s = args.settings;
+  const common = { ...sessionOptions(s, io, redactor, args.given), onEvent, environment: s.environment, actor: io.env.GITHUB_ACTOR || undefined, dryRun: s.dryRun };
+  if (args.command === 'adopt') {
+    if (!s.adoptFrom)
+      throw new ConfigError('adopt needs the tool to take over from: pgshift adopt --from <tool> (dbmate, golang-migrate, goose, sql-migrate, flyway, node-pg-migrate, prisma or supabase).');
+    if (args.positionals.length) throw new ConfigError(`adopt takes no arguments (got "${args.positionals[0]}"): pgshift adopt --from <tool>.`);
+    const report = await adopt({ ...common, from: s.adoptFrom, allowMissing: s.allowMissing });
+    io.out(s.json ? toJson(report) : displayMessage(describeAdopt(report).join('\n')));
+    return ExitCode.ok;
+  }
+  if (args.positionals.length > 1) throw new ConfigError('baseline takes one version: pgshift baseline <version>.');
+  const report = await baselineAt(common, args.positionals[0] ?? '');
+  io.out(s.json ? toJson(report) : displayMessage(describeBaseline(report).join('\n')));
+  return ExitCode.ok;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

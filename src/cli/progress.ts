@@ -72,7 +72,9 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
       if (o.error && !(o.error instanceof MigrationFailedError)) return printError(io, o.error, opts.json);
       const result = o.result!;
       if (opts.json) return io.out(toJson(result));
-      for (const problem of result.plan.problems) io.err(`warning: ${displayMessage(problem.message)}`);
+      // The .sql files that are not migrations are said last, where they are not lost above the result.
+      const ignored = result.plan.problems.filter((p) => p.kind === 'unmatched');
+      for (const problem of result.plan.problems) if (problem.kind !== 'unmatched') io.err(`warning: ${displayMessage(problem.message)}`);
       // What was applied carried these findings: said as plan says them, before the result.
       const findings = result.plan.findings;
       if (result.steps.length && findings.length && !findingsShown) say([`Safety (${findings.length} finding${findings.length > 1 ? 's' : ''}):`, ...renderFindings(findings)].join('\n'));
@@ -84,6 +86,7 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
         io.out(
           `${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`,
         );
+      for (const problem of ignored) io.err(`warning: ${displayMessage(problem.message)}`);
     },
   };
 }

@@ -9,7 +9,7 @@ import { SETTINGS } from '../settings';
 import type { Baseline, EngineEvent, Finding, LintConfig, MigrationError, Plan } from '../types';
 import { migrate, type MigrateOptions } from './migrate';
 import type { Outcome, Review } from './outcome';
-import { plan } from './plan';
+import { plan, type AssumedMigration } from './plan';
 import { checkGuard, isProtected, policyRefusal, refusedFindings, type SafetySettings } from './policy';
 import { redactorFor } from './session';
 
@@ -22,6 +22,8 @@ export interface DeployRequest extends Omit<MigrateOptions, 'lint' | 'lintPolicy
   confirm?: string;
   /** A dry run only: what a base commit says is applied, instead of a database (see PlanOptions). */
   baseline?: Baseline;
+  /** A dry run only: what a dry-run adoption would record (see PlanOptions). */
+  assumeApplied?: AssumedMigration[];
 }
 
 const NO_REVIEW: Review = { findings: [], refused: [] };

@@ -11,8 +11,9 @@ import { buildPlan, type Selection, type TrackingState } from '../plan/plan';
 import { SETTINGS } from '../settings';
 import { loadParser } from '../sql/split';
 import type { Finding, LintConfig, Plan, RunResult } from '../types';
+import { adoptionHint } from './adopt';
 import { checkInvalidIndexes } from './invalid-indexes';
-import { withFindings } from './lint';
+import { planFacts, withFindings } from './lint';
 import { policyRefusal } from './policy';
 import { defaultActor, withLock, withSession, type SessionOptions } from './session';
 
@@ -50,7 +51,8 @@ function refuse(plan: Plan): never {
 function mayRun(catalog: Catalog, state: TrackingState, selection: Selection): boolean {
   if (selection.direction === 'down') return state.rows.length > 0;
   const known = new Set(state.rows.map((r) => versionId(r.version)));
-  return catalog.files.some((f) => !known.has(versionId(f.version)));
+  // A repeatable that is known may still be due (its file changed): only reading it would tell.
+  return catalog.repeatables.length > 0 || catalog.files.some((f) => !known.has(versionId(f.version)));
 }
 
 export async function migrate(o: MigrateOptions, selection: Selection): Promise<RunResult> {
@@ -60,18 +62,21 @@ export async function migrate(o: MigrateOptions, selection: Selection): Promise<
     withLock(s, o, async (sql) => {
       const readState = async (): Promise<TrackingState> => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
       // Linting costs a parse of each pending section's findings: only when a policy will read them.
-      const review = (state: TrackingState): Plan => {
+      const review = async (state: TrackingState): Promise<Plan> => {
         const p = buildPlan(s.catalog, state, selection);
-        const reviewed = o.lintPolicy ? withFindings(p, o.lint) : p;
+        // Under the lock, so what the database holds is what the migrations will meet.
+        const reviewed = o.lintPolicy ? withFindings(p, o.lint, false, await planFacts(sql, p, o.lint)) : p;
         if (reviewed.blocked) refuse(reviewed);
         const refused = o.lintPolicy?.(reviewed.findings) ?? [];
         if (refused.length) throw policyRefusal(refused);
         return reviewed;
       };
       let state = await readState();
+      // Nothing recorded yet while another tool's history has rows: say that adopt exists.
+      await adoptionHint(sql, s.tracking, state.rows.length, o.onEvent);
       // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
       if (mayRun(s.catalog, state, selection)) await loadParser();
-      let p = review(state);
+      let p = await review(state);
       if (p.steps.length === 0) return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
       if (o.singleTransaction) {
         const nonTx = p.steps.filter((st) => !st.transactional);
@@ -90,7 +95,7 @@ export async function migrate(o: MigrateOptions, selection: Selection): Promise<
       if (typeof ensured === 'object') {
         o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
         state = await readState();
-        p = review(state);
+        p = await review(state);
       }
       const started = performance.now();
       const outcome = await executePlan(p.steps, {

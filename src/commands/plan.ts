@@ -1,13 +1,15 @@
 // The read-only dry run: no table created, no lock taken, reads inside a READ ONLY transaction.
 import type { Sql } from '../db/connect';
 import { Catalog } from '../files/catalog';
-import { isVersion, versionKey } from '../files/version';
+import { isVersion, versionId, versionKey } from '../files/version';
+import type { Tracking } from '../db/tracking';
 import { buildPlan, type Selection } from '../plan/plan';
 import { loadParser } from '../sql/split';
-import type { Baseline, LintConfig, Plan } from '../types';
+import type { AppliedMigration, Baseline, LintConfig, Plan } from '../types';
 import { appliedAtBase } from './baseline';
+import { adoptionHint } from './adopt';
 import { checkInvalidIndexes } from './invalid-indexes';
-import { withFindings } from './lint';
+import { planFacts, withFindings } from './lint';
 import { withSession, type SessionOptions } from './session';
 
 export interface PlanOptions extends SessionOptions {
@@ -18,6 +20,18 @@ export interface PlanOptions extends SessionOptions {
    * asked (given on purpose, it wins over a database URL from the environment).
    */
   baseline?: Baseline;
+  /**
+   * What a dry-run adoption (adopt-from) would record: the plan reads as if it were recorded, so a pull
+   * request of a team that switches shows what pgshift would really run, not every migration again.
+   */
+  assumeApplied?: AssumedMigration[];
+}
+
+/** A migration another tool applied, as a dry-run adoption would record it. */
+export interface AssumedMigration {
+  version: string;
+  name: string;
+  status: 'applied' | 'failed';
 }
 
 /**
@@ -38,11 +52,26 @@ export async function plan(o: PlanOptions, selection: Selection): Promise<Plan> 
     return withFindings(buildPlan(new Catalog(o.dir), { exists: false, rows: [], databaseChecked: false }, selection), o.lint, true);
   }
   return withSession(o, async (s) => {
-    const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx as unknown as Sql));
+    const read = await s.sql.begin('read only', (tx) => s.tracking.read(tx as unknown as Sql, { adoptionPending: !!o.assumeApplied?.length }));
+    const state = o.assumeApplied?.length ? withAssumed(read, o.assumeApplied, s.catalog) : read;
+    if (!o.assumeApplied) await adoptionHint(s.sql, s.tracking, state.rows.length, o.onEvent);
     // Invalid indexes left by an interrupted CREATE INDEX CONCURRENTLY: named, and refused on a re-run.
     const p = await checkInvalidIndexes(s.sql, s.catalog, buildPlan(s.catalog, { ...state, databaseChecked: true }, selection));
-    return withFindings(p, o.lint, true);
+    // What the database holds sharpens the findings (a DROP ... IF EXISTS of nothing, a retype without a rewrite).
+    return withFindings(p, o.lint, true, await planFacts(s.sql, p, o.lint, true));
   });
+}
+
+/** The tracking rows as they would be after the adoption: each assumed migration with its file's checksum. */
+function withAssumed(state: Awaited<ReturnType<Tracking['read']>>, assumed: AssumedMigration[], catalog: Catalog): Awaited<ReturnType<Tracking['read']>> {
+  const known = new Set(state.rows.map((r) => versionId(r.version)));
+  const added: AppliedMigration[] = assumed
+    .filter((a) => !known.has(versionId(a.version)))
+    .map((a) => {
+      const file = catalog.find(a.version);
+      return { version: a.version, name: a.name, checksum: (file && catalog.checksum(file)) ?? '', status: a.status, appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null };
+    });
+  return { ...state, exists: true, unadopted: state.unadopted && added.length === 0, rows: [...state.rows, ...added] };
 }
 
 /** Whether `target` names a migration of the directory (or, for down, is 0: everything). */

@@ -36,6 +36,40 @@ const HISTORY_COLUMNS: Record<string, string> = {
   checksum: 'checksum text',
 };
 
+/** pgshift's schema_migrations, as the first run that writes creates it. */
+function migrationsTableDdl(table: string): string {
+  return `create table ${table} (
+            version text primary key,
+            name text not null,
+            checksum text not null,
+            status text not null check (status in ('applied', 'running', 'failed')),
+            applied_at timestamptz,
+            execution_time_ms integer,
+            error_message text,
+            applied_by text)`;
+}
+
+/** pgshift's migration_history, as the first run that writes creates it. */
+function historyTableDdl(table: string): string {
+  return `create table if not exists ${table} (
+        id bigint generated always as identity primary key,
+        version text not null,
+        name text,
+        action text not null check (action in ('apply', 'rollback', 'resolve', 'repair', 'adopt', 'baseline')),
+        status text not null check (status in ('success', 'failed')),
+        environment text,
+        executed_by text,
+        executed_at timestamptz not null default now(),
+        execution_time_ms integer,
+        error_message text,
+        checksum text)`;
+}
+
+/** golang-migrate's schema_migrations(version, dirty), which has pgshift's table name. */
+function isGolangMigrateShape(columns: string[]): boolean {
+  return columns.length === 2 && columns.includes('version') && columns.includes('dirty');
+}
+
 /** A name as it is written in SQL a user can paste: bare when it may be, quoted otherwise. */
 function sqlName(name: string): string {
   return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
@@ -205,6 +239,11 @@ export class Tracking {
    * table would be reported as out-of-order or missing migrations instead of as the wrong table.
    */
   private checkShape(columns: string[]): void {
+    if (isGolangMigrateShape(columns)) {
+      throw new ConfigError(
+        `${this.schema}.schema_migrations has the columns version, dirty: this is golang-migrate's table: run pgshift adopt --from golang-migrate to take over its history (golang-migrate's row is kept, renamed to golang_migrate_schema_migrations), or use --schema to keep pgshift's tables in another schema.`,
+      );
+    }
     if (!columns.includes('version') || columns.some((c) => !OWN_COLUMNS.includes(c))) {
       throw new ConfigError(`${this.schema}.schema_migrations exists but is neither pgshift's nor dbmate's (columns: ${columns.join(', ')}). Use --schema to keep pgshift's tables in another schema.`);
     }
@@ -213,11 +252,15 @@ export class Tracking {
   }
 
   /** Rows of schema_migrations; [] when the table does not exist. Read-only. */
-  async read(sql: Sql | ReservedSql): Promise<{ exists: boolean; rows: AppliedMigration[]; unadopted?: boolean }> {
+  /**
+   * `adoptionPending`: a dry run reads the database as if an adoption were done, so golang-migrate's
+   * table in pgshift's place (which the adoption renames) counts as no tracking table yet.
+   */
+  async read(sql: Sql | ReservedSql, o: { adoptionPending?: boolean } = {}): Promise<{ exists: boolean; rows: AppliedMigration[]; unadopted?: boolean }> {
     const access = await this.access(sql);
     this.checkUsage(access);
     const columns = access.migrations?.columns ?? null;
-    if (columns === null) return { exists: false, rows: [] };
+    if (columns === null || (o.adoptionPending && isGolangMigrateShape(columns))) return { exists: false, rows: [] };
     if (!access.migrations!.select) throw this.denied(access, `read ${this.shown('schema_migrations')}`, `GRANT SELECT ON ${this.shown('schema_migrations')}`);
     this.checkShape(columns);
     if (!columns.includes('checksum')) {
@@ -283,18 +326,7 @@ export class Tracking {
     this.checkWrite(access);
     const columns = access.migrations?.columns ?? null;
     const has_schema = access.schemaExists;
-    const historyDdl = `create table if not exists ${this.history} (
-        id bigint generated always as identity primary key,
-        version text not null,
-        name text,
-        action text not null check (action in ('apply', 'rollback', 'resolve', 'repair')),
-        status text not null check (status in ('success', 'failed')),
-        environment text,
-        executed_by text,
-        executed_at timestamptz not null default now(),
-        execution_time_ms integer,
-        error_message text,
-        checksum text)`;
+    const historyDdl = historyTableDdl(this.history);
     if (columns !== null && columns.includes('checksum')) {
       // CREATE TABLE IF NOT EXISTS needs CREATE on the schema even when the table is there: a role
       // that may only write the tracking rows must not need it.
@@ -304,15 +336,7 @@ export class Tracking {
     if (columns === null) {
       await inTransaction(sql, async (tx) => {
         if (!has_schema) await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
-        await tx.unsafe(`create table ${this.migrations} (
-            version text primary key,
-            name text not null,
-            checksum text not null,
-            status text not null check (status in ('applied', 'running', 'failed')),
-            applied_at timestamptz,
-            execution_time_ms integer,
-            error_message text,
-            applied_by text)`);
+        await tx.unsafe(migrationsTableDdl(this.migrations));
         await tx.unsafe(historyDdl);
       });
       return 'created';
@@ -357,7 +381,7 @@ export class Tracking {
 
   /** SQL and parameters that record a finished step; run inside the step's transaction. */
   recordSuccess(
-    step: { version: string; name: string; checksum: string; direction: Direction },
+    step: { version: string; name: string; checksum: string; direction: Direction; note?: string },
     ms: number | null,
     actor: string,
     environment: string,
@@ -376,10 +400,11 @@ export class Tracking {
       };
     }
     return {
-      text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum)
-               values ($1, $2, 'rollback', 'success', $4, $3, ${duration}, $5))
+      // error_message carries a note for a successful rollback (the down section was empty), as for a repair.
+      text: `with h as (insert into ${this.history} (version, name, action, status, environment, executed_by, execution_time_ms, checksum, error_message)
+               values ($1, $2, 'rollback', 'success', $4, $3, ${duration}, $5, $7::text))
              delete from ${this.migrations} where version = $1`,
-      params: [step.version, step.name, actor, environment, step.checksum, ms === null ? null : Math.round(ms)],
+      params: [step.version, step.name, actor, environment, step.checksum, ms === null ? null : Math.round(ms), step.note ?? null],
     };
   }
 
@@ -469,6 +494,101 @@ export class Tracking {
   }
 
   /**
+   * `adopt` and `baseline`: records migrations as applied (or failed) without running them, in one
+   * transaction under the caller's lock. `before` runs first in that transaction (golang-migrate's table
+   * is renamed there); the tracking tables are created if missing, dbmate's schema_migrations is given
+   * pgshift's columns, and each row gets a history row with `action` and its note.
+   */
+  async recordWithoutRunning(
+    sql: ReservedSql,
+    rows: RecordedMigration[],
+    action: 'adopt' | 'baseline',
+    actor: string,
+    environment: string,
+    before?: (tx: ReservedSql) => Promise<void>,
+  ): Promise<void> {
+    const first = await this.access(sql);
+    this.checkUsage(first);
+    try {
+      await inTransaction(sql, async (tx) => {
+        await before?.(tx);
+        const a = await this.access(tx);
+        this.checkWrite(a);
+        if (!a.schemaExists) await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
+        const dbmateTable = a.migrations && !a.migrations.columns.includes('checksum');
+        if (!a.migrations) await tx.unsafe(migrationsTableDdl(this.migrations));
+        else if (dbmateTable) {
+          await tx.unsafe(`alter table ${this.migrations}
+              add column if not exists name text, add column if not exists checksum text, add column if not exists status text,
+              add column if not exists applied_at timestamptz, add column if not exists execution_time_ms integer,
+              add column if not exists error_message text, add column if not exists applied_by text`);
+        }
+        if (!a.history) await tx.unsafe(historyTableDdl(this.history));
+        else await this.allowAction(tx, a.role, action);
+        for (const r of rows) {
+          await tx.unsafe(
+            `insert into ${this.migrations} (version, name, checksum, status, error_message, applied_by) values ($1, $2, $3, $4, $5, $6)
+             on conflict (version) do update set name = excluded.name, checksum = excluded.checksum, status = excluded.status, error_message = excluded.error_message, applied_by = excluded.applied_by`,
+            [r.version, r.name, r.checksum, r.status, r.errorMessage, actor],
+          );
+          await tx.unsafe(`insert into ${this.history} (version, name, action, status, environment, executed_by, checksum, error_message) values ($1, $2, $3, 'success', $4, $5, $6, $7)`, [
+            r.version,
+            r.name,
+            action,
+            environment,
+            actor,
+            r.checksum,
+            r.note,
+          ]);
+        }
+        if (dbmateTable) {
+          await tx.unsafe(`update ${this.migrations} set name = coalesce(name, ''), checksum = coalesce(checksum, ''), status = coalesce(status, 'applied')`);
+          await tx.unsafe(`alter table ${this.migrations}
+              alter column name set not null, alter column checksum set not null, alter column status set not null,
+              add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
+        }
+      });
+    } catch (err) {
+      throw this.explained(err);
+    }
+  }
+
+  /** Whether migration_history holds a row of `action` whose note starts with `note`. Read-only. */
+  async hasHistory(sql: Sql | ReservedSql, action: string, note: string): Promise<boolean> {
+    const a = await this.access(sql);
+    if (!a.history) return false;
+    const [{ found }] = await sql.unsafe<{ found: boolean }[]>(`select exists (select 1 from ${this.history} where action = $1 and starts_with(coalesce(error_message, ''), $2)) as found`, [
+      action,
+      note,
+    ]);
+    return found;
+  }
+
+  /**
+   * A history table made before `action` existed checks action against fewer values: add it to that
+   * check (in the caller's transaction), or say what the table's owner must run.
+   */
+  private async allowAction(tx: ReservedSql, role: string, action: string): Promise<void> {
+    const checks = await tx.unsafe<{ name: string; def: string }[]>(
+      `select conname::text as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = to_regclass($1) and contype = 'c'`,
+      [this.history],
+    );
+    for (const c of checks.filter((x) => /\baction\b/.test(x.def) && x.def.includes("'apply'") && !x.def.includes(`'${action}'`))) {
+      // Every action pgshift writes today, so that widening for one never has to be redone for another.
+      const allowed = [...new Set([...[...c.def.matchAll(/'([a-z_-]+)'/g)].map((m) => m[1]), 'repair', 'adopt', 'baseline', action])];
+      const alter = `ALTER TABLE ${this.shown('migration_history')} DROP CONSTRAINT ${sqlName(c.name)}, ADD CONSTRAINT ${sqlName(c.name)} CHECK (action IN (${allowed.map((x) => `'${x}'`).join(', ')}))`;
+      try {
+        await tx.unsafe(alter);
+      } catch (err) {
+        if (sqlState(err) !== '42501') throw err;
+        throw new ConfigError(
+          `${this.shown('migration_history')} was created before pgshift recorded ${action}: its check on action does not allow it, and the role ${role} may not change it (${(err as Error).message}). As the owner of the table, run: ${alter}; then run ${action} again.`,
+        );
+      }
+    }
+  }
+
+  /**
    * A history table made before `repair` existed checks action against apply, rollback and resolve
    * only: widen that check (in the caller's transaction), or say what the table's owner must run.
    */
@@ -489,6 +609,19 @@ export class Tracking {
       }
     }
   }
+}
+
+/** A migration `adopt` or `baseline` records without running it. */
+export interface RecordedMigration {
+  version: string;
+  name: string;
+  /** The file's current checksum; '' when the file is gone (adopt --allow-missing). */
+  checksum: string;
+  status: 'applied' | 'failed';
+  /** For a failed row: what the other tool recorded. */
+  errorMessage: string | null;
+  /** The history row's error_message: where the row came from. */
+  note: string;
 }
 
 /** An applied migration whose stored checksum `repair` replaces with its file's current one. */

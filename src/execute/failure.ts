@@ -17,6 +17,11 @@ export interface PgErrorFields {
 /** pgshift's own hint for errors with a known cure. */
 function extraHint(code: string | undefined, step: PlannedStep): string | undefined {
   if (code === '25001' && step.transactional) {
+    if (step.direction === 'down') {
+      // A rollback cannot be split into a migration of its own: its section runs without a transaction.
+      const header = formById(step.migration.form).noTransactionHeader('down');
+      return `this statement cannot run inside a transaction: run the down section without one, ${header.isSectionHeader ? 'with the header' : 'starting its file with the line'} "${header.line}"`;
+    }
     // A migration of its own: the statement goes in that migration's up section.
     const header = formById(step.migration.form).noTransactionHeader('up');
     return `this statement cannot run inside a transaction: put it in its own migration ${header.isSectionHeader ? 'whose header reads' : 'that starts with'} "${header.line}"`;

@@ -4,7 +4,7 @@
 import type { Lifeline, Sql } from '../db/connect';
 import type { Tracking } from '../db/tracking';
 import { invalidIndexesOf } from '../db/invalid-indexes';
-import { compareKeys, versionId, versionKey } from '../files/version';
+import { compareKeys, isVersion, versionId, versionKey } from '../files/version';
 import type { AppliedMigration, MigrationError, PlannedStep, StepResult } from '../types';
 import { errorSummary } from './failure';
 
@@ -89,6 +89,8 @@ export function currentAfter(rows: AppliedMigration[], steps: StepResult[]): str
   let best: string | null = null;
   for (const id of applied) {
     const v = names.get(id)!;
+    // A repeatable migration ("R__<name>") has no version to be current at.
+    if (!isVersion(v)) continue;
     if (best === null || compareKeys(versionKey(v), versionKey(best)) > 0) best = v;
   }
   return best;

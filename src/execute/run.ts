@@ -5,11 +5,12 @@
 // failing statement the server rejects the rest and turns COMMIT into ROLLBACK.
 import type postgres from 'postgres';
 import { ConnectionLostError, type Lifeline, type ReservedSql } from '../db/connect';
+import { quoteIdent } from '../db/identifiers';
 import { pause } from '../pause';
 import type { Redactor } from '../report/redact';
 import type { Tracking } from '../db/tracking';
 import { AbortedError } from '../errors';
-import type { EngineEvent, MigrationError, PlannedStep, StepResult } from '../types';
+import type { EngineEvent, MigrationError, PlannedStep, Statement, StepResult } from '../types';
 import { errorSummary, lostConnectionError, toMigrationError } from './failure';
 
 export interface ExecuteOptions {
@@ -52,8 +53,11 @@ interface Attempt {
 /** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
 function queueStep(sql: ReservedSql, o: ExecuteOptions, step: PlannedStep, parts: Query[]): { first: number } {
   const first = parts.length;
-  for (const s of step.statements) parts.push(sql.unsafe(s.sql) as unknown as Query);
-  const record = o.tracking.recordSuccess({ version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction }, null, o.actor, o.environment);
+  for (const s of step.statements) parts.push(statementQuery(sql, s));
+  const record = o.tracking.recordSuccess(trackingStep(step), null, o.actor, o.environment);
+  // As the user pgshift connected as: a migration may SET ROLE to a role that owns its objects but may
+  // not write the tracking tables. In the transaction, so a rollback undoes it with the rest.
+  parts.push(sql.unsafe('set session authorization default') as unknown as Query);
   // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
   // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
   parts.push(sql.unsafe(record.text, record.params, { prepare: true }) as unknown as Query);
@@ -207,13 +211,17 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Positi
     const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
     const { first } = queueStep(sql, o, step, parts);
     parts.push(sql.unsafe('commit') as unknown as Query);
-    const settled = await settle(parts, o.signal);
+    // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
+    const resetAt = parts.length;
+    parts.push(...resetQueries(sql));
+    const all = await settle(parts, o.signal);
+    const settled = all.slice(0, resetAt);
     const bad = settled.findIndex((r) => r.status === 'rejected');
     if (bad >= 0 && connectionLost(o, (settled[bad] as PromiseRejectedResult).reason)) {
       Object.assign(at, positionOf(bad, first, step.statements.length));
       throw new ConnectionLostError(o.lifeline.reason);
     }
-    await resetSession(sql, sessionResets(step));
+    await finishReset(sql, o, `migration ${step.migration.version}`, all.slice(resetAt));
     const failure = firstFailure(settled, first, step.statements.length);
     if (failure.ok) return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
 
@@ -235,22 +243,63 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Positi
 }
 
 /**
- * A plain SET (not SET LOCAL) in a migration outlives its transaction on the shared connection and
- * would change how later migrations and the tracking writes run; RESET ALL (and RESET ROLE, which
- * RESET ALL leaves alone) puts the session back as it connected.
+ * What a migration may leave on the session, undone before the next one starts (a pg_dump file's
+ * set_config('search_path', '', false), SET ROLE, a temporary table, a PREPARE, a LISTEN, a WITH HOLD
+ * cursor): DISCARD ALL's parts, as its docs list them, less three. Its pg_advisory_unlock_all() would let
+ * go of the migration lock. Its DEALLOCATE ALL would pull postgres.js's named statements (the tracking
+ * writes) from under its cache, and the next tracking write, inside a transaction, would fail: the
+ * migrations' own prepared statements are deallocated by name instead. DISCARD PLANS is left out: no
+ * migration can see a cached plan (DDL and search_path changes invalidate them anyway), and it would
+ * make the tracking writes plan again in every migration. RESET ALL goes back to what the connection
+ * started with (application_name) and the role's defaults; pgshift's timeouts are set anew in each
+ * migration.
  */
-function sessionResets(step: PlannedStep): string[] {
-  const sets = step.statements.some((s) => s.kind === 'VariableSetStmt' && !s.node.is_local);
-  return sets ? ['reset all', 'reset role', 'reset session authorization'] : [];
+const RESET_SESSION = 'close all; set session authorization default; reset all; unlisten *; discard sequences; discard temp';
+/** Statements the migrations PREPAREd: postgres.js's own are made over the protocol (from_sql false). */
+const SQL_PREPARED = 'select name from pg_prepared_statements where from_sql';
+
+function resetQueries(sql: ReservedSql): Query[] {
+  return [sql.unsafe(RESET_SESSION).simple() as unknown as Query, sql.unsafe(SQL_PREPARED) as unknown as Query];
 }
 
-/** Runs after the step settled, so a reset that fails can never be taken for the migration failing. */
-async function resetSession(sql: ReservedSql, resets: string[]): Promise<void> {
-  for (const reset of resets) await sql.unsafe(reset).catch(() => {});
+/**
+ * Completes the reset queued behind a step, once it has answered: again if it failed (a transaction the
+ * file left open), then the migrations' prepared statements. Never throws, so a reset can never be taken
+ * for the migration failing; one that cannot be done is a warning.
+ */
+async function finishReset(sql: ReservedSql, o: ExecuteOptions, after: string, results: PromiseSettledResult<unknown>[]): Promise<void> {
+  try {
+    let [reset, prepared] = results;
+    if (reset.status === 'rejected' || prepared.status === 'rejected') {
+      await sql.unsafe('rollback');
+      [reset, prepared] = await Promise.allSettled(resetQueries(sql));
+      if (reset.status === 'rejected') throw reset.reason;
+    }
+    const names = prepared.status === 'fulfilled' ? (prepared.value as { name: string }[]).map((r) => r.name) : [];
+    if (names.length) await sql.unsafe(names.map((n) => `deallocate ${quoteIdent(n)}`).join('; ')).simple();
+  } catch (err) {
+    if (o.lifeline.lost) return; // the run reports the lost connection itself
+    const message = o.redactor.redact((err as Error)?.message ?? String(err));
+    o.onEvent?.({ type: 'warning', message: `could not reset the session after ${after} (${message}): the migrations after it may see the settings or temporary objects it left` });
+  }
+}
+
+/** Resets the session now (outside the pipeline): one round trip, two with a prepared statement to drop. */
+async function resetNow(sql: ReservedSql, o: ExecuteOptions, after: string): Promise<void> {
+  await finishReset(sql, o, after, await Promise.allSettled(resetQueries(sql)));
 }
 
 function trackingStep(step: PlannedStep) {
-  return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction };
+  return { version: step.migration.version, name: step.migration.name, checksum: step.migration.checksum, direction: step.direction, note: step.historyNote };
+}
+
+/**
+ * A statement as a query. A StatementBegin/StatementEnd block of several statements goes as one simple
+ * query, as goose and sql-migrate send it (the extended protocol takes one statement per query).
+ */
+function statementQuery(sql: ReservedSql, s: Statement): Query {
+  const q = sql.unsafe(s.sql);
+  return (s.parts ? q.simple() : q) as unknown as Query;
 }
 
 async function invalidIndexes(sql: ReservedSql): Promise<Set<string>> {
@@ -269,16 +318,24 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions, at: Pos
   const before = await invalidIndexes(sql);
   await o.tracking.markRunning(sql, trackingStep(step), o.actor);
   await settle(timeoutQueries(sql, o, false));
+  // Before the tracking writes too: they run as the user pgshift connected as, whatever the file set.
+  let reset = false;
+  const clean = async () => {
+    if (reset) return;
+    reset = true;
+    await resetNow(sql, o, `migration ${step.migration.version}`);
+  };
   try {
     for (let i = 0; i < step.statements.length; i++) {
       at.statement = i;
       o.onEvent?.({ type: 'statement-start', step, statementNumber: i + 1, statementCount: step.statements.length });
-      const query = sql.unsafe(step.statements[i].sql) as unknown as Query;
+      const query = statementQuery(sql, step.statements[i]);
       const [r] = await settle([query], o.signal);
       if (r.status === 'rejected' && connectionLost(o, r.reason)) throw r.reason;
       if (r.status === 'rejected') {
         // A file's own BEGIN may have left a transaction open; end it so the tracking rows can be written.
         await sql.unsafe('rollback').catch(() => {});
+        await clean();
         const error = toMigrationError(step, i, r.reason, 'failed-needs-resolve', o.redactor);
         const left = [...(await invalidIndexes(sql))].filter((n) => !before.has(n));
         if (left.length) error.invalidIndex = left.join(', ');
@@ -294,6 +351,7 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions, at: Pos
     }
     const ms = performance.now() - started;
     Object.assign(at, { statement: step.statements.length - 1, committing: true });
+    await clean();
     const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
     await sql.unsafe(record.text, record.params, { prepare: true });
     return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
@@ -302,13 +360,14 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions, at: Pos
       // Like any failure: the row says failed until resolved, and the attempt is in the history.
       const ms = performance.now() - started;
       await sql.unsafe('rollback').catch(() => {});
+      await clean();
       await o.tracking.markFailed(sql, step.migration.version, ms, err.message).catch(() => {});
       await o.tracking.recordFailure(sql, trackingStep(step), ms, err.message, o.actor, o.environment).catch(() => {});
     }
     throw err;
   } finally {
-    // Back to the session's defaults for the bookkeeping that follows (set_config cannot take DEFAULT).
-    await resetSession(sql, ['reset lock_timeout', 'reset statement_timeout', ...sessionResets(step)]);
+    // RESET ALL also takes back this section's session-level timeouts.
+    await clean();
   }
 }
 
@@ -324,7 +383,11 @@ async function runBatch(steps: PlannedStep[], o: ExecuteOptions): Promise<Execut
     spans.push({ step, first, end: parts.length });
   });
   parts.push(sql.unsafe('commit') as unknown as Query);
-  const settled = await settle(parts, o.signal);
+  // One transaction cannot start each migration afresh: the session is reset once, after it.
+  const resetAt = parts.length;
+  parts.push(...resetQueries(sql));
+  const all = await settle(parts, o.signal);
+  const settled = all.slice(0, resetAt);
   const bad = settled.findIndex((r) => r.status === 'rejected');
   if (bad >= 0 && connectionLost(o, (settled[bad] as PromiseRejectedResult).reason)) {
     // The whole batch was one transaction: it stands or falls with the step that was running.
@@ -333,7 +396,7 @@ async function runBatch(steps: PlannedStep[], o: ExecuteOptions): Promise<Execut
     o.onEvent?.({ type: 'step-failed', step: span.step, error });
     return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? performance.now() - started : 0, 1)), error };
   }
-  await resetSession(sql, [...new Set(steps.flatMap(sessionResets))]);
+  await finishReset(sql, o, 'the batch', all.slice(resetAt));
   const ms = performance.now() - started;
   if (bad < 0) {
     const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));

@@ -6,7 +6,10 @@ import { versionId } from './version';
 import type { Migration, MigrationFile, ValidationProblem } from '../types';
 
 export class Catalog {
+  /** Versioned migrations, by version. */
   readonly files: MigrationFile[];
+  /** Repeatable migrations (Flyway R__), in the order they run after the versioned ones. */
+  readonly repeatables: MigrationFile[];
   /** Problems found in file names (unmatched, duplicate versions, orphan downs). */
   readonly nameProblems: ValidationProblem[];
   private readonly byId = new Map<string, MigrationFile>();
@@ -15,8 +18,11 @@ export class Catalog {
   constructor(readonly dir: string) {
     const found = discoverMigrations(dir);
     this.files = found.files;
+    this.repeatables = found.repeatables;
     this.nameProblems = found.problems;
     for (const f of this.files) if (!this.byId.has(versionId(f.version))) this.byId.set(versionId(f.version), f);
+    // "R__<name>" is not a version, so versionId leaves it as it is: no clash with a versioned file.
+    for (const f of this.repeatables) this.byId.set(f.version, f);
   }
 
   find(version: string): MigrationFile | undefined {

@@ -1,16 +1,21 @@
-// Finds migrations by file name alone: nothing is read here, so a directory of thousands of applied
-// migrations costs one readdir. Which names are migrations is up to the file forms (./forms).
+// Finds migrations by file name alone: nothing is read here (but a .sql file that no form claims by name,
+// which sql-migrate may claim by its markers), so a directory of thousands of applied migrations costs
+// one readdir, and a stat for each folder (Prisma's <timestamp>_<name>/migration.sql). Which names are migrations is up to the file forms (./forms).
 import { readdirSync, readlinkSync, statSync, type Dirent } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError } from '../errors';
 import type { MigrationFile, ValidationProblem } from '../types';
-import { claimName, DEFAULT_FORM, FORMS } from './forms';
+import { MigrationFileError } from './errors';
+import { claimName, claimText, DEFAULT_FORM, FORMS, toolOf } from './forms';
+import { readText } from './read';
 import { compareKeys, versionKey } from './version';
 
 export interface Discovery {
   dir: string;
   /** Sorted by version, lowest first. */
   files: MigrationFile[];
+  /** Repeatable migrations (Flyway R__), in the order they run: by name, as Flyway orders them. */
+  repeatables: MigrationFile[];
   problems: ValidationProblem[];
 }
 
@@ -20,13 +25,48 @@ interface Named {
   path: string;
 }
 
-/** "Rename it to <version>_<name>.sql, ... or V<version>__<name>.sql", from the forms' own names. */
-function unmatchedHint(fileName: string): string {
+/** "<version>_<name>.sql (dbmate, goose, …), … or V<version>__<name>.sql (Flyway)", from the forms' own names. */
+function formNames(): string {
   const forms = [...FORMS].sort((a, b) => Number(b.id === DEFAULT_FORM) - Number(a.id === DEFAULT_FORM));
-  const names = forms.flatMap((f) => (f.fileNames ? [f.fileNames] : []));
-  const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
-  const notes = forms.flatMap((f) => f.unsupported?.(fileName) ?? []);
-  return `Rename it to ${listed}${notes.map((n) => ` (${n})`).join('')}.`;
+  const names = forms.flatMap((f) => {
+    if (!f.fileNames) return [];
+    const tools = [f, ...FORMS.filter((g) => g.readsNamesOf === f.id)].map(toolOf);
+    return [`${f.fileNames} (${tools.join(', ')})`];
+  });
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names.join('');
+}
+
+/** How many names to list in the summary of ignored files. */
+const LISTED = 5;
+
+/**
+ * One problem for every .sql file no form claims: how many, which (the first few), and how migrations
+ * are named. Never silent, and blocking when nothing at all in the directory is a migration: such a
+ * directory is not "up to date", it is one pgshift cannot read.
+ */
+function ignoredProblem(dir: string, directory: string, ignored: string[], nothingElse: boolean): ValidationProblem {
+  const n = ignored.length;
+  const listed = n > LISTED ? `${ignored.slice(0, LISTED).join(', ')} and ${n - LISTED} more` : ignored.join(', ');
+  const notes = [...new Set(ignored.flatMap((name) => FORMS.flatMap((f) => f.unsupported?.(name) ?? [])))];
+  const files = `${n} .sql file${n === 1 ? '' : 's'}`;
+  const naming = `A migration is named ${formNames()}; a sql-migrate file may have any name that starts with a number when it holds "-- +migrate Up"${notes.map((x) => ` (${x})`).join('')}.`;
+  return {
+    kind: 'unmatched',
+    path: dir,
+    message: nothingElse
+      ? `${directory}: none of its ${files} is a migration pgshift recognises (${listed}), so nothing would run. ${naming} Rename them, or pass the directory that holds the migrations with --dir.`
+      : `${directory}: ${files} ignored, not named as migrations, so ${n === 1 ? 'it does' : 'they do'} not run: ${listed}. ${naming}`,
+    blocking: nothingElse,
+  };
+}
+
+/** The migration.sql of a folder, when the folder is one (Prisma's `<timestamp>_<name>/migration.sql`). */
+function folderMigration(dir: string, folder: string): string | undefined {
+  try {
+    return statSync(join(dir, folder, 'migration.sql')).isFile() ? `${folder}/migration.sql` : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why the migrations directory itself cannot be listed, in words. */
@@ -80,7 +120,12 @@ export function discoverMigrations(directory: string): Discovery {
   // Only .sql names are looked at (and only links among them followed): a README link that leads
   // nowhere is none of pgshift's business.
   for (const e of dirents) {
-    if (!e.name.toLowerCase().endsWith('.sql')) continue;
+    if (!e.name.toLowerCase().endsWith('.sql')) {
+      // One level into folders, for Prisma's migration.sql; other folders are none of pgshift's business.
+      const inner = entryKind(dir, e) === 'directory' ? folderMigration(dir, e.name) : undefined;
+      if (inner) entries.push(inner);
+      continue;
+    }
     const kind = entryKind(dir, e);
     const path = join(dir, e.name);
     if (kind === 'directory') {
@@ -99,19 +144,33 @@ export function discoverMigrations(directory: string): Discovery {
   }
 
   const ups: (Named & { form: string; pairKey?: string })[] = [];
+  const repeatables: MigrationFile[] = [];
   /** Down files by form, then by the key they share with their up file. */
   const downs = new Map<string, Map<string, Named>>(FORMS.map((f) => [f.id, new Map()]));
 
+  const ignored: string[] = [];
   for (const entry of entries) {
     const path = join(dir, entry);
-    const claim = claimName(entry);
+    let claim = claimName(entry);
     if (!claim) {
-      problems.push({ kind: 'unmatched', path, message: `${path}: not a migration file name, so it will not run. ${unmatchedHint(entry)}`, blocking: false });
+      // Only a name no form claims is read here (sql-migrate accepts any *.sql name holding its markers).
+      try {
+        claim = claimText(entry, () => readText(path));
+      } catch (err) {
+        if (!(err instanceof MigrationFileError)) throw err;
+        problems.push({ kind: 'file', path, line: err.line, message: `${path}${err.line ? `:${err.line}` : ''}: ${err.reason}`, blocking: true });
+        continue;
+      }
+    }
+    if (!claim) {
+      ignored.push(entry);
       continue;
     }
     const { form, named } = claim;
     // dbmate or plain is decided when the file is read (by its markers): see forms/plain.ts.
-    if (named.role === 'up') ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
+    if (named.role === 'repeatable') {
+      repeatables.push({ version: named.version, versionKey: versionKey(named.version), name: named.name, form: form.id, upPath: path, downPath: undefined, repeatable: true });
+    } else if (named.role === 'up') ups.push({ version: named.version, name: named.name, path, form: form.id, pairKey: named.pairKey });
     else downs.get(form.id)!.set(named.pairKey, { version: named.version, name: named.name, path });
   }
 
@@ -156,5 +215,8 @@ export function discoverMigrations(directory: string): Discovery {
       });
     }
   }
-  return { dir, files, problems };
+  // Flyway orders repeatables by description; names are unique within a directory, so no tie to break.
+  repeatables.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (ignored.length) problems.push(ignoredProblem(dir, directory, ignored, files.length === 0 && repeatables.length === 0 && !problems.some((p) => p.blocking)));
+  return { dir, files, repeatables, problems };
 }

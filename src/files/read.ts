@@ -1,10 +1,12 @@
 // Reads a migration's file(s) into sections. Cheap line scanning only: the SQL parser runs later, and
 // only on the sections that will run. How a file splits into sections is its form's business (./forms).
 import { closeSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Migration, MigrationFile } from '../types';
 import { checksum, normaliseText } from './checksum';
 import { MigrationFileError } from './errors';
-import { FORMS, formById, type FormSections } from './forms';
+import { familyOf, FORMS, formById, markersIn, toolOf, type Form, type FormSections } from './forms';
+import { isBlankSql } from './forms/shared';
 
 export { MigrationFileError };
 
@@ -113,22 +115,60 @@ function firstInvalidUtf8(bytes: Buffer): number {
   return 0;
 }
 
-/** True when the text holds nothing but white space and comments. */
-export function isBlankSql(sql: string): boolean {
-  return (
-    sql
-      .replace(/\/\*[\s\S]*?\*\//g, '')
-      .replace(/--[^\n]*/g, '')
-      .replace(/[\s;]/g, '') === ''
-  );
+export { isBlankSql };
+
+/** How the file is named, for a message: "V1__x.sql is named as a Flyway migration (V<version>__<name>.sql)". */
+function namedAs(file: MigrationFile, form: Form): string {
+  const where = form.id === 'prisma' ? `${basename(dirname(file.upPath))}/${basename(file.upPath)}` : basename(file.upPath);
+  return `${where} is named as a ${toolOf(form)} migration${form.fileNames ? ` (${form.fileNames})` : ''}`;
+}
+
+/**
+ * The form that reads this file: the one its markers belong to, which must be one whose names the file
+ * carries. Markers of two forms, or of a form the name does not fit, are refused before anything runs:
+ * each tool would read the file differently, and one of them would run a down as part of an up.
+ */
+function markedForm(file: MigrationFile, path: string, text: string): Form | undefined {
+  // By line, so that the refusal points at the later marker, the one that does not belong.
+  const found = markersIn(text).sort((a, b) => a.line - b.line);
+  if (found.length > 1) {
+    const [a, b] = found;
+    throw new MigrationFileError(
+      path,
+      b.line,
+      `"${b.text}" is a ${toolOf(b.form)} marker, but line ${a.line} ("${a.text}") is a ${toolOf(a.form)} one: a file holds the markers of one form only. Keep the markers of the tool that wrote the file and make the others plain comments.`,
+    );
+  }
+  if (found.length === 0) return undefined;
+  const [{ form, line, text: marker }] = found;
+  const named = formById(file.form);
+  if (familyOf(form) !== familyOf(named)) {
+    const rename = form.fileNames ?? formById(familyOf(form)).fileNames;
+    throw new MigrationFileError(
+      path,
+      line,
+      `"${marker}" is a ${toolOf(form)} marker, but ${namedAs(file, named)}, which ${toolOf(form)} markers do not belong in. Rename the file${rename ? ` to ${rename}` : ''} if it is a ${toolOf(form)} migration, or remove the marker.`,
+    );
+  }
+  return form;
 }
 
 /** Reads and checks one migration. Throws MigrationFileError naming the file and line. */
 export function readMigration(file: MigrationFile): Migration {
   const text = readText(file.upPath);
   const downPath = file.downPath;
-  const downFile = downPath ? { path: downPath, text: () => readText(downPath) } : undefined;
-  let form = formById(file.form);
+  // A separate down file holds no form's markers either (a "-- +goose Down" in a .down.sql would be read as SQL).
+  const downFile = downPath
+    ? {
+        path: downPath,
+        text: () => {
+          const down = readText(downPath);
+          markedForm(file, downPath, down);
+          return down;
+        },
+      }
+    : undefined;
+  let form = markedForm(file, file.upPath, text) ?? formById(file.form);
   let sections: FormSections | undefined;
   // A form that declines the text (dbmate without markers) hands it to the next form in the registry.
   for (let i = FORMS.indexOf(form); !(sections = form.sections(file.upPath, text, downFile));) {
@@ -141,7 +181,8 @@ export function readMigration(file: MigrationFile): Migration {
     // Point at the section's header (a dbmate "-- migrate:up"; the line after it may not exist), or line 1.
     throw new MigrationFileError(file.upPath, Math.max(1, up.startLine - 1), 'the up migration is empty. Write its SQL, or delete the file.');
   }
-  // An empty down section means "no down", as in dbmate.
-  if (down && isBlankSql(down.sql)) down = undefined;
+  // A down that is there but holds no SQL is the tool's "nothing to undo" (dbmate and golang-migrate run
+  // it as a no-op): rolling back runs nothing. Only a migration with no down at all is irreversible.
+  if (down && isBlankSql(down.sql)) down = { ...down, empty: true };
   return { ...file, form: form.id, up, down, checksum: checksum(up.sql), preamble };
 }

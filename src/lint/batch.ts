@@ -68,6 +68,12 @@ export class Batch {
   private notValidInTransaction: ConstraintRef[] = [];
   /** Write-blocking locks the open transaction holds on old tables, the strongest per table. */
   private locks: HeldLock[] = [];
+  /** Tables the open transaction emptied (TRUNCATE, or DELETE with no WHERE), and how; nothing put rows back since. */
+  private emptied: { table: QName; by: 'TRUNCATE' | 'DELETE' }[] = [];
+  /** Names something was renamed to: an object the database does not hold yet may be there by then. */
+  private readonly renamedTo = new Set<string>();
+  /** Columns of old tables an earlier statement added, dropped, retyped or renamed into: the catalog's type is not theirs by then. */
+  private readonly touched: { table: QName; column: string }[] = [];
 
   isNewTable(q: QName | undefined): boolean {
     return !!q && ((q.schema !== undefined && this.schemas.has(q.schema)) || this.tables.some((t) => sameName(t, q)));
@@ -97,6 +103,21 @@ export class Batch {
     return this.notValidInTransaction.some((c) => c.constraint === constraint && sameName(c.table, table));
   }
 
+  /** How the open transaction emptied the table, if it did and nothing has inserted into it since. */
+  emptiedBy(table: QName): 'TRUNCATE' | 'DELETE' | undefined {
+    return this.emptied.find((e) => sameName(e.table, table))?.by;
+  }
+
+  /** An earlier statement changed the column (or renamed a table to this table's name). */
+  columnTouched(table: QName, column: string): boolean {
+    return this.renamedTo.has(table.name) || this.touched.some((t) => t.column === column && sameName(t.table, table));
+  }
+
+  /** An earlier statement renamed something to this name. */
+  wasRenamedTo(name: string): boolean {
+    return this.renamedTo.has(name);
+  }
+
   /** Locks on tables the batch did not create that the open transaction holds until it commits. */
   heldLocks(): readonly HeldLock[] {
     return this.locks;
@@ -106,12 +127,55 @@ export class Batch {
   transactionEnded(): void {
     this.notValidInTransaction = [];
     this.locks = [];
+    this.emptied = [];
   }
 
   /** Records a statement, after the rules have looked at it. ALTER TABLE goes through observeCmd. */
   observe(stmt: Statement): void {
     this.observeLock(stmt);
+    this.observeRows(stmt);
     this.observeNode(stmt.kind, stmt.node);
+  }
+
+  /** Which tables the statement empties, or fills again. */
+  private observeRows(stmt: Statement): void {
+    const refill = (t: QName | undefined) => t && (this.emptied = this.emptied.filter((e) => !sameName(e.table, t)));
+    const empty = (t: QName | undefined, by: 'TRUNCATE' | 'DELETE') => t && (refill(t), this.emptied.push({ table: t, by }));
+    switch (stmt.kind) {
+      case 'TruncateStmt':
+        for (const r of (stmt.node as NodeOf<'TruncateStmt'>).relations ?? []) empty(fromRangeVar(as(r, 'RangeVar')), 'TRUNCATE');
+        break;
+      case 'DeleteStmt': {
+        const n = stmt.node as NodeOf<'DeleteStmt'>;
+        // USING joins: only the rows with a match go. A CTE may write elsewhere: not counted.
+        if (!n.whereClause && !n.usingClause?.length && !n.withClause) empty(fromRangeVar(n.relation), 'DELETE');
+        break;
+      }
+      case 'InsertStmt':
+        refill(fromRangeVar((stmt.node as NodeOf<'InsertStmt'>).relation));
+        break;
+      case 'CopyStmt': {
+        const n = stmt.node as NodeOf<'CopyStmt'>;
+        if (n.is_from) refill(fromRangeVar(n.relation));
+        break;
+      }
+      case 'MergeStmt':
+        refill(fromRangeVar((stmt.node as NodeOf<'MergeStmt'>).relation));
+        break;
+      case 'RenameStmt': {
+        const n = stmt.node as NodeOf<'RenameStmt'>;
+        if (n.newname) this.renamedTo.add(n.newname);
+        const table = fromRangeVar(n.relation);
+        if (n.renameType === 'OBJECT_COLUMN' && table && n.newname) this.touched.push({ table, column: n.newname });
+        // Another table may take the emptied one's name: it is not known to be empty.
+        refill(fromRangeVar(n.relation));
+        if (n.newname) refill({ name: n.newname });
+        break;
+      }
+      default:
+        // Anything else that may write rows where the linter cannot see (a function, a DO block) fills them again.
+        if (stmt.kind === 'DoStmt' || stmt.kind === 'CallStmt' || (stmt.kind === 'SelectStmt' && this.emptied.length)) this.emptied = [];
+    }
   }
 
   private lock(table: QName | undefined, mode: BlockingLock | undefined, by: string, line: number): void {
@@ -212,6 +276,12 @@ export class Batch {
       // A foreign key locks the table it references too.
       const fk = as(cmd.def, 'Constraint');
       if (cmd.subtype === 'AT_AddConstraint' && fk?.contype === 'CONSTR_FOREIGN') this.lock(fromRangeVar(fk.pktable), 'SHARE ROW EXCLUSIVE', `ALTER TABLE ${show(table)}`, stmt.line);
+    }
+    if (cmd.subtype === 'AT_AlterColumnType' || cmd.subtype === 'AT_DropColumn') {
+      if (cmd.name) this.touched.push({ table, column: cmd.name });
+    } else if (cmd.subtype === 'AT_AddColumn') {
+      const col = as(cmd.def, 'ColumnDef');
+      if (col?.colname) this.touched.push({ table, column: col.colname });
     }
     if (cmd.subtype === 'AT_AddConstraint') {
       const c = as(cmd.def, 'Constraint');

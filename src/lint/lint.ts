@@ -6,6 +6,7 @@ import type { Direction, Migration, PlannedStep, Section, Statement } from '../t
 import { as, fromRangeVar, type NodeKind, type NodeOf } from './ast';
 import { Batch } from './batch';
 import { readDirectives } from './directives';
+import { questionsOf, type DatabaseFacts, type Questions } from './facts';
 import type { CmdContext, Hits, Rule, RuleContext } from './rule';
 import { FIXED_RULES, RULES, ruleInfo } from './rules';
 import type { Finding, LintConfig, Severity } from '../types';
@@ -43,11 +44,11 @@ const RULES_FOR: Record<Direction, Rule[]> = {
 };
 
 /** Lints sections as one batch, in order; a section without `parsed` is split here. */
-export function lintSections(items: LintItem[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
+export function lintSections(items: LintItem[], config: LintConfig = DEFAULT_LINT_CONFIG, facts?: DatabaseFacts): Finding[] {
   const batch = new Batch();
   const findings: (Finding & { order: number })[] = [];
   items.forEach((item, order) => {
-    for (const f of lintSection(item, batch, config)) findings.push({ ...f, order });
+    for (const f of lintSection(item, batch, config, facts)) findings.push({ ...f, order });
   });
   // Stable: findings on one statement keep the order of its subcommands.
   findings.sort((a, b) => a.order - b.order || a.line - b.line || a.column - b.column);
@@ -55,30 +56,53 @@ export function lintSections(items: LintItem[], config: LintConfig = DEFAULT_LIN
 }
 
 /** Lints a plan's steps (up or down) with the statements the plan split: no section is parsed again. */
-export function lintSteps(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
-  return lintSections(
-    steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements, direction: step.direction })),
-    config,
-  );
+export function lintSteps(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG, facts?: DatabaseFacts): Finding[] {
+  return lintSections(stepItems(steps), config, facts);
+}
+
+function stepItems(steps: PlannedStep[]): LintItem[] {
+  return steps.map((step) => ({ migration: step.migration, section: step.section, parsed: step.syntaxError ?? step.parsed ?? step.statements, direction: step.direction }));
 }
 
 /** Lints the rollbacks of an up plan's steps, in the order a rollback of them all would run (newest first). */
-export function lintRollbacks(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG): Finding[] {
+export function lintRollbacks(steps: PlannedStep[], config: LintConfig = DEFAULT_LINT_CONFIG, facts?: DatabaseFacts): Finding[] {
+  return lintSections(rollbackItems(steps), config, facts);
+}
+
+function rollbackItems(steps: PlannedStep[]): LintItem[] {
   const items: LintItem[] = [];
   for (const step of [...steps].reverse()) if (step.rollback) items.push({ migration: step.migration, section: step.rollback, direction: 'down' });
-  return lintSections(items, config);
+  return items;
+}
+
+/** What to ask the database before linting these items (see lint/facts.ts). */
+export function questionsFor(items: LintItem[]): Questions {
+  return questionsOf(items.flatMap((item) => statementsOf(item)));
+}
+
+/** What to ask the database before linting a plan: its steps and, with `rollbacks`, their down sections. */
+export function planQuestions(steps: PlannedStep[], rollbacks: boolean): Questions {
+  return questionsFor([...stepItems(steps), ...(rollbacks ? rollbackItems(steps) : [])]);
+}
+
+/** An item's statements, split here when the caller did not; none when it does not parse. */
+function statementsOf(item: LintItem): readonly Statement[] {
+  const parsed = item.parsed ?? split(item.section);
+  return Array.isArray(parsed) ? parsed : [];
 }
 
 function split(section: Section): Statement[] | SyntaxProblem {
   try {
-    return splitStatements(section);
+    // Every statement the parser found, also inside a StatementBegin/StatementEnd block sent as one; an
+    // empty down holds none.
+    return section.empty ? [] : splitStatements(section).flatMap((s) => s.parts ?? [s]);
   } catch (err) {
     if (!(err instanceof SqlSyntaxError)) throw err;
     return { line: err.line, column: err.column, reason: err.reason };
   }
 }
 
-function lintSection({ migration, section, parsed = split(section), direction = 'up' }: LintItem, batch: Batch, config: LintConfig): Finding[] {
+function lintSection({ migration, section, parsed = split(section), direction = 'up' }: LintItem, batch: Batch, config: LintConfig, facts?: DatabaseFacts): Finding[] {
   if (!Array.isArray(parsed)) {
     // The parser's reason already says what to do.
     return finish(migration, section, [{ rule: 'syntax-error', what: parsed.reason, why: '', safe: '', line: parsed.line, column: parsed.column }], config);
@@ -98,7 +122,7 @@ function lintSection({ migration, section, parsed = split(section), direction = 
   batch.transactionEnded();
   let inBlock = false; // inside the file's own BEGIN ... COMMIT in a transaction:false section
   statements.forEach((stmt, index) => {
-    const ctx: RuleContext = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch, direction };
+    const ctx: RuleContext = { migration, section, stmt, statements, inTransaction: section.transaction || inBlock, batch, direction, facts };
     for (const rule of rules) {
       if (rule.on['*']) collect(rule, rule.on['*'](stmt, ctx), stmt, index);
       const check = rule.on[stmt.kind as NodeKind] as ((n: unknown, c: RuleContext) => Hits) | undefined;

@@ -2,6 +2,7 @@
 import type { Direction, Migration, Section, Statement } from '../types';
 import type { NodeKind, NodeOf, QName } from './ast';
 import type { Batch } from './batch';
+import type { DatabaseFacts } from './facts';
 import type { Severity } from '../types';
 
 export interface RuleInfo {
@@ -26,6 +27,8 @@ export interface RuleContext {
   batch: Batch;
   /** Which section this is: a down section runs when the migration is rolled back. */
   direction: Direction;
+  /** What the database holds now, when linting with one; absent, rules assume the worst. */
+  facts?: DatabaseFacts;
 }
 
 /** ALTER TABLE subcommands are checked one by one, in order, with their table. */

@@ -4,6 +4,7 @@ import type { AlterTableCmd, ColumnDef, Constraint, Node, TypeName } from '@pgsq
 import { formById } from '../files/forms';
 import { as, belongsOutsideTransaction, calledFunctions, enabled, fromNames, fromRangeVar, option, outsideTransactionOnly, sameName, show, strings, type NodeOf, type QName } from './ast';
 import type { BlockingLock } from './batch';
+import { withoutRewrite, type ObjectKind } from './facts';
 import type { CmdContext, Hit, Rule, RuleContext, RuleInfo } from './rule';
 
 /** Functions whose value differs per row, so a default using them is computed for every existing row. */
@@ -59,11 +60,25 @@ function droppedNames(objects: Node[] | undefined, isNew: (q: QName) => boolean)
   return (objects ?? []).map((o) => fromNames(as(o, 'List')?.items ?? as(o, 'TypeName')?.names ?? [o])).filter((q): q is QName => !!q && !isNew(q));
 }
 
+/**
+ * A DROP ... IF EXISTS of an object the database does not hold, and that no earlier statement of the
+ * batch created or renamed into being, drops nothing. Without a database nothing is known to be absent.
+ */
+function absent(n: NodeOf<'DropStmt'>, kind: ObjectKind, q: QName, ctx: RuleContext): boolean {
+  return !!n.missing_ok && ctx.facts?.exists(kind, q) === false && !ctx.batch.wasRenamedTo(q.name);
+}
+
 /** What starts a new migration that runs outside a transaction, in the migration's own form. */
 function noTransactionHeader(ctx: RuleContext): string {
   // The advice is a migration of its own, so its up section.
   const header = formById(ctx.migration.form).noTransactionHeader('up');
   return header.isSectionHeader ? `"${header.line}"` : `the line "${header.line}"`;
+}
+
+/** How a down section asks to run outside a transaction: a rollback cannot move to a migration of its own. */
+function noTransactionDown(ctx: RuleContext): string {
+  const header = formById(ctx.migration.form).noTransactionHeader('down');
+  return `Run this down section without a transaction: ${header.isSectionHeader ? 'give it the header' : 'start its file with the line'} "${header.line}".`;
 }
 
 const DOCS_ONLY = {}; // rules reported by the linter itself, not by a check on a statement
@@ -107,7 +122,7 @@ export const RULES: Rule[] = [
     on: {
       DropStmt: (n, ctx) => {
         if (n.removeType !== 'OBJECT_TABLE') return;
-        const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+        const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q) || absent(n, 'table', q, ctx));
         return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
       },
     },
@@ -132,7 +147,7 @@ export const RULES: Rule[] = [
     on: {
       DropStmt: (n, ctx) => {
         if (n.removeType !== 'OBJECT_SCHEMA' || !dropsData(n, ctx)) return;
-        const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s));
+        const names = strings(n.objects).filter((s) => !ctx.batch.isNewSchema(s) && !absent(n, 'schema', { name: s }, ctx));
         return names.length > 0 && `DROP SCHEMA ${names.join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
       },
     },
@@ -156,7 +171,7 @@ export const RULES: Rule[] = [
     on: {
       DropStmt: (n, ctx) => {
         if ((n.removeType !== 'OBJECT_TYPE' && n.removeType !== 'OBJECT_DOMAIN') || !dropsData(n, ctx)) return;
-        const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q));
+        const names = droppedNames(n.objects, (q) => ctx.batch.isNewType(q) || absent(n, 'type', q, ctx));
         return names.length > 0 && `DROP ${n.removeType === 'OBJECT_DOMAIN' ? 'DOMAIN' : 'TYPE'} ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
       },
     },
@@ -249,10 +264,17 @@ export const RULES: Rule[] = [
     severity: 'warning',
     destructive: false,
     why: 'most type changes rewrite the table and rebuild its indexes under an ACCESS EXCLUSIVE lock (no reads or writes meanwhile), and code expecting the old type may break.',
-    safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; ignore this rule for changes Postgres makes without a rewrite (varchar(n) to a longer varchar or to text).',
+    safe: 'Add a column of the new type, write to both, backfill in batches, switch reads, then drop the old column; with a database the linter reads the type of the column and leaves out changes Postgres makes without a rewrite (varchar(n) to text or a longer varchar, numeric to a wider precision, cidr to inet, timestamp to timestamptz under UTC).',
     on: {
-      AlterTableCmd: (cmd, ctx) =>
-        cmd.subtype === 'AT_AlterColumnType' && !ctx.tableIsNew && `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`,
+      AlterTableCmd: (cmd, ctx) => {
+        if (cmd.subtype !== 'AT_AlterColumnType' || ctx.tableIsNew) return;
+        const what = `ALTER TABLE ${show(ctx.table)} ALTER COLUMN ${cmd.name} TYPE ${typeLabel(as(cmd.def, 'ColumnDef')?.typeName)}`;
+        // The column's type today, unless an earlier statement of the batch changes it first.
+        const old = cmd.name && !ctx.batch.columnTouched(ctx.table, cmd.name) ? ctx.facts?.column(ctx.table, cmd.name) : undefined;
+        const verdict = old && ctx.facts ? withoutRewrite(cmd, old, ctx.facts) : undefined;
+        if (verdict?.ok) return;
+        return verdict?.indexRebuild ? { what, why: `${verdict.indexRebuild} under an ACCESS EXCLUSIVE lock: no reads or writes until they are done.` } : what;
+      },
     },
   },
   {
@@ -475,7 +497,21 @@ export const RULES: Rule[] = [
         const kinds = new Set(columnConstraints(col).map((c) => c.contype));
         const notNull = kinds.has('CONSTR_NOTNULL') || kinds.has('CONSTR_PRIMARY');
         const filled = kinds.has('CONSTR_DEFAULT') || kinds.has('CONSTR_IDENTITY') || kinds.has('CONSTR_GENERATED') || SERIAL_TYPES.has(strings(col.typeName?.names).pop() ?? '');
-        return notNull && !filled && `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+        if (!notNull || filled) return;
+        const what = `ALTER TABLE ${show(ctx.table)} ADD COLUMN ${col.colname} ${typeLabel(col.typeName)} NOT NULL without a DEFAULT`;
+        // Emptied earlier in this transaction: the column goes onto no rows, so it does not fail for them.
+        const emptied = ctx.batch.emptiedBy(ctx.table);
+        if (!emptied) return what;
+        const running = 'code still deployed that inserts rows without the column fails once this commits.';
+        return {
+          what,
+          severity: 'warning',
+          why:
+            emptied === 'TRUNCATE'
+              ? `the table is emptied by TRUNCATE earlier in this transaction (its lock keeps new rows out until commit), so adding the column succeeds; but ${running}`
+              : `the table is emptied by DELETE earlier in this transaction, so adding the column succeeds unless another session inserts a row in between (TRUNCATE would lock them out); and ${running}`,
+          safe: 'Ship code that writes the column first, or give the column a DEFAULT.',
+        };
       },
     },
   },
@@ -491,7 +527,7 @@ export const RULES: Rule[] = [
     on: {
       DropStmt: (n, ctx) => {
         if (n.removeType !== 'OBJECT_TABLE') return;
-        const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q));
+        const names = droppedNames(n.objects, (q) => ctx.batch.isNewTable(q) || absent(n, 'table', q, ctx));
         return names.length > 0 && `DROP TABLE ${names.map(show).join(', ')}${n.behavior === 'DROP_CASCADE' ? ' CASCADE' : ''}`;
       },
     },
@@ -540,6 +576,7 @@ export const RULES: Rule[] = [
             safe: 'Move it out of the BEGIN ... COMMIT block.',
           };
         }
+        if (ctx.direction === 'down') return { what, safe: noTransactionDown(ctx) };
         return { what, safe: `Move it to a migration of its own that starts with ${noTransactionHeader(ctx)}.` };
       },
     },

@@ -6,6 +6,9 @@ import { compareKeys, isVersion, versionId, versionKey } from '../files/version'
 import { SqlSyntaxError, splitStatements } from '../sql/split';
 import type { AppliedMigration, Direction, Migration, MigrationFile, Plan, PlannedStep, Section, Statement, ValidationProblem } from '../types';
 import { Catalog, fileProblem } from '../files/catalog';
+import { isRepeatableVersion } from '../files/forms/flyway';
+import { formById, toolOf } from '../files/forms';
+import { statementWords } from '../sql/transaction';
 
 export interface Selection {
   direction: Direction;
@@ -66,21 +69,43 @@ export function transactionalStatements(section: Section, statements: Statement[
   return { statements: kept, notes };
 }
 
+/** What a rollback of an empty down section does, for the plan and the history. */
+export const EMPTY_DOWN_NOTE = 'the down section is empty (nothing to undo): rolling back runs no SQL and removes the migration from the applied set';
+
+/**
+ * The section as it runs: a form whose tool runs a script without a transaction when it holds a
+ * statement that cannot run in one (Flyway) has it so here, with a note saying which statement.
+ */
+export function asItRuns(migration: Migration, section: Section, statements: Statement[]): { section: Section; note?: string } {
+  if (!section.transaction) return { section };
+  const form = formById(migration.form);
+  const s = form.outsideTransaction?.(statements);
+  if (!s) return { section };
+  const note = `runs without a transaction, as ${toolOf(form)} runs it: line ${s.line} (${statementWords(s)}) cannot run inside one`;
+  return { section: { ...section, transaction: false }, note };
+}
+
 export function planStep(migration: Migration, direction: Direction, problems: ValidationProblem[]): PlannedStep {
-  const section = direction === 'up' ? migration.up : migration.down!;
-  let parsed: Statement[] = [];
+  let section = direction === 'up' ? migration.up : migration.down!;
+  let split: Statement[] = [];
   let syntaxError: PlannedStep['syntaxError'];
   try {
-    parsed = splitStatements(section);
+    // An empty down has nothing to parse (the parser refuses an empty query).
+    split = section.empty ? [] : splitStatements(section);
   } catch (err) {
     if (!(err instanceof SqlSyntaxError)) throw err;
     syntaxError = { line: err.line, column: err.column, reason: err.reason };
     problems.push({ kind: 'file', path: err.path, line: err.line, version: migration.version, message: err.message, blocking: true });
   }
-  let statements = parsed;
-  let notes: string[] = [];
-  if (section.transaction) ({ statements, notes } = transactionalStatements(section, parsed, problems, migration.version));
-  if (statements.length === 0 && !problems.some((p) => p.path === section.path && p.blocking)) {
+  // The parser's own statements, also those a StatementBegin/StatementEnd block sends as one.
+  const parsed = split.flatMap((s) => s.parts ?? [s]);
+  const runs = asItRuns(migration, section, parsed);
+  section = runs.section;
+  let statements = split;
+  let notes: string[] = runs.note ? [runs.note] : [];
+  if (section.transaction) ({ statements, notes } = transactionalStatements(section, split, problems, migration.version));
+  if (section.empty) notes.push(EMPTY_DOWN_NOTE);
+  if (statements.length === 0 && !section.empty && !problems.some((p) => p.path === section.path && p.blocking)) {
     problems.push({
       kind: 'file',
       path: section.path,
@@ -101,6 +126,7 @@ export function planStep(migration: Migration, direction: Direction, problems: V
     // The linter reads this split instead of parsing the section again.
     parsed: statements.length === parsed.length ? undefined : parsed,
     syntaxError,
+    historyNote: section.empty ? EMPTY_DOWN_NOTE : undefined,
   };
 }
 
@@ -117,6 +143,36 @@ function checkTarget(target: string | undefined, catalog: Catalog, rows: Applied
   return versionKey(target);
 }
 
+/**
+ * Repeatable migrations that are due: new ones, and those whose file changed since they last ran. A
+ * failed or running one waits for `resolve` (its row is a problem already); an unreadable one refuses an up.
+ */
+function dueRepeatables(
+  catalog: Catalog,
+  rowsById: Map<string, AppliedMigration>,
+  problems: ValidationProblem[],
+  direction: Direction,
+): { due: { migration: Migration; why: string }[]; refused: boolean } {
+  const due: { migration: Migration; why: string }[] = [];
+  let refused = false;
+  for (const file of catalog.repeatables) {
+    const row = rowsById.get(file.version);
+    if (row && row.status !== 'applied') continue;
+    const loaded = catalog.load(file);
+    if (loaded instanceof MigrationFileError) {
+      problems.push({ ...fileProblem(loaded, file.version), blocking: direction === 'up' });
+      if (direction === 'up') refused = true;
+      continue;
+    }
+    if (row && row.checksum === loaded.checksum) continue;
+    due.push({
+      migration: loaded,
+      why: row ? 'repeatable: runs again because its file changed since it last ran' : 'repeatable: runs for the first time (then again whenever its file changes)',
+    });
+  }
+  return { due, refused };
+}
+
 export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: Selection): Plan {
   const problems: ValidationProblem[] = [...catalog.nameProblems];
   // Problems that refuse the run even when no step is left to run: a duplicate version or an orphan
@@ -124,7 +180,9 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
   // rollback that cannot be rolled back. Without this, "up"/"down" would say "nothing to do" and exit 0.
   let refused = catalog.nameProblems.some((p) => p.blocking);
   const rowsById = new Map(tracking.rows.map((r) => [versionId(r.version), r]));
-  const applied = tracking.rows.filter((r) => r.status === 'applied');
+  // Repeatable migrations ("R__<name>") are applied too, but have no version: they are never current,
+  // never out of order, never rolled back.
+  const applied = tracking.rows.filter((r) => r.status === 'applied' && !isRepeatableVersion(r.version));
   let highest: bigint[] | undefined;
   let currentVersion: string | null = null;
   for (const r of applied) {
@@ -159,6 +217,8 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
       });
       continue;
     }
+    // A repeatable migration whose file changed is not a changed history: it is due to run again (below).
+    if (file.repeatable) continue;
     if (!row.checksum) {
       // A dbmate row before adoption has nothing to compare yet; in pgshift's own table a row without a
       // checksum was written by hand, and its file could change unnoticed: say so, without blocking.
@@ -214,6 +274,8 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     }
   }
   const pendingFiles = catalog.files.filter((f) => !rowsById.has(versionId(f.version)));
+  const repeatables = dueRepeatables(catalog, rowsById, problems, selection.direction);
+  if (repeatables.refused) refused = true;
 
   const target = checkTarget(selection.target, catalog, tracking.rows, selection.direction);
   const steps: PlannedStep[] = [];
@@ -221,6 +283,16 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     let chosen = pending.filter((m) => !target || target === 'all' || compareKeys(m.versionKey, target) <= 0);
     if (selection.steps !== undefined) chosen = chosen.slice(0, selection.steps);
     for (const m of chosen) steps.push(planStep(m, 'up', problems));
+    // As in Flyway, repeatables run after the versioned migrations, and only once none is left pending
+    // (a view may read a table that a pending migration creates).
+    if (chosen.length === pending.length) {
+      const room = selection.steps === undefined ? repeatables.due.length : Math.max(0, selection.steps - chosen.length);
+      for (const { migration, why } of repeatables.due.slice(0, room)) {
+        const step = planStep(migration, 'up', problems);
+        step.notes.push(why);
+        steps.push(step);
+      }
+    }
   } else {
     let chosen = [...applied].sort((a, b) => compareKeys(versionKey(b.version), versionKey(a.version)));
     if (target && target !== 'all') chosen = chosen.filter((r) => compareKeys(versionKey(r.version), target) > 0);
@@ -250,7 +322,7 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
           kind: 'file',
           version: row.version,
           path: loaded.upPath,
-          message: `${loaded.upPath}: migration ${row.version} has no down section, so it cannot be rolled back. Add a "-- migrate:down" section (or a .down.sql / U file), or fix forward with a new migration.`,
+          message: `${loaded.upPath}: migration ${row.version} has no down at all, so it cannot be rolled back (an empty down would roll back as a no-op; a missing one is irreversible). ${formById(loaded.form).addDown ?? 'Add a "-- migrate:down" section (or a .down.sql / U file)'}, or fix forward with a new migration.`,
           blocking: true,
         });
         continue;
@@ -270,7 +342,7 @@ export function buildPlan(catalog: Catalog, tracking: TrackingState, selection: 
     steps,
     problems,
     applied: tracking.rows,
-    pendingCount: pendingFiles.length,
+    pendingCount: pendingFiles.length + repeatables.due.length,
     currentVersion,
     trackingExists: tracking.exists,
     databaseChecked: tracking.databaseChecked,

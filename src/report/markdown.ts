@@ -115,6 +115,13 @@ function rollbackFindingLines(findings: Finding[], ctx: MarkdownContext): string
   return ['', `**Rolling back** (${findings.length} finding${findings.length > 1 ? 's' : ''})`, '', ...findingItems(findings, ctx)];
 }
 
+/** An empty down and a missing one read differently: the first rolls back as a no-op, the second cannot roll back. */
+function rollbackWords(rollback: PlannedStep['rollback']): string | undefined {
+  if (!rollback) return '_None: this migration has no down, so it cannot be rolled back._';
+  if (rollback.empty) return '_Empty down section: rolling back runs no SQL and only removes the migration from the applied set._';
+  return undefined;
+}
+
 function stepDetails(step: PlannedStep, maxSql: number, note: string, plan?: Plan, ctx?: MarkdownContext): string {
   const label = step.direction === 'up' ? 'SQL' : 'Rollback SQL (down section)';
   const down = step.direction === 'up' ? step.rollback : step.section;
@@ -128,7 +135,7 @@ function stepDetails(step: PlannedStep, maxSql: number, note: string, plan?: Pla
     fence(cut(step.section.sql.trim(), maxSql, note)),
   ];
   if (step.direction === 'up') {
-    parts.push('', '**Rollback SQL**', '', step.rollback ? fence(cut(step.rollback.sql.trim(), maxSql, note)) : '_None: this migration has no down section._');
+    parts.push('', '**Rollback SQL**', '', rollbackWords(step.rollback) ?? fence(cut(step.rollback!.sql.trim(), maxSql, note)));
   }
   if (ctx) parts.push(...rollbackFindingLines(onDown, ctx));
   parts.push('', '</details>');

@@ -66,7 +66,7 @@ export function renderPlan(plan: Plan): string {
     );
     for (const note of step.notes) out.push(`   note: ${note}`);
     out.push(indent(step.section.sql.trim(), '     '));
-    if (plan.direction === 'up') out.push(step.rollback ? `   rollback:\n${indent(step.rollback.sql.trim(), '     ')}` : '   rollback: none (this migration has no down section)');
+    if (plan.direction === 'up') out.push(rollbackText(step.rollback));
     // What rolling this migration back would destroy, under its rollback SQL.
     const underRollback = plan.direction === 'up' && step.rollback ? onSection(step, step.rollback.path) : [];
     if (underRollback.length) out.push('   rollback findings:', ...renderFindings(underRollback).map((l) => `   ${l}`));
@@ -90,6 +90,13 @@ export function renderPlan(plan: Plan): string {
     out.push(renderProblems(plan.problems));
   }
   return out.join('\n');
+}
+
+/** What rolling a step back runs: its down SQL, nothing (an empty down), or nothing possible (no down). */
+function rollbackText(rollback: PlannedStep['rollback']): string {
+  if (!rollback) return '   rollback: none (this migration has no down, so it cannot be rolled back)';
+  if (rollback.empty) return '   rollback: empty down section (rolling back runs no SQL and removes the migration from the applied set)';
+  return `   rollback:\n${indent(rollback.sql.trim(), '     ')}`;
 }
 
 export function renderFindings(findings: Finding[]): string[] {

@@ -129,5 +129,26 @@ export function splitStatements(section: Section): Statement[] {
     const kind = Object.keys(raw.stmt)[0];
     out.push({ sql: text, offset: start, line: at.line, column: at.column, kind, node: (raw.stmt as Record<string, Record<string, unknown>>)[kind] ?? {} });
   }
+  return section.blocks?.length ? joinBlocks(sql, out, section.blocks) : out;
+}
+
+/**
+ * Explicit boundaries win: the statements inside a StatementBegin/StatementEnd block become one, sent as
+ * one query as goose and sql-migrate send it (Postgres then runs a block of several in one implicit
+ * transaction, as it does for them). The parser's statements stay in `parts` for the linter.
+ */
+function joinBlocks(sql: string, statements: Statement[], blocks: { start: number; end: number }[]): Statement[] {
+  const out: Statement[] = [];
+  for (let i = 0; i < statements.length;) {
+    const s = statements[i];
+    const block = blocks.find((b) => s.offset >= b.start && s.offset < b.end);
+    let j = i + 1;
+    while (block && j < statements.length && statements[j].offset < block.end) j++;
+    if (j - i > 1) {
+      const last = statements[j - 1];
+      out.push({ ...s, sql: sql.slice(s.offset, last.offset + last.sql.length), parts: statements.slice(i, j) });
+    } else out.push(s);
+    i = j;
+  }
   return out;
 }

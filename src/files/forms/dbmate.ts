@@ -3,7 +3,7 @@
 import type { Section } from '../../types';
 import { MigrationFileError } from '../errors';
 import type { Form, FormSections } from './form';
-import { DBMATE_MARKER, LINT_DIRECTIVES, nearMissError, nearMissMarker, PGSHIFT_DIRECTIVE } from './shared';
+import { DBMATE_MARKER, firstLine, indentedMarkerError, LINT_DIRECTIVES, nearMissError, nearMissMarker, PGSHIFT_DIRECTIVE } from './shared';
 
 const NAME = /^(\d+)_(.+)\.sql$/i;
 
@@ -31,7 +31,9 @@ function sections(path: string, text: string): FormSections | undefined {
     const trimmed = lines[i].trim();
     const right = nearMissMarker(trimmed);
     if (right) throw nearMissError(path, i + 1, trimmed, right);
-    const m = trimmed.match(DBMATE_MARKER);
+    // dbmate matches a marker at the start of the line only ("(?m)^--\s*migrate:up"); trailing space is fine.
+    const m = lines[i].trimEnd().match(DBMATE_MARKER);
+    if (!m && DBMATE_MARKER.test(trimmed)) throw indentedMarkerError(path, i + 1, lines[i], 'dbmate');
     if (!m) {
       const d = trimmed.match(PGSHIFT_DIRECTIVE);
       if (d && !LINT_DIRECTIVES.has(d[1])) badDirective ??= { line: i + 1, text: trimmed };
@@ -75,8 +77,14 @@ function sections(path: string, text: string): FormSections | undefined {
   };
 }
 
+/** A dbmate marker as dbmate matches it: "-- migrate:up" or "-- migrate:down" at the start of a line. */
+const MARKER = /^--\s*migrate:(up|down)(\s*$|\s+\S)/;
+
 export const dbmate: Form = {
   id: 'dbmate',
+  tool: 'dbmate',
+  addDown: 'Add a "-- migrate:down" section (left empty if there is nothing to undo)',
+  marker: (text) => firstLine(text, (line) => MARKER.test(line)),
   claims(fileName) {
     const m = fileName.match(NAME);
     return m ? { version: m[1], name: m[2], role: 'up' } : undefined;

@@ -1,7 +1,8 @@
 // What a file form is: how its files are named, how a file splits into sections, and what to tell a
 // user about it. discover.ts and read.ts loop over the registry in ./index.ts; nothing else asks which
 // form a migration has except through this interface.
-import type { Direction, Section } from '../../types';
+import type { Direction, Section, Statement } from '../../types';
+import type { Marker } from './shared';
 
 /** An up file, as its name says; `pairKey` is shared with its down file in forms that keep downs apart. */
 export interface NamedUp {
@@ -19,8 +20,18 @@ export interface NamedDown {
   pairKey: string;
 }
 
+/**
+ * A repeatable migration (Flyway `R__<name>.sql`): no version of its own; it runs after the versioned
+ * ones whenever it is new or its text changed. `version` is its identity in the tracking table.
+ */
+export interface NamedRepeatable {
+  version: string;
+  name: string;
+  role: 'repeatable';
+}
+
 /** What a file name says, when a form claims it. */
-export type NamedFile = NamedUp | NamedDown;
+export type NamedFile = NamedUp | NamedDown | NamedRepeatable;
 
 /** A migration's sections as its form reads them. */
 export interface FormSections {
@@ -62,4 +73,31 @@ export interface Form {
   fileNames?: string;
   /** Why a name this form recognises but does not run is refused ("Flyway repeatable migrations are not supported"), for that hint. */
   unsupported?(fileName: string): string | undefined;
+  /** How to give a migration of this form a down, for the refusal of a rollback past one that has none. */
+  addDown?: string;
+  /** The tool the form comes from, as messages name it ("goose", "Flyway"); the id when absent. */
+  tool?: string;
+  /**
+   * The first line of the text that is one of this form's markers, as its tool matches them (a cheap
+   * line scan). Forms without markers leave it out. A file whose markers belong to a form its name
+   * does not fit, or to two forms, is refused before anything runs.
+   */
+  marker?(text: string): Marker | undefined;
+  /**
+   * The form whose file names this one shares ('dbmate' for goose, sql-migrate, node-pg-migrate and
+   * plain): discovery gives such a file to that form, and reading gives it to the form its markers name.
+   */
+  readsNamesOf?: string;
+  /**
+   * For a .sql name no form claims: claims the file from its text (sql-migrate accepts any *.sql name).
+   * Called only for such names, so discovery still reads no other file. Throws MigrationFileError for a
+   * file that is this form's but cannot be used.
+   */
+  peek?(fileName: string, text: () => string): NamedFile | undefined;
+  /**
+   * The first statement that makes this form's tool run the whole section without a transaction
+   * (Flyway: CREATE INDEX CONCURRENTLY, VACUUM, ...), or undefined. Only forms whose tool decides so
+   * by itself have it; the others say so with a header.
+   */
+  outsideTransaction?(statements: Statement[]): Statement | undefined;
 }

@@ -7,6 +7,8 @@ const NAME = /^(\d+)_(.+)\.(up|down)\.sql$/i;
 
 export const pair: Form = {
   id: 'pair',
+  tool: 'golang-migrate',
+  addDown: 'Add a <version>_<name>.down.sql file next to it (an empty one if there is nothing to undo)',
   claims(fileName) {
     const m = fileName.match(NAME);
     if (!m) return undefined;

@@ -7,6 +7,9 @@ import { NO_TRANSACTION_LINE, separateFiles } from './shared';
 
 export const plain: Form = {
   id: 'plain',
+  tool: 'plain SQL',
+  readsNamesOf: 'dbmate',
+  addDown: 'A plain file has no down: add "-- migrate:up" above its SQL and a "-- migrate:down" section below it (dbmate form)',
   claims: (fileName) => dbmate.claims(fileName),
   sections: separateFiles,
   noTransactionHeader: () => ({ line: NO_TRANSACTION_LINE, isSectionHeader: false }),
