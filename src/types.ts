@@ -1,5 +1,6 @@
 // The engine's vocabulary. Files become Migrations, Migrations and the tracking table become a Plan,
 // a Plan is executed into a RunResult. Nothing here prints or exits: the CLI and the action do that.
+import type { ShadowProof } from './schema/proof';
 
 /** How a migration is laid out on disk, decided per file: the id of a form in src/files/forms ('dbmate', 'pair', 'flyway', 'plain'). */
 export type MigrationForm = string;
@@ -155,6 +156,8 @@ export interface Plan {
   rollbackFindings?: Finding[];
   /** Set when, instead of a database, a base commit said which migrations are applied. */
   baseline?: { label: string; applied: number };
+  /** What a shadow database proved about the pending migrations (a dry run with a shadow). */
+  proof?: ShadowProof;
 }
 
 /**
