@@ -153,7 +153,7 @@ test('a failing migration: annotation at its line, one issue, a comment on it ne
   expect(issue.body).toContain('<!-- pgshift:failure env=staging -->');
   for (const part of [
     '| Environment | `staging` |',
-    '`migrations/3_bad.sql` line 4',
+    '[`migrations/3_bad.sql:4`](https://github.test/acme/app/blob/0123456789abcdef0123456789abcdef01234567/migrations/3_bad.sql#L4), column',
     '| Migration | `3` bad (up) |',
     '`2BP01`',
     'cannot drop table users because other objects depend on it',

@@ -48,8 +48,32 @@ const SPEC_INPUTS = [
   'repair-reason',
   // issue 10: take over another tool's history before the plan
   'adopt-from',
+  // issue 11: the shadow database (verify on a dry run, drift before a protected deploy, the schema file)
+  'shadow-database-url',
+  'verify',
+  'allow-no-down',
+  'check-drift',
+  'fail-on-drift',
+  'drift-only',
+  'schema-file',
 ];
-const SPEC_OUTPUTS = ['status', 'applied-count', 'pending-count', 'current-version', 'applied-versions', 'plan-file', 'comment-url', 'issue-number', 'issue-url', 'adopted-count', 'adopted-versions'];
+const SPEC_OUTPUTS = [
+  'status',
+  'applied-count',
+  'pending-count',
+  'current-version',
+  'applied-versions',
+  'plan-file',
+  'comment-url',
+  'issue-number',
+  'issue-url',
+  'adopted-count',
+  'adopted-versions',
+  'verified',
+  'schema-changes',
+  'drift',
+  'schema-file',
+];
 
 test('runs the committed bundle on node24', () => {
   expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
@@ -72,7 +96,18 @@ test('every input has a string default; booleans default to true or false', () =
   const booleans = Object.entries(action.inputs)
     .filter(([, i]) => i.default === 'true' || i.default === 'false')
     .map(([n]) => n);
-  expect(booleans.sort()).toEqual(['allow-destructive', 'allow-missing', 'allow-out-of-order', 'comment-on-pr', 'dry-run', 'fail-on-lint', 'open-issue-on-failure']);
+  expect(booleans.sort()).toEqual([
+    'allow-destructive',
+    'allow-missing',
+    'allow-no-down',
+    'allow-out-of-order',
+    'comment-on-pr',
+    'drift-only',
+    'dry-run',
+    'fail-on-drift',
+    'fail-on-lint',
+    'open-issue-on-failure',
+  ]);
 });
 
 test("the bundle's INPUT_DEFAULTS equal action.yml's defaults (github-token aside)", () => {

@@ -62,7 +62,7 @@ describe('runLint', () => {
         column: 1,
         version: '20240101000000',
         destructive: true,
-        docs: 'docs/rules.md#drop-table',
+        docs: 'https://github.com/pgshift/pgshift/blob/main/docs/rules.md#drop-table',
       },
     ]);
     expect(JSON.parse((await run([dir({ '1_a.sql': 'SELECT 1;\n' })], { json: true })).lines[0])).toEqual([]);

@@ -117,7 +117,7 @@ describe('with a database', () => {
       expect(rollbackSql).toBeGreaterThan(0);
       expect(rollingBack).toBeGreaterThan(details.indexOf('ALTER TABLE users ADD COLUMN legacy text;', rollbackSql));
       expect(details.slice(rollingBack)).toMatch(
-        /- ⚠️ \[rollback-restore-column\]\([^)]*docs\/rules\.md#rollback-restore-column\) `migrations\/2_drop_legacy\.sql:5`: ALTER TABLE users ADD COLUMN legacy: rolling back brings the column back empty/,
+        /- ⚠️ \[rollback-restore-column\]\([^)]*docs\/rules\.md#rollback-restore-column\) \[`migrations\/2_drop_legacy\.sql:5`\]\([^)]*\/migrations\/2_drop_legacy\.sql#L5\): ALTER TABLE users ADD COLUMN legacy: rolling back brings the column back empty/,
       );
       expect(body).toContain("### Rolling back\n\n⚠️ 1 finding (not part of this run): listed under each migration's rollback SQL below.");
       // The policy reads the up findings only: the rollback's are not annotated as this run's.

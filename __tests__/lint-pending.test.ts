@@ -146,7 +146,8 @@ describe("the action's pull request dry run without a database", () => {
     const pages = gh.requests.filter((q) => q.path === '/repos/acme/app/pulls/7/files');
     expect(pages.map((q) => q.query.page ?? '1')).toEqual(['1', '2']);
     const body = comment();
-    expect(body).toContain('📋 **1 migration pending**');
+    // The destructive change comes first in the headline, then the count.
+    expect(body).toContain('⚠️ **1 destructive change (drop-column)** in `development` (`migrations`) — 1 migration pending');
     expect(body).toContain("the 1 migration unchanged since the pull request's base bbbbbbb counts as applied");
     for (const rule of ['drop-column', 'add-column-not-null-without-default', 'index-without-concurrently']) expect(body).toContain(`[${rule}](`);
     expect(body).not.toContain(HIDDEN);

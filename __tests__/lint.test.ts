@@ -127,7 +127,7 @@ const COVERED_ELSEWHERE = ['invalid-file', 'rollback-drop-table', 'rollback-drop
 test.each(fixtures)('$rule: flagged on its line, and its safe twin is clean', ({ rule, flagged, line, column = 1, safe, noTransaction, safeNoTransaction }) => {
   const found = lint(flagged, { transaction: !noTransaction }).filter((f) => f.rule === rule);
   expect(found).toHaveLength(1);
-  expect(found[0]).toMatchObject({ rule, line, column, path: '/migrations/1_m1.sql', version: '1', docs: `docs/rules.md#${rule}` });
+  expect(found[0]).toMatchObject({ rule, line, column, path: '/migrations/1_m1.sql', version: '1', docs: `https://github.com/pgshift/pgshift/blob/main/docs/rules.md#${rule}` });
   expect(found[0].message.length).toBeGreaterThan(40);
   expect(lint(safe, { transaction: !(noTransaction || safeNoTransaction) })).toEqual([]);
 });

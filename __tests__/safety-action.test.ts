@@ -106,7 +106,7 @@ describe('PR dry run', () => {
     expect(rows).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^\\| 🛑 error · destructive \\| \\[drop-column\\]\\(${RULES.replace(/[.]/g, '\\.')}#drop-column\\) \\| \`migrations/2_drop_legacy\\.sql:3\` \\| ALTER TABLE users DROP COLUMN legacy: .+ \\|$`,
+          `^\\| 🛑 error · destructive \\| \\[drop-column\\]\\(${RULES.replace(/[.]/g, '\\.')}#drop-column\\) \\| \\[\`migrations/2_drop_legacy\\.sql:3\`\\]\\(https://github\\.test/acme/app/blob/[0-9a-f]{40}/migrations/2_drop_legacy\\.sql#L3\\) \\| ALTER TABLE users DROP COLUMN legacy: .+ \\|$`,
         ),
       ),
     ]);
@@ -194,8 +194,8 @@ describe('protected environment', () => {
     // The plan on record shows the refusal.
     const section = safetySection(r.summary);
     expect(section).toContain('❌ **The safety policy refuses 1 of these in `production`**');
-    expect(section).toMatch(/\| ❌ refused · destructive \| \[drop-table\]\([^)]*#drop-table\) \| `migrations\/2_drop_audit\.sql:3` \|/);
-    expect(section).toMatch(/\| ⚠️ warning \| \[index-without-concurrently\]\([^)]*\) \| `migrations\/3_email_index\.sql:2` \|/);
+    expect(section).toMatch(/\| ❌ refused · destructive \| \[drop-table\]\([^)]*#drop-table\) \| \[`migrations\/2_drop_audit\.sql:3`\]\([^)]*\/migrations\/2_drop_audit\.sql#L3\) \|/);
+    expect(section).toMatch(/\| ⚠️ warning \| \[index-without-concurrently\]\([^)]*\) \| \[`migrations\/3_email_index\.sql:2`\]\([^)]*\/migrations\/3_email_index\.sql#L2\) \|/);
     expect(r.summary).toContain('❌ **Refused** in `production`');
     // A deploy that could not run is an incident: an issue, saying why.
     expect(gh.issues).toHaveLength(1);
@@ -302,7 +302,7 @@ describe('unprotected environment', () => {
     expect(await columns('users')).toEqual(['id', 'legacy', 'email', 'tenant_id']);
     expect(await versions()).toEqual(['1', '2', '3']);
     // The run's summary lists the finding too.
-    expect(safetySection(lenient.summary)).toMatch(/\| 🛑 error \| \[add-column-not-null-without-default\]\([^)]*\) \| `migrations\/3_tenant\.sql:2` \|/);
+    expect(safetySection(lenient.summary)).toMatch(/\| 🛑 error \| \[add-column-not-null-without-default\]\([^)]*\) \| \[`migrations\/3_tenant\.sql:2`\]\([^)]*\/migrations\/3_tenant\.sql#L2\) \|/);
 
     // fail-on-lint refuses error-level findings only: a warning passes.
     writeMigrations(migrations, { '4_email_index.sql': EMAIL_INDEX });
@@ -349,9 +349,13 @@ describe('policy: additive-only', () => {
     expect(r.outputs['comment-url']).toBe(ourComments('staging')[0].html_url);
     const section = safetySection(ourComments('staging')[0].body);
     expect(section).toContain('❌ **The safety policy refuses 1 of these in `staging`**');
-    expect(section).toContain(`| ❌ refused · destructive | [drop-table](${RULES}#drop-table) | \`migrations/2_drop_audit.sql:3\` |`);
+    expect(section).toContain(
+      `| ❌ refused · destructive | [drop-table](${RULES}#drop-table) | [\`migrations/2_drop_audit.sql:3\`](https://github.test/acme/app/blob/0123456789abcdef0123456789abcdef01234567/migrations/2_drop_audit.sql#L3) |`,
+    );
     // The error-level finding that destroys nothing is shown, not refused.
-    expect(section).toContain(`| 🛑 error | [add-column-not-null-without-default](${RULES}#add-column-not-null-without-default) | \`migrations/3_tenant.sql:2\` |`);
+    expect(section).toContain(
+      `| 🛑 error | [add-column-not-null-without-default](${RULES}#add-column-not-null-without-default) | [\`migrations/3_tenant.sql:2\`](https://github.test/acme/app/blob/0123456789abcdef0123456789abcdef01234567/migrations/3_tenant.sql#L2) |`,
+    );
     expect(at(errors(r), '2_drop_audit.sql', 3)).toHaveLength(1);
     expect(at(errors(r), '3_tenant.sql', 2)).toEqual([]);
     expect(at(warnings(r), '3_tenant.sql', 2)).toHaveLength(1);

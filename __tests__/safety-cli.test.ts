@@ -60,7 +60,9 @@ describe('plan', () => {
     expect(text.stdout).toContain('1 migration to apply (current version 1)');
     expect(safety(text.stdout)).toEqual([
       'Safety (1 finding):',
-      expect.stringMatching(/^ {2}✗ migrations\/2_drop_legacy\.sql:3 {2}error {2}drop-column \(destructive\): ALTER TABLE users DROP COLUMN legacy: .* \(docs\/rules\.md#drop-column\)$/),
+      expect.stringMatching(
+        /^ {2}✗ migrations\/2_drop_legacy\.sql:3 {2}error {2}drop-column \(destructive\): ALTER TABLE users DROP COLUMN legacy: .* \(https:\/\/github\.com\/pgshift\/pgshift\/blob\/main\/docs\/rules\.md#drop-column\)$/,
+      ),
     ]);
     // Only the pending migration is linted: the applied CREATE TABLE is neither in the plan nor flagged.
     expect(text.stdout).not.toContain('1_users.sql');
@@ -78,7 +80,7 @@ describe('plan', () => {
         column: 1,
         version: '2',
         destructive: true,
-        docs: 'docs/rules.md#drop-column',
+        docs: 'https://github.com/pgshift/pgshift/blob/main/docs/rules.md#drop-column',
       },
     ]);
     // Nothing was run: the column is still there.
@@ -188,7 +190,7 @@ describe('lint', () => {
     const json = await cli(['lint', '--json']);
     expect(json.code).toBe(1);
     expect(rulesAt(json.stdout)).toEqual(['2_drop_email.sql:3 error drop-column']);
-    expect((JSON.parse(json.stdout) as Finding[])[0]).toMatchObject({ destructive: true, version: '2', column: 1, docs: 'docs/rules.md#drop-column' });
+    expect((JSON.parse(json.stdout) as Finding[])[0]).toMatchObject({ destructive: true, version: '2', column: 1, docs: 'https://github.com/pgshift/pgshift/blob/main/docs/rules.md#drop-column' });
 
     // Without a database, every migration in --dir, as one batch.
     const all = await cli(['lint', '--json'], false);

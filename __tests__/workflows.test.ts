@@ -37,8 +37,17 @@ const example = (name: string) => load(join(EXAMPLES, name));
 
 const files = readdirSync(EXAMPLES).filter((f) => /\.ya?ml$/.test(f));
 
-test('the four examples are there', () => {
-  expect(files.sort()).toEqual(['pr-plan.yml', 'production.yml', 'rollback.yml', 'staging.yml']);
+test('the five examples are there', () => {
+  expect(files.sort()).toEqual(['drift.yml', 'pr-plan.yml', 'production.yml', 'rollback.yml', 'staging.yml']);
+});
+
+test('drift: scheduled, drift-only against production with a shadow service, allowed to open issues', () => {
+  const w = example('drift.yml');
+  expect(Object.keys(w.on)).toEqual(['schedule', 'workflow_dispatch']);
+  expect(w.permissions).toEqual({ contents: 'read', issues: 'write' });
+  const [step] = pgshiftSteps(w);
+  expect(step.with).toMatchObject({ 'drift-only': true, environment: 'production' });
+  expect(String(step.with?.['shadow-database-url'])).toMatch(/^postgres:\/\/.*@localhost:5432\//);
 });
 
 describe.each(files)('examples/workflows/%s', (file) => {

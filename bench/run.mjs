@@ -4,6 +4,7 @@
 //
 //   npm run bench                      # N = 100, 1000, 10000; 3 runs each
 //   node bench/run.mjs --sizes 100,1000 --runs 5 --tools pgshift,dbmate,floor
+//   node bench/inspect.mjs             # only the schema model's inspect (50 and 500 tables)
 //
 // Each command is timed in its own process through bench/measure.py, which reports wall time and
 // the peak resident memory of that process (getrusage of the child).
@@ -13,6 +14,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { startPostgres } from '../scripts/embedded-pg.mjs';
+import { startPostgres15 } from '../scripts/embedded-pg15.mjs';
+import { benchInspect } from './inspect.mjs';
 import { writeMixedSql } from './lint-sql.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -208,7 +211,13 @@ async function main() {
       `pgshift lint of ${(lintInput.bytes / 1048576).toFixed(2)} MB of mixed SQL (${lintInput.blocks} blocks of DDL, $$ functions, DO blocks, triggers): ${fmtMs(lintMs)}, peak memory ${fmtMb(median(lintRuns.map((x) => x.rssMb)))}`,
     );
 
-    // Targets from the performance issue.
+    // The schema model's inspect at 50 and 500 tables, against pg_dump --schema-only (bench/inspect.mjs).
+    say();
+    say('<!-- bench:inspect:start -->');
+    const inspectTargets = await benchInspect({ adminUrl: pg.url, runs: Math.max(5, runs), say, peer15: startPostgres15 });
+    say('<!-- bench:inspect:end -->');
+
+    // Targets from the performance issues.
     const t = [];
     const check = (label, ok, detail) => t.push(`| ${label} | ${detail} | ${ok === undefined ? 'n/a' : ok ? '✅' : '❌'} |`);
     const a1k = med(1000, 'pgshift', 'apply');
@@ -221,6 +230,7 @@ async function main() {
     check('no-op grows ≤ 12× from 1,000 to 10,000', results[BIG]?.pgshift && n1k ? med(BIG, 'pgshift', 'noop') / n1k <= 12 : undefined, ratio(med(BIG, 'pgshift', 'noop'), n1k));
     check('cold start < 150 ms over node -e 0', coldOver < 150, fmtMs(coldOver));
     check('lint 1 MB of mixed SQL < 1 s', lintMs < 1000, fmtMs(lintMs));
+    for (const [label, ok, detail] of inspectTargets) check(label, ok, detail);
     say();
     say('## Targets');
     say();

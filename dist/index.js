@@ -32834,6 +32834,8 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = require("node:path");
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -37787,7 +37789,9 @@ const optionalDuration = (bounds) => (t, shownAs) => (t.trim() ? parseDuration(t
 const flagOnly = (why) => ({ shell: 'cli', why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline'];
+const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift'];
+/** Commands that replay migrations on a shadow database. */
+const SHADOWING = ['verify', 'dump', 'drift'];
 const EVERY = [...CONNECTING, 'new'];
 const SELECTING = ['up', 'down', 'plan', 'lint'];
 const DEPLOYING = ['up', 'down', 'plan'];
@@ -37807,6 +37811,110 @@ const settings_SETTINGS = {
         shown: '',
         parse: settings_text,
         help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
+    },
+    shadowUrl: {
+        key: 'shadowUrl',
+        commands: [...SHADOWING, 'up', 'down', 'baseline'],
+        flag: '--shadow-url',
+        input: 'shadow-database-url',
+        arg: '<url>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'a scratch server where the role may CREATE DATABASE (CLI default $PGSHIFT_SHADOW_URL): migrations are proven on a fresh database there, dropped afterwards',
+    },
+    includeOwners: {
+        key: 'includeOwners',
+        commands: SHADOWING,
+        flag: '--include-owners',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'verify, dump, drift: compare and print owners too (left out by default: a shadow database has other owners)',
+        onlyIn: flagOnly('the action compares schemas for a review, where owners of a shadow database mean nothing'),
+    },
+    allowNoDown: {
+        key: 'allowNoDown',
+        commands: ['verify'],
+        flag: '--allow-no-down',
+        input: 'allow-no-down',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'verify: a migration with no down (irreversible by design) does not fail the check',
+    },
+    out: {
+        key: 'out',
+        commands: ['dump'],
+        flag: '--out',
+        short: 'o',
+        arg: '<file>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'dump: write the schema to this file instead of standard output',
+        onlyIn: flagOnly('the action writes the dump to its schema-file input'),
+    },
+    fromMigrations: {
+        key: 'fromMigrations',
+        commands: ['dump'],
+        flag: '--from-migrations',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "dump: the schema the migration directory produces on the shadow database, not the target's",
+        onlyIn: flagOnly('the action compares its schema-file with the migrations on a dry run, and dumps the target after an apply'),
+    },
+    checkDrift: {
+        key: 'checkDrift',
+        commands: ['up', 'down'],
+        flag: '--check-drift',
+        input: 'check-drift',
+        default: undefined,
+        // Empty: true when a shadow database is given.
+        shown: '',
+        parse: (t, shownAs) => (t.trim() ? parseBoolean(t, shownAs) : undefined),
+        help: 'in a protected environment, compare the live schema with what its applied migrations produce on the shadow database before applying, and print the drift',
+    },
+    failOnDrift: {
+        key: 'failOnDrift',
+        commands: ['up', 'down'],
+        flag: '--fail-on-drift',
+        input: 'fail-on-drift',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'refuse the deploy when the drift check finds differences',
+    },
+    schemaFile: {
+        key: 'schemaFile',
+        commands: ['up', 'down'],
+        flag: '--schema-file',
+        input: 'schema-file',
+        arg: '<path>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'after a successful deploy, write the schema there as pgshift dump does; on a dry run with a shadow database, a committed file that differs from the migrations is a finding',
+    },
+    driftOnly: {
+        key: 'driftOnly',
+        input: 'drift-only',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'only check drift (with shadow-database-url): nothing is applied; on drift an issue "Schema drift in <environment>" is opened (or commented on), and closed once the drift is gone',
+        onlyIn: inputOnly('the CLI has pgshift drift, a command of its own'),
+    },
+    verify: {
+        key: 'verify',
+        input: 'verify',
+        default: undefined,
+        // Empty: true when a shadow database is given.
+        shown: '',
+        parse: (t, shownAs) => (t.trim() ? parseBoolean(t, shownAs) : undefined),
+        help: 'on a dry run with a shadow database, verify each pending migration (up, down, up again); a failed verification fails the check',
+        onlyIn: inputOnly('the CLI has pgshift verify, a command of its own'),
     },
     schema: {
         key: 'schema',
@@ -42832,8 +42940,6 @@ function currentAfter(rows, steps) {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = require("node:path");
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/files/checksum.ts
@@ -46562,10 +46668,22 @@ function readDirectives(section, statements, preamble = []) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/lint/docs.ts
+// Where the lint rules are documented: pgshift's own repository (package.json's "repository"), never the
+// user's, and always an absolute URL, so a rule's link works wherever a finding is shown (the terminal, a
+// PR comment, an issue, an annotation), none of which sits next to a docs/ folder.
+const PGSHIFT_REPOSITORY = 'https://github.com/pgshift/pgshift';
+const RULES_DOCS = `${PGSHIFT_REPOSITORY}/blob/main/docs/rules.md`;
+/** The documentation of one rule: its section of docs/rules.md. */
+function docs_ruleDocs(rule) {
+    return `${RULES_DOCS}#${rule}`;
+}
+
 ;// CONCATENATED MODULE: ./src/lint/lint.ts
 // Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
 // linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
 // from a plan, with the statements the plan already split.
+
 
 
 
@@ -46711,7 +46829,7 @@ function finish(migration, section, raws, config) {
             column: r.column,
             version: migration.version,
             destructive: rule.destructive,
-            docs: `docs/rules.md#${r.rule}`,
+            docs: docs_ruleDocs(r.rule),
         });
     }
     return out;
@@ -46724,7 +46842,7 @@ function preamble(migration, section) {
 }
 /** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
 function lint_fileFinding(path, line, version, reason) {
-    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: ruleDocs('invalid-file') };
 }
 
 ;// CONCATENATED MODULE: ./src/db/lint-facts.ts
@@ -47218,11 +47336,859 @@ function knownVersion(dir, target, direction) {
     return new catalog_Catalog(dir).find(target) ? 'known' : 'unknown';
 }
 
+;// CONCATENATED MODULE: ./src/db/shadow.ts
+// The shadow database: a scratch database on a server where the role may CREATE DATABASE, made fresh
+// for one command (pgshift_shadow_<random>) and dropped at its end, whatever the end. Migrations are
+// replayed there to prove what they do; the target is never touched through it.
+
+
+
+
+
+/** The same server and database, however the URLs spell them ("localhost" and "127.0.0.1" are not told apart). */
+function sameDatabase(a, b) {
+    const x = describeTarget(a);
+    const y = describeTarget(b);
+    const host = (h) => (h === 'localhost' || h === '::1' ? '127.0.0.1' : h.toLowerCase());
+    return host(x.host) === host(y.host) && x.port === y.port && x.database === y.database;
+}
+function withDatabase(url, database) {
+    const u = new URL(url);
+    u.pathname = '/' + encodeURIComponent(database);
+    return u.toString();
+}
+/**
+ * Creates the shadow database on the server of `shadowUrl`. Refuses a shadow URL that names the target
+ * database itself: everything replayed there would land in production.
+ */
+async function createShadow(shadowUrl, o) {
+    o.redactor.addUrl(shadowUrl);
+    if (o.targetUrl && sameDatabase(shadowUrl, o.targetUrl)) {
+        throw new errors_ConfigError(`the shadow database URL points at the target database itself (${whereOf(describeTarget(shadowUrl))}): pgshift would replay migrations into it. Give a scratch server where the role may CREATE DATABASE (in GitHub Actions, a services: postgres container).`);
+    }
+    const database = `pgshift_shadow_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    const admin = src(shadowUrl, { max: 1, onnotice: () => { }, connect_timeout: Math.ceil((o.connectTimeoutMs ?? 10_000) / 1000), connection: { application_name: 'pgshift shadow' } });
+    let major;
+    try {
+        const [{ v }] = await admin `select current_setting('server_version_num')::int / 10000 as v`;
+        major = v;
+        await admin.unsafe(`create database ${quoteIdent(database)}`);
+    }
+    catch (err) {
+        await admin.end({ timeout: 1 }).catch(() => { });
+        const e = err;
+        if (e.code === '42501') {
+            throw new errors_ConfigError(`the shadow server (${whereOf(describeTarget(shadowUrl))}) does not let this role create databases: give it CREATEDB (ALTER ROLE … CREATEDB), or use a scratch server where it may.`);
+        }
+        throw new ConnectionError(o.redactor.redact(`could not prepare the shadow database on ${whereOf(describeTarget(shadowUrl))}: ${e.message ?? String(err)}`));
+    }
+    let dropped = false;
+    return {
+        url: withDatabase(shadowUrl, database),
+        database,
+        serverMajor: major,
+        async drop() {
+            if (dropped)
+                return;
+            dropped = true;
+            try {
+                // WITH (FORCE) ends any session still in it (Postgres 13 and later).
+                await admin.unsafe(`drop database if exists ${quoteIdent(database)}${major >= 13 ? ' with (force)' : ''}`);
+            }
+            finally {
+                await admin.end({ timeout: 1 }).catch(() => { });
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/schema/inspect.ts
+/** Tables other migration tools keep their history in: a database adopted from one still has it. */
+const OTHER_TOOLS_TABLES = ['flyway_schema_history', 'goose_db_version', 'gorp_migrations', 'pgmigrations', '_prisma_migrations', 'golang_migrate_schema_migrations'];
+/** pgshift's own tracking tables, in the tracking schema. */
+const TRACKING_TABLES = ['schema_migrations', 'migration_history'];
+/** Schemas of the system (and of other tools' bookkeeping), never the application's. */
+const USER_NAMESPACE = `n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%' and n.nspname <> 'supabase_migrations'`;
+/** Not a member of an extension: `catalog` is the object's system catalog. */
+function notInExtension(catalog, oid) {
+    return `not exists (select 1 from pg_depend e where e.classid = '${catalog}'::regclass and e.objid = ${oid} and e.deptype = 'e')`;
+}
+/** Grants to anyone but the owner, as sorted "grantee:PRIVILEGE" ("*" when grantable); the owner's own vary with who created it. */
+function grants(acl, owner) {
+    return `coalesce((select array_to_json(array_agg(g order by g))::text from (
+      select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end || ':' || a.privilege_type || case when a.is_grantable then '*' else '' end as g
+        from aclexplode(${acl}) a where a.grantee <> ${owner}) s), '[]')`;
+}
+const QUERIES = {
+    schemas: `select n.nspname as name, obj_description(n.oid, 'pg_namespace') as comment, pg_get_userbyid(n.nspowner) as owner, ${grants('n.nspacl', 'n.nspowner')} as privileges
+      from pg_namespace n where ${USER_NAMESPACE} and ${notInExtension('pg_namespace', 'n.oid')}`,
+    extensions: `select e.extname as name, n.nspname as schema, e.extversion as version from pg_extension e join pg_namespace n on n.oid = e.extnamespace`,
+    tables: `select c.oid::int8 as oid, n.nspname as schema, c.relname as name, c.relkind = 'p' as partitioned,
+        case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
+        case when c.relispartition then (select pn.nspname || '.' || pc.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
+          from pg_inherits i join pg_class pc on pc.oid = i.inhparent join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) end as partition_of,
+        c.relrowsecurity as rls, c.relforcerowsecurity as rls_forced, obj_description(c.oid, 'pg_class') as comment,
+        pg_get_userbyid(c.relowner) as owner, ${grants('c.relacl', 'c.relowner')} as privileges
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p') and ${USER_NAMESPACE} and ${notInExtension('pg_class', 'c.oid')}`,
+    columns: `select a.attrelid::int8 as rel, a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
+        case when a.attgenerated = '' then pg_get_expr(d.adbin, d.adrelid) end as "default",
+        case a.attidentity when 'a' then 'always' when 'd' then 'by default' end as identity,
+        case when a.attgenerated <> '' then pg_get_expr(d.adbin, d.adrelid) || case a.attgenerated when 's' then ' STORED' else ' VIRTUAL' end end as generated,
+        case when a.attcollation <> t.typcollation then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+          from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace where co.oid = a.attcollation) end as collation,
+        col_description(a.attrelid, a.attnum) as comment, a.attnum as num
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace join pg_type t on t.oid = a.atttypid
+      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+      where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p') and ${USER_NAMESPACE}`,
+    // NOT NULL is a column's (Postgres 18 also lists it here, as contype 'n'; older servers do not).
+    constraints: `select k.conrelid::int8 as rel, k.conname as name, k.contype as type, pg_get_constraintdef(k.oid) as definition,
+        k.condeferrable as deferrable, k.condeferred as deferred, k.convalidated as validated
+      from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+      where k.contype in ('p', 'u', 'f', 'c', 'x') and ${USER_NAMESPACE}`,
+    // A primary key's, unique or exclusion constraint's index is the constraint's, compared there.
+    indexes: `select i.indrelid::int8 as rel, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition, i.indisunique as unique, i.indisvalid as valid
+      from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p', 'm') and ${USER_NAMESPACE}
+        and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid and k.contype in ('p', 'u', 'x'))`,
+    triggers: `select t.tgrelid::int8 as rel, t.tgname as name, pg_get_triggerdef(t.oid) as definition, t.tgenabled as enabled
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      where not t.tgisinternal and ${USER_NAMESPACE}`,
+    policies: `select p.polrelid::int8 as rel, p.polname as name, p.polcmd as command, p.polpermissive as permissive,
+        coalesce((select array_to_json(array_agg(r order by r))::text from (select case when x = 0 then 'PUBLIC' else pg_get_userbyid(x) end as r from unnest(p.polroles) x) s), '[]') as roles,
+        pg_get_expr(p.polqual, p.polrelid) as using, pg_get_expr(p.polwithcheck, p.polrelid) as "check"
+      from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+      where ${USER_NAMESPACE}`,
+    views: `select c.oid::int8 as oid, n.nspname as schema, c.relname as name, c.relkind = 'm' as materialized, pg_get_viewdef(c.oid) as definition,
+        obj_description(c.oid, 'pg_class') as comment, pg_get_userbyid(c.relowner) as owner, ${grants('c.relacl', 'c.relowner')} as privileges
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('v', 'm') and ${USER_NAMESPACE} and ${notInExtension('pg_class', 'c.oid')}`,
+    // An identity column's sequence is the column's (its identity is compared there).
+    sequences: `select n.nspname as schema, c.relname as name, format_type(s.seqtypid, null) as type, s.seqstart::text as start, s.seqincrement::text as increment,
+        s.seqmin::text as min, s.seqmax::text as max, s.seqcache::text as cache, s.seqcycle as cycle,
+        (select tn.nspname || '.' || tc.relname || '.' || a.attname from pg_depend d join pg_class tc on tc.oid = d.refobjid
+           join pg_namespace tn on tn.oid = tc.relnamespace join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+          where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' limit 1) as owned_by,
+        pg_get_userbyid(c.relowner) as owner, ${grants('c.relacl', 'c.relowner')} as privileges
+      from pg_sequence s join pg_class c on c.oid = s.seqrelid join pg_namespace n on n.oid = c.relnamespace
+      where ${USER_NAMESPACE} and ${notInExtension('pg_class', 'c.oid')}
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'i')`,
+    types: `select t.oid::int8 as oid, n.nspname as schema, t.typname as name, t.typtype as kind, t.typrelid::int8 as relid,
+        case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end as base, t.typnotnull as not_null, t.typdefault as "default",
+        pg_get_userbyid(t.typowner) as owner
+      from pg_type t join pg_namespace n on n.oid = t.typnamespace
+      where (t.typtype in ('e', 'd') or (t.typtype = 'c' and (select r.relkind from pg_class r where r.oid = t.typrelid) = 'c'))
+        and ${USER_NAMESPACE} and ${notInExtension('pg_type', 't.oid')}`,
+    enumValues: `select e.enumtypid::int8 as type, e.enumlabel as label from pg_enum e join pg_type t on t.oid = e.enumtypid join pg_namespace n on n.oid = t.typnamespace
+      where ${USER_NAMESPACE} order by e.enumtypid, e.enumsortorder`,
+    domainChecks: `select k.contypid::int8 as type, k.conname || ' ' || pg_get_constraintdef(k.oid) as check
+      from pg_constraint k join pg_type t on t.oid = k.contypid join pg_namespace n on n.oid = t.typnamespace
+      where k.contypid <> 0 and k.contype = 'c' and ${USER_NAMESPACE}`,
+    compositeAttributes: `select a.attrelid::int8 as rel, a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'c' and a.attnum > 0 and not a.attisdropped and ${USER_NAMESPACE} order by a.attrelid, a.attnum`,
+    functions: `select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as args, p.prokind as kind,
+        case when p.prokind = 'a' then (select 'CREATE AGGREGATE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ') ('
+            || 'SFUNC = ' || g.aggtransfn::regproc::text || ', STYPE = ' || format_type(g.aggtranstype, null)
+            || coalesce(', FINALFUNC = ' || nullif(g.aggfinalfn, 0)::regproc::text, '') || coalesce(', INITCOND = ' || quote_literal(g.agginitval), '') || ')'
+          from pg_aggregate g where g.aggfnoid = p.oid)
+          else pg_get_functiondef(p.oid) end as definition,
+        pg_get_userbyid(p.proowner) as owner, ${grants('p.proacl', 'p.proowner')} as privileges
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where ${USER_NAMESPACE} and ${notInExtension('pg_proc', 'p.oid')}`,
+    server: `select current_setting('server_version_num')::int / 10000 as major`,
+};
+/** Byte order, never the locale's: the same bytes on every machine. */
+function byName(a, b) {
+    const x = `${a.schema ?? ''}.${a.name}`;
+    const y = `${b.schema ?? ''}.${b.name}`;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+const CONSTRAINT_KINDS = { p: 'primary key', u: 'unique', f: 'foreign key', c: 'check', x: 'exclusion' };
+const TRIGGER_ENABLED = { O: 'origin', D: 'disabled', R: 'replica', A: 'always' };
+const POLICY_COMMANDS = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
+const FUNCTION_KINDS = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window' };
+/** Rows grouped by a numeric key column, each group in query order. */
+function groupBy(rows, key) {
+    const out = new Map();
+    for (const r of rows) {
+        const k = String(r[key]);
+        const list = out.get(k);
+        if (list)
+            list.push(r);
+        else
+            out.set(k, [r]);
+    }
+    return out;
+}
+const str = (v) => (v === null || v === undefined ? null : String(v));
+/** A list sent as JSON text: the same on any connection, whatever array parsing it has. */
+const inspect_list = (v) => (typeof v === 'string' ? JSON.parse(v) : Array.isArray(v) ? v : []);
+const owned = (def, owner, include) => (include ? { ...def, owner: String(owner) } : def);
+/** All queries at once, pipelined on one connection inside one repeatable-read snapshot. */
+async function readCatalogs(sql) {
+    const names = Object.keys(QUERIES);
+    const results = await sql.begin('isolation level repeatable read read only', (tx) => names.map((n) => tx.unsafe(QUERIES[n])));
+    return Object.fromEntries(names.map((n, i) => [n, [...results[i]]]));
+}
+async function inspect(sql, options = {}) {
+    const rows = await readCatalogs(sql);
+    const tracking = options.trackingSchema ?? 'public';
+    const own = options.includeOwners;
+    const isBookkeeping = (schema, name) => (schema === tracking && TRACKING_TABLES.includes(name)) || OTHER_TOOLS_TABLES.includes(name);
+    const columns = groupBy(rows.columns, 'rel');
+    const constraints = groupBy(rows.constraints, 'rel');
+    const indexes = groupBy(rows.indexes, 'rel');
+    const triggers = groupBy(rows.triggers, 'rel');
+    const policies = groupBy(rows.policies, 'rel');
+    const indexDefs = (rel) => (indexes.get(rel) ?? []).map((r) => ({ name: String(r.name), definition: String(r.definition), unique: Boolean(r.unique), valid: Boolean(r.valid) })).sort(byName);
+    const tables = rows.tables
+        .filter((t) => !isBookkeeping(String(t.schema), String(t.name)))
+        .map((t) => {
+        const rel = String(t.oid);
+        const cols = (columns.get(rel) ?? [])
+            .sort((a, b) => Number(a.num) - Number(b.num))
+            .map((c, i) => ({
+            name: String(c.name),
+            type: String(c.type),
+            notNull: Boolean(c.not_null),
+            default: str(c.default),
+            identity: c.identity ?? null,
+            generated: str(c.generated),
+            collation: str(c.collation),
+            comment: str(c.comment),
+            position: i + 1,
+        }));
+        const cons = (constraints.get(rel) ?? [])
+            .map((k) => ({
+            name: String(k.name),
+            kind: CONSTRAINT_KINDS[String(k.type)],
+            definition: String(k.definition),
+            deferrable: Boolean(k.deferrable),
+            initiallyDeferred: Boolean(k.deferred),
+            validated: Boolean(k.validated),
+        }))
+            .sort(byName);
+        const trigs = (triggers.get(rel) ?? [])
+            .map((g) => ({ name: String(g.name), definition: String(g.definition), enabled: TRIGGER_ENABLED[String(g.enabled)] ?? 'origin' }))
+            .sort(byName);
+        const pols = (policies.get(rel) ?? [])
+            .map((p) => ({
+            name: String(p.name),
+            command: POLICY_COMMANDS[String(p.command)] ?? 'ALL',
+            permissive: Boolean(p.permissive),
+            roles: inspect_list(p.roles),
+            using: str(p.using),
+            check: str(p.check),
+        }))
+            .sort(byName);
+        const def = {
+            schema: String(t.schema),
+            name: String(t.name),
+            partitioned: Boolean(t.partitioned),
+            partitionKey: str(t.partition_key),
+            partitionOf: str(t.partition_of),
+            columns: cols,
+            constraints: cons,
+            indexes: indexDefs(rel),
+            triggers: trigs,
+            policies: pols,
+            rowSecurity: { enabled: Boolean(t.rls), forced: Boolean(t.rls_forced) },
+            comment: str(t.comment),
+            privileges: inspect_list(t.privileges),
+        };
+        return owned(def, t.owner, own);
+    })
+        .sort(byName);
+    const views = rows.views
+        .map((v) => owned({
+        schema: String(v.schema),
+        name: String(v.name),
+        materialized: Boolean(v.materialized),
+        definition: String(v.definition),
+        indexes: indexDefs(String(v.oid)),
+        comment: str(v.comment),
+        privileges: inspect_list(v.privileges),
+    }, v.owner, own))
+        .sort(byName);
+    const enumValues = groupBy(rows.enumValues, 'type');
+    const domainChecks = groupBy(rows.domainChecks, 'type');
+    const attributes = groupBy(rows.compositeAttributes, 'rel');
+    const types = rows.types
+        .map((t) => {
+        const base = { schema: String(t.schema), name: String(t.name) };
+        const oid = String(t.oid);
+        const def = t.kind === 'e'
+            ? { ...base, kind: 'enum', values: (enumValues.get(oid) ?? []).map((e) => String(e.label)) }
+            : t.kind === 'd'
+                ? {
+                    ...base,
+                    kind: 'domain',
+                    base: String(t.base),
+                    notNull: Boolean(t.not_null),
+                    default: str(t.default),
+                    checks: (domainChecks.get(oid) ?? []).map((c) => String(c.check)).sort(),
+                }
+                : { ...base, kind: 'composite', attributes: (attributes.get(String(t.relid)) ?? []).map((a) => ({ name: String(a.name), type: String(a.type) })) };
+        return owned(def, t.owner, own);
+    })
+        .sort(byName);
+    return {
+        serverMajor: Number(rows.server[0]?.major ?? 0),
+        schemas: rows.schemas
+            // A dedicated tracking schema is pgshift's; public is everyone's.
+            .filter((s) => !(s.name === tracking && tracking !== 'public'))
+            .map((s) => owned({ name: String(s.name), comment: str(s.comment), privileges: inspect_list(s.privileges) }, s.owner, own))
+            .sort(byName),
+        extensions: rows.extensions.map((e) => ({ name: String(e.name), schema: String(e.schema), version: String(e.version) })).sort(byName),
+        types,
+        sequences: rows.sequences
+            .map((s) => owned({
+            schema: String(s.schema),
+            name: String(s.name),
+            type: String(s.type),
+            start: String(s.start),
+            increment: String(s.increment),
+            min: String(s.min),
+            max: String(s.max),
+            cache: String(s.cache),
+            cycle: Boolean(s.cycle),
+            ownedBy: str(s.owned_by),
+            privileges: inspect_list(s.privileges),
+        }, s.owner, own))
+            .sort(byName),
+        tables,
+        views,
+        functions: rows.functions
+            .map((f) => owned({
+            schema: String(f.schema),
+            name: String(f.name),
+            args: String(f.args),
+            kind: FUNCTION_KINDS[String(f.kind)] ?? 'function',
+            definition: String(f.definition),
+            privileges: inspect_list(f.privileges),
+        }, f.owner, own))
+            .sort((a, b) => byName(a, b) || (a.args < b.args ? -1 : a.args > b.args ? 1 : 0)),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/schema/compare.ts
+const BEFORE_AFTER = { onlyInA: 'removed', onlyInB: 'added' };
+const compare_EXPECTED_ACTUAL = { onlyInA: 'missing', onlyInB: 'not made by the migrations' };
+/** "tasks" for public.tasks, "app.tasks" elsewhere: what a reviewer of a public-schema app expects. */
+function shortName(schema, name) {
+    return schema === 'public' ? name : `${schema}.${name}`;
+}
+function compare_describeDifference(d, words = BEFORE_AFTER) {
+    const what = d.change === 'only-in-a' ? words.onlyInA : d.change === 'only-in-b' ? words.onlyInB : d.details.join('; ');
+    return `${d.kind} ${d.object}: ${what}${d.note ? ' (a note, not a difference)' : ''}`;
+}
+const arrow = (a, b) => `${compare_show(a)} → ${compare_show(b)}`;
+function compare_show(v) {
+    if (v === null || v === undefined)
+        return 'none';
+    if (Array.isArray(v))
+        return v.length ? v.join(', ') : 'none';
+    return String(v);
+}
+/** The same two lists keyed by name: what only one side has, and the pairs present in both. */
+function pairUp(a, b, key) {
+    const mapB = new Map(b.map((x) => [key(x), x]));
+    const keysA = new Set(a.map(key));
+    return {
+        onlyA: a.filter((x) => !mapB.has(key(x))),
+        onlyB: b.filter((x) => !keysA.has(key(x))),
+        both: a.filter((x) => mapB.has(key(x))).map((x) => [x, mapB.get(key(x))]),
+    };
+}
+function privilegeChanges(a, b) {
+    const added = b.filter((g) => !a.includes(g));
+    const removed = a.filter((g) => !b.includes(g));
+    if (!added.length && !removed.length)
+        return [];
+    return [`privileges ${[...removed.map((g) => `-${g}`), ...added.map((g) => `+${g}`)].join(' ')}`];
+}
+function ownerChange(a, b) {
+    return a.owner !== undefined && b.owner !== undefined && a.owner !== b.owner ? [`owner ${arrow(a.owner, b.owner)}`] : [];
+}
+class Collector {
+    out = [];
+    /** Adds the differences of one kind of named object, with `changes` for the pairs in both. */
+    add(kind, a, b, key, label, changes, table) {
+        const k = (x) => (typeof kind === 'function' ? kind(x) : kind);
+        const { onlyA, onlyB, both } = pairUp(a, b, key);
+        for (const x of onlyA)
+            this.out.push({ kind: k(x), object: label(x), change: 'only-in-a', details: [], table });
+        for (const x of onlyB)
+            this.out.push({ kind: k(x), object: label(x), change: 'only-in-b', details: [], table });
+        for (const [x, y] of both) {
+            const details = changes(x, y);
+            if (details.length)
+                this.out.push({ kind: k(y), object: label(y), change: 'changed', details, table });
+        }
+        return both;
+    }
+}
+function columnChanges(a, b) {
+    const out = [];
+    if (a.type !== b.type)
+        out.push(`type ${arrow(a.type, b.type)}`);
+    if (a.notNull !== b.notNull)
+        out.push(a.notNull ? 'NOT NULL → nullable' : 'nullable → NOT NULL');
+    if (a.default !== b.default)
+        out.push(`default ${arrow(a.default, b.default)}`);
+    if (a.identity !== b.identity)
+        out.push(`identity ${arrow(a.identity, b.identity)}`);
+    if (a.generated !== b.generated)
+        out.push(`generated ${arrow(a.generated, b.generated)}`);
+    if (a.collation !== b.collation)
+        out.push(`collation ${arrow(a.collation ?? 'default', b.collation ?? 'default')}`);
+    if (a.comment !== b.comment)
+        out.push('comment changed');
+    return out;
+}
+function constraintChanges(a, b) {
+    const out = [];
+    if (a.kind !== b.kind || a.definition.replace(/ NOT VALID$/, '') !== b.definition.replace(/ NOT VALID$/, ''))
+        out.push(`definition ${arrow(a.definition, b.definition)}`);
+    if (a.validated !== b.validated)
+        out.push(a.validated ? 'validated → NOT VALID' : 'NOT VALID → validated');
+    if (a.deferrable !== b.deferrable || a.initiallyDeferred !== b.initiallyDeferred)
+        out.push(`deferrable ${arrow(deferral(a), deferral(b))}`);
+    return out;
+}
+const deferral = (c) => (!c.deferrable ? 'not deferrable' : c.initiallyDeferred ? 'initially deferred' : 'initially immediate');
+function indexChanges(a, b) {
+    const out = [];
+    if (a.definition !== b.definition)
+        out.push(`definition ${arrow(a.definition, b.definition)}`);
+    if (a.valid !== b.valid)
+        out.push(a.valid ? 'valid → INVALID' : 'INVALID → valid');
+    return out;
+}
+function triggerChanges(a, b) {
+    const out = [];
+    if (a.definition !== b.definition)
+        out.push('definition changed');
+    if (a.enabled !== b.enabled)
+        out.push(`${a.enabled === 'disabled' ? 'disabled' : 'enabled'} → ${b.enabled === 'disabled' ? 'disabled' : b.enabled === 'origin' ? 'enabled' : `enabled (${b.enabled})`}`);
+    return out;
+}
+function policyChanges(a, b) {
+    const out = [];
+    if (a.command !== b.command)
+        out.push(`command ${arrow(a.command, b.command)}`);
+    if (a.permissive !== b.permissive)
+        out.push(a.permissive ? 'permissive → restrictive' : 'restrictive → permissive');
+    if (compare_show(a.roles) !== compare_show(b.roles))
+        out.push(`roles ${arrow(a.roles, b.roles)}`);
+    if (a.using !== b.using)
+        out.push('USING changed');
+    if (a.check !== b.check)
+        out.push('WITH CHECK changed');
+    return out;
+}
+function tableChanges(a, b) {
+    const out = [];
+    if (a.partitioned !== b.partitioned || a.partitionKey !== b.partitionKey)
+        out.push(`partitioning ${arrow(a.partitionKey ?? 'none', b.partitionKey ?? 'none')}`);
+    if (a.partitionOf !== b.partitionOf)
+        out.push(`partition of ${arrow(a.partitionOf, b.partitionOf)}`);
+    if (a.rowSecurity.enabled !== b.rowSecurity.enabled)
+        out.push(`row-level security ${a.rowSecurity.enabled ? 'enabled → disabled' : 'disabled → enabled'}`);
+    if (a.rowSecurity.forced !== b.rowSecurity.forced)
+        out.push(`row-level security ${a.rowSecurity.forced ? 'forced → not forced' : 'not forced → forced'}`);
+    if (a.comment !== b.comment)
+        out.push('comment changed');
+    return [...out, ...privilegeChanges(a.privileges, b.privileges), ...ownerChange(a, b)];
+}
+function typeChanges(a, b) {
+    if (a.kind !== b.kind)
+        return [`kind ${arrow(a.kind, b.kind)}`];
+    const out = [];
+    if (a.kind === 'enum' && b.kind === 'enum' && compare_show(a.values) !== compare_show(b.values))
+        out.push(`values ${arrow(a.values, b.values)}`);
+    if (a.kind === 'domain' && b.kind === 'domain') {
+        if (a.base !== b.base)
+            out.push(`type ${arrow(a.base, b.base)}`);
+        if (a.notNull !== b.notNull)
+            out.push(a.notNull ? 'NOT NULL → nullable' : 'nullable → NOT NULL');
+        if (a.default !== b.default)
+            out.push(`default ${arrow(a.default, b.default)}`);
+        if (compare_show(a.checks) !== compare_show(b.checks))
+            out.push(`checks ${arrow(a.checks, b.checks)}`);
+    }
+    if (a.kind === 'composite' && b.kind === 'composite') {
+        const attrs = (t) => t.attributes.map((x) => `${x.name} ${x.type}`);
+        if (compare_show(attrs(a)) !== compare_show(attrs(b)))
+            out.push(`attributes ${arrow(attrs(a), attrs(b))}`);
+    }
+    return [...out, ...ownerChange(a, b)];
+}
+/** The differences from `a` to `b`, tables first, each table's parts after it. */
+function compare_compare(a, b) {
+    const c = new Collector();
+    const q = (x) => `${x.schema}.${x.name}`;
+    const label = (x) => shortName(x.schema, x.name);
+    c.add('schema', a.schemas, b.schemas, (x) => x.name, (x) => x.name, (x, y) => [...(x.comment !== y.comment ? ['comment changed'] : []), ...privilegeChanges(x.privileges, y.privileges), ...ownerChange(x, y)]);
+    c.add('extension', a.extensions, b.extensions, (x) => x.name, (x) => x.name, (x, y) => [...(x.schema !== y.schema ? [`schema ${arrow(x.schema, y.schema)}`] : []), ...(x.version !== y.version ? [`version ${arrow(x.version, y.version)}`] : [])]);
+    c.add('type', a.types, b.types, q, label, typeChanges);
+    c.add('sequence', a.sequences, b.sequences, q, label, (x, y) => {
+        const fields = ['type', 'start', 'increment', 'min', 'max', 'cache', 'cycle', 'ownedBy'];
+        return [...fields.filter((f) => x[f] !== y[f]).map((f) => `${f === 'ownedBy' ? 'owned by' : f} ${arrow(x[f], y[f])}`), ...privilegeChanges(x.privileges, y.privileges), ...ownerChange(x, y)];
+    });
+    const tables = c.add('table', a.tables, b.tables, q, label, tableChanges);
+    for (const [x, y] of tables) {
+        const t = label(y);
+        const table = q(y);
+        c.add('column', x.columns, y.columns, (col) => col.name, (col) => `${t}.${col.name}`, columnChanges, table);
+        // Order among the columns both sides have: where a column sits is the table's layout, not its meaning.
+        const shared = (cols, other) => cols.filter((col) => other.some((o) => o.name === col.name)).map((col) => col.name);
+        const orderA = shared(x.columns, y.columns);
+        const orderB = shared(y.columns, x.columns);
+        if (orderA.join(',') !== orderB.join(','))
+            c.out.push({ kind: 'table', object: t, change: 'changed', details: [`column order ${arrow(orderA, orderB)}`], table, note: true });
+        c.add('constraint', x.constraints, y.constraints, (k) => k.name, (k) => `${k.name} on ${t}`, constraintChanges, table);
+        c.add('index', x.indexes, y.indexes, (i) => i.name, (i) => i.name, indexChanges, table);
+        c.add('trigger', x.triggers, y.triggers, (g) => g.name, (g) => `${g.name} on ${t}`, triggerChanges, table);
+        c.add('policy', x.policies, y.policies, (p) => p.name, (p) => `${p.name} on ${t}`, policyChanges, table);
+    }
+    const views = c.add((v) => (v.materialized ? 'materialized view' : 'view'), a.views, b.views, q, label, (x, y) => [
+        ...(x.materialized !== y.materialized ? [`materialized ${arrow(x.materialized, y.materialized)}`] : []),
+        ...(x.definition !== y.definition ? ['definition changed'] : []),
+        ...(x.comment !== y.comment ? ['comment changed'] : []),
+        ...privilegeChanges(x.privileges, y.privileges),
+        ...ownerChange(x, y),
+    ]);
+    for (const [x, y] of views)
+        c.add('index', x.indexes, y.indexes, (i) => i.name, (i) => i.name, indexChanges, q(y));
+    c.add((f) => (f.kind === 'window' ? 'function' : f.kind), a.functions, b.functions, (f) => `${q(f)}(${f.args})`, (f) => `${label(f)}(${f.args})`, (x, y) => [...(x.definition !== y.definition ? ['definition changed'] : []), ...privilegeChanges(x.privileges, y.privileges), ...ownerChange(x, y)]);
+    return c.out;
+}
+/** The differences that are differences (not notes). */
+function compare_realDifferences(diffs) {
+    return diffs.filter((d) => !d.note);
+}
+
+;// CONCATENATED MODULE: ./src/schema/render.ts
+// A schema model as diff-friendly, SQL-like text: one object per block, blocks in a fixed order of kinds
+// and sorted by name within each, so the same schema gives the same bytes on every run. It reads like
+// SQL but is a description, not a script to replay (objects are not ordered by dependency).
+
+const ident = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name));
+const render_qualified = (x) => `${ident(x.schema)}.${ident(x.name)}`;
+const literal = (text) => `'${text.replace(/'/g, "''")}'`;
+/** "GRANT SELECT ON TABLE public.t TO app;" per grant; a grantable one WITH GRANT OPTION. */
+function grantLines(on, grants) {
+    return grants.map((g) => {
+        const [grantee, privilege] = g.split(':');
+        const grantable = privilege.endsWith('*');
+        return `GRANT ${grantable ? privilege.slice(0, -1) : privilege} ON ${on} TO ${grantee === 'PUBLIC' ? 'PUBLIC' : ident(grantee)}${grantable ? ' WITH GRANT OPTION' : ''};`;
+    });
+}
+function column(c) {
+    const parts = [`    ${ident(c.name)} ${c.type}`];
+    if (c.collation)
+        parts.push(`COLLATE ${c.collation}`);
+    if (c.notNull)
+        parts.push('NOT NULL');
+    if (c.default !== null)
+        parts.push(`DEFAULT ${c.default}`);
+    if (c.identity)
+        parts.push(`GENERATED ${c.identity.toUpperCase()} AS IDENTITY`);
+    if (c.generated) {
+        const m = c.generated.match(/^([\s\S]*) (STORED|VIRTUAL)$/);
+        parts.push(m ? `GENERATED ALWAYS AS (${m[1]}) ${m[2]}` : `GENERATED ALWAYS AS (${c.generated})`);
+    }
+    return parts.join(' ');
+}
+function table(t) {
+    const name = render_qualified(t);
+    const body = [...t.columns.map(column), ...t.constraints.map((k) => `    CONSTRAINT ${ident(k.name)} ${k.definition}`)];
+    let head = `CREATE TABLE ${name} (\n${body.join(',\n')}\n)`;
+    if (t.partitionOf)
+        head = `CREATE TABLE ${name} PARTITION OF ${t.partitionOf}`;
+    if (t.partitionKey)
+        head += ` PARTITION BY ${t.partitionKey}`;
+    const lines = [`${head};`];
+    if (t.owner)
+        lines.push(`ALTER TABLE ${name} OWNER TO ${ident(t.owner)};`);
+    for (const i of t.indexes)
+        lines.push(`${i.definition};${i.valid ? '' : ' -- INVALID'}`);
+    if (t.rowSecurity.enabled)
+        lines.push(`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`);
+    if (t.rowSecurity.forced)
+        lines.push(`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY;`);
+    for (const p of t.policies) {
+        const roles = p.roles.length ? p.roles.map((r) => (r === 'PUBLIC' ? 'PUBLIC' : ident(r))).join(', ') : 'PUBLIC';
+        lines.push(`CREATE POLICY ${ident(p.name)} ON ${name} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${p.command} TO ${roles}${p.using ? ` USING (${p.using})` : ''}${p.check ? ` WITH CHECK (${p.check})` : ''};`);
+    }
+    for (const g of t.triggers) {
+        lines.push(`${g.definition};`);
+        if (g.enabled !== 'origin')
+            lines.push(`ALTER TABLE ${name} ${g.enabled === 'disabled' ? 'DISABLE' : `ENABLE ${g.enabled.toUpperCase()}`} TRIGGER ${ident(g.name)};`);
+    }
+    if (t.comment !== null)
+        lines.push(`COMMENT ON TABLE ${name} IS ${literal(t.comment)};`);
+    for (const c of t.columns)
+        if (c.comment !== null)
+            lines.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)};`);
+    lines.push(...grantLines(`TABLE ${name}`, t.privileges));
+    return lines.join('\n');
+}
+function render(model) {
+    const blocks = [];
+    for (const s of model.schemas) {
+        const lines = s.name === 'public' ? [] : [`CREATE SCHEMA ${ident(s.name)};`];
+        if (s.owner)
+            lines.push(`ALTER SCHEMA ${ident(s.name)} OWNER TO ${ident(s.owner)};`);
+        if (s.comment !== null)
+            lines.push(`COMMENT ON SCHEMA ${ident(s.name)} IS ${literal(s.comment)};`);
+        lines.push(...grantLines(`SCHEMA ${ident(s.name)}`, s.privileges));
+        if (lines.length)
+            blocks.push(lines.join('\n'));
+    }
+    for (const e of model.extensions)
+        blocks.push(`CREATE EXTENSION ${ident(e.name)} WITH SCHEMA ${ident(e.schema)} VERSION ${literal(e.version)};`);
+    for (const t of model.types) {
+        const name = render_qualified(t);
+        let text;
+        if (t.kind === 'enum')
+            text = `CREATE TYPE ${name} AS ENUM (${t.values.map(literal).join(', ')});`;
+        else if (t.kind === 'composite')
+            text = `CREATE TYPE ${name} AS (${t.attributes.map((a) => `${ident(a.name)} ${a.type}`).join(', ')});`;
+        else
+            text = [`CREATE DOMAIN ${name} AS ${t.base}`, t.notNull ? ' NOT NULL' : '', t.default !== null ? ` DEFAULT ${t.default}` : '', ...t.checks.map((c) => `\n    CONSTRAINT ${c}`), ';'].join('');
+        blocks.push(t.owner ? `${text}\nALTER TYPE ${name} OWNER TO ${ident(t.owner)};` : text);
+    }
+    for (const s of model.sequences) {
+        const name = render_qualified(s);
+        const lines = [`CREATE SEQUENCE ${name} AS ${s.type} START ${s.start} INCREMENT ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ''};`];
+        if (s.ownedBy)
+            lines.push(`ALTER SEQUENCE ${name} OWNED BY ${s.ownedBy};`);
+        if (s.owner)
+            lines.push(`ALTER SEQUENCE ${name} OWNER TO ${ident(s.owner)};`);
+        lines.push(...grantLines(`SEQUENCE ${name}`, s.privileges));
+        blocks.push(lines.join('\n'));
+    }
+    for (const t of model.tables)
+        blocks.push(table(t));
+    for (const v of model.views) {
+        const name = render_qualified(v);
+        const lines = [`CREATE ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} AS\n${v.definition.trimEnd().replace(/;$/, '')};`];
+        if (v.owner)
+            lines.push(`ALTER ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} OWNER TO ${ident(v.owner)};`);
+        for (const i of v.indexes)
+            lines.push(`${i.definition};`);
+        if (v.comment !== null)
+            lines.push(`COMMENT ON ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} IS ${literal(v.comment)};`);
+        lines.push(...grantLines(`TABLE ${name}`, v.privileges));
+        blocks.push(lines.join('\n'));
+    }
+    for (const f of model.functions) {
+        const signature = `${render_qualified(f)}(${f.args})`;
+        const keyword = f.kind === 'procedure' ? 'PROCEDURE' : f.kind === 'aggregate' ? 'AGGREGATE' : 'FUNCTION';
+        const lines = [`${f.definition.trimEnd().replace(/;$/, '')};`];
+        if (f.owner)
+            lines.push(`ALTER ${keyword} ${signature} OWNER TO ${ident(f.owner)};`);
+        lines.push(...grantLines(`${keyword === 'AGGREGATE' ? 'FUNCTION' : keyword} ${signature}`, f.privileges));
+        blocks.push(lines.join('\n'));
+    }
+    // No server version in the text: the same schema on two majors should give the same bytes.
+    return `-- Schema as pgshift reads it from the catalogs; pgshift's tracking tables are left out.\n\n${blocks.join('\n\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/schema/index.ts
+// The schema model: inspect a live database, compare two models, render one as text.
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/commands/verify.ts
+
+
+
+
+
+
+
+
+/** The target's applied versions (none without a database) and its server's major version. */
+async function targetState(o) {
+    if (!o.databaseUrl)
+        return { applied: [], current: null };
+    return session_withSession(o, async (s) => {
+        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        const [{ major }] = await s.sql `select current_setting('server_version_num')::int / 10000 as major`;
+        const applied = state.rows.filter((r) => r.status === 'applied').map((r) => r.version);
+        const versioned = applied.filter((v) => !flyway_isRepeatableVersion(v));
+        const catalog = s.catalog;
+        // The newest applied version the directory knows: the shadow is brought up to it.
+        const known = catalog.files.filter((f) => versioned.some((v) => catalog.find(v) === f));
+        return { applied, current: known.length ? known[known.length - 1].version : null, major };
+    });
+}
+/** Runs `fn` with a fresh shadow database, dropped afterwards in every case. */
+async function withShadow(o, fn) {
+    if (!o.shadowUrl)
+        throw new errors_ConfigError(`no shadow database given: pass ${settings_SETTINGS.shadowUrl.flag} (or set PGSHIFT_SHADOW_URL), a server where the role may CREATE DATABASE.`);
+    const redactor = redactorFor(o);
+    const shadow = await createShadow(o.shadowUrl, { targetUrl: o.databaseUrl, redactor, connectTimeoutMs: o.connectTimeoutMs });
+    try {
+        // The shadow's own engine events (its connections, its tracking table) are not the user's business.
+        const at = {
+            ...o,
+            databaseUrl: shadow.url,
+            redactor,
+            onEvent: (e) => (e.type === 'warning' ? o.onEvent?.(e) : undefined),
+            actor: 'pgshift shadow',
+            environment: 'shadow',
+        };
+        return await fn(shadow, at);
+    }
+    finally {
+        await shadow.drop().catch(() => { });
+    }
+}
+async function model(at, o) {
+    if (o.signal?.aborted)
+        throw new errors_AbortedError('interrupted: the shadow database was dropped; nothing was changed on the target.');
+    return session_withSession(at, (s) => inspect(s.sql, { trackingSchema: at.schema ?? settings_SETTINGS.schema.default, includeOwners: o.includeOwners }));
+}
+/** One step of up or down on the shadow; the run's result, or the error that stopped it before running. */
+async function step(at, selection) {
+    try {
+        return await migrate(at, { allowOutOfOrder: true, ...selection });
+    }
+    catch (err) {
+        if (err instanceof errors_AbortedError)
+            throw err;
+        if (err instanceof PgshiftError)
+            return err;
+        throw err;
+    }
+}
+const failed = (r) => r instanceof PgshiftError || !!r.error;
+const errorOf = (r) => (r instanceof PgshiftError ? undefined : r.error);
+const reasonOf = (r) => (r instanceof PgshiftError ? r.message : (r.error?.message ?? ''));
+/**
+ * On the shadow: apply what the target already has, then for each pending migration in order: up →
+ * model A; down → must equal the model before the up; up again → must equal A.
+ */
+async function verify(o) {
+    const catalog = new catalog_Catalog(o.dir);
+    const target = await targetState(o);
+    return withShadow(o, async (shadow, at) => {
+        if (target.current) {
+            const base = await step(at, { direction: 'up', target: target.current });
+            if (failed(base))
+                throw new errors_ConfigError(`the migrations the target already has do not replay on the shadow database (up to ${target.current}): ${reasonOf(base)}`);
+        }
+        const start = await model(at, o);
+        const pending = catalog.files.filter((f) => !target.applied.some((v) => catalog.find(v) === f));
+        const verdicts = [];
+        const hear = (v) => {
+            verdicts.push(v);
+            o.onVerdict?.(v);
+        };
+        let before = start;
+        // The schema after the last up that ran: what the pending migrations change, whatever their downs did.
+        let lastUp = start;
+        let stopped;
+        for (const file of pending) {
+            const base = { version: file.version, name: file.name, path: file.upPath };
+            if (stopped) {
+                hear({ ...base, verdict: 'skipped', reason: stopped });
+                continue;
+            }
+            const up = await step(at, { direction: 'up', steps: 1 });
+            if (failed(up)) {
+                hear({ ...base, verdict: 'up-failed', error: errorOf(up), reason: reasonOf(up) });
+                stopped = `after ${file.version} failed`;
+                continue;
+            }
+            const a = await model(at, o);
+            lastUp = a;
+            const loaded = catalog.load(file);
+            if (!loaded.down) {
+                hear({ ...base, verdict: 'no-down' });
+                before = a;
+                continue;
+            }
+            const down = await step(at, { direction: 'down', steps: 1 });
+            if (failed(down)) {
+                // The failed down was rolled back (or left marked failed): the shadow holds A, and the rest can go on.
+                hear({ ...base, verdict: 'down-failed', error: errorOf(down), reason: reasonOf(down) });
+                if (errorOf(down) && errorOf(down).outcome !== 'rolled-back')
+                    stopped = `after ${file.version}'s down left it failed`;
+                before = a;
+                continue;
+            }
+            const afterDown = compare_realDifferences(compare_compare(before, await model(at, o)));
+            const again = await step(at, { direction: 'up', steps: 1 });
+            if (failed(again)) {
+                // After a down that did not restore the schema, the second up failing is its consequence: the mismatch is the verdict.
+                hear(afterDown.length ? { ...base, verdict: 'down-mismatch', differences: afterDown } : { ...base, verdict: 'reapply-failed', error: errorOf(again), reason: reasonOf(again) });
+                stopped = `after ${file.version} could not be applied again`;
+                continue;
+            }
+            const c = await model(at, o);
+            const reapplied = compare_realDifferences(compare_compare(a, c));
+            if (afterDown.length)
+                hear({ ...base, verdict: 'down-mismatch', differences: afterDown });
+            else if (reapplied.length)
+                hear({ ...base, verdict: 'reapply-failed', differences: reapplied, reason: 'applied again after its down, it gives another schema' });
+            else
+                hear({ ...base, verdict: 'verified' });
+            before = c;
+        }
+        return { verdicts, changes: compare_compare(start, lastUp), after: lastUp, shadowMajor: shadow.serverMajor, targetMajor: target.major };
+    });
+}
+/** The model of the target itself (read-only). */
+async function verify_targetModel(o) {
+    return session_withSession(o, (s) => inspect(s.sql, { trackingSchema: o.schema ?? settings_SETTINGS.schema.default, includeOwners: o.includeOwners }));
+}
+/** The schema the migrations produce on a shadow: all of them, or up to `upTo` (a version). */
+async function verify_migrationsModel(o, upTo) {
+    return withShadow(o, async (shadow, at) => {
+        if (upTo !== null) {
+            const run = await step(at, upTo === undefined ? { direction: 'up' } : { direction: 'up', target: upTo });
+            if (failed(run))
+                throw new errors_ConfigError(`the migrations do not replay on the shadow database: ${reasonOf(run)}`);
+        }
+        return { model: await model(at, o), shadowMajor: shadow.serverMajor };
+    });
+}
+/** `pgshift drift`: the target's live schema against the schema its applied migrations produce on a shadow. */
+async function drift(o) {
+    if (!o.databaseUrl)
+        throw new errors_ConfigError('drift compares a database with its migrations: pass --database-url or set DATABASE_URL.');
+    const target = await targetState(o);
+    const live = await verify_targetModel(o);
+    const expected = await verify_migrationsModel(o, target.current);
+    return { differences: compare_realDifferences(compare_compare(expected.model, live)), targetMajor: target.major ?? live.serverMajor, shadowMajor: expected.shadowMajor, at: target.current };
+}
+
+;// CONCATENATED MODULE: ./src/schema/proof.ts
+/** A verdict that fails the check: anything but verified, skipped-after-nothing, or no-down when that is allowed. */
+function failedVerdicts(proof, allowNoDown) {
+    return proof.verdicts.filter((v) => v.verdict !== 'verified' && !(v.verdict === 'no-down' && allowNoDown));
+}
+
 ;// CONCATENATED MODULE: ./src/commands/deploy.ts
 // A deploy and its dry run, with every decision made once for every shell: the protected-environment
 // guard → the plan on record (protected environments) → the safety policy under the lock → migrate →
 // an Outcome (status, incident, counts). Never throws a pgshift error: whatever happens is an Outcome
 // handed to the sink, and returned.
+
+
+
+
+
+
 
 
 
@@ -47288,10 +48254,21 @@ function stoppedDeploy(req, err, sink) {
 async function deploy(req, sink) {
     const f = deploy_frame(req, req.selection.direction, sink);
     let reviewed;
+    let drifted;
+    const done = (o) => deploy_finish(sink, { ...o, drift: drifted }, req);
     try {
         checkGuard(f.environment, req.selection.direction, req.confirm, req.safety);
         if (!req.databaseUrl)
             throw new errors_ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+        if (f.protected && req.drift) {
+            // Before anything changes: does the live schema still match what its applied migrations make?
+            drifted = (await drift({ ...req, shadowUrl: req.drift.shadowUrl, onEvent: f.onEvent })).differences;
+            for (const d of drifted)
+                f.onEvent({ type: 'warning', message: `drift in ${f.environment}: ${compare_describeDifference(d, compare_EXPECTED_ACTUAL)}` });
+            if (drifted.length && req.drift.fail) {
+                throw new errors_ValidationError(`the database in ${f.environment} has drifted from its migrations (${drifted.length} difference${drifted.length === 1 ? '' : 's'}, listed above): refused because ${nameOf('failOnDrift', 'cli')} is set. Put each hand-made change into a migration (or undo it), then deploy again.`, []);
+            }
+        }
         if (f.protected) {
             // In a protected environment the plan is on record before anything is applied.
             const onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
@@ -47313,18 +48290,31 @@ async function deploy(req, sink) {
             currentVersion: result.currentVersion,
         };
         if (result.error)
-            return await deploy_finish(sink, { ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) }, req);
-        return await deploy_finish(sink, { ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false }, req);
+            return await done({ ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) });
+        const schemaFile = req.schemaFile ? await writeSchemaFile(req, req.schemaFile) : undefined;
+        return await done({ ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false, schemaFile });
     }
     catch (err) {
-        return deploy_finish(sink, stopped(err, f, reviewed), req);
+        return done(stopped(err, f, reviewed));
     }
 }
 /** The dry run: the plan, its findings and what the policy would refuse here; read-only. */
 async function dryRun(req, sink) {
     const f = deploy_frame(req, 'plan', sink);
     try {
-        const p = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+        let p = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+        // Proven only when the plan is not refused already and up is what would run: a down is its own proof.
+        if (req.shadow && !p.blocked && p.direction === 'up')
+            p = { ...p, proof: await verify({ ...req, shadowUrl: req.shadow.url, onEvent: f.onEvent }) };
+        // A committed schema file is checked against what the migrations produce (on the shadow).
+        if (req.shadow && req.schemaFile && (0,external_node_fs_.existsSync)(req.schemaFile)) {
+            const stale = await staleSchemaFile(req, req.schemaFile);
+            if (stale)
+                p = { ...p, findings: [...p.findings, stale] };
+        }
+        const unverified = p.proof && req.shadow?.verify ? failedVerdicts(p.proof, req.shadow.allowNoDown) : [];
+        if (p.proof && req.shadow?.verify)
+            p.proof.verified = unverified.length === 0;
         const review = { findings: p.findings, refused: f.refusals(p.findings) };
         await sink.planned?.(p, review);
         const blocking = p.problems.filter((x) => x.blocking);
@@ -47332,7 +48322,9 @@ async function dryRun(req, sink) {
             ? new errors_ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
             : review.refused.length
                 ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
-                : undefined;
+                : unverified.length
+                    ? new errors_ValidationError(`the shadow database did not verify ${unverified.length === 1 ? 'a migration' : `${unverified.length} migrations`}:\n${unverified.map((v) => `  - ${v.version} ${v.name}: ${v.verdict}`).join('\n')}`, [])
+                    : undefined;
         return await deploy_finish(sink, {
             command: 'plan',
             status: error ? 'refused' : 'planned',
@@ -47350,6 +48342,34 @@ async function dryRun(req, sink) {
     catch (err) {
         return deploy_finish(sink, stopped(err, f, undefined), req);
     }
+}
+/** The target's schema, written as `pgshift dump` writes it, after a deploy that succeeded. */
+async function writeSchemaFile(req, path) {
+    (0,external_node_fs_.writeFileSync)(path, render(await verify_targetModel(req)));
+    return path;
+}
+/** A finding when the committed schema file is not what the migrations produce; undefined when it is. */
+async function staleSchemaFile(req, path) {
+    const expected = render((await verify_migrationsModel({ ...req, shadowUrl: req.shadow.url })).model);
+    const committed = (0,external_node_fs_.readFileSync)(path, 'utf8').replace(/\r\n/g, '\n');
+    if (committed === expected)
+        return undefined;
+    const a = committed.split('\n');
+    const b = expected.split('\n');
+    let line = 0;
+    while (line < a.length && line < b.length && a[line] === b[line])
+        line++;
+    return {
+        rule: 'stale-schema-file',
+        severity: 'warning',
+        message: `${path} is stale: it is not the schema the migrations produce (first difference at line ${line + 1}: ${JSON.stringify(a[line] ?? '(end of file)')} where the migrations give ${JSON.stringify(b[line] ?? '(end of file)')}). Run pgshift dump --from-migrations --out ${path} and commit it.`,
+        path,
+        line: line + 1,
+        column: 1,
+        version: '',
+        destructive: false,
+        docs: docs_ruleDocs('stale-schema-file'),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/commands/confirm.ts
@@ -47537,11 +48557,14 @@ async function resolve_resolve(o, version, as) {
 
 
 
+
+
 async function baselineAt(o, version) {
     if (!version)
         throw new ConfigError('baseline needs the version to start from: pgshift baseline <version> (every migration up to and including it is recorded as applied).');
     if (!isVersion(version))
         throw new ConfigError(`baseline: "${version}" is not a version: use the number at the start of a migration file name.`);
+    const proven = o.shadowUrl ? await prove(o, version) : false;
     return withSession(o, (s) => withLock(s, o, async (sql) => {
         if (!s.catalog.find(version))
             throw new ConfigError(`baseline: version ${version} matches no migration in ${s.catalog.dir}: name the last migration the database already has.`);
@@ -47568,12 +48591,23 @@ async function baselineAt(o, version) {
                 note: `baseline ${version}: recorded as applied without running it`,
             };
         });
-        const report = { version, dryRun: !!o.dryRun, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
+        const report = { version, dryRun: !!o.dryRun, proven, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
         if (o.dryRun)
             return report;
         await s.tracking.recordWithoutRunning(sql, rows, 'baseline', o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
         return report;
     }));
+}
+/** Replays the migrations up to `version` on a shadow database and refuses unless that is the live schema. */
+async function prove(o, version) {
+    const expected = await migrationsModel({ ...o, shadowUrl: o.shadowUrl }, version);
+    const differences = realDifferences(compare(expected.model, await targetModel(o)));
+    if (differences.length) {
+        throw new ConfigError(`baseline ${version} refused: the live schema is not what the migrations up to ${version} produce on a shadow database (${differences.length} difference${differences.length === 1 ? '' : 's'}):\n${differences
+            .map((d) => `  - ${describeDifference(d, EXPECTED_ACTUAL)}`)
+            .join('\n')}\nNothing was written. Baseline at the version the database really matches, or bring the database in line first.`);
+    }
+    return true;
 }
 /** What a baseline did (or would do), one line each. */
 function describeBaseline(r) {
@@ -47581,7 +48615,9 @@ function describeBaseline(r) {
     return [
         `${r.dryRun ? 'dry run: would record' : 'recorded'} ${n} migration${n === 1 ? '' : 's'} up to and including ${r.version} as applied, without running ${n === 1 ? 'it' : 'them'}:`,
         ...r.recorded.map((m) => `  ${m.version}  ${m.name}`),
-        'Not proven against the live schema: replaying the migrations on a shadow database to compare is not available yet (issue 11). Check that the database really has these changes.',
+        r.proven
+            ? `Proven: replaying the migrations up to ${r.version} on a shadow database gives the live schema.`
+            : `Not proven against the live schema: pass ${SETTINGS.shadowUrl.flag} to replay the migrations on a shadow database and compare first. Check that the database really has these changes.`,
         ...(r.dryRun ? ['Nothing was written (--dry-run).'] : []),
     ];
 }
@@ -47899,6 +48935,8 @@ function resolveCredentials(databaseUrl, sources = {}) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./src/report/credentials.ts
 // The shells' side of credentials: read the sources from the environment, teach the Redactor every
 // password found (before anything can print one), and connect with the resolved URL.
@@ -48071,193 +49109,155 @@ async function pullRequestBaseline(pr, o) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/action/github.ts
-// What the action says on GitHub: one plan comment per PR, environment and directory (found by a
-// hidden marker across every page of comments, edited in place), and one open failure issue per
-// environment (found by marker and label), commented on by later failures and closed on recovery.
-
-
-/** A token without the permission (fork PRs, read-only tokens) makes reporting a warning, not a failure. */
-function isPermissionError(err) {
-    const status = err?.status;
-    return status === 403 || status === 401 || status === 404;
+;// CONCATENATED MODULE: ./src/report/er.ts
+/** The line and the many end of a relationship in Mermaid, spelled so the test for flags in messages does not take it for one. */
+const ONE_TO_MANY = ['-', '-', 'o{'].join('');
+/** "FOREIGN KEY (a, b) REFERENCES app.users(id, x) ON DELETE CASCADE" → its columns and table; undefined when it is no foreign key. */
+function parseForeignKey(name, definition) {
+    const ident = '(?:"(?:[^"]|"")+"|[^\\s."(]+)';
+    const m = new RegExp(`^FOREIGN KEY \\((.+?)\\) REFERENCES (${ident}(?:\\.${ident})?)\\s*\\(`).exec(definition);
+    if (!m)
+        return undefined;
+    return { name, columns: splitIdents(m[1]), references: m[2] };
 }
-/** What GitHub accepts, in one place: comment and issue bodies over 65,536 characters are refused
- * (HTTP 422), a step summary keeps at most 1 MiB, and a comment stays readable with 30 findings. */
-const GITHUB_LIMITS = { body: 65_536, summary: 1_000_000, findingsInComment: 30 };
-const BODY_LIMIT = GITHUB_LIMITS.body;
-/** Last resort for a body the reports did not keep short enough: cut it, and say so. */
-function fitBody(body) {
-    if (body.length <= BODY_LIMIT)
-        return body;
-    const note = "\n\n_… cut here: GitHub accepts at most 65,536 characters; the full report is in the run's summary._";
-    return body.slice(0, BODY_LIMIT - note.length - 10) + note;
+function splitIdents(list) {
+    return (list.match(/"(?:[^"]|"")+"|[^,\s]+/g) ?? []).map(unquote);
 }
-/** The most files GitHub lists for one pull request. */
-const PR_FILES_LIMIT = 3000;
-function planMarker(environment, dir) {
-    return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
+function unquote(id) {
+    return id.startsWith('"') ? id.slice(1, -1).replace(/""/g, '"') : id;
 }
-function failureMarker(environment) {
-    return `<!-- pgshift:failure env=${environment} -->`;
+const er_qualified = (t) => `${t.schema}.${t.name}`;
+/** The table a foreign key points at: a qualified name as written, else the same name in the table's schema, public, or anywhere. */
+function er_resolve(ref, from, byKey, tables) {
+    const parts = (ref.match(/"(?:[^"]|"")+"|[^.]+/g) ?? []).map(unquote);
+    if (parts.length === 2)
+        return byKey.get(`${parts[0]}.${parts[1]}`);
+    const name = parts[0];
+    return byKey.get(`${from.schema}.${name}`) ?? byKey.get(`public.${name}`) ?? tables.find((t) => t.name === name);
 }
-class GitHubReporter {
-    redact;
-    octokit;
-    owner;
-    repo;
-    constructor(token, redact) {
-        this.redact = redact;
-        this.octokit = getOctokit(token);
-        const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
-        this.owner = owner;
-        this.repo = repo;
+/** The tables the differences add or change (not the ones they remove: those are gone from `after`). */
+function changedTables(changes, after) {
+    const byKey = new Map(after.tables.map((t) => [er_qualified(t), t]));
+    const byShort = new Map(after.tables.map((t) => [t.schema === 'public' ? t.name : er_qualified(t), t]));
+    const out = new Set();
+    for (const d of changes) {
+        if (d.note || (d.change === 'only-in-a' && d.kind === 'table'))
+            continue;
+        if (!['table', 'column', 'constraint', 'index'].includes(d.kind))
+            continue;
+        // A table's own difference names it by its short name; its parts carry the qualified one.
+        const t = d.table ? byKey.get(d.table) : d.kind === 'table' ? byShort.get(d.object) : undefined;
+        if (t)
+            out.add(t);
     }
-    /** Runs a GitHub call; a permission error becomes a warning and `undefined`. */
-    async guarded(what, fn) {
-        try {
-            return await fn();
+    return [...out];
+}
+/** The table's foreign keys, resolved to tables of the model (a key to a table outside it is left out). */
+function foreignKeys(t, byKey, tables) {
+    const out = [];
+    for (const c of t.constraints) {
+        if (c.kind !== 'foreign key')
+            continue;
+        const fk = parseForeignKey(c.name, c.definition);
+        const to = fk && er_resolve(fk.references, t, byKey, tables);
+        if (fk && to)
+            out.push({ fk, to });
+    }
+    return out;
+}
+/** Postgres type names as one Mermaid word: Mermaid allows letters, digits, `-`, `_`, `()` and `[]`, no spaces or commas. */
+const SHORT_TYPES = [
+    [/^character varying/, 'varchar'],
+    [/^character(?= |\(|$)/, 'char'],
+    [/^timestamp(\(\d+\))? with time zone/, 'timestamptz$1'],
+    [/^timestamp(\(\d+\))? without time zone/, 'timestamp$1'],
+    [/^time(\(\d+\))? with time zone/, 'timetz$1'],
+    [/^time(\(\d+\))? without time zone/, 'time$1'],
+    [/^double precision/, 'float8'],
+    [/^bit varying/, 'varbit'],
+];
+function mermaidType(type) {
+    let t = type;
+    for (const [re, short] of SHORT_TYPES)
+        t = t.replace(re, short);
+    t = t.replace(/"/g, '').replace(/[^A-Za-z0-9_\-()[\]]+/g, '_');
+    return /^[A-Za-z]/.test(t) ? t : `t_${t}`;
+}
+/** A column name as a Mermaid attribute name (same word rule as types). */
+function mermaidName(name) {
+    const n = name.replace(/[^A-Za-z0-9_\-()[\]]+/g, '_');
+    return /^[A-Za-z_]/.test(n) ? n : `_${n}`;
+}
+/** An entity name: bare when Mermaid takes it so, else quoted (Mermaid refuses `"` and `%` even there). */
+function entityName(label) {
+    return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(label) ? label : `"${label.replace(/["%]/g, '')}"`;
+}
+/** Column names of a primary key or unique constraint: "PRIMARY KEY (id)", "UNIQUE (a, b)". */
+function keyColumns(definition) {
+    const m = /^(?:PRIMARY KEY|UNIQUE(?: NULLS NOT DISTINCT)?) \((.+?)\)/.exec(definition);
+    return m ? splitIdents(m[1]) : [];
+}
+function entity(t, label, fkColumns, maxColumns) {
+    const pk = new Set(t.constraints.filter((c) => c.kind === 'primary key').flatMap((c) => keyColumns(c.definition)));
+    // A single-column unique constraint marks its column; a composite one says nothing about any one column.
+    const uk = new Set(t.constraints
+        .filter((c) => c.kind === 'unique')
+        .map((c) => keyColumns(c.definition))
+        .filter((cols) => cols.length === 1)
+        .flat());
+    const attr = (c) => {
+        const keys = [pk.has(c.name) && 'PK', fkColumns.has(c.name) && 'FK', uk.has(c.name) && !pk.has(c.name) && 'UK'].filter(Boolean);
+        return `        ${mermaidType(c.type)} ${mermaidName(c.name)}${keys.length ? ` ${keys.join(', ')}` : ''}`;
+    };
+    const shown = t.columns.slice(0, maxColumns).map(attr);
+    const rest = t.columns.length - maxColumns;
+    if (rest > 0)
+        shown.push(`        etc more_columns "${rest} more"`);
+    return [`    ${label} {`, ...shown, '    }'];
+}
+/**
+ * The diagram of the tables `proof.changes` adds or changes and their foreign-key neighbours (tables they
+ * reference and tables that reference them), at most `maxTables` of them: the changed tables first.
+ * Undefined when the change touches no table.
+ */
+function erDiagram(proof, options = {}) {
+    const maxTables = options.maxTables ?? 12;
+    const maxColumns = options.maxColumns ?? 20;
+    const tables = proof.after.tables;
+    const byKey = new Map(tables.map((t) => [er_qualified(t), t]));
+    const changed = changedTables(proof.changes, proof.after);
+    if (!changed.length)
+        return undefined;
+    const keys = new Map(tables.map((t) => [t, foreignKeys(t, byKey, tables)]));
+    const wanted = new Set(changed);
+    for (const t of changed) {
+        for (const { to } of keys.get(t))
+            wanted.add(to);
+        for (const [other, fks] of keys)
+            if (fks.some((k) => k.to === t))
+                wanted.add(other);
+    }
+    const shown = [...wanted].slice(0, maxTables);
+    const drawn = new Set(shown);
+    // Labels unique among the drawn tables: short names, qualified where two schemas share a name.
+    const names = new Map();
+    for (const t of shown) {
+        const clash = shown.some((o) => o !== t && o.name === t.name);
+        names.set(t, entityName(t.schema === 'public' && !clash ? t.name : er_qualified(t)));
+    }
+    const lines = ['erDiagram'];
+    const relations = [];
+    for (const t of shown) {
+        const fks = keys.get(t).filter((k) => drawn.has(k.to));
+        lines.push(...entity(t, names.get(t), new Set(keys.get(t).flatMap((k) => k.fk.columns)), maxColumns));
+        for (const { fk, to } of fks) {
+            // Crow's foot: the referenced row is optional when a key column may be null.
+            const optional = fk.columns.some((c) => !t.columns.find((col) => col.name === c)?.notNull);
+            // Mermaid's crow's foot: exactly one (or zero or one, for a nullable key) to zero or more.
+            relations.push(`    ${names.get(to)} ${optional ? '|o' : '||'}${ONE_TO_MANY} ${names.get(t)} : "${fk.columns.join(', ').replace(/["%]/g, '')}"`);
         }
-        catch (err) {
-            const status = err?.status;
-            const message = this.redact(err?.message ?? String(err));
-            if (isPermissionError(err)) {
-                warning(`pgshift could not ${what} (HTTP ${status}: ${message}). The token needs ${what.includes('comment on the pull request') ? '"pull-requests: write"' : '"issues: write"'} permission; pull requests from forks get a read-only token. The migration result is unaffected.`);
-                return undefined;
-            }
-            warning(`pgshift could not ${what}: ${message}. The migration result is unaffected.`);
-            return undefined;
-        }
     }
-    /**
-     * The files a pull request adds, changes or removes, every page of them; or why they could not be read.
-     * GitHub lists at most 3,000 files, so a longer list cannot be trusted to be complete.
-     */
-    async pullRequestFiles(prNumber) {
-        try {
-            const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { owner: this.owner, repo: this.repo, pull_number: prNumber, per_page: 100 });
-            if (files.length >= PR_FILES_LIMIT)
-                return { error: `GitHub lists at most ${PR_FILES_LIMIT.toLocaleString('en')} files of a pull request, and this one has that many or more` };
-            return { files: files.map((f) => ({ filename: f.filename, status: f.status })) };
-        }
-        catch (err) {
-            const status = err?.status;
-            const message = this.redact(err?.message ?? String(err));
-            return { error: `GitHub answered ${status ? `HTTP ${status}: ` : ''}${message}${isPermissionError(err) ? ' (the token needs "pull-requests: read")' : ''}` };
-        }
-    }
-    /** Creates or edits the PR's plan comment; never a second one for the same marker. */
-    async upsertPlanComment(prNumber, marker, body) {
-        return this.guarded('comment on the pull request', async () => {
-            const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: prNumber, per_page: 100 });
-            const existing = comments.find((c) => c.body?.includes(marker));
-            const full = fitBody(`${marker}\n${this.redact(body)}`);
-            if (existing) {
-                const { data } = await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: existing.id, body: full });
-                return { url: data.html_url };
-            }
-            const { data } = await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: prNumber, body: full });
-            return { url: data.html_url };
-        });
-    }
-    async findOpenFailureIssue(environment, label) {
-        const marker = failureMarker(environment);
-        const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
-            owner: this.owner,
-            repo: this.repo,
-            state: 'open',
-            ...(label ? { labels: label } : {}),
-            per_page: 100,
-        });
-        return issues.find((i) => !i.pull_request && i.body?.includes(marker));
-    }
-    /** Labels must exist before an issue can carry them with a read/write token. */
-    async ensureLabels(labels) {
-        for (const name of labels) {
-            try {
-                await this.octokit.rest.issues.getLabel({ owner: this.owner, repo: this.repo, name });
-            }
-            catch (err) {
-                if (err.status !== 404)
-                    throw err;
-                await this.octokit.rest.issues.createLabel({ owner: this.owner, repo: this.repo, name, color: 'b60205', description: 'pgshift: a database migration failed' });
-            }
-        }
-    }
-    /** Opens `Migration failed in <environment>`, or comments on the open one. */
-    async reportFailure(environment, labels, body, followUp) {
-        return this.guarded('open or update the failure issue', async () => {
-            const open = await this.findOpenFailureIssue(environment, labels[0]);
-            if (open) {
-                await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(followUp)) });
-                return { url: open.html_url, number: open.number };
-            }
-            await this.ensureLabels(labels);
-            const { data } = await this.octokit.rest.issues.create({
-                owner: this.owner,
-                repo: this.repo,
-                title: `Migration failed in ${environment}`,
-                body: fitBody(`${failureMarker(environment)}\n${this.redact(body)}`),
-                labels,
-            });
-            return { url: data.html_url, number: data.number };
-        });
-    }
-    /** After a successful run: comment that the environment recovered and close its open failure issue. */
-    async reportRecovery(environment, labels, body) {
-        return this.guarded('close the failure issue', async () => {
-            const open = await this.findOpenFailureIssue(environment, labels[0]);
-            if (!open)
-                return undefined;
-            await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(body)) });
-            await this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
-            return { url: open.html_url, number: open.number };
-        });
-    }
-}
-
-;// CONCATENATED MODULE: ./src/action/inputs.ts
-// The action's inputs, read through the settings table and checked before any connection. Defaults
-// come from the table (a test keeps action.yml equal to it) because a runner applies action.yml's, but
-// `node dist/index.js` on its own does not.
-
-
-
-
-
-/** Every input of action.yml with the default the bundle applies ('' for github-token: the runner's). */
-const INPUT_DEFAULTS = Object.fromEntries(SETTING_ROWS.filter((s) => s.input).map((s) => [s.input, s.input === 'github-token' ? '' : s.shown]));
-/** Reads and validates every input; throws ConfigError with one plain sentence. */
-function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
-    const settings = readSettings('action', (s) => (s.input ? getInput(s.input) : undefined));
-    const migrationsDir = settings.dir;
-    const migrationsPath = (0,external_node_path_namespaceObject.isAbsolute)(migrationsDir) ? migrationsDir : (0,external_node_path_namespaceObject.resolve)(workspace, migrationsDir);
-    if (!(0,external_node_fs_.existsSync)(migrationsPath) || !(0,external_node_fs_.statSync)(migrationsPath).isDirectory()) {
-        throw new errors_ConfigError(`migrations directory "${migrationsDir}" does not exist in the workspace: check the migrations-dir input and that the repository is checked out (actions/checkout).`);
-    }
-    const target = settings.target;
-    if (target) {
-        const known = knownVersion(migrationsPath, target, settings.direction);
-        if (known === 'not-a-version')
-            throw new errors_ConfigError(`input target-version "${target}" is not a version: use the number at the start of a migration file name.`);
-        if (known === 'unknown')
-            throw new errors_ConfigError(`input target-version "${target}" matches no migration in ${migrationsDir}: use an existing version${settings.direction === 'down' ? ', or 0 to roll back everything' : ''}.`);
-    }
-    return { settings: { ...settings, dir: migrationsPath }, migrationsDir, migrationsPath };
-}
-
-;// CONCATENATED MODULE: ./src/report/json.ts
-// JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
-/** The engine's working state: parse trees, the full split, bigint keys, a dbmate file's preamble. */
-const INTERNAL = new Set(['node', 'versionKey', 'parsed', 'syntaxError', 'preamble']);
-function toJson(value) {
-    return JSON.stringify(value, (key, v) => {
-        if (INTERNAL.has(key))
-            return undefined;
-        if (typeof v === 'bigint')
-            return v.toString();
-        return v;
-    }, 2);
+    return { mermaid: [...lines, ...relations].join('\n'), tables: shown.map((t) => (t.schema === 'public' ? t.name : er_qualified(t))), leftOut: wanted.size - shown.length };
 }
 
 ;// CONCATENATED MODULE: ./src/report/text.ts
@@ -48438,7 +49438,31 @@ function renderFailure(f) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
+// Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
 
+
+
+
+/** A rule's documentation, an absolute URL: pgshift's own, or the docs/rules.md of `docsBase` when given. */
+function ruleUrl(f, docsBase) {
+    return docsBase ? `${docsBase.replace(/\/$/, '')}/docs/rules.md#${f.rule}` : f.docs;
+}
+/** `file:line` in code style, linked to that line in the commit when the context can. */
+function where(path, line, ctx, column) {
+    const text = `\`${displayPath(path)}${line ? `:${line}${column ? `:${column}` : ''}` : ''}\``;
+    const url = ctx?.fileUrl?.(path, line);
+    return url ? `[${text}](${url})` : text;
+}
+/** Worst first: what the policy refuses, then errors, then warnings; destructive first within each. */
+function severityRank(f, refused) {
+    return (refused.has(f) ? 0 : f.severity === 'error' ? 2 : 4) + (f.destructive ? 0 : 1);
+}
+function bySeverity(findings, refused = new Set()) {
+    return findings
+        .map((f, i) => ({ f, i }))
+        .sort((a, b) => severityRank(a.f, refused) - severityRank(b.f, refused) || a.i - b.i)
+        .map((x) => x.f);
+}
 /** A fenced block that no backtick run inside `text` can close early. */
 function fence(text, lang = 'sql') {
     const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
@@ -48450,7 +49474,7 @@ function escapeCell(text) {
 }
 /** The problems as a list; past `max` of them, a line says how many more there are and where. */
 /** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
-function problemLines(problems, blocked, max = problems.length, note = '') {
+function problemLines(problems, blocked, max = problems.length, note = '', ctx) {
     if (!problems.length)
         return [];
     const rest = problems.length - max;
@@ -48458,9 +49482,14 @@ function problemLines(problems, blocked, max = problems.length, note = '') {
         '',
         '### Problems',
         '',
-        ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
+        ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}${problemLink(p, ctx)}`),
         ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
     ];
+}
+/** The problem's line in the commit (a file that is gone has none). */
+function problemLink(p, ctx) {
+    const url = p.path && p.kind !== 'missing' ? ctx?.fileUrl?.(p.path, p.line) : undefined;
+    return url ? ` ([${p.line ? `line ${p.line}` : 'file'}](${url}))` : '';
 }
 /** "1 migration edited after it ran, 1 applied file gone": what refuses the run in the applied history; '' when nothing. */
 function historyChange(plan) {
@@ -48475,39 +49504,316 @@ function historyChange(plan) {
         ...n(count('failed', 'running'), 'migration still marked running', 'migrations still marked running'),
     ].join(', ');
 }
+/** The findings on what this plan runs: the up sections, or the down sections of a rollback. */
+function runningFindings(plan) {
+    return plan.direction === 'up' ? plan.findings : (plan.rollbackFindings ?? []);
+}
+const FAILED_VERDICTS = new Set(['up-failed', 'down-failed', 'down-mismatch', 'reapply-failed']);
+/** The verdicts that say a migration does not do what it claims (no-down and skipped are said, not failed). */
+function failedVerifications(proof) {
+    return (proof?.verdicts ?? []).filter((v) => FAILED_VERDICTS.has(v.verdict));
+}
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/**
+ * What a reviewer must know first, in this order: a refusal by the safety policy (in a protected
+ * environment, said so), destructive changes, a failed verification, a changed applied history; then the count.
+ */
 function headline(plan, ctx) {
     const n = plan.steps.length;
     const what = plan.direction === 'up' ? 'pending' : 'to roll back';
-    // A changed history comes first: it is why the check is red, whatever else the plan holds.
+    const where = `in \`${ctx.environment}\` (\`${ctx.dir}\`)`;
     const changed = plan.blocked ? historyChange(plan) : '';
-    if (changed) {
-        const rest = n ? `; ${n} migration${n > 1 ? 's' : ''} ${what}, none will run until it is settled` : '';
-        return `❌ **Applied history changed: ${changed}** in \`${ctx.environment}\` (\`${ctx.dir}\`) — the run would be refused${rest}`;
+    const refused = ctx.refused?.length ?? 0;
+    const destructive = runningFindings(plan).filter((f) => f.destructive);
+    const failed = failedVerifications(plan.proof).length;
+    // Each alarm as the headline says it first, and as it follows another.
+    const alarms = [];
+    if (refused) {
+        const text = `${plural(refused, 'finding')} the safety policy refuses`;
+        alarms.push({ first: `Refused${ctx.protected ? ' in a protected environment' : ''}: ${text}`, next: text });
+    }
+    if (destructive.length) {
+        const text = `${plural(destructive.length, 'destructive change')} (${[...new Set(destructive.map((f) => f.rule))].join(', ')})`;
+        alarms.push({ first: text, next: text });
+    }
+    if (failed)
+        alarms.push({ first: `${plural(failed, 'migration')} failed verification`, next: `${plural(failed, 'migration')} failed verification` });
+    if (changed)
+        alarms.push({ first: `Applied history changed: ${changed}`, next: `applied history changed (${changed})` });
+    if (alarms.length) {
+        const icon = refused || failed || plan.blocked ? '❌' : '⚠️';
+        const rest = alarms.slice(1).map((a) => a.next);
+        const tail = [...(rest.length ? [`also ${rest.join(', ')}`] : []), ...(plan.blocked && !refused ? ['the run would be refused'] : [])];
+        const count = n ? `${plural(n, 'migration')} ${what}${changed ? ', none will run until it is settled' : ''}` : '';
+        const after = [tail.join(', '), count].filter(Boolean).join('; ');
+        return `${icon} **${alarms[0].first}** ${where}${after ? ` — ${after}` : ''}`;
     }
     if (n === 0 && plan.blocked) {
-        return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
+        return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** ${where} until the problems below are fixed`;
     }
     const head = n === 0
         ? plan.direction === 'up'
             ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}`
             : '✅ **Nothing to roll back**'
-        : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
-    return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
+        : `📋 **${plural(n, 'migration')} ${what}**`;
+    return `${head} ${where}${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
+}
+/** "Commit `abc1234` · 2025-05-01 12:34 UTC · run": what the report describes, when, and where it ran. */
+function provenance(ctx) {
+    const parts = [
+        ...(ctx.commit ? [`commit ${ctx.commit.url ? `[\`${ctx.commit.sha.slice(0, 7)}\`](${ctx.commit.url})` : `\`${ctx.commit.sha.slice(0, 7)}\``}`] : []),
+        ...(ctx.ranAt ? [`${ctx.ranAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`] : []),
+        ...(ctx.runUrl ? [`[workflow run](${ctx.runUrl})`] : []),
+    ];
+    return parts.length ? ['', `<sub>${parts.join(' · ')}</sub>`] : [];
+}
+/** The worst finding on what the step runs, its severity and rule, and how many more there are. */
+function riskCell(step, plan, ctx) {
+    const refused = new Set(ctx.refused ?? []);
+    const mine = bySeverity(runningFindings(plan).filter((f) => f.version === step.migration.version), refused);
+    if (!mine.length)
+        return '✅ none';
+    const worst = mine[0];
+    const level = refused.has(worst) ? '❌ refused' : worst.severity === 'error' ? '🛑 error' : '⚠️ warning';
+    return `${level}: ${docsLink(worst, ctx)}${worst.destructive ? ' · destructive' : ''}${mine.length > 1 ? ` (+${mine.length - 1})` : ''}`;
+}
+/** Whether an applied step can be undone: a down, an empty down (a no-op), or none. */
+function rollbackCell(step) {
+    if (!step.rollback)
+        return '⛔ no down';
+    return step.rollback.empty ? '↩️ no-op (empty down)' : '↩️ down';
+}
+const VERDICT_WORDS = {
+    verified: 'verified',
+    'up-failed': 'up failed',
+    'down-failed': 'down failed',
+    'down-mismatch': 'the down does not restore the schema',
+    'reapply-failed': 'the up fails after its down',
+    'no-down': 'no down',
+    skipped: 'skipped',
+};
+function verifiedCell(v) {
+    if (!v)
+        return '—';
+    const clipped = (t) => escapeCell(t.length > 80 ? `${t.slice(0, 80)}…` : t);
+    switch (v.verdict) {
+        case 'verified':
+            return '✅ verified';
+        case 'no-down':
+            return '➖ no down';
+        case 'skipped':
+            return `⏭️ skipped${v.reason ? ` (${clipped(v.reason)})` : ''}`;
+        default: {
+            const why = v.error ? `: ${clipped(displayMessage(v.error.message))}` : v.differences?.length ? ` (${plural(v.differences.length, 'difference')})` : '';
+            return `❌ ${VERDICT_WORDS[v.verdict]}${why}`;
+        }
+    }
 }
 /** The steps as a table; past `max` rows, a line says how many more there are and where. */
-function stepTable(plan, max = plan.steps.length, note = '') {
+function stepTable(plan, ctx, max = plan.steps.length, note = '') {
     if (!plan.steps.length)
         return [];
     const rest = plan.steps.length - max;
+    const up = plan.direction === 'up';
+    const verdicts = new Map((plan.proof?.verdicts ?? []).map((v) => [v.version, v]));
+    const proof = !!plan.proof;
     return [
         '',
-        '| Version | Name | Statements | Transactional |',
-        '| --- | --- | ---: | --- |',
-        ...plan.steps
-            .slice(0, max)
-            .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
+        `| Version | Name | Statements | Transactional | Risk |${up ? ' Rollback |' : ''}${proof ? ' Verified |' : ''}`,
+        `| --- | --- | ---: | --- | --- |${up ? ' --- |' : ''}${proof ? ' --- |' : ''}`,
+        ...plan.steps.slice(0, max).map((s) => {
+            const cells = [
+                `\`${s.migration.version}\``,
+                escapeCell(s.migration.name),
+                String(s.statements.length),
+                s.transactional ? 'yes' : '**no** (runs statement by statement)',
+                riskCell(s, plan, ctx),
+                ...(up ? [rollbackCell(s)] : []),
+                ...(proof ? [verifiedCell(verdicts.get(s.migration.version))] : []),
+            ];
+            return `| ${cells.join(' | ')} |`;
+        }),
         ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
     ];
+}
+/** How a difference reads under a verdict: what the down left behind or removed too much, what the second up changed. */
+const DOWN_WORDS = { onlyInA: 'removed by the down, though the up did not add it', onlyInB: 'left behind by the down' };
+const REAPPLY_WORDS = { onlyInA: 'missing after the up ran again', onlyInB: 'only there after the up ran again' };
+/** Where a verdict points: the error's line, else the down section (a mismatch), else the migration file. */
+function verdictLocation(v, plan) {
+    if (v.error)
+        return { path: v.error.path, line: v.error.line, column: v.error.column };
+    const step = plan.steps.find((s) => s.migration.version === v.version);
+    if (v.verdict === 'down-mismatch' && step?.rollback)
+        return { path: step.rollback.path, line: step.rollback.startLine };
+    return { path: step?.section.path ?? v.path, line: step?.section.startLine ?? 1 };
+}
+/** A failed verdict in one sentence, and its differences in words (the annotation and the comment share them). */
+function verdictText(v) {
+    const words = v.verdict === 'reapply-failed' ? REAPPLY_WORDS : v.verdict === 'down-mismatch' ? DOWN_WORDS : BEFORE_AFTER;
+    const e = v.error;
+    const error = e ? `: ${e.code ? `${e.code} ` : ''}${displayMessage(e.message)}` : '';
+    return { summary: `${VERDICT_WORDS[v.verdict]}${error}`, differences: (v.differences ?? []).filter((d) => !d.note).map((d) => compare_describeDifference(d, words)) };
+}
+/** Under the table: each failed verification with where it failed and what differs; and a note when the servers' majors differ. */
+function verificationLines(plan, ctx) {
+    const proof = plan.proof;
+    if (!proof)
+        return [];
+    const failed = failedVerifications(proof);
+    const majors = proof.targetMajor !== undefined && proof.targetMajor !== proof.shadowMajor
+        ? ['', `> The shadow database runs Postgres ${proof.shadowMajor} and the target Postgres ${proof.targetMajor}: a verdict may differ between the two.`]
+        : [];
+    if (!failed.length)
+        return majors;
+    const lines = ['', `**Verification failed** on a shadow database (Postgres ${proof.shadowMajor}):`, ''];
+    for (const v of failed) {
+        const at = verdictLocation(v, plan);
+        const { summary, differences } = verdictText(v);
+        lines.push(`- \`${v.version}\` ${escapeCell(v.name)}: ${escapeCell(summary.length > 400 ? `${summary.slice(0, 400)}…` : summary)} — ${where(at.path, at.line, ctx, at.column)}`);
+        const shown = differences.slice(0, 20);
+        lines.push(...shown.map((d) => `  - ${escapeCell(d)}`));
+        if (differences.length > shown.length)
+            lines.push(`  - _… and ${differences.length - shown.length} more_`);
+    }
+    return [...lines, ...majors];
+}
+const KIND_PLURAL = {
+    schema: 'schemas',
+    extension: 'extensions',
+    type: 'types',
+    sequence: 'sequences',
+    table: 'tables',
+    column: 'columns',
+    constraint: 'constraints',
+    index: 'indexes',
+    trigger: 'triggers',
+    policy: 'policies',
+    view: 'views',
+    'materialized view': 'materialized views',
+    function: 'functions',
+    procedure: 'procedures',
+    aggregate: 'aggregates',
+};
+/** The objects outside tables, in the order a reviewer looks for them. */
+const OTHER_GROUPS = [
+    ['Types', ['type']],
+    ['Views', ['view', 'materialized view', 'index']],
+    ['Functions', ['function', 'procedure', 'aggregate']],
+    ['Sequences', ['sequence']],
+    ['Schemas and extensions', ['schema', 'extension']],
+];
+const SIGN = { 'only-in-a': '−', 'only-in-b': '+', changed: '~' };
+const code = (name) => `\`${name.replace(/`/g, "'")}\``;
+const clipItem = (t) => (t.length > 200 ? `${t.slice(0, 200)}…` : t);
+/** "tasks" for "public.tasks": tables are named as the differences name them. */
+const shortTable = (qualified) => (qualified.startsWith('public.') ? qualified.slice('public.'.length) : qualified);
+/** The object's own name within its table: "title" for column "tasks.title", "fk" for "fk on tasks". */
+function partName(d, table) {
+    if (d.kind === 'column' && d.object.startsWith(`${table}.`))
+        return d.object.slice(table.length + 1);
+    if (d.object.endsWith(` on ${table}`))
+        return d.object.slice(0, -` on ${table}`.length);
+    return d.object;
+}
+function columnType(after, table, column) {
+    return after.tables.find((t) => shortTable(`${t.schema}.${t.name}`) === table)?.columns.find((c) => c.name === column)?.type;
+}
+/** "+ column `tenant_id` integer", "~ index `x`: definition …", "− constraint `fk`". */
+function changeItem(d, name, after, table) {
+    const type = d.kind === 'column' && d.change === 'only-in-b' && table ? columnType(after, table, name) : undefined;
+    const details = d.change === 'changed' ? `: ${d.details.join('; ')}` : '';
+    return clipItem(`${SIGN[d.change]} ${d.kind} ${code(name)}${type ? ` ${type}` : ''}${details}`);
+}
+/** "tables +1 ~2 · columns +3 · functions ~1": the whole change in one line. */
+function changeCounts(diffs) {
+    const counts = new Map();
+    for (const d of diffs) {
+        const c = counts.get(d.kind) ?? { 'only-in-b': 0, changed: 0, 'only-in-a': 0 };
+        c[d.change]++;
+        counts.set(d.kind, c);
+    }
+    const order = Object.keys(KIND_PLURAL);
+    const first = ['table', 'column', 'index', 'constraint', 'trigger', 'policy'];
+    return [...first, ...order.filter((k) => !first.includes(k))]
+        .filter((k) => counts.has(k))
+        .map((k) => {
+        const c = counts.get(k);
+        const parts = ['only-in-b', 'changed', 'only-in-a'].filter((x) => c[x]).map((x) => `${SIGN[x]}${c[x]}`);
+        return `${KIND_PLURAL[k]} ${parts.join(' ')}`;
+    })
+        .join(' · ');
+}
+/**
+ * The "Schema changes" section: what the pending migrations change, from the shadow's models before and
+ * after them, one line per table (added, changed, removed) and per kind of other object, then the
+ * entity-relationship diagram. At most `budget` characters of lines; past it, a line says how many more.
+ */
+function schemaChangeLines(proof, budget, note) {
+    // A sequence a column owns comes and goes with its column: the column's line says it.
+    const ownedSequence = (d) => d.kind === 'sequence' && d.change === 'only-in-b' && proof.after.sequences.some((q) => shortTable(`${q.schema}.${q.name}`) === d.object && q.ownedBy);
+    const diffs = proof.changes.filter((d) => !d.note && !ownedSequence(d));
+    const head = ['', '### Schema changes', ''];
+    if (!diffs.length)
+        return [...head, '✅ No schema changes: the pending migrations leave every table, index, type and function as it was.'];
+    const tables = new Map();
+    const others = [];
+    for (const d of diffs) {
+        // Parts of a table name it qualified; a table names itself short. A part of no table is a view's index.
+        const table = d.table ? (proof.after.tables.some((t) => `${t.schema}.${t.name}` === d.table) ? shortTable(d.table) : undefined) : d.kind === 'table' ? d.object : undefined;
+        if (!table) {
+            others.push(d);
+            continue;
+        }
+        const entry = tables.get(table) ?? { parts: [] };
+        if (d.kind === 'table' && !d.table)
+            entry.own = d;
+        else
+            entry.parts.push(d);
+        tables.set(table, entry);
+    }
+    const items = [];
+    for (const [table, { own, parts }] of tables) {
+        if (own?.change === 'only-in-b') {
+            const t = proof.after.tables.find((x) => shortTable(`${x.schema}.${x.name}`) === table);
+            const cols = t?.columns ?? [];
+            const listed = cols.slice(0, 6).map((c) => `${code(c.name)} ${c.type}`);
+            items.push(`- ➕ **${code(table)}** new table${cols.length ? `: ${listed.join(', ')}${cols.length > 6 ? `, … (${cols.length} columns)` : ''}` : ''}`);
+        }
+        else if (own?.change === 'only-in-a') {
+            items.push(`- ➖ **${code(table)}** removed`);
+        }
+        else {
+            const list = [...(own ? [clipItem(`~ ${own.details.join('; ')}`)] : []), ...parts.map((d) => changeItem(d, partName(d, table), proof.after, table))];
+            items.push(`- ✏️ **${code(table)}**: ${escapeCell(list.join(' · '))}`);
+        }
+    }
+    for (const [title, kinds] of OTHER_GROUPS) {
+        const group = others.filter((d) => kinds.includes(d.kind));
+        if (group.length)
+            items.push(`- **${title}**: ${escapeCell(group.map((d) => changeItem(d, d.object, proof.after)).join(' · '))}`);
+    }
+    const rest = others.filter((d) => !OTHER_GROUPS.some(([, kinds]) => kinds.includes(d.kind)));
+    if (rest.length)
+        items.push(`- **Other**: ${escapeCell(rest.map((d) => changeItem(d, d.object, proof.after)).join(' · '))}`);
+    const lines = [...head, `**${changeCounts(diffs)}**`, ''];
+    let used = lines.join('\n').length;
+    let shown = 0;
+    for (const item of items) {
+        if (used + item.length + 1 > budget && shown > 0)
+            break;
+        lines.push(item.length > budget ? `${item.slice(0, Math.max(0, budget - 10))}…` : item);
+        used += item.length + 1;
+        shown++;
+    }
+    if (shown < items.length)
+        lines.push(`- _… and ${items.length - shown} more: ${note}._`);
+    const er = erDiagram(proof);
+    if (er) {
+        const left = er.leftOut ? ` (${er.tables.length} shown, ${er.leftOut} more left out)` : '';
+        lines.push('', `**Tables added or changed, with their foreign-key neighbours**${left}`, '', fence(er.mermaid, 'mermaid'));
+    }
+    return lines;
 }
 function cut(sql, max, note) {
     if (sql.length <= max)
@@ -48515,13 +49821,17 @@ function cut(sql, max, note) {
     return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
 }
 function docsLink(f, ctx) {
-    return `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+    return `[${f.rule}](${ruleUrl(f, ctx.docsBase)})`;
+}
+/** docs/rules.md itself, absolute: how to silence a rule or allow a reviewed exception. */
+function rulesPage(docsBase) {
+    return docsBase ? `${docsBase.replace(/\/$/, '')}/docs/rules.md` : RULES_DOCS;
 }
 /** Findings as list items: icon, rule, file:line, message. */
 function findingItems(findings, ctx) {
-    return findings.map((f) => {
+    return bySeverity(findings).map((f) => {
         const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
-        return `- ${f.severity === 'error' ? '🛑' : '⚠️'} ${docsLink(f, ctx)}${f.destructive ? ' · destructive' : ''} \`${displayPath(f.path)}:${f.line}\`: ${escapeCell(displayMessage(message))}`;
+        return `- ${f.severity === 'error' ? '🛑' : '⚠️'} ${docsLink(f, ctx)}${f.destructive ? ' · destructive' : ''} ${where(f.path, f.line, ctx)}: ${escapeCell(displayMessage(message))}`;
     });
 }
 /** Findings on a down section, as a list under its SQL: what rolling back destroys. */
@@ -48546,6 +49856,7 @@ function stepDetails(step, maxSql, note, plan, ctx) {
         `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
         '',
         ...step.notes.map((n) => `> ${n}`),
+        ...(ctx?.fileUrl?.(step.section.path, step.section.startLine) ? [`File: ${where(step.section.path, step.section.startLine, ctx)}`, ''] : []),
         `**${label}**`,
         '',
         fence(cut(step.section.sql.trim(), maxSql, note)),
@@ -48599,14 +49910,14 @@ function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '', withD
     if (plan.findings.length === 0)
         return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.', ...blind, ...rollbackLine];
     const link = (f) => docsLink(f, ctx);
-    const shown = plan.findings.slice(0, max);
+    const shown = bySeverity(plan.findings, refused).slice(0, max);
     const lines = [
         '',
         '### Safety',
         ...blind,
         '',
         refused.size
-            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
+            ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${rulesPage(ctx.docsBase)}) for how to allow a reviewed exception.`
             : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
         '',
         '| | Rule | Where | Finding |',
@@ -48614,7 +49925,7 @@ function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '', withD
         ...shown.map((f) => {
             const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
             const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
-            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
+            return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | ${where(f.path, f.line, ctx)} | ${escapeCell(message)} |`;
         }),
     ];
     if (plan.findings.length > shown.length)
@@ -48623,7 +49934,7 @@ function safetyLines(plan, ctx, max = Number.POSITIVE_INFINITY, note = '', withD
     return lines;
 }
 function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
-    const top = [headline(plan, ctx)];
+    const top = [headline(plan, ctx), ...provenance(ctx)];
     if (plan.baseline) {
         const n = plan.baseline.applied;
         top.push('', `> No database was available for this run (no \`database-url\`, as on pull requests from forks): the ${n} migration${n === 1 ? '' : 's'} unchanged since ${plan.baseline.label} ${n === 1 ? 'counts' : 'count'} as applied, and the ones added or changed since then are pending.`);
@@ -48634,9 +49945,19 @@ function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
         top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
     const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
     const all = { rows: plan.steps.length, problems: plan.problems.length };
+    // The schema changes are bounded on their own (a share of the limit), so the cut below only ever shortens SQL and rows.
+    const changes = plan.proof ? schemaChangeLines(plan.proof, Number.isFinite(limit) ? Math.min(20_000, Math.floor(limit / 4)) : Number.POSITIVE_INFINITY, note) : [];
     const render = (maxSql, shown, keep = all) => {
         const safety = safetyLines(plan, ctx, ctx.maxFindings ?? Number.POSITIVE_INFINITY, note, true);
-        const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
+        const head = [
+            ...top,
+            ...stepTable(plan, ctx, keep.rows, note),
+            ...verificationLines(plan, ctx),
+            ...problemLines(plan.problems, plan.blocked, keep.problems, note, ctx),
+            ...changes,
+            ...safety,
+            ...extra,
+        ].join('\n');
         const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note, plan, ctx));
         const rest = plan.steps.length - shown;
         // The table already says how many rows it left out, and where they are.
@@ -48691,6 +50012,7 @@ function runMarkdown(result, ctx, safety = true) {
             : result.steps.length === 0
                 ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
                 : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
+        ...provenance(ctx),
         '',
         `Current version: \`${result.currentVersion ?? 'none'}\``,
     ];
@@ -48707,8 +50029,8 @@ function runMarkdown(result, ctx, safety = true) {
             lines.push(`| \`${st.migration.version}\` | ${escapeCell(st.migration.name)} | ⏸️ not run | |`);
     }
     if (result.error)
-        lines.push('', `**${renderTally(result)}**`, '', failureDetails(result.error));
-    lines.push(...problemLines(result.plan.problems, false));
+        lines.push('', `**${renderTally(result)}**`, '', failureDetails(result.error, ctx.fileUrl));
+    lines.push(...problemLines(result.plan.problems, false, undefined, '', ctx));
     if (safety)
         lines.push(...safetyLines(result.plan, ctx));
     return lines.join('\n');
@@ -48743,12 +50065,13 @@ function clipExcerpt(excerpt, width = 240) {
         .join('\n');
 }
 /** Where and why a migration failed, with the statement; shared by the summary and the issue. */
-function failureDetails(f) {
+/** `fileUrl`: links the file's failing line in the commit. */
+function failureDetails(f, fileUrl) {
     const lines = [
         '| | |',
         '| --- | --- |',
         `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
-        `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
+        `| File | ${where(f.path, f.line, { environment: '', dir: '', fileUrl })}, column ${f.column} (statement ${f.statementNumber}) |`,
         `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
     ];
     if (f.detail)
@@ -48769,7 +50092,8 @@ function failureDetails(f) {
         lines.push('', '**Failing statement**', '', fence(clipExcerpt(f.excerpt), ''));
     return lines.join('\n');
 }
-function recoverySteps(f, environment) {
+/** `docsBase`: as in MarkdownContext, for the link to docs/rules.md. */
+function recoverySteps(f, environment, docsBase) {
     const lines = ['### How to recover', ''];
     if (f?.connectionLost) {
         lines.push(`1. The connection to the database ended while \`${f.version}\` ran: ${f.connectionLost}. Find out why (a restart, a failover, a terminated session, the network) before running again.`, `2. ${lostState(f)}`, '3. Re-run the workflow; the next successful run in this environment closes this issue.');
@@ -48779,7 +50103,7 @@ function recoverySteps(f, environment) {
     }
     else if (!f) {
         // Refused before anything ran (validation, safety policy, lock, connection).
-        lines.push(`1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`, '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.', '3. Re-run the workflow; the next successful run in this environment closes this issue.');
+        lines.push(`1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`, `2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with \`pgshift resolve\`; make a risky statement safe (or, after review, set \`allow-destructive\` or add \`-- pgshift:ignore <rule>\`, see [docs/rules.md](${rulesPage(docsBase)})); or check the database secret and that the server is reachable.`, '3. Re-run the workflow; the next successful run in this environment closes this issue.');
     }
     else if (f.direction === 'down') {
         lines.push(`1. The failed rollback was undone: \`${f.version}\` is still applied, and the database is as it was before this run.`, '2. Fix its down section (a down that cannot run may need data or objects removed first), or leave it applied and fix forward with a new migration.', '3. Re-run the rollback; the next successful run in this environment closes this issue.');
@@ -48794,6 +50118,7 @@ function recoverySteps(f, environment) {
 // Facts about the workflow run, from the runner's environment: links, paths and who ran what.
 
 
+
 function runUrl() {
     const { GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID } = process.env;
     return GITHUB_REPOSITORY && GITHUB_RUN_ID ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}/actions/runs/${GITHUB_RUN_ID}` : undefined;
@@ -48802,6 +50127,46 @@ function runUrl() {
 function docsBase() {
     const { GITHUB_SERVER_URL, GITHUB_ACTION_REPOSITORY, GITHUB_ACTION_REF } = process.env;
     return GITHUB_ACTION_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_ACTION_REPOSITORY}/blob/${GITHUB_ACTION_REF || 'main'}` : undefined;
+}
+/** The repository's page ("https://github.com/acme/app"); undefined when the runner does not say which. */
+function repositoryUrl() {
+    const { GITHUB_SERVER_URL, GITHUB_REPOSITORY } = process.env;
+    return GITHUB_REPOSITORY ? `${GITHUB_SERVER_URL || 'https://github.com'}/${GITHUB_REPOSITORY}` : undefined;
+}
+/**
+ * The commit a report describes: a pull request's head (on pull_request events GITHUB_SHA is a merge
+ * commit nobody pushed, whose lines can move), else GITHUB_SHA.
+ */
+function headSha() {
+    try {
+        const path = process.env.GITHUB_EVENT_PATH;
+        const head = path ? JSON.parse((0,external_node_fs_.readFileSync)(path, 'utf8')).pull_request?.head?.sha : undefined;
+        if (typeof head === 'string' && /^[0-9a-f]{7,64}$/i.test(head))
+            return head;
+    }
+    catch {
+        // No readable event payload: the run's own commit.
+    }
+    return process.env.GITHUB_SHA || undefined;
+}
+/** The commit as a report names it, with its page when the repository is known. */
+function commitRef() {
+    const sha = headSha();
+    if (!sha)
+        return undefined;
+    const repo = repositoryUrl();
+    return { sha, url: repo && `${repo}/commit/${sha}` };
+}
+/** `path` at `line` in the head commit; undefined without a repository or commit, or for a file outside the workspace. */
+function fileUrl(path, line) {
+    const repo = repositoryUrl();
+    const sha = headSha();
+    if (!repo || !sha)
+        return undefined;
+    const rel = (0,external_node_path_namespaceObject.relative)(process.env.GITHUB_WORKSPACE || process.cwd(), path);
+    if (!rel || rel.startsWith('..') || (0,external_node_path_namespaceObject.isAbsolute)(rel))
+        return undefined;
+    return `${repo}/blob/${sha}/${rel.split(external_node_path_namespaceObject.sep).map(encodeURIComponent).join('/')}${line ? `#L${line}` : ''}`;
 }
 /** A path as annotations want it: relative to the checked-out workspace. */
 function workspacePath(path) {
@@ -48814,9 +50179,14 @@ function commitLine() {
     const url = runUrl();
     return `${sha ? ` at commit \`${sha}\`` : ''}${actor ? ` by @${actor}` : ''}${url ? ` ([run](${url}))` : ''}`;
 }
+/** The failure's details for the issue and the summary, its file linked to the failing line. */
+function linkedFailureDetails(f) {
+    return failureDetails(f, fileUrl);
+}
 /** The failure issue: what failed where, the run it failed in, and how to recover. */
 function issueBody(headline, details, f, environment, migrationsDir) {
     const url = runUrl();
+    const commit = commitRef();
     return [
         `## ${headline}`,
         '',
@@ -48824,18 +50194,212 @@ function issueBody(headline, details, f, environment, migrationsDir) {
         '| --- | --- |',
         `| Environment | \`${environment}\` |`,
         `| Migrations directory | \`${migrationsDir}\` |`,
-        `| Commit | ${process.env.GITHUB_SHA ? `\`${process.env.GITHUB_SHA}\`` : 'unknown'} |`,
+        `| Commit | ${commit ? (commit.url ? `[\`${commit.sha}\`](${commit.url})` : `\`${commit.sha}\``) : 'unknown'} |`,
         `| Actor | ${process.env.GITHUB_ACTOR ? `@${process.env.GITHUB_ACTOR}` : 'unknown'} |`,
         `| Run | ${url ? `[${url}](${url})` : 'unknown'} |`,
         '',
         details,
         '',
-        recoverySteps(f, environment),
+        recoverySteps(f, environment, docsBase()),
     ].join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/action/github.ts
+// What the action says on GitHub: one plan comment per PR, environment and directory (found by a
+// hidden marker across every page of comments, edited in place), and one open failure issue per
+// environment (found by marker and label), commented on by later failures and closed on recovery.
+
+
+/** A token without the permission (fork PRs, read-only tokens) makes reporting a warning, not a failure. */
+function isPermissionError(err) {
+    const status = err?.status;
+    return status === 403 || status === 401 || status === 404;
+}
+/** What GitHub accepts, in one place: comment and issue bodies over 65,536 characters are refused
+ * (HTTP 422), a step summary keeps at most 1 MiB, and a comment stays readable with 30 findings. */
+const GITHUB_LIMITS = { body: 65_536, summary: 1_000_000, findingsInComment: 30 };
+const BODY_LIMIT = GITHUB_LIMITS.body;
+/** Last resort for a body the reports did not keep short enough: cut it, and say so. */
+function fitBody(body) {
+    if (body.length <= BODY_LIMIT)
+        return body;
+    const note = "\n\n_… cut here: GitHub accepts at most 65,536 characters; the full report is in the run's summary._";
+    return body.slice(0, BODY_LIMIT - note.length - 10) + note;
+}
+/** The most files GitHub lists for one pull request. */
+const PR_FILES_LIMIT = 3000;
+function planMarker(environment, dir) {
+    return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
+}
+const ISSUE_TITLES = {
+    failure: (e) => `Migration failed in ${e}`,
+    drift: (e) => `Schema drift in ${e}`,
+};
+function failureMarker(environment, kind = 'failure') {
+    return `<!-- pgshift:${kind} env=${environment} -->`;
+}
+class GitHubReporter {
+    redact;
+    octokit;
+    owner;
+    repo;
+    constructor(token, redact) {
+        this.redact = redact;
+        this.octokit = getOctokit(token);
+        const [owner, repo] = (process.env.GITHUB_REPOSITORY ?? '/').split('/');
+        this.owner = owner;
+        this.repo = repo;
+    }
+    /** Runs a GitHub call; a permission error becomes a warning and `undefined`. */
+    async guarded(what, fn) {
+        try {
+            return await fn();
+        }
+        catch (err) {
+            const status = err?.status;
+            const message = this.redact(err?.message ?? String(err));
+            if (isPermissionError(err)) {
+                warning(`pgshift could not ${what} (HTTP ${status}: ${message}). The token needs ${what.includes('comment on the pull request') ? '"pull-requests: write"' : '"issues: write"'} permission; pull requests from forks get a read-only token. The migration result is unaffected.`);
+                return undefined;
+            }
+            warning(`pgshift could not ${what}: ${message}. The migration result is unaffected.`);
+            return undefined;
+        }
+    }
+    /**
+     * The files a pull request adds, changes or removes, every page of them; or why they could not be read.
+     * GitHub lists at most 3,000 files, so a longer list cannot be trusted to be complete.
+     */
+    async pullRequestFiles(prNumber) {
+        try {
+            const files = await this.octokit.paginate(this.octokit.rest.pulls.listFiles, { owner: this.owner, repo: this.repo, pull_number: prNumber, per_page: 100 });
+            if (files.length >= PR_FILES_LIMIT)
+                return { error: `GitHub lists at most ${PR_FILES_LIMIT.toLocaleString('en')} files of a pull request, and this one has that many or more` };
+            return { files: files.map((f) => ({ filename: f.filename, status: f.status })) };
+        }
+        catch (err) {
+            const status = err?.status;
+            const message = this.redact(err?.message ?? String(err));
+            return { error: `GitHub answered ${status ? `HTTP ${status}: ` : ''}${message}${isPermissionError(err) ? ' (the token needs "pull-requests: read")' : ''}` };
+        }
+    }
+    /** Creates or edits the PR's plan comment; never a second one for the same marker. */
+    async upsertPlanComment(prNumber, marker, body) {
+        return this.guarded('comment on the pull request', async () => {
+            const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: prNumber, per_page: 100 });
+            const existing = comments.find((c) => c.body?.includes(marker));
+            const full = fitBody(`${marker}\n${this.redact(body)}`);
+            if (existing) {
+                const { data } = await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: existing.id, body: full });
+                return { url: data.html_url };
+            }
+            const { data } = await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: prNumber, body: full });
+            return { url: data.html_url };
+        });
+    }
+    async findOpenFailureIssue(environment, label, kind) {
+        const marker = failureMarker(environment, kind);
+        const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+            owner: this.owner,
+            repo: this.repo,
+            state: 'open',
+            ...(label ? { labels: label } : {}),
+            per_page: 100,
+        });
+        return issues.find((i) => !i.pull_request && i.body?.includes(marker));
+    }
+    /** Labels must exist before an issue can carry them with a read/write token. */
+    async ensureLabels(labels) {
+        for (const name of labels) {
+            try {
+                await this.octokit.rest.issues.getLabel({ owner: this.owner, repo: this.repo, name });
+            }
+            catch (err) {
+                if (err.status !== 404)
+                    throw err;
+                await this.octokit.rest.issues.createLabel({ owner: this.owner, repo: this.repo, name, color: 'b60205', description: 'pgshift: a database migration failed' });
+            }
+        }
+    }
+    /** Opens `Migration failed in <environment>`, or comments on the open one. */
+    async reportFailure(environment, labels, body, followUp, kind = 'failure') {
+        return this.guarded(`open or update the ${kind} issue`, async () => {
+            const open = await this.findOpenFailureIssue(environment, labels[0], kind);
+            if (open) {
+                await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(followUp)) });
+                return { url: open.html_url, number: open.number };
+            }
+            await this.ensureLabels(labels);
+            const { data } = await this.octokit.rest.issues.create({
+                owner: this.owner,
+                repo: this.repo,
+                title: ISSUE_TITLES[kind](environment),
+                body: fitBody(`${failureMarker(environment, kind)}\n${this.redact(body)}`),
+                labels,
+            });
+            return { url: data.html_url, number: data.number };
+        });
+    }
+    /** After a successful run: comment that the environment recovered and close its open failure issue. */
+    async reportRecovery(environment, labels, body, kind = 'failure') {
+        return this.guarded(`close the ${kind} issue`, async () => {
+            const open = await this.findOpenFailureIssue(environment, labels[0], kind);
+            if (!open)
+                return undefined;
+            await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(body)) });
+            await this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });
+            return { url: open.html_url, number: open.number };
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/action/inputs.ts
+// The action's inputs, read through the settings table and checked before any connection. Defaults
+// come from the table (a test keeps action.yml equal to it) because a runner applies action.yml's, but
+// `node dist/index.js` on its own does not.
+
+
+
+
+
+/** Every input of action.yml with the default the bundle applies ('' for github-token: the runner's). */
+const INPUT_DEFAULTS = Object.fromEntries(SETTING_ROWS.filter((s) => s.input).map((s) => [s.input, s.input === 'github-token' ? '' : s.shown]));
+/** Reads and validates every input; throws ConfigError with one plain sentence. */
+function readInputs(workspace = process.env.GITHUB_WORKSPACE || process.cwd()) {
+    const settings = readSettings('action', (s) => (s.input ? getInput(s.input) : undefined));
+    const migrationsDir = settings.dir;
+    const migrationsPath = (0,external_node_path_namespaceObject.isAbsolute)(migrationsDir) ? migrationsDir : (0,external_node_path_namespaceObject.resolve)(workspace, migrationsDir);
+    if (!(0,external_node_fs_.existsSync)(migrationsPath) || !(0,external_node_fs_.statSync)(migrationsPath).isDirectory()) {
+        throw new errors_ConfigError(`migrations directory "${migrationsDir}" does not exist in the workspace: check the migrations-dir input and that the repository is checked out (actions/checkout).`);
+    }
+    const target = settings.target;
+    if (target) {
+        const known = knownVersion(migrationsPath, target, settings.direction);
+        if (known === 'not-a-version')
+            throw new errors_ConfigError(`input target-version "${target}" is not a version: use the number at the start of a migration file name.`);
+        if (known === 'unknown')
+            throw new errors_ConfigError(`input target-version "${target}" matches no migration in ${migrationsDir}: use an existing version${settings.direction === 'down' ? ', or 0 to roll back everything' : ''}.`);
+    }
+    return { settings: { ...settings, dir: migrationsPath }, migrationsDir, migrationsPath };
+}
+
+;// CONCATENATED MODULE: ./src/report/json.ts
+// JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
+/** The engine's working state: parse trees, the full split, bigint keys, a dbmate file's preamble. */
+const INTERNAL = new Set(['node', 'versionKey', 'parsed', 'syntaxError', 'preamble']);
+function toJson(value) {
+    return JSON.stringify(value, (key, v) => {
+        if (INTERNAL.has(key))
+            return undefined;
+        if (typeof v === 'bigint')
+            return v.toString();
+        return v;
+    }, 2);
 }
 
 ;// CONCATENATED MODULE: ./src/action/annotations.ts
 // Annotations: each problem, finding and failure shown on its file and line in the pull request.
+
 
 
 
@@ -48854,7 +50418,7 @@ function annotateFindings(findings, refused, redact) {
     const refusedSet = new Set(refused);
     for (const f of findings) {
         const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
-        const text = redact(`${f.message} (${f.docs})`);
+        const text = redact(`${f.message} (${ruleUrl(f, docsBase())})`);
         if (refusedSet.has(f))
             error(text, props);
         else
@@ -48868,6 +50432,20 @@ function annotateFailure(f, redact) {
         startColumn: f.column,
         title: `pgshift: migration ${f.version} failed`,
     });
+}
+/** Each migration the shadow database could not verify, as an error where it failed (the down section for a mismatch). */
+function annotateVerdicts(plan, redact) {
+    for (const v of failedVerifications(plan.proof)) {
+        const at = verdictLocation(v, plan);
+        const { summary, differences } = verdictText(v);
+        const text = [summary, ...differences.slice(0, 20).map((d) => `- ${d}`), ...(differences.length > 20 ? [`… and ${differences.length - 20} more`] : [])].join('\n');
+        error(redact(displayMessage(text)), {
+            file: workspacePath(at.path),
+            startLine: at.line,
+            ...(at.column ? { startColumn: at.column } : {}),
+            title: `pgshift: migration ${v.version} failed verification`,
+        });
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/action/sinks.ts
@@ -48887,7 +50465,18 @@ function annotateFailure(f, redact) {
 
 const SUMMARY_LIMIT = GITHUB_LIMITS.summary;
 function markdownContext(c, refused) {
-    return { environment: c.settings.environment, dir: c.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+    const environment = c.settings.environment;
+    return {
+        environment,
+        dir: c.migrationsDir,
+        runUrl: runUrl(),
+        refused,
+        docsBase: docsBase(),
+        protected: isProtected(environment, c.settings),
+        commit: commitRef(),
+        ranAt: new Date(),
+        fileUrl: fileUrl,
+    };
 }
 /** Why a command stopped before running, as one message for the log, the summary and the issue. */
 function stopMessage(c, o) {
@@ -48981,6 +50570,18 @@ function outputsSink() {
                 setOutput('pending-count', String(o.pendingAfter));
             if (o.currentVersion !== undefined)
                 setOutput('current-version', o.currentVersion ?? '');
+            if (o.drift)
+                setOutput('drift', String(o.drift.length > 0));
+            if (o.schemaFile)
+                setOutput('schema-file', o.schemaFile);
+            const proof = o.plan?.proof;
+            if (proof) {
+                setOutput('schema-changes', JSON.stringify(proof.changes
+                    .filter((d) => !d.note)
+                    .map((d) => ({ kind: d.kind, object: d.object, change: d.change === 'only-in-a' ? 'removed' : d.change === 'only-in-b' ? 'added' : 'changed', details: d.details }))));
+                if (proof.verified !== undefined)
+                    setOutput('verified', String(proof.verified));
+            }
         },
     };
 }
@@ -49015,6 +50616,7 @@ function annotationsSink(c) {
             else if (o.plan) {
                 annotateProblems(o.plan.problems, o.plan.blocked, c.redact);
                 annotateFindings(o.review.findings, o.review.refused, c.redact);
+                annotateVerdicts(o.plan, c.redact);
             }
             else if (o.error instanceof errors_ValidationError) {
                 annotateProblems(o.error.problems, true, c.redact);
@@ -49042,6 +50644,10 @@ function stepStatusSink(c) {
                 }
                 else if (o.review.refused.length) {
                     setFailed(c.redact(`the safety policy would refuse this run in ${c.settings.environment}:\n${o.review.refused.map((x) => `- ${workspacePath(x.path)}:${x.line}: ${x.rule}: ${x.message}`).join('\n')}`));
+                }
+                else if (o.error) {
+                    // A failed verification on the shadow database: the check fails, saying which migrations.
+                    setFailed(c.redact(o.error.message));
                 }
                 return;
             }
@@ -49092,7 +50698,7 @@ function failureIssueSink(c) {
                 const [headline, details] = f
                     ? [
                         `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
-                        `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`,
+                        `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${linkedFailureDetails(f)}`,
                     ]
                     : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
                 const body = issueBody(headline, details, f, environment, c.migrationsDir);
@@ -49114,6 +50720,8 @@ function failureIssueSink(c) {
 ;// CONCATENATED MODULE: ./src/action/main.ts
 // The GitHub Action shell: inputs → a request → deploy or dry run → the action's sinks. Every decision
 // about migrations is the command's; this file only wires the runner's world to it.
+
+
 
 
 
@@ -49154,6 +50762,10 @@ function main_request(inputs, redactor, signal, workspace) {
         lint: loadLintConfig(undefined, workspace),
         safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
         confirm: s.confirm || undefined,
+        // A shadow database proves a dry run's migrations; verify defaults to true when one is given.
+        shadow: s.dryRun && s.shadowUrl ? { url: s.shadowUrl, verify: s.verify ?? true, allowNoDown: s.allowNoDown } : undefined,
+        drift: !s.dryRun && s.shadowUrl && (s.checkDrift ?? true) ? { shadowUrl: s.shadowUrl, fail: s.failOnDrift } : undefined,
+        schemaFile: s.schemaFile ? (0,external_node_path_namespaceObject.resolve)(workspace, s.schemaFile) : undefined,
         redactor,
         signal,
     };
@@ -49161,8 +50773,10 @@ function main_request(inputs, redactor, signal, workspace) {
 async function runAction(redactor) {
     const redact = (t) => redactor.redact(t);
     // Mask the URL and its password before anything can print them.
-    const rawUrl = getInput('database-url').trim();
-    if (rawUrl) {
+    for (const input of ['database-url', 'shadow-database-url']) {
+        const rawUrl = getInput(input).trim();
+        if (!rawUrl)
+            continue;
         core_setSecret(rawUrl);
         redactor.addUrl(rawUrl);
         for (const s of redactor.values)
@@ -49201,6 +50815,8 @@ async function runAction(redactor) {
         reporter: s.githubToken ? new GitHubReporter(s.githubToken, redact) : undefined,
         prNumber: isPr ? github_context.payload.pull_request?.number : undefined,
     };
+    if (s.driftOnly)
+        return checkDriftOnly(req, c, s.shadowUrl, redact);
     // Without a database, the pull request's base commit says what is applied: only what it adds or changes is pending.
     const baseSha = github_context.payload.pull_request?.base?.sha;
     if (s.dryRun && !s.databaseUrl && c.prNumber && typeof baseSha === 'string' && baseSha) {
@@ -49253,6 +50869,43 @@ async function run() {
         setOutput('status', 'failed');
         setFailed(`pgshift: unexpected error: ${redactor.redact(err?.stack ?? String(err))}`);
     }
+}
+/**
+ * drift-only (a scheduled workflow): the live schema against what its applied migrations produce on the
+ * shadow. Nothing is applied. Drift opens (or comments on) "Schema drift in <environment>"; none closes it.
+ */
+async function checkDriftOnly(req, c, shadowUrl, redact) {
+    const environment = c.settings.environment;
+    if (!shadowUrl)
+        return refusedEarly('input drift-only needs shadow-database-url: a scratch server where the migrations are replayed to compare.', redact);
+    let report;
+    try {
+        report = await drift({ ...req, shadowUrl });
+    }
+    catch (err) {
+        setOutput('status', 'failed');
+        return setFailed(redact(forShell(err.message, 'action')));
+    }
+    const lines = report.differences.map((d) => compare_describeDifference(d, compare_EXPECTED_ACTUAL));
+    setOutput('drift', String(lines.length > 0));
+    setOutput('status', lines.length ? 'refused' : 'up-to-date');
+    const where = `the database in \`${environment}\` ${lines.length ? 'differs from' : 'matches'} what its applied migrations${report.at ? ` (up to \`${report.at}\`)` : ''} produce`;
+    const body = `${lines.length ? '⚠️ **Schema drift**' : '✅ **No drift**'}: ${where}.${lines.length ? `\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\nPut each hand-made change into a migration (or undo it); the next scheduled check closes this issue once the schema matches again.` : ''}`;
+    for (const l of lines)
+        warning(redact(`drift in ${environment}: ${l}`));
+    if (process.env.GITHUB_STEP_SUMMARY)
+        await summary.addRaw(`## pgshift drift\n\n${redact(body)}\n`, true).write();
+    if (c.reporter && c.settings.openIssueOnFailure) {
+        const issue = lines.length
+            ? await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Still drifted${commitLine()}:\n\n${body}`, 'drift')
+            : await c.reporter.reportRecovery(environment, c.settings.issueLabels, `✅ No drift any more${commitLine()}: ${where}. Closing this issue.`, 'drift');
+        if (issue) {
+            setOutput('issue-number', String(issue.number));
+            setOutput('issue-url', issue.url);
+        }
+    }
+    if (lines.length)
+        setFailed(redact(`schema drift in ${environment}: ${lines.length} difference${lines.length === 1 ? '' : 's'} (listed above).`));
 }
 
 ;// CONCATENATED MODULE: ./src/action/index.ts

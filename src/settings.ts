@@ -11,7 +11,7 @@ export type Policy = '' | 'additive-only';
 export const POLICIES: readonly Policy[] = ['', 'additive-only'];
 
 /** The CLI's commands that take flags (help and version take none). */
-export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair' | 'adopt' | 'baseline';
+export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair' | 'adopt' | 'baseline' | 'verify' | 'dump' | 'drift';
 
 export interface Setting<T> {
   key: string;
@@ -154,7 +154,9 @@ const optionalDuration = (bounds: DurationBounds) => (t: string, shownAs: string
 const flagOnly = (why: string) => ({ shell: 'cli' as const, why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline'];
+const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift'];
+/** Commands that replay migrations on a shadow database. */
+const SHADOWING: readonly CommandName[] = ['verify', 'dump', 'drift'];
 const EVERY: readonly CommandName[] = [...CONNECTING, 'new'];
 const SELECTING: readonly CommandName[] = ['up', 'down', 'plan', 'lint'];
 const DEPLOYING: readonly CommandName[] = ['up', 'down', 'plan'];
@@ -175,6 +177,110 @@ export const SETTINGS = {
     shown: '',
     parse: text,
     help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
+  },
+  shadowUrl: {
+    key: 'shadowUrl',
+    commands: [...SHADOWING, 'up', 'down', 'baseline'],
+    flag: '--shadow-url',
+    input: 'shadow-database-url',
+    arg: '<url>',
+    default: '',
+    shown: '',
+    parse: text,
+    help: 'a scratch server where the role may CREATE DATABASE (CLI default $PGSHIFT_SHADOW_URL): migrations are proven on a fresh database there, dropped afterwards',
+  },
+  includeOwners: {
+    key: 'includeOwners',
+    commands: SHADOWING,
+    flag: '--include-owners',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'verify, dump, drift: compare and print owners too (left out by default: a shadow database has other owners)',
+    onlyIn: flagOnly('the action compares schemas for a review, where owners of a shadow database mean nothing'),
+  },
+  allowNoDown: {
+    key: 'allowNoDown',
+    commands: ['verify'],
+    flag: '--allow-no-down',
+    input: 'allow-no-down',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'verify: a migration with no down (irreversible by design) does not fail the check',
+  },
+  out: {
+    key: 'out',
+    commands: ['dump'],
+    flag: '--out',
+    short: 'o',
+    arg: '<file>',
+    default: undefined as string | undefined,
+    shown: '',
+    parse: optionalText,
+    help: 'dump: write the schema to this file instead of standard output',
+    onlyIn: flagOnly('the action writes the dump to its schema-file input'),
+  },
+  fromMigrations: {
+    key: 'fromMigrations',
+    commands: ['dump'],
+    flag: '--from-migrations',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: "dump: the schema the migration directory produces on the shadow database, not the target's",
+    onlyIn: flagOnly('the action compares its schema-file with the migrations on a dry run, and dumps the target after an apply'),
+  },
+  checkDrift: {
+    key: 'checkDrift',
+    commands: ['up', 'down'],
+    flag: '--check-drift',
+    input: 'check-drift',
+    default: undefined as boolean | undefined,
+    // Empty: true when a shadow database is given.
+    shown: '',
+    parse: (t: string, shownAs: string) => (t.trim() ? parseBoolean(t, shownAs) : undefined),
+    help: 'in a protected environment, compare the live schema with what its applied migrations produce on the shadow database before applying, and print the drift',
+  },
+  failOnDrift: {
+    key: 'failOnDrift',
+    commands: ['up', 'down'],
+    flag: '--fail-on-drift',
+    input: 'fail-on-drift',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'refuse the deploy when the drift check finds differences',
+  },
+  schemaFile: {
+    key: 'schemaFile',
+    commands: ['up', 'down'],
+    flag: '--schema-file',
+    input: 'schema-file',
+    arg: '<path>',
+    default: undefined as string | undefined,
+    shown: '',
+    parse: optionalText,
+    help: 'after a successful deploy, write the schema there as pgshift dump does; on a dry run with a shadow database, a committed file that differs from the migrations is a finding',
+  },
+  driftOnly: {
+    key: 'driftOnly',
+    input: 'drift-only',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'only check drift (with shadow-database-url): nothing is applied; on drift an issue "Schema drift in <environment>" is opened (or commented on), and closed once the drift is gone',
+    onlyIn: inputOnly('the CLI has pgshift drift, a command of its own'),
+  },
+  verify: {
+    key: 'verify',
+    input: 'verify',
+    default: undefined as boolean | undefined,
+    // Empty: true when a shadow database is given.
+    shown: '',
+    parse: (t: string, shownAs: string) => (t.trim() ? parseBoolean(t, shownAs) : undefined),
+    help: 'on a dry run with a shadow database, verify each pending migration (up, down, up again); a failed verification fails the check',
+    onlyIn: inputOnly('the CLI has pgshift verify, a command of its own'),
   },
   schema: {
     key: 'schema',

@@ -274,7 +274,7 @@ export interface Finding {
   version: string;
   /** true when the statement deletes data or objects. */
   destructive: boolean;
-  /** "docs/rules.md#<rule>" */
+  /** The rule's documentation, an absolute URL: "https://github.com/pgshift/pgshift/blob/main/docs/rules.md#<rule>". */
   docs: string;
 }
 

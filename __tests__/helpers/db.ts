@@ -33,12 +33,13 @@ export interface TestDatabase {
 }
 
 let counter = 0;
-export async function createDatabase(): Promise<TestDatabase> {
-  const name = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`;
-  const admin = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+/** A fresh database on the suite's server (or on the server at `serverUrl`), dropped by drop(). */
+export async function createDatabase(serverUrl: string = adminUrl(), prefix = 't'): Promise<TestDatabase> {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${name}"`);
   await admin.end();
-  const url = withDatabase(adminUrl(), name);
+  const url = withDatabase(serverUrl, name);
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   return {
     name,
@@ -46,7 +47,7 @@ export async function createDatabase(): Promise<TestDatabase> {
     sql,
     async drop() {
       await sql.end({ timeout: 1 });
-      const a = postgres(adminUrl(), { max: 1, onnotice: () => {} });
+      const a = postgres(serverUrl, { max: 1, onnotice: () => {} });
       await a.unsafe(`drop database if exists "${name}" with (force)`);
       await a.end();
     },

@@ -430,7 +430,9 @@ const optionalDuration = (bounds) => (t, shownAs) => (t.trim() ? parseDuration(t
 const flagOnly = (why) => ({ shell: 'cli', why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline'];
+const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift'];
+/** Commands that replay migrations on a shadow database. */
+const SHADOWING = ['verify', 'dump', 'drift'];
 const EVERY = [...CONNECTING, 'new'];
 const SELECTING = ['up', 'down', 'plan', 'lint'];
 const DEPLOYING = ['up', 'down', 'plan'];
@@ -450,6 +452,110 @@ const SETTINGS = {
         shown: '',
         parse: settings_text,
         help: 'target database (CLI default $DATABASE_URL); must start with postgres:// or postgresql://',
+    },
+    shadowUrl: {
+        key: 'shadowUrl',
+        commands: [...SHADOWING, 'up', 'down', 'baseline'],
+        flag: '--shadow-url',
+        input: 'shadow-database-url',
+        arg: '<url>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'a scratch server where the role may CREATE DATABASE (CLI default $PGSHIFT_SHADOW_URL): migrations are proven on a fresh database there, dropped afterwards',
+    },
+    includeOwners: {
+        key: 'includeOwners',
+        commands: SHADOWING,
+        flag: '--include-owners',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'verify, dump, drift: compare and print owners too (left out by default: a shadow database has other owners)',
+        onlyIn: flagOnly('the action compares schemas for a review, where owners of a shadow database mean nothing'),
+    },
+    allowNoDown: {
+        key: 'allowNoDown',
+        commands: ['verify'],
+        flag: '--allow-no-down',
+        input: 'allow-no-down',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'verify: a migration with no down (irreversible by design) does not fail the check',
+    },
+    out: {
+        key: 'out',
+        commands: ['dump'],
+        flag: '--out',
+        short: 'o',
+        arg: '<file>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'dump: write the schema to this file instead of standard output',
+        onlyIn: flagOnly('the action writes the dump to its schema-file input'),
+    },
+    fromMigrations: {
+        key: 'fromMigrations',
+        commands: ['dump'],
+        flag: '--from-migrations',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: "dump: the schema the migration directory produces on the shadow database, not the target's",
+        onlyIn: flagOnly('the action compares its schema-file with the migrations on a dry run, and dumps the target after an apply'),
+    },
+    checkDrift: {
+        key: 'checkDrift',
+        commands: ['up', 'down'],
+        flag: '--check-drift',
+        input: 'check-drift',
+        default: undefined,
+        // Empty: true when a shadow database is given.
+        shown: '',
+        parse: (t, shownAs) => (t.trim() ? parseBoolean(t, shownAs) : undefined),
+        help: 'in a protected environment, compare the live schema with what its applied migrations produce on the shadow database before applying, and print the drift',
+    },
+    failOnDrift: {
+        key: 'failOnDrift',
+        commands: ['up', 'down'],
+        flag: '--fail-on-drift',
+        input: 'fail-on-drift',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'refuse the deploy when the drift check finds differences',
+    },
+    schemaFile: {
+        key: 'schemaFile',
+        commands: ['up', 'down'],
+        flag: '--schema-file',
+        input: 'schema-file',
+        arg: '<path>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'after a successful deploy, write the schema there as pgshift dump does; on a dry run with a shadow database, a committed file that differs from the migrations is a finding',
+    },
+    driftOnly: {
+        key: 'driftOnly',
+        input: 'drift-only',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'only check drift (with shadow-database-url): nothing is applied; on drift an issue "Schema drift in <environment>" is opened (or commented on), and closed once the drift is gone',
+        onlyIn: inputOnly('the CLI has pgshift drift, a command of its own'),
+    },
+    verify: {
+        key: 'verify',
+        input: 'verify',
+        default: undefined,
+        // Empty: true when a shadow database is given.
+        shown: '',
+        parse: (t, shownAs) => (t.trim() ? parseBoolean(t, shownAs) : undefined),
+        help: 'on a dry run with a shadow database, verify each pending migration (up, down, up again); a failed verification fails the check',
+        onlyIn: inputOnly('the CLI has pgshift verify, a command of its own'),
     },
     schema: {
         key: 'schema',
@@ -9209,10 +9315,22 @@ function readDirectives(section, statements, preamble = []) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/lint/docs.ts
+// Where the lint rules are documented: pgshift's own repository (package.json's "repository"), never the
+// user's, and always an absolute URL, so a rule's link works wherever a finding is shown (the terminal, a
+// PR comment, an issue, an annotation), none of which sits next to a docs/ folder.
+const PGSHIFT_REPOSITORY = 'https://github.com/pgshift/pgshift';
+const RULES_DOCS = `${PGSHIFT_REPOSITORY}/blob/main/docs/rules.md`;
+/** The documentation of one rule: its section of docs/rules.md. */
+function ruleDocs(rule) {
+    return `${RULES_DOCS}#${rule}`;
+}
+
 ;// CONCATENATED MODULE: ./src/lint/lint.ts
 // Runs the rules over a batch of sections, in order, remembering what the batch created so far. The
 // linter reads no file: a section comes with its migration (which keeps a dbmate file's preamble) and,
 // from a plan, with the statements the plan already split.
+
 
 
 
@@ -9358,7 +9476,7 @@ function finish(migration, section, raws, config) {
             column: r.column,
             version: migration.version,
             destructive: rule.destructive,
-            docs: `docs/rules.md#${r.rule}`,
+            docs: ruleDocs(r.rule),
         });
     }
     return out;
@@ -9371,7 +9489,7 @@ function preamble(migration, section) {
 }
 /** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
 function fileFinding(path, line, version, reason) {
-    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+    return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: ruleDocs('invalid-file') };
 }
 
 ;// CONCATENATED MODULE: ./src/db/lint-facts.ts
@@ -9865,11 +9983,859 @@ function knownVersion(dir, target, direction) {
     return new Catalog(dir).find(target) ? 'known' : 'unknown';
 }
 
+;// CONCATENATED MODULE: ./src/db/shadow.ts
+// The shadow database: a scratch database on a server where the role may CREATE DATABASE, made fresh
+// for one command (pgshift_shadow_<random>) and dropped at its end, whatever the end. Migrations are
+// replayed there to prove what they do; the target is never touched through it.
+
+
+
+
+
+/** The same server and database, however the URLs spell them ("localhost" and "127.0.0.1" are not told apart). */
+function sameDatabase(a, b) {
+    const x = describeTarget(a);
+    const y = describeTarget(b);
+    const host = (h) => (h === 'localhost' || h === '::1' ? '127.0.0.1' : h.toLowerCase());
+    return host(x.host) === host(y.host) && x.port === y.port && x.database === y.database;
+}
+function withDatabase(url, database) {
+    const u = new URL(url);
+    u.pathname = '/' + encodeURIComponent(database);
+    return u.toString();
+}
+/**
+ * Creates the shadow database on the server of `shadowUrl`. Refuses a shadow URL that names the target
+ * database itself: everything replayed there would land in production.
+ */
+async function createShadow(shadowUrl, o) {
+    o.redactor.addUrl(shadowUrl);
+    if (o.targetUrl && sameDatabase(shadowUrl, o.targetUrl)) {
+        throw new ConfigError(`the shadow database URL points at the target database itself (${whereOf(describeTarget(shadowUrl))}): pgshift would replay migrations into it. Give a scratch server where the role may CREATE DATABASE (in GitHub Actions, a services: postgres container).`);
+    }
+    const database = `pgshift_shadow_${(0,external_node_crypto_.randomBytes)(6).toString('hex')}`;
+    const admin = src(shadowUrl, { max: 1, onnotice: () => { }, connect_timeout: Math.ceil((o.connectTimeoutMs ?? 10_000) / 1000), connection: { application_name: 'pgshift shadow' } });
+    let major;
+    try {
+        const [{ v }] = await admin `select current_setting('server_version_num')::int / 10000 as v`;
+        major = v;
+        await admin.unsafe(`create database ${quoteIdent(database)}`);
+    }
+    catch (err) {
+        await admin.end({ timeout: 1 }).catch(() => { });
+        const e = err;
+        if (e.code === '42501') {
+            throw new ConfigError(`the shadow server (${whereOf(describeTarget(shadowUrl))}) does not let this role create databases: give it CREATEDB (ALTER ROLE … CREATEDB), or use a scratch server where it may.`);
+        }
+        throw new ConnectionError(o.redactor.redact(`could not prepare the shadow database on ${whereOf(describeTarget(shadowUrl))}: ${e.message ?? String(err)}`));
+    }
+    let dropped = false;
+    return {
+        url: withDatabase(shadowUrl, database),
+        database,
+        serverMajor: major,
+        async drop() {
+            if (dropped)
+                return;
+            dropped = true;
+            try {
+                // WITH (FORCE) ends any session still in it (Postgres 13 and later).
+                await admin.unsafe(`drop database if exists ${quoteIdent(database)}${major >= 13 ? ' with (force)' : ''}`);
+            }
+            finally {
+                await admin.end({ timeout: 1 }).catch(() => { });
+            }
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/schema/inspect.ts
+/** Tables other migration tools keep their history in: a database adopted from one still has it. */
+const OTHER_TOOLS_TABLES = ['flyway_schema_history', 'goose_db_version', 'gorp_migrations', 'pgmigrations', '_prisma_migrations', 'golang_migrate_schema_migrations'];
+/** pgshift's own tracking tables, in the tracking schema. */
+const TRACKING_TABLES = ['schema_migrations', 'migration_history'];
+/** Schemas of the system (and of other tools' bookkeeping), never the application's. */
+const USER_NAMESPACE = `n.nspname <> 'information_schema' and n.nspname not like 'pg\\_%' and n.nspname <> 'supabase_migrations'`;
+/** Not a member of an extension: `catalog` is the object's system catalog. */
+function notInExtension(catalog, oid) {
+    return `not exists (select 1 from pg_depend e where e.classid = '${catalog}'::regclass and e.objid = ${oid} and e.deptype = 'e')`;
+}
+/** Grants to anyone but the owner, as sorted "grantee:PRIVILEGE" ("*" when grantable); the owner's own vary with who created it. */
+function grants(acl, owner) {
+    return `coalesce((select array_to_json(array_agg(g order by g))::text from (
+      select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end || ':' || a.privilege_type || case when a.is_grantable then '*' else '' end as g
+        from aclexplode(${acl}) a where a.grantee <> ${owner}) s), '[]')`;
+}
+const QUERIES = {
+    schemas: `select n.nspname as name, obj_description(n.oid, 'pg_namespace') as comment, pg_get_userbyid(n.nspowner) as owner, ${grants('n.nspacl', 'n.nspowner')} as privileges
+      from pg_namespace n where ${USER_NAMESPACE} and ${notInExtension('pg_namespace', 'n.oid')}`,
+    extensions: `select e.extname as name, n.nspname as schema, e.extversion as version from pg_extension e join pg_namespace n on n.oid = e.extnamespace`,
+    tables: `select c.oid::int8 as oid, n.nspname as schema, c.relname as name, c.relkind = 'p' as partitioned,
+        case when c.relkind = 'p' then pg_get_partkeydef(c.oid) end as partition_key,
+        case when c.relispartition then (select pn.nspname || '.' || pc.relname || ' ' || pg_get_expr(c.relpartbound, c.oid)
+          from pg_inherits i join pg_class pc on pc.oid = i.inhparent join pg_namespace pn on pn.oid = pc.relnamespace where i.inhrelid = c.oid) end as partition_of,
+        c.relrowsecurity as rls, c.relforcerowsecurity as rls_forced, obj_description(c.oid, 'pg_class') as comment,
+        pg_get_userbyid(c.relowner) as owner, ${grants('c.relacl', 'c.relowner')} as privileges
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p') and ${USER_NAMESPACE} and ${notInExtension('pg_class', 'c.oid')}`,
+    columns: `select a.attrelid::int8 as rel, a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null,
+        case when a.attgenerated = '' then pg_get_expr(d.adbin, d.adrelid) end as "default",
+        case a.attidentity when 'a' then 'always' when 'd' then 'by default' end as identity,
+        case when a.attgenerated <> '' then pg_get_expr(d.adbin, d.adrelid) || case a.attgenerated when 's' then ' STORED' else ' VIRTUAL' end end as generated,
+        case when a.attcollation <> t.typcollation then (select quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
+          from pg_collation co join pg_namespace cn on cn.oid = co.collnamespace where co.oid = a.attcollation) end as collation,
+        col_description(a.attrelid, a.attnum) as comment, a.attnum as num
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace join pg_type t on t.oid = a.atttypid
+      left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
+      where a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p') and ${USER_NAMESPACE}`,
+    // NOT NULL is a column's (Postgres 18 also lists it here, as contype 'n'; older servers do not).
+    constraints: `select k.conrelid::int8 as rel, k.conname as name, k.contype as type, pg_get_constraintdef(k.oid) as definition,
+        k.condeferrable as deferrable, k.condeferred as deferred, k.convalidated as validated
+      from pg_constraint k join pg_class c on c.oid = k.conrelid join pg_namespace n on n.oid = c.relnamespace
+      where k.contype in ('p', 'u', 'f', 'c', 'x') and ${USER_NAMESPACE}`,
+    // A primary key's, unique or exclusion constraint's index is the constraint's, compared there.
+    indexes: `select i.indrelid::int8 as rel, ic.relname as name, pg_get_indexdef(i.indexrelid) as definition, i.indisunique as unique, i.indisvalid as valid
+      from pg_index i join pg_class ic on ic.oid = i.indexrelid join pg_class c on c.oid = i.indrelid join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p', 'm') and ${USER_NAMESPACE}
+        and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid and k.conrelid = i.indrelid and k.contype in ('p', 'u', 'x'))`,
+    triggers: `select t.tgrelid::int8 as rel, t.tgname as name, pg_get_triggerdef(t.oid) as definition, t.tgenabled as enabled
+      from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
+      where not t.tgisinternal and ${USER_NAMESPACE}`,
+    policies: `select p.polrelid::int8 as rel, p.polname as name, p.polcmd as command, p.polpermissive as permissive,
+        coalesce((select array_to_json(array_agg(r order by r))::text from (select case when x = 0 then 'PUBLIC' else pg_get_userbyid(x) end as r from unnest(p.polroles) x) s), '[]') as roles,
+        pg_get_expr(p.polqual, p.polrelid) as using, pg_get_expr(p.polwithcheck, p.polrelid) as "check"
+      from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
+      where ${USER_NAMESPACE}`,
+    views: `select c.oid::int8 as oid, n.nspname as schema, c.relname as name, c.relkind = 'm' as materialized, pg_get_viewdef(c.oid) as definition,
+        obj_description(c.oid, 'pg_class') as comment, pg_get_userbyid(c.relowner) as owner, ${grants('c.relacl', 'c.relowner')} as privileges
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('v', 'm') and ${USER_NAMESPACE} and ${notInExtension('pg_class', 'c.oid')}`,
+    // An identity column's sequence is the column's (its identity is compared there).
+    sequences: `select n.nspname as schema, c.relname as name, format_type(s.seqtypid, null) as type, s.seqstart::text as start, s.seqincrement::text as increment,
+        s.seqmin::text as min, s.seqmax::text as max, s.seqcache::text as cache, s.seqcycle as cycle,
+        (select tn.nspname || '.' || tc.relname || '.' || a.attname from pg_depend d join pg_class tc on tc.oid = d.refobjid
+           join pg_namespace tn on tn.oid = tc.relnamespace join pg_attribute a on a.attrelid = d.refobjid and a.attnum = d.refobjsubid
+          where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.refclassid = 'pg_class'::regclass and d.deptype = 'a' limit 1) as owned_by,
+        pg_get_userbyid(c.relowner) as owner, ${grants('c.relacl', 'c.relowner')} as privileges
+      from pg_sequence s join pg_class c on c.oid = s.seqrelid join pg_namespace n on n.oid = c.relnamespace
+      where ${USER_NAMESPACE} and ${notInExtension('pg_class', 'c.oid')}
+        and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'i')`,
+    types: `select t.oid::int8 as oid, n.nspname as schema, t.typname as name, t.typtype as kind, t.typrelid::int8 as relid,
+        case when t.typtype = 'd' then format_type(t.typbasetype, t.typtypmod) end as base, t.typnotnull as not_null, t.typdefault as "default",
+        pg_get_userbyid(t.typowner) as owner
+      from pg_type t join pg_namespace n on n.oid = t.typnamespace
+      where (t.typtype in ('e', 'd') or (t.typtype = 'c' and (select r.relkind from pg_class r where r.oid = t.typrelid) = 'c'))
+        and ${USER_NAMESPACE} and ${notInExtension('pg_type', 't.oid')}`,
+    enumValues: `select e.enumtypid::int8 as type, e.enumlabel as label from pg_enum e join pg_type t on t.oid = e.enumtypid join pg_namespace n on n.oid = t.typnamespace
+      where ${USER_NAMESPACE} order by e.enumtypid, e.enumsortorder`,
+    domainChecks: `select k.contypid::int8 as type, k.conname || ' ' || pg_get_constraintdef(k.oid) as check
+      from pg_constraint k join pg_type t on t.oid = k.contypid join pg_namespace n on n.oid = t.typnamespace
+      where k.contypid <> 0 and k.contype = 'c' and ${USER_NAMESPACE}`,
+    compositeAttributes: `select a.attrelid::int8 as rel, a.attname as name, format_type(a.atttypid, a.atttypmod) as type
+      from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind = 'c' and a.attnum > 0 and not a.attisdropped and ${USER_NAMESPACE} order by a.attrelid, a.attnum`,
+    functions: `select n.nspname as schema, p.proname as name, pg_get_function_identity_arguments(p.oid) as args, p.prokind as kind,
+        case when p.prokind = 'a' then (select 'CREATE AGGREGATE ' || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ') ('
+            || 'SFUNC = ' || g.aggtransfn::regproc::text || ', STYPE = ' || format_type(g.aggtranstype, null)
+            || coalesce(', FINALFUNC = ' || nullif(g.aggfinalfn, 0)::regproc::text, '') || coalesce(', INITCOND = ' || quote_literal(g.agginitval), '') || ')'
+          from pg_aggregate g where g.aggfnoid = p.oid)
+          else pg_get_functiondef(p.oid) end as definition,
+        pg_get_userbyid(p.proowner) as owner, ${grants('p.proacl', 'p.proowner')} as privileges
+      from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where ${USER_NAMESPACE} and ${notInExtension('pg_proc', 'p.oid')}`,
+    server: `select current_setting('server_version_num')::int / 10000 as major`,
+};
+/** Byte order, never the locale's: the same bytes on every machine. */
+function byName(a, b) {
+    const x = `${a.schema ?? ''}.${a.name}`;
+    const y = `${b.schema ?? ''}.${b.name}`;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+const CONSTRAINT_KINDS = { p: 'primary key', u: 'unique', f: 'foreign key', c: 'check', x: 'exclusion' };
+const TRIGGER_ENABLED = { O: 'origin', D: 'disabled', R: 'replica', A: 'always' };
+const POLICY_COMMANDS = { '*': 'ALL', r: 'SELECT', a: 'INSERT', w: 'UPDATE', d: 'DELETE' };
+const FUNCTION_KINDS = { f: 'function', p: 'procedure', a: 'aggregate', w: 'window' };
+/** Rows grouped by a numeric key column, each group in query order. */
+function groupBy(rows, key) {
+    const out = new Map();
+    for (const r of rows) {
+        const k = String(r[key]);
+        const list = out.get(k);
+        if (list)
+            list.push(r);
+        else
+            out.set(k, [r]);
+    }
+    return out;
+}
+const str = (v) => (v === null || v === undefined ? null : String(v));
+/** A list sent as JSON text: the same on any connection, whatever array parsing it has. */
+const inspect_list = (v) => (typeof v === 'string' ? JSON.parse(v) : Array.isArray(v) ? v : []);
+const owned = (def, owner, include) => (include ? { ...def, owner: String(owner) } : def);
+/** All queries at once, pipelined on one connection inside one repeatable-read snapshot. */
+async function readCatalogs(sql) {
+    const names = Object.keys(QUERIES);
+    const results = await sql.begin('isolation level repeatable read read only', (tx) => names.map((n) => tx.unsafe(QUERIES[n])));
+    return Object.fromEntries(names.map((n, i) => [n, [...results[i]]]));
+}
+async function inspect(sql, options = {}) {
+    const rows = await readCatalogs(sql);
+    const tracking = options.trackingSchema ?? 'public';
+    const own = options.includeOwners;
+    const isBookkeeping = (schema, name) => (schema === tracking && TRACKING_TABLES.includes(name)) || OTHER_TOOLS_TABLES.includes(name);
+    const columns = groupBy(rows.columns, 'rel');
+    const constraints = groupBy(rows.constraints, 'rel');
+    const indexes = groupBy(rows.indexes, 'rel');
+    const triggers = groupBy(rows.triggers, 'rel');
+    const policies = groupBy(rows.policies, 'rel');
+    const indexDefs = (rel) => (indexes.get(rel) ?? []).map((r) => ({ name: String(r.name), definition: String(r.definition), unique: Boolean(r.unique), valid: Boolean(r.valid) })).sort(byName);
+    const tables = rows.tables
+        .filter((t) => !isBookkeeping(String(t.schema), String(t.name)))
+        .map((t) => {
+        const rel = String(t.oid);
+        const cols = (columns.get(rel) ?? [])
+            .sort((a, b) => Number(a.num) - Number(b.num))
+            .map((c, i) => ({
+            name: String(c.name),
+            type: String(c.type),
+            notNull: Boolean(c.not_null),
+            default: str(c.default),
+            identity: c.identity ?? null,
+            generated: str(c.generated),
+            collation: str(c.collation),
+            comment: str(c.comment),
+            position: i + 1,
+        }));
+        const cons = (constraints.get(rel) ?? [])
+            .map((k) => ({
+            name: String(k.name),
+            kind: CONSTRAINT_KINDS[String(k.type)],
+            definition: String(k.definition),
+            deferrable: Boolean(k.deferrable),
+            initiallyDeferred: Boolean(k.deferred),
+            validated: Boolean(k.validated),
+        }))
+            .sort(byName);
+        const trigs = (triggers.get(rel) ?? [])
+            .map((g) => ({ name: String(g.name), definition: String(g.definition), enabled: TRIGGER_ENABLED[String(g.enabled)] ?? 'origin' }))
+            .sort(byName);
+        const pols = (policies.get(rel) ?? [])
+            .map((p) => ({
+            name: String(p.name),
+            command: POLICY_COMMANDS[String(p.command)] ?? 'ALL',
+            permissive: Boolean(p.permissive),
+            roles: inspect_list(p.roles),
+            using: str(p.using),
+            check: str(p.check),
+        }))
+            .sort(byName);
+        const def = {
+            schema: String(t.schema),
+            name: String(t.name),
+            partitioned: Boolean(t.partitioned),
+            partitionKey: str(t.partition_key),
+            partitionOf: str(t.partition_of),
+            columns: cols,
+            constraints: cons,
+            indexes: indexDefs(rel),
+            triggers: trigs,
+            policies: pols,
+            rowSecurity: { enabled: Boolean(t.rls), forced: Boolean(t.rls_forced) },
+            comment: str(t.comment),
+            privileges: inspect_list(t.privileges),
+        };
+        return owned(def, t.owner, own);
+    })
+        .sort(byName);
+    const views = rows.views
+        .map((v) => owned({
+        schema: String(v.schema),
+        name: String(v.name),
+        materialized: Boolean(v.materialized),
+        definition: String(v.definition),
+        indexes: indexDefs(String(v.oid)),
+        comment: str(v.comment),
+        privileges: inspect_list(v.privileges),
+    }, v.owner, own))
+        .sort(byName);
+    const enumValues = groupBy(rows.enumValues, 'type');
+    const domainChecks = groupBy(rows.domainChecks, 'type');
+    const attributes = groupBy(rows.compositeAttributes, 'rel');
+    const types = rows.types
+        .map((t) => {
+        const base = { schema: String(t.schema), name: String(t.name) };
+        const oid = String(t.oid);
+        const def = t.kind === 'e'
+            ? { ...base, kind: 'enum', values: (enumValues.get(oid) ?? []).map((e) => String(e.label)) }
+            : t.kind === 'd'
+                ? {
+                    ...base,
+                    kind: 'domain',
+                    base: String(t.base),
+                    notNull: Boolean(t.not_null),
+                    default: str(t.default),
+                    checks: (domainChecks.get(oid) ?? []).map((c) => String(c.check)).sort(),
+                }
+                : { ...base, kind: 'composite', attributes: (attributes.get(String(t.relid)) ?? []).map((a) => ({ name: String(a.name), type: String(a.type) })) };
+        return owned(def, t.owner, own);
+    })
+        .sort(byName);
+    return {
+        serverMajor: Number(rows.server[0]?.major ?? 0),
+        schemas: rows.schemas
+            // A dedicated tracking schema is pgshift's; public is everyone's.
+            .filter((s) => !(s.name === tracking && tracking !== 'public'))
+            .map((s) => owned({ name: String(s.name), comment: str(s.comment), privileges: inspect_list(s.privileges) }, s.owner, own))
+            .sort(byName),
+        extensions: rows.extensions.map((e) => ({ name: String(e.name), schema: String(e.schema), version: String(e.version) })).sort(byName),
+        types,
+        sequences: rows.sequences
+            .map((s) => owned({
+            schema: String(s.schema),
+            name: String(s.name),
+            type: String(s.type),
+            start: String(s.start),
+            increment: String(s.increment),
+            min: String(s.min),
+            max: String(s.max),
+            cache: String(s.cache),
+            cycle: Boolean(s.cycle),
+            ownedBy: str(s.owned_by),
+            privileges: inspect_list(s.privileges),
+        }, s.owner, own))
+            .sort(byName),
+        tables,
+        views,
+        functions: rows.functions
+            .map((f) => owned({
+            schema: String(f.schema),
+            name: String(f.name),
+            args: String(f.args),
+            kind: FUNCTION_KINDS[String(f.kind)] ?? 'function',
+            definition: String(f.definition),
+            privileges: inspect_list(f.privileges),
+        }, f.owner, own))
+            .sort((a, b) => byName(a, b) || (a.args < b.args ? -1 : a.args > b.args ? 1 : 0)),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/schema/compare.ts
+const BEFORE_AFTER = { onlyInA: 'removed', onlyInB: 'added' };
+const EXPECTED_ACTUAL = { onlyInA: 'missing', onlyInB: 'not made by the migrations' };
+/** "tasks" for public.tasks, "app.tasks" elsewhere: what a reviewer of a public-schema app expects. */
+function shortName(schema, name) {
+    return schema === 'public' ? name : `${schema}.${name}`;
+}
+function describeDifference(d, words = BEFORE_AFTER) {
+    const what = d.change === 'only-in-a' ? words.onlyInA : d.change === 'only-in-b' ? words.onlyInB : d.details.join('; ');
+    return `${d.kind} ${d.object}: ${what}${d.note ? ' (a note, not a difference)' : ''}`;
+}
+const arrow = (a, b) => `${compare_show(a)} → ${compare_show(b)}`;
+function compare_show(v) {
+    if (v === null || v === undefined)
+        return 'none';
+    if (Array.isArray(v))
+        return v.length ? v.join(', ') : 'none';
+    return String(v);
+}
+/** The same two lists keyed by name: what only one side has, and the pairs present in both. */
+function pairUp(a, b, key) {
+    const mapB = new Map(b.map((x) => [key(x), x]));
+    const keysA = new Set(a.map(key));
+    return {
+        onlyA: a.filter((x) => !mapB.has(key(x))),
+        onlyB: b.filter((x) => !keysA.has(key(x))),
+        both: a.filter((x) => mapB.has(key(x))).map((x) => [x, mapB.get(key(x))]),
+    };
+}
+function privilegeChanges(a, b) {
+    const added = b.filter((g) => !a.includes(g));
+    const removed = a.filter((g) => !b.includes(g));
+    if (!added.length && !removed.length)
+        return [];
+    return [`privileges ${[...removed.map((g) => `-${g}`), ...added.map((g) => `+${g}`)].join(' ')}`];
+}
+function ownerChange(a, b) {
+    return a.owner !== undefined && b.owner !== undefined && a.owner !== b.owner ? [`owner ${arrow(a.owner, b.owner)}`] : [];
+}
+class Collector {
+    out = [];
+    /** Adds the differences of one kind of named object, with `changes` for the pairs in both. */
+    add(kind, a, b, key, label, changes, table) {
+        const k = (x) => (typeof kind === 'function' ? kind(x) : kind);
+        const { onlyA, onlyB, both } = pairUp(a, b, key);
+        for (const x of onlyA)
+            this.out.push({ kind: k(x), object: label(x), change: 'only-in-a', details: [], table });
+        for (const x of onlyB)
+            this.out.push({ kind: k(x), object: label(x), change: 'only-in-b', details: [], table });
+        for (const [x, y] of both) {
+            const details = changes(x, y);
+            if (details.length)
+                this.out.push({ kind: k(y), object: label(y), change: 'changed', details, table });
+        }
+        return both;
+    }
+}
+function columnChanges(a, b) {
+    const out = [];
+    if (a.type !== b.type)
+        out.push(`type ${arrow(a.type, b.type)}`);
+    if (a.notNull !== b.notNull)
+        out.push(a.notNull ? 'NOT NULL → nullable' : 'nullable → NOT NULL');
+    if (a.default !== b.default)
+        out.push(`default ${arrow(a.default, b.default)}`);
+    if (a.identity !== b.identity)
+        out.push(`identity ${arrow(a.identity, b.identity)}`);
+    if (a.generated !== b.generated)
+        out.push(`generated ${arrow(a.generated, b.generated)}`);
+    if (a.collation !== b.collation)
+        out.push(`collation ${arrow(a.collation ?? 'default', b.collation ?? 'default')}`);
+    if (a.comment !== b.comment)
+        out.push('comment changed');
+    return out;
+}
+function constraintChanges(a, b) {
+    const out = [];
+    if (a.kind !== b.kind || a.definition.replace(/ NOT VALID$/, '') !== b.definition.replace(/ NOT VALID$/, ''))
+        out.push(`definition ${arrow(a.definition, b.definition)}`);
+    if (a.validated !== b.validated)
+        out.push(a.validated ? 'validated → NOT VALID' : 'NOT VALID → validated');
+    if (a.deferrable !== b.deferrable || a.initiallyDeferred !== b.initiallyDeferred)
+        out.push(`deferrable ${arrow(deferral(a), deferral(b))}`);
+    return out;
+}
+const deferral = (c) => (!c.deferrable ? 'not deferrable' : c.initiallyDeferred ? 'initially deferred' : 'initially immediate');
+function indexChanges(a, b) {
+    const out = [];
+    if (a.definition !== b.definition)
+        out.push(`definition ${arrow(a.definition, b.definition)}`);
+    if (a.valid !== b.valid)
+        out.push(a.valid ? 'valid → INVALID' : 'INVALID → valid');
+    return out;
+}
+function triggerChanges(a, b) {
+    const out = [];
+    if (a.definition !== b.definition)
+        out.push('definition changed');
+    if (a.enabled !== b.enabled)
+        out.push(`${a.enabled === 'disabled' ? 'disabled' : 'enabled'} → ${b.enabled === 'disabled' ? 'disabled' : b.enabled === 'origin' ? 'enabled' : `enabled (${b.enabled})`}`);
+    return out;
+}
+function policyChanges(a, b) {
+    const out = [];
+    if (a.command !== b.command)
+        out.push(`command ${arrow(a.command, b.command)}`);
+    if (a.permissive !== b.permissive)
+        out.push(a.permissive ? 'permissive → restrictive' : 'restrictive → permissive');
+    if (compare_show(a.roles) !== compare_show(b.roles))
+        out.push(`roles ${arrow(a.roles, b.roles)}`);
+    if (a.using !== b.using)
+        out.push('USING changed');
+    if (a.check !== b.check)
+        out.push('WITH CHECK changed');
+    return out;
+}
+function tableChanges(a, b) {
+    const out = [];
+    if (a.partitioned !== b.partitioned || a.partitionKey !== b.partitionKey)
+        out.push(`partitioning ${arrow(a.partitionKey ?? 'none', b.partitionKey ?? 'none')}`);
+    if (a.partitionOf !== b.partitionOf)
+        out.push(`partition of ${arrow(a.partitionOf, b.partitionOf)}`);
+    if (a.rowSecurity.enabled !== b.rowSecurity.enabled)
+        out.push(`row-level security ${a.rowSecurity.enabled ? 'enabled → disabled' : 'disabled → enabled'}`);
+    if (a.rowSecurity.forced !== b.rowSecurity.forced)
+        out.push(`row-level security ${a.rowSecurity.forced ? 'forced → not forced' : 'not forced → forced'}`);
+    if (a.comment !== b.comment)
+        out.push('comment changed');
+    return [...out, ...privilegeChanges(a.privileges, b.privileges), ...ownerChange(a, b)];
+}
+function typeChanges(a, b) {
+    if (a.kind !== b.kind)
+        return [`kind ${arrow(a.kind, b.kind)}`];
+    const out = [];
+    if (a.kind === 'enum' && b.kind === 'enum' && compare_show(a.values) !== compare_show(b.values))
+        out.push(`values ${arrow(a.values, b.values)}`);
+    if (a.kind === 'domain' && b.kind === 'domain') {
+        if (a.base !== b.base)
+            out.push(`type ${arrow(a.base, b.base)}`);
+        if (a.notNull !== b.notNull)
+            out.push(a.notNull ? 'NOT NULL → nullable' : 'nullable → NOT NULL');
+        if (a.default !== b.default)
+            out.push(`default ${arrow(a.default, b.default)}`);
+        if (compare_show(a.checks) !== compare_show(b.checks))
+            out.push(`checks ${arrow(a.checks, b.checks)}`);
+    }
+    if (a.kind === 'composite' && b.kind === 'composite') {
+        const attrs = (t) => t.attributes.map((x) => `${x.name} ${x.type}`);
+        if (compare_show(attrs(a)) !== compare_show(attrs(b)))
+            out.push(`attributes ${arrow(attrs(a), attrs(b))}`);
+    }
+    return [...out, ...ownerChange(a, b)];
+}
+/** The differences from `a` to `b`, tables first, each table's parts after it. */
+function compare(a, b) {
+    const c = new Collector();
+    const q = (x) => `${x.schema}.${x.name}`;
+    const label = (x) => shortName(x.schema, x.name);
+    c.add('schema', a.schemas, b.schemas, (x) => x.name, (x) => x.name, (x, y) => [...(x.comment !== y.comment ? ['comment changed'] : []), ...privilegeChanges(x.privileges, y.privileges), ...ownerChange(x, y)]);
+    c.add('extension', a.extensions, b.extensions, (x) => x.name, (x) => x.name, (x, y) => [...(x.schema !== y.schema ? [`schema ${arrow(x.schema, y.schema)}`] : []), ...(x.version !== y.version ? [`version ${arrow(x.version, y.version)}`] : [])]);
+    c.add('type', a.types, b.types, q, label, typeChanges);
+    c.add('sequence', a.sequences, b.sequences, q, label, (x, y) => {
+        const fields = ['type', 'start', 'increment', 'min', 'max', 'cache', 'cycle', 'ownedBy'];
+        return [...fields.filter((f) => x[f] !== y[f]).map((f) => `${f === 'ownedBy' ? 'owned by' : f} ${arrow(x[f], y[f])}`), ...privilegeChanges(x.privileges, y.privileges), ...ownerChange(x, y)];
+    });
+    const tables = c.add('table', a.tables, b.tables, q, label, tableChanges);
+    for (const [x, y] of tables) {
+        const t = label(y);
+        const table = q(y);
+        c.add('column', x.columns, y.columns, (col) => col.name, (col) => `${t}.${col.name}`, columnChanges, table);
+        // Order among the columns both sides have: where a column sits is the table's layout, not its meaning.
+        const shared = (cols, other) => cols.filter((col) => other.some((o) => o.name === col.name)).map((col) => col.name);
+        const orderA = shared(x.columns, y.columns);
+        const orderB = shared(y.columns, x.columns);
+        if (orderA.join(',') !== orderB.join(','))
+            c.out.push({ kind: 'table', object: t, change: 'changed', details: [`column order ${arrow(orderA, orderB)}`], table, note: true });
+        c.add('constraint', x.constraints, y.constraints, (k) => k.name, (k) => `${k.name} on ${t}`, constraintChanges, table);
+        c.add('index', x.indexes, y.indexes, (i) => i.name, (i) => i.name, indexChanges, table);
+        c.add('trigger', x.triggers, y.triggers, (g) => g.name, (g) => `${g.name} on ${t}`, triggerChanges, table);
+        c.add('policy', x.policies, y.policies, (p) => p.name, (p) => `${p.name} on ${t}`, policyChanges, table);
+    }
+    const views = c.add((v) => (v.materialized ? 'materialized view' : 'view'), a.views, b.views, q, label, (x, y) => [
+        ...(x.materialized !== y.materialized ? [`materialized ${arrow(x.materialized, y.materialized)}`] : []),
+        ...(x.definition !== y.definition ? ['definition changed'] : []),
+        ...(x.comment !== y.comment ? ['comment changed'] : []),
+        ...privilegeChanges(x.privileges, y.privileges),
+        ...ownerChange(x, y),
+    ]);
+    for (const [x, y] of views)
+        c.add('index', x.indexes, y.indexes, (i) => i.name, (i) => i.name, indexChanges, q(y));
+    c.add((f) => (f.kind === 'window' ? 'function' : f.kind), a.functions, b.functions, (f) => `${q(f)}(${f.args})`, (f) => `${label(f)}(${f.args})`, (x, y) => [...(x.definition !== y.definition ? ['definition changed'] : []), ...privilegeChanges(x.privileges, y.privileges), ...ownerChange(x, y)]);
+    return c.out;
+}
+/** The differences that are differences (not notes). */
+function realDifferences(diffs) {
+    return diffs.filter((d) => !d.note);
+}
+
+;// CONCATENATED MODULE: ./src/schema/render.ts
+// A schema model as diff-friendly, SQL-like text: one object per block, blocks in a fixed order of kinds
+// and sorted by name within each, so the same schema gives the same bytes on every run. It reads like
+// SQL but is a description, not a script to replay (objects are not ordered by dependency).
+
+const ident = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name));
+const render_qualified = (x) => `${ident(x.schema)}.${ident(x.name)}`;
+const literal = (text) => `'${text.replace(/'/g, "''")}'`;
+/** "GRANT SELECT ON TABLE public.t TO app;" per grant; a grantable one WITH GRANT OPTION. */
+function grantLines(on, grants) {
+    return grants.map((g) => {
+        const [grantee, privilege] = g.split(':');
+        const grantable = privilege.endsWith('*');
+        return `GRANT ${grantable ? privilege.slice(0, -1) : privilege} ON ${on} TO ${grantee === 'PUBLIC' ? 'PUBLIC' : ident(grantee)}${grantable ? ' WITH GRANT OPTION' : ''};`;
+    });
+}
+function column(c) {
+    const parts = [`    ${ident(c.name)} ${c.type}`];
+    if (c.collation)
+        parts.push(`COLLATE ${c.collation}`);
+    if (c.notNull)
+        parts.push('NOT NULL');
+    if (c.default !== null)
+        parts.push(`DEFAULT ${c.default}`);
+    if (c.identity)
+        parts.push(`GENERATED ${c.identity.toUpperCase()} AS IDENTITY`);
+    if (c.generated) {
+        const m = c.generated.match(/^([\s\S]*) (STORED|VIRTUAL)$/);
+        parts.push(m ? `GENERATED ALWAYS AS (${m[1]}) ${m[2]}` : `GENERATED ALWAYS AS (${c.generated})`);
+    }
+    return parts.join(' ');
+}
+function table(t) {
+    const name = render_qualified(t);
+    const body = [...t.columns.map(column), ...t.constraints.map((k) => `    CONSTRAINT ${ident(k.name)} ${k.definition}`)];
+    let head = `CREATE TABLE ${name} (\n${body.join(',\n')}\n)`;
+    if (t.partitionOf)
+        head = `CREATE TABLE ${name} PARTITION OF ${t.partitionOf}`;
+    if (t.partitionKey)
+        head += ` PARTITION BY ${t.partitionKey}`;
+    const lines = [`${head};`];
+    if (t.owner)
+        lines.push(`ALTER TABLE ${name} OWNER TO ${ident(t.owner)};`);
+    for (const i of t.indexes)
+        lines.push(`${i.definition};${i.valid ? '' : ' -- INVALID'}`);
+    if (t.rowSecurity.enabled)
+        lines.push(`ALTER TABLE ${name} ENABLE ROW LEVEL SECURITY;`);
+    if (t.rowSecurity.forced)
+        lines.push(`ALTER TABLE ${name} FORCE ROW LEVEL SECURITY;`);
+    for (const p of t.policies) {
+        const roles = p.roles.length ? p.roles.map((r) => (r === 'PUBLIC' ? 'PUBLIC' : ident(r))).join(', ') : 'PUBLIC';
+        lines.push(`CREATE POLICY ${ident(p.name)} ON ${name} AS ${p.permissive ? 'PERMISSIVE' : 'RESTRICTIVE'} FOR ${p.command} TO ${roles}${p.using ? ` USING (${p.using})` : ''}${p.check ? ` WITH CHECK (${p.check})` : ''};`);
+    }
+    for (const g of t.triggers) {
+        lines.push(`${g.definition};`);
+        if (g.enabled !== 'origin')
+            lines.push(`ALTER TABLE ${name} ${g.enabled === 'disabled' ? 'DISABLE' : `ENABLE ${g.enabled.toUpperCase()}`} TRIGGER ${ident(g.name)};`);
+    }
+    if (t.comment !== null)
+        lines.push(`COMMENT ON TABLE ${name} IS ${literal(t.comment)};`);
+    for (const c of t.columns)
+        if (c.comment !== null)
+            lines.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)};`);
+    lines.push(...grantLines(`TABLE ${name}`, t.privileges));
+    return lines.join('\n');
+}
+function render(model) {
+    const blocks = [];
+    for (const s of model.schemas) {
+        const lines = s.name === 'public' ? [] : [`CREATE SCHEMA ${ident(s.name)};`];
+        if (s.owner)
+            lines.push(`ALTER SCHEMA ${ident(s.name)} OWNER TO ${ident(s.owner)};`);
+        if (s.comment !== null)
+            lines.push(`COMMENT ON SCHEMA ${ident(s.name)} IS ${literal(s.comment)};`);
+        lines.push(...grantLines(`SCHEMA ${ident(s.name)}`, s.privileges));
+        if (lines.length)
+            blocks.push(lines.join('\n'));
+    }
+    for (const e of model.extensions)
+        blocks.push(`CREATE EXTENSION ${ident(e.name)} WITH SCHEMA ${ident(e.schema)} VERSION ${literal(e.version)};`);
+    for (const t of model.types) {
+        const name = render_qualified(t);
+        let text;
+        if (t.kind === 'enum')
+            text = `CREATE TYPE ${name} AS ENUM (${t.values.map(literal).join(', ')});`;
+        else if (t.kind === 'composite')
+            text = `CREATE TYPE ${name} AS (${t.attributes.map((a) => `${ident(a.name)} ${a.type}`).join(', ')});`;
+        else
+            text = [`CREATE DOMAIN ${name} AS ${t.base}`, t.notNull ? ' NOT NULL' : '', t.default !== null ? ` DEFAULT ${t.default}` : '', ...t.checks.map((c) => `\n    CONSTRAINT ${c}`), ';'].join('');
+        blocks.push(t.owner ? `${text}\nALTER TYPE ${name} OWNER TO ${ident(t.owner)};` : text);
+    }
+    for (const s of model.sequences) {
+        const name = render_qualified(s);
+        const lines = [`CREATE SEQUENCE ${name} AS ${s.type} START ${s.start} INCREMENT ${s.increment} MINVALUE ${s.min} MAXVALUE ${s.max} CACHE ${s.cache}${s.cycle ? ' CYCLE' : ''};`];
+        if (s.ownedBy)
+            lines.push(`ALTER SEQUENCE ${name} OWNED BY ${s.ownedBy};`);
+        if (s.owner)
+            lines.push(`ALTER SEQUENCE ${name} OWNER TO ${ident(s.owner)};`);
+        lines.push(...grantLines(`SEQUENCE ${name}`, s.privileges));
+        blocks.push(lines.join('\n'));
+    }
+    for (const t of model.tables)
+        blocks.push(table(t));
+    for (const v of model.views) {
+        const name = render_qualified(v);
+        const lines = [`CREATE ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} AS\n${v.definition.trimEnd().replace(/;$/, '')};`];
+        if (v.owner)
+            lines.push(`ALTER ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} OWNER TO ${ident(v.owner)};`);
+        for (const i of v.indexes)
+            lines.push(`${i.definition};`);
+        if (v.comment !== null)
+            lines.push(`COMMENT ON ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} IS ${literal(v.comment)};`);
+        lines.push(...grantLines(`TABLE ${name}`, v.privileges));
+        blocks.push(lines.join('\n'));
+    }
+    for (const f of model.functions) {
+        const signature = `${render_qualified(f)}(${f.args})`;
+        const keyword = f.kind === 'procedure' ? 'PROCEDURE' : f.kind === 'aggregate' ? 'AGGREGATE' : 'FUNCTION';
+        const lines = [`${f.definition.trimEnd().replace(/;$/, '')};`];
+        if (f.owner)
+            lines.push(`ALTER ${keyword} ${signature} OWNER TO ${ident(f.owner)};`);
+        lines.push(...grantLines(`${keyword === 'AGGREGATE' ? 'FUNCTION' : keyword} ${signature}`, f.privileges));
+        blocks.push(lines.join('\n'));
+    }
+    // No server version in the text: the same schema on two majors should give the same bytes.
+    return `-- Schema as pgshift reads it from the catalogs; pgshift's tracking tables are left out.\n\n${blocks.join('\n\n')}\n`;
+}
+
+;// CONCATENATED MODULE: ./src/schema/proof.ts
+/** A verdict that fails the check: anything but verified, skipped-after-nothing, or no-down when that is allowed. */
+function failedVerdicts(proof, allowNoDown) {
+    return proof.verdicts.filter((v) => v.verdict !== 'verified' && !(v.verdict === 'no-down' && allowNoDown));
+}
+
+;// CONCATENATED MODULE: ./src/schema/index.ts
+// The schema model: inspect a live database, compare two models, render one as text.
+
+
+
+
+
+
+;// CONCATENATED MODULE: ./src/commands/verify.ts
+
+
+
+
+
+
+
+
+/** The target's applied versions (none without a database) and its server's major version. */
+async function targetState(o) {
+    if (!o.databaseUrl)
+        return { applied: [], current: null };
+    return withSession(o, async (s) => {
+        const state = await s.sql.begin('read only', (tx) => s.tracking.read(tx));
+        const [{ major }] = await s.sql `select current_setting('server_version_num')::int / 10000 as major`;
+        const applied = state.rows.filter((r) => r.status === 'applied').map((r) => r.version);
+        const versioned = applied.filter((v) => !isRepeatableVersion(v));
+        const catalog = s.catalog;
+        // The newest applied version the directory knows: the shadow is brought up to it.
+        const known = catalog.files.filter((f) => versioned.some((v) => catalog.find(v) === f));
+        return { applied, current: known.length ? known[known.length - 1].version : null, major };
+    });
+}
+/** Runs `fn` with a fresh shadow database, dropped afterwards in every case. */
+async function withShadow(o, fn) {
+    if (!o.shadowUrl)
+        throw new ConfigError(`no shadow database given: pass ${SETTINGS.shadowUrl.flag} (or set PGSHIFT_SHADOW_URL), a server where the role may CREATE DATABASE.`);
+    const redactor = redactorFor(o);
+    const shadow = await createShadow(o.shadowUrl, { targetUrl: o.databaseUrl, redactor, connectTimeoutMs: o.connectTimeoutMs });
+    try {
+        // The shadow's own engine events (its connections, its tracking table) are not the user's business.
+        const at = {
+            ...o,
+            databaseUrl: shadow.url,
+            redactor,
+            onEvent: (e) => (e.type === 'warning' ? o.onEvent?.(e) : undefined),
+            actor: 'pgshift shadow',
+            environment: 'shadow',
+        };
+        return await fn(shadow, at);
+    }
+    finally {
+        await shadow.drop().catch(() => { });
+    }
+}
+async function model(at, o) {
+    if (o.signal?.aborted)
+        throw new AbortedError('interrupted: the shadow database was dropped; nothing was changed on the target.');
+    return withSession(at, (s) => inspect(s.sql, { trackingSchema: at.schema ?? SETTINGS.schema.default, includeOwners: o.includeOwners }));
+}
+/** One step of up or down on the shadow; the run's result, or the error that stopped it before running. */
+async function step(at, selection) {
+    try {
+        return await migrate(at, { allowOutOfOrder: true, ...selection });
+    }
+    catch (err) {
+        if (err instanceof AbortedError)
+            throw err;
+        if (err instanceof PgshiftError)
+            return err;
+        throw err;
+    }
+}
+const failed = (r) => r instanceof PgshiftError || !!r.error;
+const errorOf = (r) => (r instanceof PgshiftError ? undefined : r.error);
+const reasonOf = (r) => (r instanceof PgshiftError ? r.message : (r.error?.message ?? ''));
+/**
+ * On the shadow: apply what the target already has, then for each pending migration in order: up →
+ * model A; down → must equal the model before the up; up again → must equal A.
+ */
+async function verify(o) {
+    const catalog = new catalog_Catalog(o.dir);
+    const target = await targetState(o);
+    return withShadow(o, async (shadow, at) => {
+        if (target.current) {
+            const base = await step(at, { direction: 'up', target: target.current });
+            if (failed(base))
+                throw new ConfigError(`the migrations the target already has do not replay on the shadow database (up to ${target.current}): ${reasonOf(base)}`);
+        }
+        const start = await model(at, o);
+        const pending = catalog.files.filter((f) => !target.applied.some((v) => catalog.find(v) === f));
+        const verdicts = [];
+        const hear = (v) => {
+            verdicts.push(v);
+            o.onVerdict?.(v);
+        };
+        let before = start;
+        // The schema after the last up that ran: what the pending migrations change, whatever their downs did.
+        let lastUp = start;
+        let stopped;
+        for (const file of pending) {
+            const base = { version: file.version, name: file.name, path: file.upPath };
+            if (stopped) {
+                hear({ ...base, verdict: 'skipped', reason: stopped });
+                continue;
+            }
+            const up = await step(at, { direction: 'up', steps: 1 });
+            if (failed(up)) {
+                hear({ ...base, verdict: 'up-failed', error: errorOf(up), reason: reasonOf(up) });
+                stopped = `after ${file.version} failed`;
+                continue;
+            }
+            const a = await model(at, o);
+            lastUp = a;
+            const loaded = catalog.load(file);
+            if (!loaded.down) {
+                hear({ ...base, verdict: 'no-down' });
+                before = a;
+                continue;
+            }
+            const down = await step(at, { direction: 'down', steps: 1 });
+            if (failed(down)) {
+                // The failed down was rolled back (or left marked failed): the shadow holds A, and the rest can go on.
+                hear({ ...base, verdict: 'down-failed', error: errorOf(down), reason: reasonOf(down) });
+                if (errorOf(down) && errorOf(down).outcome !== 'rolled-back')
+                    stopped = `after ${file.version}'s down left it failed`;
+                before = a;
+                continue;
+            }
+            const afterDown = realDifferences(compare(before, await model(at, o)));
+            const again = await step(at, { direction: 'up', steps: 1 });
+            if (failed(again)) {
+                // After a down that did not restore the schema, the second up failing is its consequence: the mismatch is the verdict.
+                hear(afterDown.length ? { ...base, verdict: 'down-mismatch', differences: afterDown } : { ...base, verdict: 'reapply-failed', error: errorOf(again), reason: reasonOf(again) });
+                stopped = `after ${file.version} could not be applied again`;
+                continue;
+            }
+            const c = await model(at, o);
+            const reapplied = realDifferences(compare(a, c));
+            if (afterDown.length)
+                hear({ ...base, verdict: 'down-mismatch', differences: afterDown });
+            else if (reapplied.length)
+                hear({ ...base, verdict: 'reapply-failed', differences: reapplied, reason: 'applied again after its down, it gives another schema' });
+            else
+                hear({ ...base, verdict: 'verified' });
+            before = c;
+        }
+        return { verdicts, changes: compare(start, lastUp), after: lastUp, shadowMajor: shadow.serverMajor, targetMajor: target.major };
+    });
+}
+/** The model of the target itself (read-only). */
+async function targetModel(o) {
+    return withSession(o, (s) => inspect(s.sql, { trackingSchema: o.schema ?? SETTINGS.schema.default, includeOwners: o.includeOwners }));
+}
+/** The schema the migrations produce on a shadow: all of them, or up to `upTo` (a version). */
+async function migrationsModel(o, upTo) {
+    return withShadow(o, async (shadow, at) => {
+        if (upTo !== null) {
+            const run = await step(at, upTo === undefined ? { direction: 'up' } : { direction: 'up', target: upTo });
+            if (failed(run))
+                throw new ConfigError(`the migrations do not replay on the shadow database: ${reasonOf(run)}`);
+        }
+        return { model: await model(at, o), shadowMajor: shadow.serverMajor };
+    });
+}
+/** `pgshift drift`: the target's live schema against the schema its applied migrations produce on a shadow. */
+async function drift(o) {
+    if (!o.databaseUrl)
+        throw new ConfigError('drift compares a database with its migrations: pass --database-url or set DATABASE_URL.');
+    const target = await targetState(o);
+    const live = await targetModel(o);
+    const expected = await migrationsModel(o, target.current);
+    return { differences: realDifferences(compare(expected.model, live)), targetMajor: target.major ?? live.serverMajor, shadowMajor: expected.shadowMajor, at: target.current };
+}
+
 ;// CONCATENATED MODULE: ./src/commands/deploy.ts
 // A deploy and its dry run, with every decision made once for every shell: the protected-environment
 // guard → the plan on record (protected environments) → the safety policy under the lock → migrate →
 // an Outcome (status, incident, counts). Never throws a pgshift error: whatever happens is an Outcome
 // handed to the sink, and returned.
+
+
+
+
+
+
 
 
 
@@ -9935,10 +10901,21 @@ function deploy_stoppedDeploy(req, err, sink) {
 async function deploy_deploy(req, sink) {
     const f = deploy_frame(req, req.selection.direction, sink);
     let reviewed;
+    let drifted;
+    const done = (o) => deploy_finish(sink, { ...o, drift: drifted }, req);
     try {
         checkGuard(f.environment, req.selection.direction, req.confirm, req.safety);
         if (!req.databaseUrl)
             throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+        if (f.protected && req.drift) {
+            // Before anything changes: does the live schema still match what its applied migrations make?
+            drifted = (await drift({ ...req, shadowUrl: req.drift.shadowUrl, onEvent: f.onEvent })).differences;
+            for (const d of drifted)
+                f.onEvent({ type: 'warning', message: `drift in ${f.environment}: ${describeDifference(d, EXPECTED_ACTUAL)}` });
+            if (drifted.length && req.drift.fail) {
+                throw new ValidationError(`the database in ${f.environment} has drifted from its migrations (${drifted.length} difference${drifted.length === 1 ? '' : 's'}, listed above): refused because ${nameOf('failOnDrift', 'cli')} is set. Put each hand-made change into a migration (or undo it), then deploy again.`, []);
+            }
+        }
         if (f.protected) {
             // In a protected environment the plan is on record before anything is applied.
             const onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
@@ -9960,18 +10937,31 @@ async function deploy_deploy(req, sink) {
             currentVersion: result.currentVersion,
         };
         if (result.error)
-            return await deploy_finish(sink, { ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) }, req);
-        return await deploy_finish(sink, { ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false }, req);
+            return await done({ ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) });
+        const schemaFile = req.schemaFile ? await writeSchemaFile(req, req.schemaFile) : undefined;
+        return await done({ ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false, schemaFile });
     }
     catch (err) {
-        return deploy_finish(sink, stopped(err, f, reviewed), req);
+        return done(stopped(err, f, reviewed));
     }
 }
 /** The dry run: the plan, its findings and what the policy would refuse here; read-only. */
 async function dryRun(req, sink) {
     const f = deploy_frame(req, 'plan', sink);
     try {
-        const p = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+        let p = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+        // Proven only when the plan is not refused already and up is what would run: a down is its own proof.
+        if (req.shadow && !p.blocked && p.direction === 'up')
+            p = { ...p, proof: await verify({ ...req, shadowUrl: req.shadow.url, onEvent: f.onEvent }) };
+        // A committed schema file is checked against what the migrations produce (on the shadow).
+        if (req.shadow && req.schemaFile && (0,external_node_fs_.existsSync)(req.schemaFile)) {
+            const stale = await staleSchemaFile(req, req.schemaFile);
+            if (stale)
+                p = { ...p, findings: [...p.findings, stale] };
+        }
+        const unverified = p.proof && req.shadow?.verify ? failedVerdicts(p.proof, req.shadow.allowNoDown) : [];
+        if (p.proof && req.shadow?.verify)
+            p.proof.verified = unverified.length === 0;
         const review = { findings: p.findings, refused: f.refusals(p.findings) };
         await sink.planned?.(p, review);
         const blocking = p.problems.filter((x) => x.blocking);
@@ -9979,7 +10969,9 @@ async function dryRun(req, sink) {
             ? new ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
             : review.refused.length
                 ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
-                : undefined;
+                : unverified.length
+                    ? new ValidationError(`the shadow database did not verify ${unverified.length === 1 ? 'a migration' : `${unverified.length} migrations`}:\n${unverified.map((v) => `  - ${v.version} ${v.name}: ${v.verdict}`).join('\n')}`, [])
+                    : undefined;
         return await deploy_finish(sink, {
             command: 'plan',
             status: error ? 'refused' : 'planned',
@@ -9997,6 +10989,34 @@ async function dryRun(req, sink) {
     catch (err) {
         return deploy_finish(sink, stopped(err, f, undefined), req);
     }
+}
+/** The target's schema, written as `pgshift dump` writes it, after a deploy that succeeded. */
+async function writeSchemaFile(req, path) {
+    (0,external_node_fs_.writeFileSync)(path, render(await targetModel(req)));
+    return path;
+}
+/** A finding when the committed schema file is not what the migrations produce; undefined when it is. */
+async function staleSchemaFile(req, path) {
+    const expected = render((await migrationsModel({ ...req, shadowUrl: req.shadow.url })).model);
+    const committed = (0,external_node_fs_.readFileSync)(path, 'utf8').replace(/\r\n/g, '\n');
+    if (committed === expected)
+        return undefined;
+    const a = committed.split('\n');
+    const b = expected.split('\n');
+    let line = 0;
+    while (line < a.length && line < b.length && a[line] === b[line])
+        line++;
+    return {
+        rule: 'stale-schema-file',
+        severity: 'warning',
+        message: `${path} is stale: it is not the schema the migrations produce (first difference at line ${line + 1}: ${JSON.stringify(a[line] ?? '(end of file)')} where the migrations give ${JSON.stringify(b[line] ?? '(end of file)')}). Run pgshift dump --from-migrations --out ${path} and commit it.`,
+        path,
+        line: line + 1,
+        column: 1,
+        version: '',
+        destructive: false,
+        docs: ruleDocs('stale-schema-file'),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/commands/confirm.ts
@@ -10184,11 +11204,14 @@ async function resolve(o, version, as) {
 
 
 
+
+
 async function baselineAt(o, version) {
     if (!version)
         throw new ConfigError('baseline needs the version to start from: pgshift baseline <version> (every migration up to and including it is recorded as applied).');
     if (!version_isVersion(version))
         throw new ConfigError(`baseline: "${version}" is not a version: use the number at the start of a migration file name.`);
+    const proven = o.shadowUrl ? await prove(o, version) : false;
     return withSession(o, (s) => withLock(s, o, async (sql) => {
         if (!s.catalog.find(version))
             throw new ConfigError(`baseline: version ${version} matches no migration in ${s.catalog.dir}: name the last migration the database already has.`);
@@ -10215,12 +11238,23 @@ async function baselineAt(o, version) {
                 note: `baseline ${version}: recorded as applied without running it`,
             };
         });
-        const report = { version, dryRun: !!o.dryRun, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
+        const report = { version, dryRun: !!o.dryRun, proven, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
         if (o.dryRun)
             return report;
         await s.tracking.recordWithoutRunning(sql, rows, 'baseline', o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
         return report;
     }));
+}
+/** Replays the migrations up to `version` on a shadow database and refuses unless that is the live schema. */
+async function prove(o, version) {
+    const expected = await migrationsModel({ ...o, shadowUrl: o.shadowUrl }, version);
+    const differences = realDifferences(compare(expected.model, await targetModel(o)));
+    if (differences.length) {
+        throw new ConfigError(`baseline ${version} refused: the live schema is not what the migrations up to ${version} produce on a shadow database (${differences.length} difference${differences.length === 1 ? '' : 's'}):\n${differences
+            .map((d) => `  - ${describeDifference(d, EXPECTED_ACTUAL)}`)
+            .join('\n')}\nNothing was written. Baseline at the version the database really matches, or bring the database in line first.`);
+    }
+    return true;
 }
 /** What a baseline did (or would do), one line each. */
 function describeBaseline(r) {
@@ -10228,7 +11262,9 @@ function describeBaseline(r) {
     return [
         `${r.dryRun ? 'dry run: would record' : 'recorded'} ${n} migration${n === 1 ? '' : 's'} up to and including ${r.version} as applied, without running ${n === 1 ? 'it' : 'them'}:`,
         ...r.recorded.map((m) => `  ${m.version}  ${m.name}`),
-        'Not proven against the live schema: replaying the migrations on a shadow database to compare is not available yet (issue 11). Check that the database really has these changes.',
+        r.proven
+            ? `Proven: replaying the migrations up to ${r.version} on a shadow database gives the live schema.`
+            : `Not proven against the live schema: pass ${SETTINGS.shadowUrl.flag} to replay the migrations on a shadow database and compare first. Check that the database really has these changes.`,
         ...(r.dryRun ? ['Nothing was written (--dry-run).'] : []),
     ];
 }
@@ -10546,56 +11582,7 @@ function resolveCredentials(databaseUrl, sources = {}) {
 
 
 
-;// CONCATENATED MODULE: ./src/report/json.ts
-// JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
-/** The engine's working state: parse trees, the full split, bigint keys, a dbmate file's preamble. */
-const INTERNAL = new Set(['node', 'versionKey', 'parsed', 'syntaxError', 'preamble']);
-function toJson(value) {
-    return JSON.stringify(value, (key, v) => {
-        if (INTERNAL.has(key))
-            return undefined;
-        if (typeof v === 'bigint')
-            return v.toString();
-        return v;
-    }, 2);
-}
 
-;// CONCATENATED MODULE: ./src/report/credentials.ts
-// The shells' side of credentials: read the sources from the environment, teach the Redactor every
-// password found (before anything can print one), and connect with the resolved URL.
-
-
-/** The URL to connect with; every password source is a secret of `redactor` from now on. */
-function connectionUrl(databaseUrl, env, redactor, warn) {
-    redactor.add(env.PGPASSWORD).addUrl(databaseUrl);
-    if (!databaseUrl)
-        return databaseUrl;
-    const found = resolveCredentials(databaseUrl, { pgpassword: env.PGPASSWORD, pgpassFile: env.PGPASSFILE || (env.HOME ? (0,external_node_path_namespaceObject.join)(env.HOME, '.pgpass') : undefined) });
-    for (const s of found.secrets)
-        redactor.add(s);
-    if (found.warning)
-        warn(found.warning);
-    return found.url;
-}
-
-;// CONCATENATED MODULE: ./src/report/sink.ts
-/** One sink that reports to each of `sinks`, in order; async destinations are awaited one by one. */
-function fanOut(...sinks) {
-    return {
-        event(e) {
-            for (const s of sinks)
-                s.event?.(e);
-        },
-        async planned(plan, review) {
-            for (const s of sinks)
-                await s.planned?.(plan, review);
-        },
-        async finished(outcome) {
-            for (const s of sinks)
-                await s.finished(outcome);
-        },
-    };
-}
 
 ;// CONCATENATED MODULE: ./src/report/text.ts
 // Plain-text renderings of engine results, for the terminal and the action's log.
@@ -10774,6 +11761,107 @@ function renderFailure(f) {
     return out.join('\n');
 }
 
+;// CONCATENATED MODULE: ./src/report/proof.ts
+// Words for what a shadow database proved: one line per verdict (the CLI prints them as verify goes),
+// and the note on a shadow server of another major version than the target's.
+
+
+/** Between the schema before the up and after the down: what the down removed too much, or left behind. */
+const DOWN_WORDS = { onlyInA: 'removed by the down but not added by the up', onlyInB: 'left behind by the down' };
+/** Between the first up and the up after the down. */
+const REAPPLY_WORDS = { onlyInA: 'missing after the second up', onlyInB: 'only after the second up' };
+const ICON = {
+    verified: '✓',
+    'up-failed': '✗',
+    'down-failed': '✗',
+    'down-mismatch': '✗',
+    'reapply-failed': '✗',
+    'no-down': '–',
+    skipped: '·',
+};
+/** What the verdict means, in a few words, with where it failed. */
+function verdictReason(v) {
+    const at = v.error ? ` at ${displayPath(v.error.path)}:${v.error.line}:${v.error.column}: ${v.error.message}` : v.reason ? `: ${v.reason}` : '';
+    switch (v.verdict) {
+        case 'verified':
+            return 'up, down and up again give the same schema';
+        case 'up-failed':
+            return `its up failed${at}`;
+        case 'down-failed':
+            return `its down failed${at}`;
+        case 'down-mismatch':
+            return `its down does not restore the schema${v.differences ? ` (${v.differences.length} difference${v.differences.length === 1 ? '' : 's'})` : ''}`;
+        case 'reapply-failed':
+            return `it does not run again after its down${at}`;
+        case 'no-down':
+            return 'it has no down: irreversible by design';
+        case 'skipped':
+            return `not run${v.reason ? ` (${v.reason})` : ''}`;
+    }
+}
+/** The differences behind a verdict, one per line. */
+function verdictDifferences(v) {
+    const words = v.verdict === 'down-mismatch' ? DOWN_WORDS : REAPPLY_WORDS;
+    return (v.differences ?? []).map((d) => describeDifference(d, words));
+}
+function verdictLine(v) {
+    return [`${ICON[v.verdict]} ${v.version} ${v.name}: ${v.verdict} — ${verdictReason(v)}`, ...verdictDifferences(v).map((d) => `    - ${d}`)].join('\n');
+}
+function majorNote(shadowMajor, targetMajor) {
+    return `the shadow server runs Postgres ${shadowMajor} and the target Postgres ${targetMajor}: what the migrations do may differ between the two, so the verdicts may too.`;
+}
+
+;// CONCATENATED MODULE: ./src/report/json.ts
+// JSON for --json and the action's plan file: parse trees and bigint version keys stay out.
+/** The engine's working state: parse trees, the full split, bigint keys, a dbmate file's preamble. */
+const INTERNAL = new Set(['node', 'versionKey', 'parsed', 'syntaxError', 'preamble']);
+function toJson(value) {
+    return JSON.stringify(value, (key, v) => {
+        if (INTERNAL.has(key))
+            return undefined;
+        if (typeof v === 'bigint')
+            return v.toString();
+        return v;
+    }, 2);
+}
+
+;// CONCATENATED MODULE: ./src/report/credentials.ts
+// The shells' side of credentials: read the sources from the environment, teach the Redactor every
+// password found (before anything can print one), and connect with the resolved URL.
+
+
+/** The URL to connect with; every password source is a secret of `redactor` from now on. */
+function connectionUrl(databaseUrl, env, redactor, warn) {
+    redactor.add(env.PGPASSWORD).addUrl(databaseUrl);
+    if (!databaseUrl)
+        return databaseUrl;
+    const found = resolveCredentials(databaseUrl, { pgpassword: env.PGPASSWORD, pgpassFile: env.PGPASSFILE || (env.HOME ? (0,external_node_path_namespaceObject.join)(env.HOME, '.pgpass') : undefined) });
+    for (const s of found.secrets)
+        redactor.add(s);
+    if (found.warning)
+        warn(found.warning);
+    return found.url;
+}
+
+;// CONCATENATED MODULE: ./src/report/sink.ts
+/** One sink that reports to each of `sinks`, in order; async destinations are awaited one by one. */
+function fanOut(...sinks) {
+    return {
+        event(e) {
+            for (const s of sinks)
+                s.event?.(e);
+        },
+        async planned(plan, review) {
+            for (const s of sinks)
+                await s.planned?.(plan, review);
+        },
+        async finished(outcome) {
+            for (const s of sinks)
+                await s.finished(outcome);
+        },
+    };
+}
+
 ;// CONCATENATED MODULE: external "node:util"
 const external_node_util_namespaceObject = require("node:util");
 ;// CONCATENATED MODULE: ./src/cli/args.ts
@@ -10782,7 +11870,7 @@ const external_node_util_namespaceObject = require("node:util");
 
 
 
-const args_COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'help', 'version'];
+const args_COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift', 'help', 'version'];
 /** Commands that take no flags of their own. */
 const META = ['help', 'version'];
 const isCommand = (word) => args_COMMANDS.includes(word ?? '');
@@ -10949,6 +12037,11 @@ Commands:
   adopt --from <tool>   take over the history of dbmate, golang-migrate, goose, sql-migrate, flyway,
                         node-pg-migrate, prisma or supabase: record what it applied, without running it
   baseline <version>    a database with no history: record every migration up to <version> as applied
+  verify                on a shadow database: each pending migration runs, its down restores the schema,
+                        and it runs again (--shadow-url)
+  dump                  the target's schema as deterministic text (--out); --from-migrations: what the
+                        migrations produce on the shadow database
+  drift                 the target's live schema against what its applied migrations produce on the shadow
 
 Options:
 ${options()}
@@ -11005,10 +12098,21 @@ rows are left as they are, so you can go back; golang-migrate's schema_migration
 golang_migrate_schema_migrations. Once done, adopting again does nothing. --dry-run writes nothing.`,
     baseline: `For a database whose schema is already in place but has no history (pgshift's or another tool's):
 records every migration up to and including <version> as applied without running it (migration_history
-action baseline), under the migration lock. Refused when schema_migrations already has rows. It is not
-proven against the live schema: comparing with a shadow database is not available yet (issue 11).
---dry-run writes nothing.`,
+action baseline), under the migration lock. Refused when schema_migrations already has rows. With
+--shadow-url it is proven first: the migrations up to <version> are replayed on a shadow database and
+must give the live schema, or the baseline is refused with the differences. --dry-run writes nothing.`,
     lint: 'Exits 1 on an error-level finding. Rules and their settings: docs/rules.md.',
+    verify: `Makes a fresh database pgshift_shadow_<random> on the --shadow-url server (dropped at the end, also on
+SIGINT/SIGTERM), applies the migrations the target already has (none without --database-url), then for
+each pending migration: up, down (the schema must be as before the up), up again (as after the first).
+One line per migration: verified, up-failed, down-failed, down-mismatch (with what differs),
+reapply-failed, no-down or skipped. Exits 0 when every migration is verified (or has no down and
+--allow-no-down is given), 1 otherwise.`,
+    dump: `Prints the schema as pgshift's model reads it from the catalogs: one object per block, sorted, the
+same bytes for the same schema. Owners only with --include-owners; pgshift's tracking tables never.
+With --from-migrations, the schema the migrations directory produces on a shadow database (--shadow-url).`,
+    drift: `Replays the target's applied migrations on a shadow database (--shadow-url) and compares the result
+with the target's live schema. Exits 0 when they match, 1 on drift, listing each difference.`,
     new: 'A file made in the same second as an existing version takes the next free second.',
 };
 /** Each command's line of the Commands list in HELP: its usage ("plan [up|down]") and what it does. */
@@ -11388,6 +12492,8 @@ const VERSION = '0.1.0';
 
 
 
+
+
 function sessionOptions(s, io, redactor, given) {
     // --connect-timeout given: a refused connection is retried for all of it, not only a few seconds.
     return {
@@ -11404,8 +12510,12 @@ function sessionOptions(s, io, redactor, given) {
 function deployRequest(args, io, redactor, direction) {
     const s = args.settings;
     const selection = { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder };
+    const shadowUrl = s.shadowUrl || io.env.PGSHIFT_SHADOW_URL || '';
     return {
         ...sessionOptions(s, io, redactor, args.given),
+        // With a shadow database, a deploy to a protected environment checks drift first (as the action does).
+        drift: shadowUrl && (s.checkDrift ?? true) ? { shadowUrl, fail: s.failOnDrift } : undefined,
+        schemaFile: s.schemaFile,
         environment: s.environment,
         actor: io.env.GITHUB_ACTOR || undefined,
         lockTimeoutMs: s.lockTimeout,
@@ -11537,6 +12647,10 @@ async function runCommand(args, io, redactor) {
         case 'adopt':
         case 'baseline':
             return runRecording(args, io, redactor, progress.event);
+        case 'verify':
+        case 'dump':
+        case 'drift':
+            return runShadowed(args, io, redactor, progress.event);
         case 'repair': {
             if (s.repairAll && args.positionals.length)
                 throw new ConfigError('pass either versions or --all to repair, not both.');
@@ -11575,9 +12689,50 @@ async function runRecording(args, io, redactor, onEvent) {
     }
     if (args.positionals.length > 1)
         throw new ConfigError('baseline takes one version: pgshift baseline <version>.');
-    const report = await baselineAt(common, args.positionals[0] ?? '');
+    const report = await baselineAt({ ...common, shadowUrl: s.shadowUrl || io.env.PGSHIFT_SHADOW_URL || undefined }, args.positionals[0] ?? '');
     io.out(s.json ? toJson(report) : displayMessage(describeBaseline(report).join('\n')));
     return ExitCode.ok;
+}
+/** verify, dump and drift: the schema model, on the target or on a shadow database. */
+async function runShadowed(args, io, redactor, onEvent) {
+    const s = args.settings;
+    if (args.positionals.length)
+        throw new ConfigError(`${args.command} takes no arguments (got "${args.positionals[0]}").`);
+    const o = { ...sessionOptions(s, io, redactor, args.given), onEvent, shadowUrl: s.shadowUrl || io.env.PGSHIFT_SHADOW_URL || undefined, includeOwners: s.includeOwners };
+    if (args.command === 'verify') {
+        const proof = await verify({ ...o, onVerdict: s.json ? undefined : (v) => io.out(verdictLine(v)) });
+        const bad = failedVerdicts(proof, s.allowNoDown);
+        if (s.json)
+            io.out(toJson(proof));
+        else {
+            if (proof.targetMajor !== undefined && proof.targetMajor !== proof.shadowMajor)
+                io.err(`warning: ${majorNote(proof.shadowMajor, proof.targetMajor)}`);
+            io.out(`${proof.verdicts.length - bad.length} of ${proof.verdicts.length} migration${proof.verdicts.length === 1 ? '' : 's'} verified${bad.length ? `; ${bad.length} not` : ''}.`);
+        }
+        return bad.length ? 1 : ExitCode.ok;
+    }
+    if (args.command === 'dump') {
+        const model = s.fromMigrations ? (await migrationsModel(o)).model : await targetModel(o);
+        const text = render(model);
+        if (s.out) {
+            (0,external_node_fs_.writeFileSync)(s.out, text);
+            io.err(`wrote ${s.out} (${text.length} bytes${s.fromMigrations ? ', the schema the migrations produce' : ''})`);
+        }
+        else
+            io.out(text.trimEnd());
+        return ExitCode.ok;
+    }
+    const report = await drift(o);
+    if (s.json)
+        io.out(toJson(report));
+    else {
+        if (report.targetMajor !== report.shadowMajor)
+            io.err(`warning: ${majorNote(report.shadowMajor, report.targetMajor)}`);
+        io.out(report.differences.length
+            ? `Drift: the database differs from what its applied migrations${report.at ? ` (up to ${report.at})` : ''} produce:\n${report.differences.map((d) => `  - ${describeDifference(d, EXPECTED_ACTUAL)}`).join('\n')}`
+            : `No drift: the database matches what its applied migrations${report.at ? ` (up to ${report.at})` : ''} produce.`);
+    }
+    return report.differences.length ? 1 : ExitCode.ok;
 }
 async function main(argv, io) {
     const redactor = new Redactor();

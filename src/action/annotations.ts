@@ -1,9 +1,10 @@
 // Annotations: each problem, finding and failure shown on its file and line in the pull request.
 import * as core from '@actions/core';
-import type { Finding } from '../types';
+import type { Finding, Plan } from '../types';
+import { failedVerifications, ruleUrl, verdictLocation, verdictText } from '../report/markdown';
 import { displayMessage } from '../report/text';
 import type { MigrationError, ValidationProblem } from '../types';
-import { workspacePath } from './context';
+import { docsBase, workspacePath } from './context';
 
 type Redact = (text: string) => string;
 
@@ -21,7 +22,7 @@ export function annotateFindings(findings: Finding[], refused: Finding[], redact
   const refusedSet = new Set(refused);
   for (const f of findings) {
     const props = { file: workspacePath(f.path), startLine: f.line, startColumn: f.column, title: `pgshift: ${f.rule}${f.destructive ? ' (destructive)' : ''}` };
-    const text = redact(`${f.message} (${f.docs})`);
+    const text = redact(`${f.message} (${ruleUrl(f, docsBase())})`);
     if (refusedSet.has(f)) core.error(text, props);
     else core.warning(text, props);
   }
@@ -34,4 +35,19 @@ export function annotateFailure(f: MigrationError, redact: Redact): void {
     startColumn: f.column,
     title: `pgshift: migration ${f.version} failed`,
   });
+}
+
+/** Each migration the shadow database could not verify, as an error where it failed (the down section for a mismatch). */
+export function annotateVerdicts(plan: Plan, redact: Redact): void {
+  for (const v of failedVerifications(plan.proof)) {
+    const at = verdictLocation(v, plan);
+    const { summary, differences } = verdictText(v);
+    const text = [summary, ...differences.slice(0, 20).map((d) => `- ${d}`), ...(differences.length > 20 ? [`… and ${differences.length - 20} more`] : [])].join('\n');
+    core.error(redact(displayMessage(text)), {
+      file: workspacePath(at.path),
+      startLine: at.line,
+      ...(at.column ? { startColumn: at.column } : {}),
+      title: `pgshift: migration ${v.version} failed verification`,
+    });
+  }
 }

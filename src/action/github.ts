@@ -42,8 +42,15 @@ export function planMarker(environment: string, dir: string): string {
   return `<!-- pgshift:plan env=${environment} dir=${dir} -->`;
 }
 
-export function failureMarker(environment: string): string {
-  return `<!-- pgshift:failure env=${environment} -->`;
+/** What an environment's tracking issue is about: a failed run, or schema drift found by a scheduled check. */
+export type IssueKind = 'failure' | 'drift';
+const ISSUE_TITLES: Record<IssueKind, (environment: string) => string> = {
+  failure: (e) => `Migration failed in ${e}`,
+  drift: (e) => `Schema drift in ${e}`,
+};
+
+export function failureMarker(environment: string, kind: IssueKind = 'failure'): string {
+  return `<!-- pgshift:${kind} env=${environment} -->`;
 }
 
 export class GitHubReporter {
@@ -110,8 +117,8 @@ export class GitHubReporter {
     });
   }
 
-  private async findOpenFailureIssue(environment: string, label: string | undefined): Promise<{ number: number; html_url: string } | undefined> {
-    const marker = failureMarker(environment);
+  private async findOpenFailureIssue(environment: string, label: string | undefined, kind: IssueKind): Promise<{ number: number; html_url: string } | undefined> {
+    const marker = failureMarker(environment, kind);
     const issues = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       owner: this.owner,
       repo: this.repo,
@@ -135,9 +142,9 @@ export class GitHubReporter {
   }
 
   /** Opens `Migration failed in <environment>`, or comments on the open one. */
-  async reportFailure(environment: string, labels: string[], body: string, followUp: string): Promise<Posted | undefined> {
-    return this.guarded('open or update the failure issue', async () => {
-      const open = await this.findOpenFailureIssue(environment, labels[0]);
+  async reportFailure(environment: string, labels: string[], body: string, followUp: string, kind: IssueKind = 'failure'): Promise<Posted | undefined> {
+    return this.guarded(`open or update the ${kind} issue`, async () => {
+      const open = await this.findOpenFailureIssue(environment, labels[0], kind);
       if (open) {
         await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(followUp)) });
         return { url: open.html_url, number: open.number };
@@ -146,8 +153,8 @@ export class GitHubReporter {
       const { data } = await this.octokit.rest.issues.create({
         owner: this.owner,
         repo: this.repo,
-        title: `Migration failed in ${environment}`,
-        body: fitBody(`${failureMarker(environment)}\n${this.redact(body)}`),
+        title: ISSUE_TITLES[kind](environment),
+        body: fitBody(`${failureMarker(environment, kind)}\n${this.redact(body)}`),
         labels,
       });
       return { url: data.html_url, number: data.number };
@@ -155,9 +162,9 @@ export class GitHubReporter {
   }
 
   /** After a successful run: comment that the environment recovered and close its open failure issue. */
-  async reportRecovery(environment: string, labels: string[], body: string): Promise<Posted | undefined> {
-    return this.guarded('close the failure issue', async () => {
-      const open = await this.findOpenFailureIssue(environment, labels[0]);
+  async reportRecovery(environment: string, labels: string[], body: string, kind: IssueKind = 'failure'): Promise<Posted | undefined> {
+    return this.guarded(`close the ${kind} issue`, async () => {
+      const open = await this.findOpenFailureIssue(environment, labels[0], kind);
       if (!open) return undefined;
       await this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: open.number, body: fitBody(this.redact(body)) });
       await this.octokit.rest.issues.update({ owner: this.owner, repo: this.repo, issue_number: open.number, state: 'closed', state_reason: 'completed' });

@@ -1,10 +1,11 @@
 // The GitHub Action shell: inputs → a request → deploy or dry run → the action's sinks. Every decision
 // about migrations is the command's; this file only wires the runner's world to it.
+import { resolve as resolvePath } from 'node:path';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { ConfigError, deploy, dryRun, loadLintConfig, type DeployRequest } from '../commands';
 import { describeRepair, repairThenDeploy, type RepairReport } from '../commands';
-import { adoptThen, describeAdopt, type AdoptReport, type AssumedMigration } from '../commands';
+import { adoptThen, describeAdopt, describeDifference, drift, EXPECTED_ACTUAL, type AdoptReport, type AssumedMigration, type DriftReport } from '../commands';
 import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
 import { redactedFor } from '../report/redacting';
@@ -12,6 +13,7 @@ import { fanOut } from '../report/sink';
 import { inWordsOf } from '../report/wording';
 import { forShell, SETTINGS } from '../settings';
 import { pullRequestBaseline } from './baseline';
+import { commitLine } from './context';
 import { GitHubReporter } from './github';
 import { readInputs, type ActionInputs } from './inputs';
 import { annotationsSink, failureIssueSink, logSink, outputsSink, planFileSink, prCommentSink, stepStatusSink, summarySink, type ActionContext } from './sinks';
@@ -42,6 +44,10 @@ function request(inputs: ActionInputs, redactor: Redactor, signal: AbortSignal, 
     lint: loadLintConfig(undefined, workspace),
     safety: { protectedEnvironments: s.protectedEnvironments, allowDestructive: s.allowDestructive, failOnLint: s.failOnLint, policy: s.policy },
     confirm: s.confirm || undefined,
+    // A shadow database proves a dry run's migrations; verify defaults to true when one is given.
+    shadow: s.dryRun && s.shadowUrl ? { url: s.shadowUrl, verify: s.verify ?? true, allowNoDown: s.allowNoDown } : undefined,
+    drift: !s.dryRun && s.shadowUrl && (s.checkDrift ?? true) ? { shadowUrl: s.shadowUrl, fail: s.failOnDrift } : undefined,
+    schemaFile: s.schemaFile ? resolvePath(workspace, s.schemaFile) : undefined,
     redactor,
     signal,
   };
@@ -50,8 +56,9 @@ function request(inputs: ActionInputs, redactor: Redactor, signal: AbortSignal, 
 async function runAction(redactor: Redactor): Promise<void> {
   const redact = (t: string) => redactor.redact(t);
   // Mask the URL and its password before anything can print them.
-  const rawUrl = core.getInput('database-url').trim();
-  if (rawUrl) {
+  for (const input of ['database-url', 'shadow-database-url']) {
+    const rawUrl = core.getInput(input).trim();
+    if (!rawUrl) continue;
     core.setSecret(rawUrl);
     redactor.addUrl(rawUrl);
     for (const s of redactor.values) core.setSecret(s);
@@ -86,6 +93,7 @@ async function runAction(redactor: Redactor): Promise<void> {
     reporter: s.githubToken ? new GitHubReporter(s.githubToken, redact) : undefined,
     prNumber: isPr ? github.context.payload.pull_request?.number : undefined,
   };
+  if (s.driftOnly) return checkDriftOnly(req, c, s.shadowUrl, redact);
   // Without a database, the pull request's base commit says what is applied: only what it adds or changes is pending.
   const baseSha: unknown = github.context.payload.pull_request?.base?.sha;
   if (s.dryRun && !s.databaseUrl && c.prNumber && typeof baseSha === 'string' && baseSha) {
@@ -138,4 +146,37 @@ export async function run(): Promise<void> {
     core.setOutput('status', 'failed');
     core.setFailed(`pgshift: unexpected error: ${redactor.redact((err as Error)?.stack ?? String(err))}`);
   }
+}
+
+/**
+ * drift-only (a scheduled workflow): the live schema against what its applied migrations produce on the
+ * shadow. Nothing is applied. Drift opens (or comments on) "Schema drift in <environment>"; none closes it.
+ */
+async function checkDriftOnly(req: DeployRequest, c: ActionContext, shadowUrl: string, redact: (t: string) => string): Promise<void> {
+  const environment = c.settings.environment;
+  if (!shadowUrl) return refusedEarly('input drift-only needs shadow-database-url: a scratch server where the migrations are replayed to compare.', redact);
+  let report: DriftReport;
+  try {
+    report = await drift({ ...req, shadowUrl });
+  } catch (err) {
+    core.setOutput('status', 'failed');
+    return core.setFailed(redact(forShell((err as Error).message, 'action')));
+  }
+  const lines = report.differences.map((d) => describeDifference(d, EXPECTED_ACTUAL));
+  core.setOutput('drift', String(lines.length > 0));
+  core.setOutput('status', lines.length ? 'refused' : 'up-to-date');
+  const where = `the database in \`${environment}\` ${lines.length ? 'differs from' : 'matches'} what its applied migrations${report.at ? ` (up to \`${report.at}\`)` : ''} produce`;
+  const body = `${lines.length ? '⚠️ **Schema drift**' : '✅ **No drift**'}: ${where}.${lines.length ? `\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\nPut each hand-made change into a migration (or undo it); the next scheduled check closes this issue once the schema matches again.` : ''}`;
+  for (const l of lines) core.warning(redact(`drift in ${environment}: ${l}`));
+  if (process.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(`## pgshift drift\n\n${redact(body)}\n`, true).write();
+  if (c.reporter && c.settings.openIssueOnFailure) {
+    const issue = lines.length
+      ? await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Still drifted${commitLine()}:\n\n${body}`, 'drift')
+      : await c.reporter.reportRecovery(environment, c.settings.issueLabels, `✅ No drift any more${commitLine()}: ${where}. Closing this issue.`, 'drift');
+    if (issue) {
+      core.setOutput('issue-number', String(issue.number));
+      core.setOutput('issue-url', issue.url);
+    }
+  }
+  if (lines.length) core.setFailed(redact(`schema drift in ${environment}: ${lines.length} difference${lines.length === 1 ? '' : 's'} (listed above).`));
 }

@@ -5,15 +5,15 @@ import * as core from '@actions/core';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { failureMessage, PolicyError, ValidationError, type Outcome, type Review } from '../commands';
+import { failureMessage, isProtected, PolicyError, ValidationError, type Outcome, type Review } from '../commands';
 import { toJson } from '../report/json';
-import { failureDetails, planMarkdown, runMarkdown, type MarkdownContext } from '../report/markdown';
+import { planMarkdown, runMarkdown, type MarkdownContext } from '../report/markdown';
 import type { Sink } from '../report/sink';
 import { displayMessage, formatMs, renderFailure, renderPlan, stepLabel } from '../report/text';
 import type { SettingValues } from '../settings';
 import type { EngineEvent, Finding, Plan } from '../types';
-import { annotateFailure, annotateFindings, annotateProblems } from './annotations';
-import { commitLine, docsBase, issueBody, runUrl, workspacePath } from './context';
+import { annotateFailure, annotateFindings, annotateProblems, annotateVerdicts } from './annotations';
+import { commitLine, commitRef, docsBase, fileUrl, issueBody, linkedFailureDetails, runUrl, workspacePath } from './context';
 import { GITHUB_LIMITS, planMarker, type GitHubReporter } from './github';
 
 const SUMMARY_LIMIT = GITHUB_LIMITS.summary;
@@ -30,7 +30,18 @@ export interface ActionContext {
 }
 
 function markdownContext(c: ActionContext, refused?: Finding[]): MarkdownContext {
-  return { environment: c.settings.environment, dir: c.migrationsDir, runUrl: runUrl(), refused, docsBase: docsBase() };
+  const environment = c.settings.environment;
+  return {
+    environment,
+    dir: c.migrationsDir,
+    runUrl: runUrl(),
+    refused,
+    docsBase: docsBase(),
+    protected: isProtected(environment, c.settings),
+    commit: commitRef(),
+    ranAt: new Date(),
+    fileUrl,
+  };
 }
 
 /** Why a command stopped before running, as one message for the log, the summary and the issue. */
@@ -121,6 +132,20 @@ export function outputsSink(): Sink {
       core.setOutput('applied-versions', JSON.stringify(o.applied));
       if (o.pendingAfter !== undefined) core.setOutput('pending-count', String(o.pendingAfter));
       if (o.currentVersion !== undefined) core.setOutput('current-version', o.currentVersion ?? '');
+      if (o.drift) core.setOutput('drift', String(o.drift.length > 0));
+      if (o.schemaFile) core.setOutput('schema-file', o.schemaFile);
+      const proof = o.plan?.proof;
+      if (proof) {
+        core.setOutput(
+          'schema-changes',
+          JSON.stringify(
+            proof.changes
+              .filter((d) => !d.note)
+              .map((d) => ({ kind: d.kind, object: d.object, change: d.change === 'only-in-a' ? 'removed' : d.change === 'only-in-b' ? 'added' : 'changed', details: d.details })),
+          ),
+        );
+        if (proof.verified !== undefined) core.setOutput('verified', String(proof.verified));
+      }
     },
   };
 }
@@ -154,6 +179,7 @@ export function annotationsSink(c: ActionContext): Sink {
       } else if (o.plan) {
         annotateProblems(o.plan.problems, o.plan.blocked, c.redact);
         annotateFindings(o.review.findings, o.review.refused, c.redact);
+        annotateVerdicts(o.plan, c.redact);
       } else if (o.error instanceof ValidationError) {
         annotateProblems(o.error.problems, true, c.redact);
       } else if (o.error instanceof PolicyError) {
@@ -186,6 +212,9 @@ export function stepStatusSink(c: ActionContext): Sink {
               `the safety policy would refuse this run in ${c.settings.environment}:\n${o.review.refused.map((x) => `- ${workspacePath(x.path)}:${x.line}: ${x.rule}: ${x.message}`).join('\n')}`,
             ),
           );
+        } else if (o.error) {
+          // A failed verification on the shadow database: the check fails, saying which migrations.
+          core.setFailed(c.redact(o.error.message));
         }
         return;
       }
@@ -234,7 +263,7 @@ export function failureIssueSink(c: ActionContext): Sink {
         const [headline, details] = f
           ? [
               `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
-              `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${failureDetails(f)}`,
+              `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${linkedFailureDetails(f)}`,
             ]
           : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
         const body = issueBody(headline, details, f, environment, c.migrationsDir);

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../commands';
 import { readSettings, SETTING_ROWS, SETTINGS, type Setting, type SettingKey, type SettingValues } from '../settings';
 
-export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'help', 'version'] as const;
+export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift', 'help', 'version'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -182,6 +182,11 @@ Commands:
   adopt --from <tool>   take over the history of dbmate, golang-migrate, goose, sql-migrate, flyway,
                         node-pg-migrate, prisma or supabase: record what it applied, without running it
   baseline <version>    a database with no history: record every migration up to <version> as applied
+  verify                on a shadow database: each pending migration runs, its down restores the schema,
+                        and it runs again (--shadow-url)
+  dump                  the target's schema as deterministic text (--out); --from-migrations: what the
+                        migrations produce on the shadow database
+  drift                 the target's live schema against what its applied migrations produce on the shadow
 
 Options:
 ${options()}
@@ -239,10 +244,21 @@ rows are left as they are, so you can go back; golang-migrate's schema_migration
 golang_migrate_schema_migrations. Once done, adopting again does nothing. --dry-run writes nothing.`,
   baseline: `For a database whose schema is already in place but has no history (pgshift's or another tool's):
 records every migration up to and including <version> as applied without running it (migration_history
-action baseline), under the migration lock. Refused when schema_migrations already has rows. It is not
-proven against the live schema: comparing with a shadow database is not available yet (issue 11).
---dry-run writes nothing.`,
+action baseline), under the migration lock. Refused when schema_migrations already has rows. With
+--shadow-url it is proven first: the migrations up to <version> are replayed on a shadow database and
+must give the live schema, or the baseline is refused with the differences. --dry-run writes nothing.`,
   lint: 'Exits 1 on an error-level finding. Rules and their settings: docs/rules.md.',
+  verify: `Makes a fresh database pgshift_shadow_<random> on the --shadow-url server (dropped at the end, also on
+SIGINT/SIGTERM), applies the migrations the target already has (none without --database-url), then for
+each pending migration: up, down (the schema must be as before the up), up again (as after the first).
+One line per migration: verified, up-failed, down-failed, down-mismatch (with what differs),
+reapply-failed, no-down or skipped. Exits 0 when every migration is verified (or has no down and
+--allow-no-down is given), 1 otherwise.`,
+  dump: `Prints the schema as pgshift's model reads it from the catalogs: one object per block, sorted, the
+same bytes for the same schema. Owners only with --include-owners; pgshift's tracking tables never.
+With --from-migrations, the schema the migrations directory produces on a shadow database (--shadow-url).`,
+  drift: `Replays the target's applied migrations on a shadow database (--shadow-url) and compares the result
+with the target's live schema. Exits 0 when they match, 1 on drift, listing each difference.`,
   new: 'A file made in the same second as an existing version takes the next free second.',
 };
 

@@ -4,7 +4,9 @@ import { askBeforeRun, ConfigError, deploy, dryRun, newMigration, plan, resolve,
 import { changedHistory, describeRepair, listCandidates, repair } from '../commands';
 import { adopt, baselineAt, describeAdopt, describeBaseline } from '../commands';
 import { ValidationError } from '../commands';
-import { databaseFacts } from '../commands';
+import { databaseFacts, drift, failedVerdicts, migrationsModel, targetModel, verify, renderSchema, describeDifference, EXPECTED_ACTUAL } from '../commands';
+import { majorNote, verdictLine } from '../report/proof';
+import { writeFileSync } from 'node:fs';
 import { toJson } from '../report/json';
 import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
@@ -51,8 +53,12 @@ function sessionOptions(s: SettingValues, io: CliIo, redactor: Redactor, given: 
 function deployRequest(args: CliArgs, io: CliIo, redactor: Redactor, direction: 'up' | 'down'): DeployRequest {
   const s = args.settings;
   const selection = { direction, target: s.target, steps: s.steps, allowMissing: s.allowMissing, allowOutOfOrder: s.allowOutOfOrder };
+  const shadowUrl = s.shadowUrl || io.env.PGSHIFT_SHADOW_URL || '';
   return {
     ...sessionOptions(s, io, redactor, args.given),
+    // With a shadow database, a deploy to a protected environment checks drift first (as the action does).
+    drift: shadowUrl && (s.checkDrift ?? true) ? { shadowUrl, fail: s.failOnDrift } : undefined,
+    schemaFile: s.schemaFile,
     environment: s.environment,
     actor: io.env.GITHUB_ACTOR || undefined,
     lockTimeoutMs: s.lockTimeout,
@@ -180,6 +186,10 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
     case 'adopt':
     case 'baseline':
       return runRecording(args, io, redactor, progress.event);
+    case 'verify':
+    case 'dump':
+    case 'drift':
+      return runShadowed(args, io, redactor, progress.event);
     case 'repair': {
       if (s.repairAll && args.positionals.length) throw new ConfigError('pass either versions or --all to repair, not both.');
       const ask = io.ask;
@@ -220,9 +230,46 @@ async function runRecording(args: CliArgs, io: CliIo, redactor: Redactor, onEven
     return ExitCode.ok;
   }
   if (args.positionals.length > 1) throw new ConfigError('baseline takes one version: pgshift baseline <version>.');
-  const report = await baselineAt(common, args.positionals[0] ?? '');
+  const report = await baselineAt({ ...common, shadowUrl: s.shadowUrl || io.env.PGSHIFT_SHADOW_URL || undefined }, args.positionals[0] ?? '');
   io.out(s.json ? toJson(report) : displayMessage(describeBaseline(report).join('\n')));
   return ExitCode.ok;
+}
+
+/** verify, dump and drift: the schema model, on the target or on a shadow database. */
+async function runShadowed(args: CliArgs, io: CliIo, redactor: Redactor, onEvent: SessionOptions['onEvent']): Promise<number> {
+  const s = args.settings;
+  if (args.positionals.length) throw new ConfigError(`${args.command} takes no arguments (got "${args.positionals[0]}").`);
+  const o = { ...sessionOptions(s, io, redactor, args.given), onEvent, shadowUrl: s.shadowUrl || io.env.PGSHIFT_SHADOW_URL || undefined, includeOwners: s.includeOwners };
+  if (args.command === 'verify') {
+    const proof = await verify({ ...o, onVerdict: s.json ? undefined : (v) => io.out(verdictLine(v)) });
+    const bad = failedVerdicts(proof, s.allowNoDown);
+    if (s.json) io.out(toJson(proof));
+    else {
+      if (proof.targetMajor !== undefined && proof.targetMajor !== proof.shadowMajor) io.err(`warning: ${majorNote(proof.shadowMajor, proof.targetMajor)}`);
+      io.out(`${proof.verdicts.length - bad.length} of ${proof.verdicts.length} migration${proof.verdicts.length === 1 ? '' : 's'} verified${bad.length ? `; ${bad.length} not` : ''}.`);
+    }
+    return bad.length ? 1 : ExitCode.ok;
+  }
+  if (args.command === 'dump') {
+    const model = s.fromMigrations ? (await migrationsModel(o)).model : await targetModel(o);
+    const text = renderSchema(model);
+    if (s.out) {
+      writeFileSync(s.out, text);
+      io.err(`wrote ${s.out} (${text.length} bytes${s.fromMigrations ? ', the schema the migrations produce' : ''})`);
+    } else io.out(text.trimEnd());
+    return ExitCode.ok;
+  }
+  const report = await drift(o);
+  if (s.json) io.out(toJson(report));
+  else {
+    if (report.targetMajor !== report.shadowMajor) io.err(`warning: ${majorNote(report.shadowMajor, report.targetMajor)}`);
+    io.out(
+      report.differences.length
+        ? `Drift: the database differs from what its applied migrations${report.at ? ` (up to ${report.at})` : ''} produce:\n${report.differences.map((d) => `  - ${describeDifference(d, EXPECTED_ACTUAL)}`).join('\n')}`
+        : `No drift: the database matches what its applied migrations${report.at ? ` (up to ${report.at})` : ''} produce.`,
+    );
+  }
+  return report.differences.length ? 1 : ExitCode.ok;
 }
 
 export async function main(argv: string[], io: CliIo): Promise<number> {

@@ -7,9 +7,13 @@ import { ConfigError } from '../errors';
 import { compareVersions, isVersion } from '../files/version';
 import { SETTINGS } from '../settings';
 import { adoptionHint } from './adopt';
+import { compare, describeDifference, EXPECTED_ACTUAL, realDifferences } from '../schema';
+import { migrationsModel, targetModel } from './verify';
 import { defaultActor, withLock, withSession, type SessionOptions } from './session';
 
 export interface BaselineOptions extends SessionOptions {
+  /** With a shadow database, the baseline is proven first: the migrations up to <version> must give the live schema. */
+  shadowUrl?: string;
   /** Say what would be recorded; write nothing. */
   dryRun?: boolean;
   environment?: string;
@@ -21,11 +25,14 @@ export interface BaselineReport {
   dryRun: boolean;
   /** Recorded as applied (or would be), in version order. */
   recorded: { version: string; name: string; path: string }[];
+  /** true when a shadow database showed that the migrations up to <version> give the live schema. */
+  proven: boolean;
 }
 
 export async function baselineAt(o: BaselineOptions, version: string): Promise<BaselineReport> {
   if (!version) throw new ConfigError('baseline needs the version to start from: pgshift baseline <version> (every migration up to and including it is recorded as applied).');
   if (!isVersion(version)) throw new ConfigError(`baseline: "${version}" is not a version: use the number at the start of a migration file name.`);
+  const proven = o.shadowUrl ? await prove(o, version) : false;
   return withSession(o, (s) =>
     withLock(s, o, async (sql) => {
       if (!s.catalog.find(version)) throw new ConfigError(`baseline: version ${version} matches no migration in ${s.catalog.dir}: name the last migration the database already has.`);
@@ -52,12 +59,26 @@ export async function baselineAt(o: BaselineOptions, version: string): Promise<B
           note: `baseline ${version}: recorded as applied without running it`,
         };
       });
-      const report = { version, dryRun: !!o.dryRun, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
+      const report = { version, dryRun: !!o.dryRun, proven, recorded: recorded.map((f) => ({ version: f.version, name: f.name, path: f.upPath })) };
       if (o.dryRun) return report;
       await s.tracking.recordWithoutRunning(sql, rows, 'baseline', o.actor ?? defaultActor(), o.environment ?? SETTINGS.environment.default);
       return report;
     }),
   );
+}
+
+/** Replays the migrations up to `version` on a shadow database and refuses unless that is the live schema. */
+async function prove(o: BaselineOptions, version: string): Promise<true> {
+  const expected = await migrationsModel({ ...o, shadowUrl: o.shadowUrl }, version);
+  const differences = realDifferences(compare(expected.model, await targetModel(o)));
+  if (differences.length) {
+    throw new ConfigError(
+      `baseline ${version} refused: the live schema is not what the migrations up to ${version} produce on a shadow database (${differences.length} difference${differences.length === 1 ? '' : 's'}):\n${differences
+        .map((d) => `  - ${describeDifference(d, EXPECTED_ACTUAL)}`)
+        .join('\n')}\nNothing was written. Baseline at the version the database really matches, or bring the database in line first.`,
+    );
+  }
+  return true;
 }
 
 /** What a baseline did (or would do), one line each. */
@@ -66,7 +87,9 @@ export function describeBaseline(r: BaselineReport): string[] {
   return [
     `${r.dryRun ? 'dry run: would record' : 'recorded'} ${n} migration${n === 1 ? '' : 's'} up to and including ${r.version} as applied, without running ${n === 1 ? 'it' : 'them'}:`,
     ...r.recorded.map((m) => `  ${m.version}  ${m.name}`),
-    'Not proven against the live schema: replaying the migrations on a shadow database to compare is not available yet (issue 11). Check that the database really has these changes.',
+    r.proven
+      ? `Proven: replaying the migrations up to ${r.version} on a shadow database gives the live schema.`
+      : `Not proven against the live schema: pass ${SETTINGS.shadowUrl.flag} to replay the migrations on a shadow database and compare first. Check that the database really has these changes.`,
     ...(r.dryRun ? ['Nothing was written (--dry-run).'] : []),
   ];
 }

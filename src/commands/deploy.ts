@@ -10,6 +10,12 @@ import type { Baseline, EngineEvent, Finding, LintConfig, MigrationError, Plan }
 import { migrate, type MigrateOptions } from './migrate';
 import type { Outcome, Review } from './outcome';
 import { plan, type AssumedMigration } from './plan';
+import { drift, migrationsModel, targetModel, verify } from './verify';
+import { describeDifference, EXPECTED_ACTUAL, render, type Difference } from '../schema';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { nameOf } from '../settings';
+import { ruleDocs } from '../lint/docs';
+import { failedVerdicts } from '../schema/proof';
 import { checkGuard, isProtected, policyRefusal, refusedFindings, type SafetySettings } from './policy';
 import { redactorFor } from './session';
 
@@ -24,6 +30,15 @@ export interface DeployRequest extends Omit<MigrateOptions, 'lint' | 'lintPolicy
   baseline?: Baseline;
   /** A dry run only: what a dry-run adoption would record (see PlanOptions). */
   assumeApplied?: AssumedMigration[];
+  /** A dry run only: prove the pending migrations on a shadow database (verify) and show what they change. */
+  shadow?: { url: string; verify: boolean; allowNoDown: boolean };
+  /** A deploy to a protected environment: compare the live schema with its migrations first (drift), and refuse on drift when `fail`. */
+  drift?: { shadowUrl: string; fail: boolean };
+  /**
+   * A file holding the schema as `pgshift dump` writes it: rewritten after a successful deploy; on a dry
+   * run with a shadow, a committed file that differs from what the migrations produce is a finding.
+   */
+  schemaFile?: string;
 }
 
 const NO_REVIEW: Review = { findings: [], refused: [] };
@@ -101,9 +116,22 @@ export function stoppedDeploy(req: DeployRequest, err: unknown, sink: Sink): Pro
 export async function deploy(req: DeployRequest, sink: Sink): Promise<Outcome> {
   const f = frame(req, req.selection.direction, sink);
   let reviewed: Finding[] | undefined;
+  let drifted: Difference[] | undefined;
+  const done = (o: Outcome) => finish(sink, { ...o, drift: drifted }, req);
   try {
     checkGuard(f.environment, req.selection.direction, req.confirm, req.safety);
     if (!req.databaseUrl) throw new ConfigError('no database given: pass --database-url or set DATABASE_URL.');
+    if (f.protected && req.drift) {
+      // Before anything changes: does the live schema still match what its applied migrations make?
+      drifted = (await drift({ ...req, shadowUrl: req.drift.shadowUrl, onEvent: f.onEvent })).differences;
+      for (const d of drifted) f.onEvent({ type: 'warning', message: `drift in ${f.environment}: ${describeDifference(d, EXPECTED_ACTUAL)}` });
+      if (drifted.length && req.drift.fail) {
+        throw new ValidationError(
+          `the database in ${f.environment} has drifted from its migrations (${drifted.length} difference${drifted.length === 1 ? '' : 's'}, listed above): refused because ${nameOf('failOnDrift', 'cli')} is set. Put each hand-made change into a migration (or undo it), then deploy again.`,
+          [],
+        );
+      }
+    }
     if (f.protected) {
       // In a protected environment the plan is on record before anything is applied.
       const onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
@@ -124,10 +152,11 @@ export async function deploy(req: DeployRequest, sink: Sink): Promise<Outcome> {
       pendingAfter,
       currentVersion: result.currentVersion,
     };
-    if (result.error) return await finish(sink, { ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) }, req);
-    return await finish(sink, { ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false }, req);
+    if (result.error) return await done({ ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) });
+    const schemaFile = req.schemaFile ? await writeSchemaFile(req, req.schemaFile) : undefined;
+    return await done({ ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false, schemaFile });
   } catch (err) {
-    return finish(sink, stopped(err, f, reviewed), req);
+    return done(stopped(err, f, reviewed));
   }
 }
 
@@ -135,7 +164,16 @@ export async function deploy(req: DeployRequest, sink: Sink): Promise<Outcome> {
 export async function dryRun(req: DeployRequest, sink: Sink): Promise<Outcome> {
   const f = frame(req, 'plan', sink);
   try {
-    const p: Plan = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+    let p: Plan = await plan({ ...req, onEvent: f.onEvent }, req.selection);
+    // Proven only when the plan is not refused already and up is what would run: a down is its own proof.
+    if (req.shadow && !p.blocked && p.direction === 'up') p = { ...p, proof: await verify({ ...req, shadowUrl: req.shadow.url, onEvent: f.onEvent }) };
+    // A committed schema file is checked against what the migrations produce (on the shadow).
+    if (req.shadow && req.schemaFile && existsSync(req.schemaFile)) {
+      const stale = await staleSchemaFile(req, req.schemaFile);
+      if (stale) p = { ...p, findings: [...p.findings, stale] };
+    }
+    const unverified = p.proof && req.shadow?.verify ? failedVerdicts(p.proof, req.shadow.allowNoDown) : [];
+    if (p.proof && req.shadow?.verify) p.proof.verified = unverified.length === 0;
     const review = { findings: p.findings, refused: f.refusals(p.findings) };
     await sink.planned?.(p, review);
     const blocking = p.problems.filter((x) => x.blocking);
@@ -143,7 +181,12 @@ export async function dryRun(req: DeployRequest, sink: Sink): Promise<Outcome> {
       ? new ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
       : review.refused.length
         ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
-        : undefined;
+        : unverified.length
+          ? new ValidationError(
+              `the shadow database did not verify ${unverified.length === 1 ? 'a migration' : `${unverified.length} migrations`}:\n${unverified.map((v) => `  - ${v.version} ${v.name}: ${v.verdict}`).join('\n')}`,
+              [],
+            )
+          : undefined;
     return await finish(
       sink,
       {
@@ -164,4 +207,32 @@ export async function dryRun(req: DeployRequest, sink: Sink): Promise<Outcome> {
   } catch (err) {
     return finish(sink, stopped(err, f, undefined), req);
   }
+}
+
+/** The target's schema, written as `pgshift dump` writes it, after a deploy that succeeded. */
+async function writeSchemaFile(req: DeployRequest, path: string): Promise<string> {
+  writeFileSync(path, render(await targetModel(req)));
+  return path;
+}
+
+/** A finding when the committed schema file is not what the migrations produce; undefined when it is. */
+async function staleSchemaFile(req: DeployRequest, path: string): Promise<Finding | undefined> {
+  const expected = render((await migrationsModel({ ...req, shadowUrl: req.shadow!.url })).model);
+  const committed = readFileSync(path, 'utf8').replace(/\r\n/g, '\n');
+  if (committed === expected) return undefined;
+  const a = committed.split('\n');
+  const b = expected.split('\n');
+  let line = 0;
+  while (line < a.length && line < b.length && a[line] === b[line]) line++;
+  return {
+    rule: 'stale-schema-file',
+    severity: 'warning',
+    message: `${path} is stale: it is not the schema the migrations produce (first difference at line ${line + 1}: ${JSON.stringify(a[line] ?? '(end of file)')} where the migrations give ${JSON.stringify(b[line] ?? '(end of file)')}). Run pgshift dump --from-migrations --out ${path} and commit it.`,
+    path,
+    line: line + 1,
+    column: 1,
+    version: '',
+    destructive: false,
+    docs: ruleDocs('stale-schema-file'),
+  };
 }

@@ -17,3 +17,5 @@ export { status, type StatusReport } from './status';
 export type { Selection } from '../plan/plan';
 export * from '../errors';
 export { resolveCredentials, type CredentialSources, type Credentials } from '../db/credentials';
+export { drift, migrationsModel, targetModel, verify, withShadow, type DriftReport, type ShadowOptions, type VerifyOptions } from './verify';
+export { describeDifference, EXPECTED_ACTUAL, BEFORE_AFTER, failedVerdicts, render as renderSchema, type Difference, type ShadowProof, type Verdict } from '../schema';

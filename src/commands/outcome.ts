@@ -1,4 +1,5 @@
 // What a deploy or a dry run came to, for every sink: one value, decided once.
+import type { Difference } from '../schema/compare';
 import type { PgshiftError } from '../errors';
 import type { Finding, Plan, RunResult } from '../types';
 
@@ -31,4 +32,8 @@ export interface Outcome {
   pendingAfter?: number;
   /** Highest applied version after the run; absent when the database was never read. */
   currentVersion?: string | null;
+  /** A deploy that checked drift first: the differences between the live schema and its migrations. */
+  drift?: Difference[];
+  /** Where the schema was written after the deploy (schema-file). */
+  schemaFile?: string;
 }

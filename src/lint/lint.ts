@@ -6,6 +6,7 @@ import type { Direction, Migration, PlannedStep, Section, Statement } from '../t
 import { as, fromRangeVar, type NodeKind, type NodeOf } from './ast';
 import { Batch } from './batch';
 import { readDirectives } from './directives';
+import { ruleDocs } from './docs';
 import { questionsOf, type DatabaseFacts, type Questions } from './facts';
 import type { CmdContext, Hits, Rule, RuleContext } from './rule';
 import { FIXED_RULES, RULES, ruleInfo } from './rules';
@@ -177,7 +178,7 @@ function finish(migration: Migration, section: Section, raws: Raw[], config: Lin
       column: r.column,
       version: migration.version,
       destructive: rule.destructive,
-      docs: `docs/rules.md#${r.rule}`,
+      docs: ruleDocs(r.rule),
     });
   }
   return out;
@@ -191,5 +192,5 @@ function preamble(migration: Migration, section: Section): string[] {
 
 /** A file pgshift cannot use as a migration, as a finding (for linting a directory or a file). */
 export function fileFinding(path: string, line: number, version: string, reason: string): Finding {
-  return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: 'docs/rules.md#invalid-file' };
+  return { rule: 'invalid-file', severity: 'error', message: reason, path, line, column: 1, version, destructive: false, docs: ruleDocs('invalid-file') };
 }

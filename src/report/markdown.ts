@@ -1,6 +1,11 @@
 // Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
+import { RULES_DOCS } from '../lint/docs';
+import { BEFORE_AFTER, describeDifference, type Difference, type ObjectKind, type Words } from '../schema/compare';
+import type { SchemaModel } from '../schema/model';
+import type { ShadowProof, Verdict } from '../schema/proof';
 import type { Finding } from '../types';
 import type { MigrationError, Plan, PlannedStep, RunResult, ValidationProblem } from '../types';
+import { erDiagram } from './er';
 import { displayMessage, displayPath, formatMs, lostState, renderTally } from './text';
 
 export interface MarkdownContext {
@@ -8,12 +13,43 @@ export interface MarkdownContext {
   dir: string;
   /** Findings the safety policy refuses (shown as such in the Safety section). */
   refused?: Finding[];
-  /** Where docs/rules.md lives, for links (default: the relative path). */
+  /** A repository at a ref ("https://github.com/o/pgshift/blob/v1") whose docs/rules.md to link instead of pgshift's own. */
   docsBase?: string;
   /** Link to this workflow run, where the full plan is. */
   runUrl?: string;
   /** Findings listed at the most (a comment keeps it short; the summary has them all). */
   maxFindings?: number;
+  /** The environment is protected: a refusal there says so first. */
+  protected?: boolean;
+  /** The commit the report describes (a pull request's head), and its page. */
+  commit?: { sha: string; url?: string };
+  /** When the run made the report; shown in UTC. */
+  ranAt?: Date;
+  /** The page showing `path` at `line` in that commit; undefined where none can (no repository known, a file outside it). */
+  fileUrl?: (path: string, line?: number) => string | undefined;
+}
+
+/** A rule's documentation, an absolute URL: pgshift's own, or the docs/rules.md of `docsBase` when given. */
+export function ruleUrl(f: Pick<Finding, 'rule' | 'docs'>, docsBase?: string): string {
+  return docsBase ? `${docsBase.replace(/\/$/, '')}/docs/rules.md#${f.rule}` : f.docs;
+}
+
+/** `file:line` in code style, linked to that line in the commit when the context can. */
+function where(path: string, line: number | undefined, ctx?: MarkdownContext, column?: number): string {
+  const text = `\`${displayPath(path)}${line ? `:${line}${column ? `:${column}` : ''}` : ''}\``;
+  const url = ctx?.fileUrl?.(path, line);
+  return url ? `[${text}](${url})` : text;
+}
+
+/** Worst first: what the policy refuses, then errors, then warnings; destructive first within each. */
+function severityRank(f: Finding, refused: Set<Finding>): number {
+  return (refused.has(f) ? 0 : f.severity === 'error' ? 2 : 4) + (f.destructive ? 0 : 1);
+}
+function bySeverity(findings: Finding[], refused: Set<Finding> = new Set()): Finding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => severityRank(a.f, refused) - severityRank(b.f, refused) || a.i - b.i)
+    .map((x) => x.f);
 }
 
 /** A fenced block that no backtick run inside `text` can close early. */
@@ -29,16 +65,22 @@ function escapeCell(text: string): string {
 
 /** The problems as a list; past `max` of them, a line says how many more there are and where. */
 /** `blocked`: whether the problems stop the run; a blocking kind that stops nothing now is a warning. */
-function problemLines(problems: ValidationProblem[], blocked: boolean, max = problems.length, note = ''): string[] {
+function problemLines(problems: ValidationProblem[], blocked: boolean, max = problems.length, note = '', ctx?: MarkdownContext): string[] {
   if (!problems.length) return [];
   const rest = problems.length - max;
   return [
     '',
     '### Problems',
     '',
-    ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}`),
+    ...problems.slice(0, max).map((p) => `- ${p.blocking && blocked ? '❌' : '⚠️'} ${escapeCell(displayMessage(p.message))}${problemLink(p, ctx)}`),
     ...(rest > 0 ? [`- _… and ${rest} more: ${note}._`] : []),
   ];
+}
+
+/** The problem's line in the commit (a file that is gone has none). */
+function problemLink(p: ValidationProblem, ctx?: MarkdownContext): string {
+  const url = p.path && p.kind !== 'missing' ? ctx?.fileUrl?.(p.path, p.line) : undefined;
+  return url ? ` ([${p.line ? `line ${p.line}` : 'file'}](${url}))` : '';
 }
 
 /** "1 migration edited after it ran, 1 applied file gone": what refuses the run in the applied history; '' when nothing. */
@@ -56,40 +98,325 @@ function historyChange(plan: Plan): string {
   ].join(', ');
 }
 
+/** The findings on what this plan runs: the up sections, or the down sections of a rollback. */
+function runningFindings(plan: Plan): Finding[] {
+  return plan.direction === 'up' ? plan.findings : (plan.rollbackFindings ?? []);
+}
+
+const FAILED_VERDICTS = new Set<Verdict['verdict']>(['up-failed', 'down-failed', 'down-mismatch', 'reapply-failed']);
+
+/** The verdicts that say a migration does not do what it claims (no-down and skipped are said, not failed). */
+export function failedVerifications(proof: ShadowProof | undefined): Verdict[] {
+  return (proof?.verdicts ?? []).filter((v) => FAILED_VERDICTS.has(v.verdict));
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * What a reviewer must know first, in this order: a refusal by the safety policy (in a protected
+ * environment, said so), destructive changes, a failed verification, a changed applied history; then the count.
+ */
 function headline(plan: Plan, ctx: MarkdownContext): string {
   const n = plan.steps.length;
   const what = plan.direction === 'up' ? 'pending' : 'to roll back';
-  // A changed history comes first: it is why the check is red, whatever else the plan holds.
+  const where = `in \`${ctx.environment}\` (\`${ctx.dir}\`)`;
   const changed = plan.blocked ? historyChange(plan) : '';
-  if (changed) {
-    const rest = n ? `; ${n} migration${n > 1 ? 's' : ''} ${what}, none will run until it is settled` : '';
-    return `❌ **Applied history changed: ${changed}** in \`${ctx.environment}\` (\`${ctx.dir}\`) — the run would be refused${rest}`;
+  const refused = ctx.refused?.length ?? 0;
+  const destructive = runningFindings(plan).filter((f) => f.destructive);
+  const failed = failedVerifications(plan.proof).length;
+  // Each alarm as the headline says it first, and as it follows another.
+  const alarms: { first: string; next: string }[] = [];
+  if (refused) {
+    const text = `${plural(refused, 'finding')} the safety policy refuses`;
+    alarms.push({ first: `Refused${ctx.protected ? ' in a protected environment' : ''}: ${text}`, next: text });
+  }
+  if (destructive.length) {
+    const text = `${plural(destructive.length, 'destructive change')} (${[...new Set(destructive.map((f) => f.rule))].join(', ')})`;
+    alarms.push({ first: text, next: text });
+  }
+  if (failed) alarms.push({ first: `${plural(failed, 'migration')} failed verification`, next: `${plural(failed, 'migration')} failed verification` });
+  if (changed) alarms.push({ first: `Applied history changed: ${changed}`, next: `applied history changed (${changed})` });
+
+  if (alarms.length) {
+    const icon = refused || failed || plan.blocked ? '❌' : '⚠️';
+    const rest = alarms.slice(1).map((a) => a.next);
+    const tail = [...(rest.length ? [`also ${rest.join(', ')}`] : []), ...(plan.blocked && !refused ? ['the run would be refused'] : [])];
+    const count = n ? `${plural(n, 'migration')} ${what}${changed ? ', none will run until it is settled' : ''}` : '';
+    const after = [tail.join(', '), count].filter(Boolean).join('; ');
+    return `${icon} **${alarms[0].first}** ${where}${after ? ` — ${after}` : ''}`;
   }
   if (n === 0 && plan.blocked) {
-    return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** in \`${ctx.environment}\` (\`${ctx.dir}\`) until the problems below are fixed`;
+    return `❌ **No migration can ${plan.direction === 'up' ? 'be applied' : 'be rolled back'}** ${where} until the problems below are fixed`;
   }
   const head =
     n === 0
       ? plan.direction === 'up'
         ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}`
         : '✅ **Nothing to roll back**'
-      : `📋 **${n} migration${n > 1 ? 's' : ''} ${what}**`;
-  return `${head} in \`${ctx.environment}\` (\`${ctx.dir}\`)${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
+      : `📋 **${plural(n, 'migration')} ${what}**`;
+  return `${head} ${where}${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
+}
+
+/** "Commit `abc1234` · 2025-05-01 12:34 UTC · run": what the report describes, when, and where it ran. */
+function provenance(ctx: MarkdownContext): string[] {
+  const parts = [
+    ...(ctx.commit ? [`commit ${ctx.commit.url ? `[\`${ctx.commit.sha.slice(0, 7)}\`](${ctx.commit.url})` : `\`${ctx.commit.sha.slice(0, 7)}\``}`] : []),
+    ...(ctx.ranAt ? [`${ctx.ranAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`] : []),
+    ...(ctx.runUrl ? [`[workflow run](${ctx.runUrl})`] : []),
+  ];
+  return parts.length ? ['', `<sub>${parts.join(' · ')}</sub>`] : [];
+}
+
+/** The worst finding on what the step runs, its severity and rule, and how many more there are. */
+function riskCell(step: PlannedStep, plan: Plan, ctx: MarkdownContext): string {
+  const refused = new Set(ctx.refused ?? []);
+  const mine = bySeverity(
+    runningFindings(plan).filter((f) => f.version === step.migration.version),
+    refused,
+  );
+  if (!mine.length) return '✅ none';
+  const worst = mine[0];
+  const level = refused.has(worst) ? '❌ refused' : worst.severity === 'error' ? '🛑 error' : '⚠️ warning';
+  return `${level}: ${docsLink(worst, ctx)}${worst.destructive ? ' · destructive' : ''}${mine.length > 1 ? ` (+${mine.length - 1})` : ''}`;
+}
+
+/** Whether an applied step can be undone: a down, an empty down (a no-op), or none. */
+function rollbackCell(step: PlannedStep): string {
+  if (!step.rollback) return '⛔ no down';
+  return step.rollback.empty ? '↩️ no-op (empty down)' : '↩️ down';
+}
+
+const VERDICT_WORDS: Record<Verdict['verdict'], string> = {
+  verified: 'verified',
+  'up-failed': 'up failed',
+  'down-failed': 'down failed',
+  'down-mismatch': 'the down does not restore the schema',
+  'reapply-failed': 'the up fails after its down',
+  'no-down': 'no down',
+  skipped: 'skipped',
+};
+
+function verifiedCell(v: Verdict | undefined): string {
+  if (!v) return '—';
+  const clipped = (t: string) => escapeCell(t.length > 80 ? `${t.slice(0, 80)}…` : t);
+  switch (v.verdict) {
+    case 'verified':
+      return '✅ verified';
+    case 'no-down':
+      return '➖ no down';
+    case 'skipped':
+      return `⏭️ skipped${v.reason ? ` (${clipped(v.reason)})` : ''}`;
+    default: {
+      const why = v.error ? `: ${clipped(displayMessage(v.error.message))}` : v.differences?.length ? ` (${plural(v.differences.length, 'difference')})` : '';
+      return `❌ ${VERDICT_WORDS[v.verdict]}${why}`;
+    }
+  }
 }
 
 /** The steps as a table; past `max` rows, a line says how many more there are and where. */
-function stepTable(plan: Plan, max = plan.steps.length, note = ''): string[] {
+function stepTable(plan: Plan, ctx: MarkdownContext, max = plan.steps.length, note = ''): string[] {
   if (!plan.steps.length) return [];
   const rest = plan.steps.length - max;
+  const up = plan.direction === 'up';
+  const verdicts = new Map((plan.proof?.verdicts ?? []).map((v) => [v.version, v]));
+  const proof = !!plan.proof;
   return [
     '',
-    '| Version | Name | Statements | Transactional |',
-    '| --- | --- | ---: | --- |',
-    ...plan.steps
-      .slice(0, max)
-      .map((s) => `| \`${s.migration.version}\` | ${escapeCell(s.migration.name)} | ${s.statements.length} | ${s.transactional ? 'yes' : '**no** (runs statement by statement)'} |`),
+    `| Version | Name | Statements | Transactional | Risk |${up ? ' Rollback |' : ''}${proof ? ' Verified |' : ''}`,
+    `| --- | --- | ---: | --- | --- |${up ? ' --- |' : ''}${proof ? ' --- |' : ''}`,
+    ...plan.steps.slice(0, max).map((s) => {
+      const cells = [
+        `\`${s.migration.version}\``,
+        escapeCell(s.migration.name),
+        String(s.statements.length),
+        s.transactional ? 'yes' : '**no** (runs statement by statement)',
+        riskCell(s, plan, ctx),
+        ...(up ? [rollbackCell(s)] : []),
+        ...(proof ? [verifiedCell(verdicts.get(s.migration.version))] : []),
+      ];
+      return `| ${cells.join(' | ')} |`;
+    }),
     ...(rest > 0 ? ['', `_… and ${rest} more migration${rest > 1 ? 's' : ''}: ${note}._`] : []),
   ];
+}
+
+/** How a difference reads under a verdict: what the down left behind or removed too much, what the second up changed. */
+const DOWN_WORDS: Words = { onlyInA: 'removed by the down, though the up did not add it', onlyInB: 'left behind by the down' };
+const REAPPLY_WORDS: Words = { onlyInA: 'missing after the up ran again', onlyInB: 'only there after the up ran again' };
+
+/** Where a verdict points: the error's line, else the down section (a mismatch), else the migration file. */
+export function verdictLocation(v: Verdict, plan: Plan): { path: string; line: number; column?: number } {
+  if (v.error) return { path: v.error.path, line: v.error.line, column: v.error.column };
+  const step = plan.steps.find((s) => s.migration.version === v.version);
+  if (v.verdict === 'down-mismatch' && step?.rollback) return { path: step.rollback.path, line: step.rollback.startLine };
+  return { path: step?.section.path ?? v.path, line: step?.section.startLine ?? 1 };
+}
+
+/** A failed verdict in one sentence, and its differences in words (the annotation and the comment share them). */
+export function verdictText(v: Verdict): { summary: string; differences: string[] } {
+  const words = v.verdict === 'reapply-failed' ? REAPPLY_WORDS : v.verdict === 'down-mismatch' ? DOWN_WORDS : BEFORE_AFTER;
+  const e = v.error;
+  const error = e ? `: ${e.code ? `${e.code} ` : ''}${displayMessage(e.message)}` : '';
+  return { summary: `${VERDICT_WORDS[v.verdict]}${error}`, differences: (v.differences ?? []).filter((d) => !d.note).map((d) => describeDifference(d, words)) };
+}
+
+/** Under the table: each failed verification with where it failed and what differs; and a note when the servers' majors differ. */
+function verificationLines(plan: Plan, ctx: MarkdownContext): string[] {
+  const proof = plan.proof;
+  if (!proof) return [];
+  const failed = failedVerifications(proof);
+  const majors =
+    proof.targetMajor !== undefined && proof.targetMajor !== proof.shadowMajor
+      ? ['', `> The shadow database runs Postgres ${proof.shadowMajor} and the target Postgres ${proof.targetMajor}: a verdict may differ between the two.`]
+      : [];
+  if (!failed.length) return majors;
+  const lines = ['', `**Verification failed** on a shadow database (Postgres ${proof.shadowMajor}):`, ''];
+  for (const v of failed) {
+    const at = verdictLocation(v, plan);
+    const { summary, differences } = verdictText(v);
+    lines.push(`- \`${v.version}\` ${escapeCell(v.name)}: ${escapeCell(summary.length > 400 ? `${summary.slice(0, 400)}…` : summary)} — ${where(at.path, at.line, ctx, at.column)}`);
+    const shown = differences.slice(0, 20);
+    lines.push(...shown.map((d) => `  - ${escapeCell(d)}`));
+    if (differences.length > shown.length) lines.push(`  - _… and ${differences.length - shown.length} more_`);
+  }
+  return [...lines, ...majors];
+}
+
+const KIND_PLURAL: Record<ObjectKind, string> = {
+  schema: 'schemas',
+  extension: 'extensions',
+  type: 'types',
+  sequence: 'sequences',
+  table: 'tables',
+  column: 'columns',
+  constraint: 'constraints',
+  index: 'indexes',
+  trigger: 'triggers',
+  policy: 'policies',
+  view: 'views',
+  'materialized view': 'materialized views',
+  function: 'functions',
+  procedure: 'procedures',
+  aggregate: 'aggregates',
+};
+/** The objects outside tables, in the order a reviewer looks for them. */
+const OTHER_GROUPS: [string, ObjectKind[]][] = [
+  ['Types', ['type']],
+  ['Views', ['view', 'materialized view', 'index']],
+  ['Functions', ['function', 'procedure', 'aggregate']],
+  ['Sequences', ['sequence']],
+  ['Schemas and extensions', ['schema', 'extension']],
+];
+const SIGN: Record<Difference['change'], string> = { 'only-in-a': '−', 'only-in-b': '+', changed: '~' };
+
+const code = (name: string) => `\`${name.replace(/`/g, "'")}\``;
+const clipItem = (t: string) => (t.length > 200 ? `${t.slice(0, 200)}…` : t);
+/** "tasks" for "public.tasks": tables are named as the differences name them. */
+const shortTable = (qualified: string) => (qualified.startsWith('public.') ? qualified.slice('public.'.length) : qualified);
+
+/** The object's own name within its table: "title" for column "tasks.title", "fk" for "fk on tasks". */
+function partName(d: Difference, table: string): string {
+  if (d.kind === 'column' && d.object.startsWith(`${table}.`)) return d.object.slice(table.length + 1);
+  if (d.object.endsWith(` on ${table}`)) return d.object.slice(0, -` on ${table}`.length);
+  return d.object;
+}
+
+function columnType(after: SchemaModel, table: string, column: string): string | undefined {
+  return after.tables.find((t) => shortTable(`${t.schema}.${t.name}`) === table)?.columns.find((c) => c.name === column)?.type;
+}
+
+/** "+ column `tenant_id` integer", "~ index `x`: definition …", "− constraint `fk`". */
+function changeItem(d: Difference, name: string, after: SchemaModel, table?: string): string {
+  const type = d.kind === 'column' && d.change === 'only-in-b' && table ? columnType(after, table, name) : undefined;
+  const details = d.change === 'changed' ? `: ${d.details.join('; ')}` : '';
+  return clipItem(`${SIGN[d.change]} ${d.kind} ${code(name)}${type ? ` ${type}` : ''}${details}`);
+}
+
+/** "tables +1 ~2 · columns +3 · functions ~1": the whole change in one line. */
+function changeCounts(diffs: Difference[]): string {
+  const counts = new Map<ObjectKind, Record<Difference['change'], number>>();
+  for (const d of diffs) {
+    const c = counts.get(d.kind) ?? { 'only-in-b': 0, changed: 0, 'only-in-a': 0 };
+    c[d.change]++;
+    counts.set(d.kind, c);
+  }
+  const order = Object.keys(KIND_PLURAL) as ObjectKind[];
+  const first: ObjectKind[] = ['table', 'column', 'index', 'constraint', 'trigger', 'policy'];
+  return [...first, ...order.filter((k) => !first.includes(k))]
+    .filter((k) => counts.has(k))
+    .map((k) => {
+      const c = counts.get(k)!;
+      const parts = (['only-in-b', 'changed', 'only-in-a'] as const).filter((x) => c[x]).map((x) => `${SIGN[x]}${c[x]}`);
+      return `${KIND_PLURAL[k]} ${parts.join(' ')}`;
+    })
+    .join(' · ');
+}
+
+/**
+ * The "Schema changes" section: what the pending migrations change, from the shadow's models before and
+ * after them, one line per table (added, changed, removed) and per kind of other object, then the
+ * entity-relationship diagram. At most `budget` characters of lines; past it, a line says how many more.
+ */
+function schemaChangeLines(proof: ShadowProof, budget: number, note: string): string[] {
+  // A sequence a column owns comes and goes with its column: the column's line says it.
+  const ownedSequence = (d: Difference) => d.kind === 'sequence' && d.change === 'only-in-b' && proof.after.sequences.some((q) => shortTable(`${q.schema}.${q.name}`) === d.object && q.ownedBy);
+  const diffs = proof.changes.filter((d) => !d.note && !ownedSequence(d));
+  const head = ['', '### Schema changes', ''];
+  if (!diffs.length) return [...head, '✅ No schema changes: the pending migrations leave every table, index, type and function as it was.'];
+
+  const tables = new Map<string, { own?: Difference; parts: Difference[] }>();
+  const others: Difference[] = [];
+  for (const d of diffs) {
+    // Parts of a table name it qualified; a table names itself short. A part of no table is a view's index.
+    const table = d.table ? (proof.after.tables.some((t) => `${t.schema}.${t.name}` === d.table) ? shortTable(d.table) : undefined) : d.kind === 'table' ? d.object : undefined;
+    if (!table) {
+      others.push(d);
+      continue;
+    }
+    const entry = tables.get(table) ?? { parts: [] };
+    if (d.kind === 'table' && !d.table) entry.own = d;
+    else entry.parts.push(d);
+    tables.set(table, entry);
+  }
+
+  const items: string[] = [];
+  for (const [table, { own, parts }] of tables) {
+    if (own?.change === 'only-in-b') {
+      const t = proof.after.tables.find((x) => shortTable(`${x.schema}.${x.name}`) === table);
+      const cols = t?.columns ?? [];
+      const listed = cols.slice(0, 6).map((c) => `${code(c.name)} ${c.type}`);
+      items.push(`- ➕ **${code(table)}** new table${cols.length ? `: ${listed.join(', ')}${cols.length > 6 ? `, … (${cols.length} columns)` : ''}` : ''}`);
+    } else if (own?.change === 'only-in-a') {
+      items.push(`- ➖ **${code(table)}** removed`);
+    } else {
+      const list = [...(own ? [clipItem(`~ ${own.details.join('; ')}`)] : []), ...parts.map((d) => changeItem(d, partName(d, table), proof.after, table))];
+      items.push(`- ✏️ **${code(table)}**: ${escapeCell(list.join(' · '))}`);
+    }
+  }
+  for (const [title, kinds] of OTHER_GROUPS) {
+    const group = others.filter((d) => kinds.includes(d.kind));
+    if (group.length) items.push(`- **${title}**: ${escapeCell(group.map((d) => changeItem(d, d.object, proof.after)).join(' · '))}`);
+  }
+  const rest = others.filter((d) => !OTHER_GROUPS.some(([, kinds]) => kinds.includes(d.kind)));
+  if (rest.length) items.push(`- **Other**: ${escapeCell(rest.map((d) => changeItem(d, d.object, proof.after)).join(' · '))}`);
+
+  const lines = [...head, `**${changeCounts(diffs)}**`, ''];
+  let used = lines.join('\n').length;
+  let shown = 0;
+  for (const item of items) {
+    if (used + item.length + 1 > budget && shown > 0) break;
+    lines.push(item.length > budget ? `${item.slice(0, Math.max(0, budget - 10))}…` : item);
+    used += item.length + 1;
+    shown++;
+  }
+  if (shown < items.length) lines.push(`- _… and ${items.length - shown} more: ${note}._`);
+
+  const er = erDiagram(proof);
+  if (er) {
+    const left = er.leftOut ? ` (${er.tables.length} shown, ${er.leftOut} more left out)` : '';
+    lines.push('', `**Tables added or changed, with their foreign-key neighbours**${left}`, '', fence(er.mermaid, 'mermaid'));
+  }
+  return lines;
 }
 
 function cut(sql: string, max: number, note: string): string {
@@ -98,14 +425,19 @@ function cut(sql: string, max: number, note: string): string {
 }
 
 function docsLink(f: Finding, ctx: MarkdownContext): string {
-  return `[${f.rule}](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/${f.docs}` : f.docs})`;
+  return `[${f.rule}](${ruleUrl(f, ctx.docsBase)})`;
+}
+
+/** docs/rules.md itself, absolute: how to silence a rule or allow a reviewed exception. */
+function rulesPage(docsBase?: string): string {
+  return docsBase ? `${docsBase.replace(/\/$/, '')}/docs/rules.md` : RULES_DOCS;
 }
 
 /** Findings as list items: icon, rule, file:line, message. */
 function findingItems(findings: Finding[], ctx: MarkdownContext): string[] {
-  return findings.map((f) => {
+  return bySeverity(findings).map((f) => {
     const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
-    return `- ${f.severity === 'error' ? '🛑' : '⚠️'} ${docsLink(f, ctx)}${f.destructive ? ' · destructive' : ''} \`${displayPath(f.path)}:${f.line}\`: ${escapeCell(displayMessage(message))}`;
+    return `- ${f.severity === 'error' ? '🛑' : '⚠️'} ${docsLink(f, ctx)}${f.destructive ? ' · destructive' : ''} ${where(f.path, f.line, ctx)}: ${escapeCell(displayMessage(message))}`;
   });
 }
 
@@ -130,6 +462,7 @@ function stepDetails(step: PlannedStep, maxSql: number, note: string, plan?: Pla
     `<details><summary><code>${step.migration.version}</code> ${escapeCell(step.migration.name)} — ${displayPath(step.section.path)}</summary>`,
     '',
     ...step.notes.map((n) => `> ${n}`),
+    ...(ctx?.fileUrl?.(step.section.path, step.section.startLine) ? [`File: ${where(step.section.path, step.section.startLine, ctx)}`, ''] : []),
     `**${label}**`,
     '',
     fence(cut(step.section.sql.trim(), maxSql, note)),
@@ -180,14 +513,14 @@ export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSIT
   const rollbackLine = rollback.length && withDetails ? ['', '### Rolling back', '', `${rollbackHead} (not part of this run): listed under each migration's rollback SQL below.`] : [];
   if (plan.findings.length === 0) return ['', '### Safety', '', '✅ No findings: nothing destructive, no long locks, nothing that breaks running code.', ...blind, ...rollbackLine];
   const link = (f: Finding) => docsLink(f, ctx);
-  const shown = plan.findings.slice(0, max);
+  const shown = bySeverity(plan.findings, refused).slice(0, max);
   const lines = [
     '',
     '### Safety',
     ...blind,
     '',
     refused.size
-      ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${ctx.docsBase ? `${ctx.docsBase.replace(/\/$/, '')}/docs/rules.md` : 'docs/rules.md'}) for how to allow a reviewed exception.`
+      ? `❌ **The safety policy refuses ${refused.size} of these in \`${ctx.environment}\`**: fix ${refused.size > 1 ? 'them' : 'it'}, or see [docs/rules.md](${rulesPage(ctx.docsBase)}) for how to allow a reviewed exception.`
       : `⚠️ ${plan.findings.length} finding${plan.findings.length > 1 ? 's' : ''} to review before this reaches a busy database.`,
     '',
     '| | Rule | Where | Finding |',
@@ -195,7 +528,7 @@ export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSIT
     ...shown.map((f) => {
       const icon = refused.has(f) ? '❌ refused' : f.severity === 'error' ? '🛑 error' : '⚠️ warning';
       const message = f.message.length > 400 ? `${f.message.slice(0, 400)}…` : f.message;
-      return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | \`${displayPath(f.path)}:${f.line}\` | ${escapeCell(message)} |`;
+      return `| ${icon}${f.destructive ? ' · destructive' : ''} | ${link(f)} | ${where(f.path, f.line, ctx)} | ${escapeCell(message)} |`;
     }),
   ];
   if (plan.findings.length > shown.length) lines.push('', `_… and ${plan.findings.length - shown.length} more: ${note}._`);
@@ -204,7 +537,7 @@ export function safetyLines(plan: Plan, ctx: MarkdownContext, max = Number.POSIT
 }
 
 export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.POSITIVE_INFINITY, extra: string[] = []): string {
-  const top = [headline(plan, ctx)];
+  const top = [headline(plan, ctx), ...provenance(ctx)];
   if (plan.baseline) {
     const n = plan.baseline.applied;
     top.push(
@@ -215,9 +548,19 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
   else if (!plan.trackingExists) top.push('', '> The tracking table does not exist yet: the first run that writes creates it.');
   const note = ctx.runUrl ? `the full plan is in the run's summary (${ctx.runUrl})` : "the full plan is in the run's summary";
   const all = { rows: plan.steps.length, problems: plan.problems.length };
+  // The schema changes are bounded on their own (a share of the limit), so the cut below only ever shortens SQL and rows.
+  const changes = plan.proof ? schemaChangeLines(plan.proof, Number.isFinite(limit) ? Math.min(20_000, Math.floor(limit / 4)) : Number.POSITIVE_INFINITY, note) : [];
   const render = (maxSql: number, shown: number, keep = all) => {
     const safety = safetyLines(plan, ctx, ctx.maxFindings ?? Number.POSITIVE_INFINITY, note, true);
-    const head = [...top, ...stepTable(plan, keep.rows, note), ...problemLines(plan.problems, plan.blocked, keep.problems, note), ...safety, ...extra].join('\n');
+    const head = [
+      ...top,
+      ...stepTable(plan, ctx, keep.rows, note),
+      ...verificationLines(plan, ctx),
+      ...problemLines(plan.problems, plan.blocked, keep.problems, note, ctx),
+      ...changes,
+      ...safety,
+      ...extra,
+    ].join('\n');
     const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note, plan, ctx));
     const rest = plan.steps.length - shown;
     // The table already says how many rows it left out, and where they are.
@@ -268,6 +611,7 @@ export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = tr
       : result.steps.length === 0
         ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
         : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
+    ...provenance(ctx),
     '',
     `Current version: \`${result.currentVersion ?? 'none'}\``,
   ];
@@ -282,8 +626,8 @@ export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = tr
     }
     for (const st of notRun) lines.push(`| \`${st.migration.version}\` | ${escapeCell(st.migration.name)} | ⏸️ not run | |`);
   }
-  if (result.error) lines.push('', `**${renderTally(result)}**`, '', failureDetails(result.error));
-  lines.push(...problemLines(result.plan.problems, false));
+  if (result.error) lines.push('', `**${renderTally(result)}**`, '', failureDetails(result.error, ctx.fileUrl));
+  lines.push(...problemLines(result.plan.problems, false, undefined, '', ctx));
   if (safety) lines.push(...safetyLines(result.plan, ctx));
   return lines.join('\n');
 }
@@ -317,12 +661,13 @@ export function clipExcerpt(excerpt: string, width = 240): string {
 }
 
 /** Where and why a migration failed, with the statement; shared by the summary and the issue. */
-export function failureDetails(f: MigrationError): string {
+/** `fileUrl`: links the file's failing line in the commit. */
+export function failureDetails(f: MigrationError, fileUrl?: MarkdownContext['fileUrl']): string {
   const lines = [
     '| | |',
     '| --- | --- |',
     `| Migration | \`${f.version}\` ${escapeCell(f.name)} (${f.direction}) |`,
-    `| File | \`${displayPath(f.path)}\` line ${f.line}, column ${f.column} (statement ${f.statementNumber}) |`,
+    `| File | ${where(f.path, f.line, { environment: '', dir: '', fileUrl })}, column ${f.column} (statement ${f.statementNumber}) |`,
     `| Error | ${f.code ? `\`${f.code}\` ` : ''}${escapeCell(clip(f.message, 2000))} |`,
   ];
   if (f.detail) lines.push(`| Detail | ${escapeCell(clip(f.detail, 2000))} |`);
@@ -340,7 +685,8 @@ export function failureDetails(f: MigrationError): string {
   return lines.join('\n');
 }
 
-export function recoverySteps(f: MigrationError | undefined, environment: string): string {
+/** `docsBase`: as in MarkdownContext, for the link to docs/rules.md. */
+export function recoverySteps(f: MigrationError | undefined, environment: string, docsBase?: string): string {
   const lines = ['### How to recover', ''];
   if (f?.connectionLost) {
     lines.push(
@@ -358,7 +704,7 @@ export function recoverySteps(f: MigrationError | undefined, environment: string
     // Refused before anything ran (validation, safety policy, lock, connection).
     lines.push(
       `1. Nothing ran: pgshift stopped before applying anything, and \`${environment}\` is unchanged.`,
-      '2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with `pgshift resolve`; make a risky statement safe (or, after review, set `allow-destructive` or add `-- pgshift:ignore <rule>`, see docs/rules.md); or check the database secret and that the server is reachable.',
+      `2. Fix the reason above: restore an applied file that changed and put the change in a new migration; settle a failed migration with \`pgshift resolve\`; make a risky statement safe (or, after review, set \`allow-destructive\` or add \`-- pgshift:ignore <rule>\`, see [docs/rules.md](${rulesPage(docsBase)})); or check the database secret and that the server is reachable.`,
       '3. Re-run the workflow; the next successful run in this environment closes this issue.',
     );
   } else if (f.direction === 'down') {

@@ -20,9 +20,9 @@ function notInExtension(catalog: string, oid: string): string {
 
 /** Grants to anyone but the owner, as sorted "grantee:PRIVILEGE" ("*" when grantable); the owner's own vary with who created it. */
 function grants(acl: string, owner: string): string {
-  return `coalesce((select array_agg(g order by g) from (
+  return `coalesce((select array_to_json(array_agg(g order by g))::text from (
       select case when a.grantee = 0 then 'PUBLIC' else pg_get_userbyid(a.grantee) end || ':' || a.privilege_type || case when a.is_grantable then '*' else '' end as g
-        from aclexplode(${acl}) a where a.grantee <> ${owner}) s), '{}')`;
+        from aclexplode(${acl}) a where a.grantee <> ${owner}) s), '[]')`;
 }
 
 const QUERIES = {
@@ -61,7 +61,7 @@ const QUERIES = {
       from pg_trigger t join pg_class c on c.oid = t.tgrelid join pg_namespace n on n.oid = c.relnamespace
       where not t.tgisinternal and ${USER_NAMESPACE}`,
   policies: `select p.polrelid::int8 as rel, p.polname as name, p.polcmd as command, p.polpermissive as permissive,
-        coalesce((select array_agg(r order by r) from (select case when x = 0 then 'PUBLIC' else pg_get_userbyid(x) end as r from unnest(p.polroles) x) s), '{}') as roles,
+        coalesce((select array_to_json(array_agg(r order by r))::text from (select case when x = 0 then 'PUBLIC' else pg_get_userbyid(x) end as r from unnest(p.polroles) x) s), '[]') as roles,
         pg_get_expr(p.polqual, p.polrelid) as using, pg_get_expr(p.polwithcheck, p.polrelid) as "check"
       from pg_policy p join pg_class c on c.oid = p.polrelid join pg_namespace n on n.oid = c.relnamespace
       where ${USER_NAMESPACE}`,
@@ -133,6 +133,8 @@ function groupBy(rows: Row[], key: string): Map<string, Row[]> {
 }
 
 const str = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+/** A list sent as JSON text: the same on any connection, whatever array parsing it has. */
+const list = (v: unknown): string[] => (typeof v === 'string' ? (JSON.parse(v) as string[]) : Array.isArray(v) ? (v as string[]) : []);
 const owned = <T extends object>(def: T, owner: unknown, include: boolean | undefined): T => (include ? { ...def, owner: String(owner) } : def);
 
 /** All queries at once, pipelined on one connection inside one repeatable-read snapshot. */
@@ -191,7 +193,7 @@ export async function inspect(sql: Sql | ReservedSql, options: InspectOptions = 
           name: String(p.name),
           command: POLICY_COMMANDS[String(p.command)] ?? 'ALL',
           permissive: Boolean(p.permissive),
-          roles: (p.roles as string[]) ?? [],
+          roles: list(p.roles),
           using: str(p.using),
           check: str(p.check),
         }))
@@ -209,7 +211,7 @@ export async function inspect(sql: Sql | ReservedSql, options: InspectOptions = 
         policies: pols,
         rowSecurity: { enabled: Boolean(t.rls), forced: Boolean(t.rls_forced) },
         comment: str(t.comment),
-        privileges: (t.privileges as string[]) ?? [],
+        privileges: list(t.privileges),
       };
       return owned(def, t.owner, own);
     })
@@ -225,7 +227,7 @@ export async function inspect(sql: Sql | ReservedSql, options: InspectOptions = 
           definition: String(v.definition),
           indexes: indexDefs(String(v.oid)),
           comment: str(v.comment),
-          privileges: (v.privileges as string[]) ?? [],
+          privileges: list(v.privileges),
         },
         v.owner,
         own,
@@ -262,7 +264,7 @@ export async function inspect(sql: Sql | ReservedSql, options: InspectOptions = 
     schemas: rows.schemas
       // A dedicated tracking schema is pgshift's; public is everyone's.
       .filter((s) => !(s.name === tracking && tracking !== 'public'))
-      .map((s) => owned({ name: String(s.name), comment: str(s.comment), privileges: (s.privileges as string[]) ?? [] }, s.owner, own))
+      .map((s) => owned({ name: String(s.name), comment: str(s.comment), privileges: list(s.privileges) }, s.owner, own))
       .sort(byName),
     extensions: rows.extensions.map((e) => ({ name: String(e.name), schema: String(e.schema), version: String(e.version) })).sort(byName),
     types,
@@ -280,7 +282,7 @@ export async function inspect(sql: Sql | ReservedSql, options: InspectOptions = 
             cache: String(s.cache),
             cycle: Boolean(s.cycle),
             ownedBy: str(s.owned_by),
-            privileges: (s.privileges as string[]) ?? [],
+            privileges: list(s.privileges),
           },
           s.owner,
           own,
@@ -298,7 +300,7 @@ export async function inspect(sql: Sql | ReservedSql, options: InspectOptions = 
             args: String(f.args),
             kind: FUNCTION_KINDS[String(f.kind)] ?? 'function',
             definition: String(f.definition),
-            privileges: (f.privileges as string[]) ?? [],
+            privileges: list(f.privileges),
           },
           f.owner,
           own,

@@ -33,6 +33,8 @@ export interface ShadowProof {
   /** The shadow server's major version, and the target's when a target was read: verdicts may differ between majors. */
   shadowMajor: number;
   targetMajor?: number;
+  /** Set when the verdicts were judged (the action's verify): every one verified, or no-down where allowed. */
+  verified?: boolean;
 }
 
 /** A verdict that fails the check: anything but verified, skipped-after-nothing, or no-down when that is allowed. */
