@@ -185,7 +185,7 @@ describe('on a real Postgres', () => {
   });
 });
 
-test('the demo runs status, plan, up, status, down --steps 2 and up through the built CLI', async () => {
+test('the demo runs status, plan, verify, up, status, drift, down --steps 2 and up through the built CLI', async () => {
   // The demo starts its own embedded Postgres (or, with DATABASE_URL set, uses a fresh database on that
   // server), and takes the bundles from PGSHIFT_DIST like the tests do.
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -203,8 +203,10 @@ test('the demo runs status, plan, up, status, down --steps 2 and up through the 
   expect(headers).toEqual([
     '$ pgshift status --dir migrations-example',
     '$ pgshift plan --dir migrations-example',
+    '$ pgshift verify --allow-no-down --dir migrations-example',
     '$ pgshift up --dir migrations-example',
     '$ pgshift status --dir migrations-example',
+    '$ pgshift drift --dir migrations-example',
     '$ pgshift down --steps 2 --dir migrations-example',
     '$ pgshift up --dir migrations-example',
   ]);
@@ -212,6 +214,8 @@ test('the demo runs status, plan, up, status, down --steps 2 and up through the 
   expect(output).toContain('11 migrations to apply');
   expect(output).toContain('Applied 11 migrations');
   expect(output).toContain('11 applied');
+  expect(output).toContain('11 of 11 migrations verified.');
+  expect(output).toContain('No drift: the database matches what its applied migrations (up to');
   expect(output).toContain('Rolled back 2 migrations');
   expect(output).toContain('Applied 2 migrations');
   expect(output).toContain('Demo finished');

@@ -259,6 +259,8 @@ describe('the action with shadow-database-url', () => {
     expect(refused.stdout).toContain('drift in production: index by_hand: not made by the migrations');
     expect(refused.stdout).toContain('has drifted from its migrations (1 difference');
     expect(refused.stdout).toContain('fail-on-drift');
+    expect(refused.summary).toContain('⚠️ **Schema drift in `production`**');
+    expect(refused.summary).toContain('- index by_hand: not made by the migrations');
     expect((await f.db.sql`select to_regclass('public.t') is null as none`)[0].none).toBe(true);
 
     // The committed schema file predates 2_t: a dry run with a shadow says it is stale.

@@ -50463,6 +50463,7 @@ function annotateVerdicts(plan, redact) {
 
 
 
+
 const SUMMARY_LIMIT = GITHUB_LIMITS.summary;
 function markdownContext(c, refused) {
     const environment = c.settings.environment;
@@ -50548,6 +50549,8 @@ function summarySink(c) {
                 await write(`## pgshift plan (${c.settings.environment})\n\n${planMarkdown(plan, markdownContext(c, review.refused), SUMMARY_LIMIT / 2)}`);
         },
         async finished(o) {
+            if (o.drift)
+                await write(driftMarkdown(o.drift, c.settings.environment));
             // A protected run's summary already has the plan with its Safety section.
             if (o.result)
                 return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(o.result, markdownContext(c), !o.protected)}`);
@@ -50558,6 +50561,12 @@ function summarySink(c) {
             await write(`## pgshift\n\n❌ **${o.status === 'refused' ? 'Refused' : 'Failed'}** in \`${c.settings.environment}\`\n\n${lines.join('\n')}`);
         },
     };
+}
+/** The drift check before a protected deploy, for the summary: each difference, or that there was none. */
+function driftMarkdown(drift, environment) {
+    if (!drift.length)
+        return `## pgshift drift\n\n✅ No drift: the database in \`${environment}\` matches what its applied migrations produce.`;
+    return `## pgshift drift\n\n⚠️ **Schema drift in \`${environment}\`**: the database differs from what its applied migrations produce.\n\n${drift.map((d) => `- ${compare_describeDifference(d, compare_EXPECTED_ACTUAL)}`).join('\n')}`;
 }
 function outputsSink() {
     return {

@@ -1,5 +1,6 @@
 // `npm run demo`: the example migrations (migrations-example/) run through the built CLI against a
-// throwaway real Postgres: status, plan, up, status, down --steps 2, up.
+// throwaway real Postgres: status, plan, verify (on a shadow database on the same server), up, status,
+// drift, down --steps 2, up.
 //
 // The server is an embedded Postgres started here and stopped at the end. When DATABASE_URL is set,
 // that server is used instead, but in a fresh database created for the demo and dropped afterwards,
@@ -20,7 +21,7 @@ const cli = join(dist, 'cli', 'index.js');
 const migrationsDir = 'migrations-example';
 
 /** The demo's commands, as a user would type them. */
-const COMMANDS = [['status'], ['plan'], ['up'], ['status'], ['down', '--steps', '2'], ['up']];
+const COMMANDS = [['status'], ['plan'], ['verify', '--allow-no-down'], ['up'], ['status'], ['drift'], ['down', '--steps', '2'], ['up']];
 
 const write = (text) => new Promise((done) => process.stdout.write(text, done));
 const writeErr = (text) => new Promise((done) => process.stderr.write(text, done));
@@ -53,12 +54,15 @@ function withDatabase(url, database) {
 let interrupted = false;
 let child;
 
-/** Runs `node <dist>/cli/index.js <args> --dir migrations-example`, its output going straight to ours. */
-async function pgshift(args, databaseUrl) {
+/**
+ * Runs `node <dist>/cli/index.js <args> --dir migrations-example`, its output going straight to ours. The
+ * URLs go through the environment (DATABASE_URL, PGSHIFT_SHADOW_URL), never on the command line.
+ */
+async function pgshift(args, databaseUrl, shadowUrl) {
   const argv = [...args, '--dir', migrationsDir];
   await write(`\n$ pgshift ${argv.join(' ')}\n`);
   return new Promise((done, fail) => {
-    child = spawn(process.execPath, [cli, ...argv], { cwd: root, stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl } });
+    child = spawn(process.execPath, [cli, ...argv], { cwd: root, stdio: 'inherit', env: { ...process.env, DATABASE_URL: databaseUrl, PGSHIFT_SHADOW_URL: shadowUrl } });
     child.on('error', fail);
     child.on('close', (code, signal) => {
       child = undefined;
@@ -98,7 +102,8 @@ async function main() {
 
     for (const args of COMMANDS) {
       if (interrupted) return 130;
-      const code = await pgshift(args, url);
+      // The same server serves as the shadow: verify and drift make (and drop) their own database there.
+      const code = await pgshift(args, url, server.url);
       if (code !== 0) {
         await writeErr(`\ndemo: "pgshift ${args.join(' ')}" exited with code ${code}${interrupted ? ' (interrupted)' : ''}; stopping here.\n`);
         return interrupted ? 130 : 1;

@@ -2,6 +2,7 @@
 // the plan file, the PR comment, the failure issue, and the step's status (setFailed). Each decides
 // nothing about the run: the Outcome says what happened; a sink only says it in its place.
 import * as core from '@actions/core';
+import { describeDifference, EXPECTED_ACTUAL, type Difference } from '../commands';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,7 @@ export function summarySink(c: ActionContext): Sink {
       else await write(`## pgshift plan (${c.settings.environment})\n\n${planMarkdown(plan, markdownContext(c, review.refused), SUMMARY_LIMIT / 2)}`);
     },
     async finished(o: Outcome) {
+      if (o.drift) await write(driftMarkdown(o.drift, c.settings.environment));
       // A protected run's summary already has the plan with its Safety section.
       if (o.result) return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(o.result, markdownContext(c), !o.protected)}`);
       if (!stoppedEarly(o)) return;
@@ -121,6 +123,12 @@ export function summarySink(c: ActionContext): Sink {
       await write(`## pgshift\n\n❌ **${o.status === 'refused' ? 'Refused' : 'Failed'}** in \`${c.settings.environment}\`\n\n${lines.join('\n')}`);
     },
   };
+}
+
+/** The drift check before a protected deploy, for the summary: each difference, or that there was none. */
+function driftMarkdown(drift: Difference[], environment: string): string {
+  if (!drift.length) return `## pgshift drift\n\n✅ No drift: the database in \`${environment}\` matches what its applied migrations produce.`;
+  return `## pgshift drift\n\n⚠️ **Schema drift in \`${environment}\`**: the database differs from what its applied migrations produce.\n\n${drift.map((d) => `- ${describeDifference(d, EXPECTED_ACTUAL)}`).join('\n')}`;
 }
 
 export function outputsSink(): Sink {
