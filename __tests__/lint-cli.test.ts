@@ -1,13 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tempDir } from './helpers/db';
 import { runLint } from '../src/cli/lint-command';
 import { ConfigError } from '../src/errors';
 import { loadLintConfig } from '../src/lint/config';
 import type { Finding } from '../src/types';
 
 function dir(files: Record<string, string>): string {
-  const d = mkdtempSync(join(tmpdir(), 'pgshift-lint-'));
+  const d = tempDir('pgshift-lint-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(d, name, '..'), { recursive: true });
     writeFileSync(join(d, name), text);

@@ -54,8 +54,9 @@ export async function createDatabase(serverUrl: string = adminUrl(), prefix = 't
   };
 }
 
+/** A new folder under the run's temporary root (removed by the global teardown), or the system's when run alone. */
 export function tempDir(prefix = 'pgshift-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return mkdtempSync(join(process.env.PGSHIFT_TEST_TMP || tmpdir(), prefix));
 }
 
 /** Writes `files` (name → content) into `dir`, creating it. Returns dir. */
