@@ -5126,6 +5126,14 @@ function timeoutQueries(sql, o, local) {
 }
 /** How long an unanswered cancel request is given to reach the server before the run goes on. */
 const CANCEL_GRACE_MS = 200;
+/** Ends a transaction's pipeline with COMMIT and the session reset: what settled up to the COMMIT, and the reset's own results. */
+async function commitThenReset(sql, parts, signal) {
+    parts.push(sql.unsafe('commit'));
+    const resetAt = parts.length;
+    parts.push(...resetQueries(sql));
+    const all = await settle(parts, signal);
+    return { settled: all.slice(0, resetAt), resets: all.slice(resetAt) };
+}
 /**
  * Sends every part in order; if the run is interrupted, cancels the statement running now, and only
  * that one. In a transaction the rest then fail on their own (25P02) and COMMIT becomes ROLLBACK.
@@ -5255,18 +5263,14 @@ async function runTransactional(step, o, at) {
     for (let attempt = 1;; attempt++) {
         const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
         const { first } = queueStep(sql, o, step, parts);
-        parts.push(sql.unsafe('commit'));
         // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
-        const resetAt = parts.length;
-        parts.push(...resetQueries(sql));
-        const all = await settle(parts, o.signal);
-        const settled = all.slice(0, resetAt);
+        const { settled, resets } = await commitThenReset(sql, parts, o.signal);
         const bad = settled.findIndex((r) => r.status === 'rejected');
         if (bad >= 0 && connectionLost(o, settled[bad].reason)) {
             Object.assign(at, positionOf(bad, first, step.statements.length));
             throw new ConnectionLostError(o.lifeline.reason);
         }
-        await finishReset(sql, o, `migration ${step.migration.version}`, all.slice(resetAt));
+        await finishReset(sql, o, `migration ${step.migration.version}`, resets);
         const failure = firstFailure(settled, first, step.statements.length);
         if (failure.ok)
             return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', performance.now() - started, attempt) };
@@ -5428,12 +5432,8 @@ async function runBatch(steps, o) {
         const { first } = queueStep(sql, o, step, parts);
         spans.push({ step, first, end: parts.length });
     });
-    parts.push(sql.unsafe('commit'));
     // One transaction cannot start each migration afresh: the session is reset once, after it.
-    const resetAt = parts.length;
-    parts.push(...resetQueries(sql));
-    const all = await settle(parts, o.signal);
-    const settled = all.slice(0, resetAt);
+    const { settled, resets } = await commitThenReset(sql, parts, o.signal);
     const bad = settled.findIndex((r) => r.status === 'rejected');
     if (bad >= 0 && connectionLost(o, settled[bad].reason)) {
         // The whole batch was one transaction: it stands or falls with the step that was running.
@@ -5442,7 +5442,7 @@ async function runBatch(steps, o) {
         o.onEvent?.({ type: 'step-failed', step: span.step, error });
         return { steps: steps.map((s) => stepResult(s, s === span.step ? 'failed' : 'skipped', s === span.step ? performance.now() - started : 0, 1)), error };
     }
-    await finishReset(sql, o, 'the batch', all.slice(resetAt));
+    await finishReset(sql, o, 'the batch', resets);
     const ms = performance.now() - started;
     if (bad < 0) {
         const results = steps.map((s) => stepResult(s, s.direction === 'up' ? 'applied' : 'rolled-back', ms / steps.length, 1));
