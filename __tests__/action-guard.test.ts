@@ -47,7 +47,8 @@ function expectRefused(r: ActionRunResult, mentions: string | RegExp): string {
 }
 
 describe('production guard', () => {
-  const prod = { environment: 'production' };
+  // Backups have their own tests (backup-deploy): these are about the guard.
+  const prod = { environment: 'production', backup: 'none' };
 
   test('a down in production without the confirm phrase is refused, changes nothing, and needs no connection', async () => {
     const up = await run({ ...prod, 'database-url': db.url });

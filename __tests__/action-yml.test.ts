@@ -56,6 +56,18 @@ const SPEC_INPUTS = [
   'fail-on-drift',
   'drift-only',
   'schema-file',
+  // issue 12: the production safety net
+  'backup',
+  'pg-dump-path',
+  'backup-dir',
+  'health-check-sql',
+  'health-check-url',
+  'health-check-timeout',
+  'rollback-on-failure',
+  'allow-irreversible',
+  'notify-url',
+  'notify-format',
+  'notify-on',
 ];
 const SPEC_OUTPUTS = [
   'status',
@@ -73,6 +85,9 @@ const SPEC_OUTPUTS = [
   'schema-changes',
   'drift',
   'schema-file',
+  'backup-file',
+  'health-check',
+  'rolled-back-versions',
 ];
 
 test('runs the committed bundle on node24', () => {
@@ -98,6 +113,7 @@ test('every input has a string default; booleans default to true or false', () =
     .map(([n]) => n);
   expect(booleans.sort()).toEqual([
     'allow-destructive',
+    'allow-irreversible',
     'allow-missing',
     'allow-no-down',
     'allow-out-of-order',
@@ -107,6 +123,7 @@ test('every input has a string default; booleans default to true or false', () =
     'fail-on-drift',
     'fail-on-lint',
     'open-issue-on-failure',
+    'rollback-on-failure',
   ]);
 });
 

@@ -34,7 +34,7 @@ function expectOk(r: CliRun): void {
 }
 
 async function applyUsers(env: string): Promise<void> {
-  expectOk(await pgshift(['up', '--env', env], dir, db));
+  expectOk(await pgshift(['up', '--env', env, '--backup', 'none'], dir, db));
   expect(await applied()).toEqual(['1']);
 }
 
@@ -56,7 +56,7 @@ describe('the safety policy', () => {
     expect(await applied()).toEqual(['1']);
     expect((await migrationRows(db.sql)).map((r) => r.version)).toEqual(['1']);
 
-    const allowed = await pgshift(['up', '--env', 'production', '--allow-destructive'], dir, db);
+    const allowed = await pgshift(['up', '--env', 'production', '--allow-destructive', '--backup', 'none'], dir, db);
     expectOk(allowed);
     expect(allowed.stdout).toContain('Applied 1 migration');
     expect(await tableExists(db.sql, 'users')).toBe(false);
@@ -116,7 +116,7 @@ describe('the protected-environment guard', () => {
     expect(closed.stderr).not.toContain('cannot connect');
     expect(reason(closed)).toContain('MIGRATE-PRODUCTION');
 
-    const confirmed = await pgshift(['down', '--env', 'production', '--confirm', 'MIGRATE-PRODUCTION'], dir, db);
+    const confirmed = await pgshift(['down', '--env', 'production', '--confirm', 'MIGRATE-PRODUCTION', '--backup', 'none'], dir, db);
     expectOk(confirmed);
     expect(confirmed.stdout).toContain('Rolled back 1 migration');
     expect(await applied()).toEqual([]);
@@ -125,7 +125,7 @@ describe('the protected-environment guard', () => {
 
   test('--protected-environments live --env live: the same guard with MIGRATE-LIVE', async () => {
     await applyUsers('live');
-    const args = ['down', '--env', 'live', '--protected-environments', 'live'];
+    const args = ['down', '--env', 'live', '--protected-environments', 'live', '--backup', 'none'];
 
     const refused = await pgshift(args, dir, db);
     expect(refused.code).toBe(3);

@@ -116,9 +116,9 @@ describe('DROP ... IF EXISTS', () => {
 
   test('a protected environment runs a DROP TABLE IF EXISTS of nothing, and still refuses one of a real table', async () => {
     const dir = migrationsDir({ '1_clean.sql': '-- migrate:up\nDROP TABLE IF EXISTS ghost;\n', '2_real.sql': '-- migrate:up\nDROP TABLE IF EXISTS users_keep;\n' });
-    const nothing = await pgshift(['up', '--env', 'production', '--target', '1'], dir, db);
+    const nothing = await pgshift(['up', '--env', 'production', '--target', '1', '--backup', 'none'], dir, db);
     expect(nothing.code).toBe(0);
-    const real = await pgshift(['up', '--env', 'production'], dir, db);
+    const real = await pgshift(['up', '--env', 'production', '--backup', 'none'], dir, db);
     expect(real.code).toBe(3);
     expect(real.stderr).toContain('drop-table');
   });

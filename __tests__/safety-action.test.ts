@@ -77,7 +77,8 @@ function prDryRun(inputs: Record<string, string> = {}): Promise<ActionRunResult>
 
 function deploy(environment: string, inputs: Record<string, string> = {}): Promise<ActionRunResult> {
   return runAction({
-    inputs: { 'database-url': db.url, environment, 'github-token': 't0ken', ...inputs },
+    // Backups have their own tests (backup-deploy): these are about the safety policy.
+    inputs: { 'database-url': db.url, environment, 'github-token': 't0ken', backup: 'none', ...inputs },
     eventName: 'push',
     event: { ref: 'refs/heads/main' },
     apiUrl: gh.url,

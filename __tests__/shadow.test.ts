@@ -244,7 +244,7 @@ describe('the action with shadow-database-url', () => {
   test('production: drift is checked before applying (output drift), fail-on-drift refuses; schema-file is written, and a stale one is a finding', async () => {
     f = await startActionFixture({ '1_users.sql': USERS });
     const schemaFile = join(f.workspace, 'db-schema.sql');
-    const deployInputs = { 'database-url': f.db.url, environment: 'production', 'shadow-database-url': SHADOW(), 'schema-file': 'db-schema.sql' };
+    const deployInputs = { 'database-url': f.db.url, environment: 'production', backup: 'none', 'shadow-database-url': SHADOW(), 'schema-file': 'db-schema.sql' };
     const first = await runAction({ inputs: deployInputs, apiUrl: f.gh.url, workspace: f.workspace });
     expect(first.outputs.status).toBe('applied');
     expect(first.outputs.drift).toBe('false');

@@ -143,7 +143,7 @@ test('--schema puts the tracking tables in that schema (created if missing) and 
   ]);
 
   // The same schema on a later run: the tables are found, the rollback is recorded with its environment.
-  const down = await pgshift(['down', '--schema', 'other', '--env', 'production', '--confirm', 'MIGRATE-PRODUCTION'], dir, db);
+  const down = await pgshift(['down', '--schema', 'other', '--env', 'production', '--confirm', 'MIGRATE-PRODUCTION', '--backup', 'none'], dir, db);
   expect(down.code).toBe(0);
   expect((await migrationRows(db.sql, 'other')).map((r) => r.version)).toEqual(['1']);
   const last = (await historyRows(db.sql, 'other')).at(-1)!;

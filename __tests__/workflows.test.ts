@@ -106,6 +106,11 @@ test('production: on v*.*.* tags, environment production, a dry run before the a
   expect(String(steps[0].with?.['dry-run'])).toBe('true');
   expect(steps[1].with?.['dry-run'] === undefined || String(steps[1].with?.['dry-run']) === 'false').toBe(true);
   for (const s of steps) expect(s.with?.environment).toBe('production');
+  // The safety net: a backup uploaded as an artifact, rollback on failure, a health check, a notice.
+  expect(steps[1].with).toMatchObject({ backup: 'auto', 'rollback-on-failure': true, 'notify-url': '${{ secrets.SLACK_WEBHOOK_URL }}' });
+  expect(String(steps[1].with?.['health-check-url'])).toMatch(/^https:\/\//);
+  const upload = job.steps.find((s) => s.uses?.startsWith('actions/upload-artifact@'));
+  expect(upload?.with).toMatchObject({ path: '${{ steps.migrate.outputs.backup-file }}', 'retention-days': 14 });
 });
 
 test('rollback: workflow_dispatch with an environment choice and a confirm input, passed through', () => {

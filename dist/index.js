@@ -37618,6 +37618,34 @@ class UnexpectedError extends PgshiftError {
         this.stack = cause?.stack ?? this.stack;
     }
 }
+/** The health check failed after the run (and no automatic rollback was asked for). */
+class HealthCheckError extends PgshiftError {
+    constructor(message) {
+        super(message);
+        this.name = 'HealthCheckError';
+    }
+}
+/**
+ * A migration or the health check failed, and the automatic rollback ran (--rollback-on-failure):
+ * the message says why and what is still applied; `rollback` holds the details.
+ */
+class RollbackError extends PgshiftError {
+    rollback;
+    failure;
+    constructor(message, rollback, failure) {
+        super(message);
+        this.rollback = rollback;
+        this.failure = failure;
+        this.name = 'RollbackError';
+    }
+}
+/** The backup before the run (--backup) could not be written or did not check out: nothing was applied. */
+class BackupError extends PgshiftError {
+    constructor(message) {
+        super(message);
+        this.name = 'BackupError';
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/db/adopt/types.ts
 const types_TOOLS = ['dbmate', 'golang-migrate', 'goose', 'sql-migrate', 'flyway', 'node-pg-migrate', 'prisma', 'supabase'];
@@ -37680,6 +37708,11 @@ function version_isVersion(text) {
 
 
 const POLICIES = ['', 'additive-only'];
+/** --backup: '' is "auto in a protected environment, none elsewhere". */
+const BACKUP_MODES = ['', 'none', 'auto', 'full'];
+const NOTIFY_FORMATS = ['slack', 'teams', 'discord', 'json'];
+/** The outcomes of a deploy a notification can be sent for. */
+const NOTIFY_OUTCOMES = ['applied', 'up-to-date', 'failed', 'refused', 'rolled-back'];
 const UNITS = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
 /** Postgres keeps lock_timeout and statement_timeout in an int of milliseconds: INT_MAX is its limit. */
 const PG_MAX_TIMEOUT_MS = 2_147_483_647;
@@ -37703,6 +37736,8 @@ function parseDuration(text, shownAs, bounds = ANY_DURATION) {
 }
 /** The longest a run waits for another run's lock: the longest job GitHub-hosted runners allow. */
 const LOCK_WAIT = { zeroAllowed: true, max: 6 * 3_600_000, maxShown: '6h, the longest a GitHub-hosted job may run' };
+/** Health checks are retried for at most an hour: a deploy that waits longer for its app is stuck. */
+const HEALTH_TIMEOUT = { zeroAllowed: true, max: 3_600_000, maxShown: '1h' };
 /** A database that does not answer within an hour is not starting up: a bare number is seconds, so 3600 is the most. */
 const CONNECT_TIMEOUT = { zeroMeans: 'pgshift would give up before trying to connect', max: 3_600_000, maxShown: '1h (a bare number means seconds)' };
 const LOCK_TIMEOUT = {
@@ -37782,6 +37817,21 @@ function parseTool(t, shownAs) {
         return tool;
     throw new errors_ConfigError(`${shownAs} must be one of ${types_TOOLS.join(', ')}, not "${t.trim()}".`);
 }
+/** --notify-on: outcomes, "failure" (failed and refused) or "always" (every outcome). */
+function parseNotifyOn(t, shownAs) {
+    const out = new Set();
+    for (const word of parseList(t.toLowerCase())) {
+        if (word === 'always')
+            NOTIFY_OUTCOMES.forEach((o) => out.add(o));
+        else if (word === 'failure')
+            ['failed', 'refused'].forEach((o) => out.add(o));
+        else if (NOTIFY_OUTCOMES.includes(word))
+            out.add(word);
+        else
+            throw new errors_ConfigError(`${shownAs}: "${word}" is not an outcome: use ${NOTIFY_OUTCOMES.join(', ')}, failure or always.`);
+    }
+    return [...out];
+}
 const settings_text = (t) => t.trim();
 const optionalText = (t) => t.trim() || undefined;
 const duration = (bounds) => (t, shownAs) => parseDuration(t, shownAs, bounds);
@@ -37789,7 +37839,7 @@ const optionalDuration = (bounds) => (t, shownAs) => (t.trim() ? parseDuration(t
 const flagOnly = (why) => ({ shell: 'cli', why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift'];
+const CONNECTING = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift', 'history'];
 /** Commands that replay migrations on a shadow database. */
 const SHADOWING = ['verify', 'dump', 'drift'];
 const EVERY = [...CONNECTING, 'new'];
@@ -37929,7 +37979,7 @@ const settings_SETTINGS = {
     },
     environment: {
         key: 'environment',
-        commands: ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline'],
+        commands: ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline', 'history'],
         flag: '--env',
         input: 'environment',
         arg: '<name>',
@@ -38069,6 +38119,146 @@ const settings_SETTINGS = {
         shown: 'false',
         parse: parseBoolean,
         help: 'apply pending migrations older than the newest applied one',
+    },
+    backup: {
+        key: 'backup',
+        commands: DEPLOYING,
+        flag: '--backup',
+        input: 'backup',
+        arg: '<mode>',
+        default: '',
+        // Empty: auto in a protected environment, none elsewhere.
+        shown: '',
+        parse: (t, shownAs) => {
+            const m = t.trim().toLowerCase();
+            if (!BACKUP_MODES.includes(m))
+                throw new errors_ConfigError(`${shownAs} must be none, auto or full, not "${t.trim()}".`);
+            return m;
+        },
+        help: 'a pg_dump before anything is applied: none, auto (the schema plus the data of the tables the run drops, empties or rewrites) or full (default auto in protected environments, none elsewhere)',
+    },
+    pgDump: {
+        key: 'pgDump',
+        commands: DEPLOYING,
+        flag: '--pg-dump',
+        input: 'pg-dump-path',
+        arg: '<path>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: "the pg_dump to back up with (default: pg_dump on PATH); its major version must be at least the server's",
+    },
+    backupDir: {
+        key: 'backupDir',
+        commands: DEPLOYING,
+        flag: '--backup-dir',
+        input: 'backup-dir',
+        arg: '<path>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: 'where the backup is written (default $RUNNER_TEMP on a runner, else the system temporary folder)',
+    },
+    healthCheckSql: {
+        key: 'healthCheckSql',
+        commands: DEPLOYING,
+        flag: '--health-check-sql',
+        input: 'health-check-sql',
+        arg: '<query>',
+        default: '',
+        shown: '',
+        parse: settings_text,
+        help: "after the run (also when nothing was pending): passes when the query's first row's first column is true",
+    },
+    healthCheckUrl: {
+        key: 'healthCheckUrl',
+        commands: DEPLOYING,
+        flag: '--health-check-url',
+        input: 'health-check-url',
+        arg: '<url>',
+        default: '',
+        shown: '',
+        parse: (t, shownAs) => {
+            const u = t.trim();
+            if (u && !/^https?:\/\//i.test(u))
+                throw new errors_ConfigError(`${shownAs} must be an http:// or https:// URL, not "${u}".`);
+            return u;
+        },
+        help: 'after the run (also when nothing was pending): passes on a 2xx answer to a GET',
+    },
+    healthCheckTimeout: {
+        key: 'healthCheckTimeout',
+        commands: DEPLOYING,
+        flag: '--health-check-timeout',
+        input: 'health-check-timeout',
+        arg: '<dur>',
+        default: 60_000,
+        shown: '60s',
+        parse: duration(HEALTH_TIMEOUT),
+        help: 'how long the health checks are retried (with backoff) before they fail',
+    },
+    rollbackOnFailure: {
+        key: 'rollbackOnFailure',
+        commands: DEPLOYING,
+        flag: '--rollback-on-failure',
+        input: 'rollback-on-failure',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'when a migration or the health check fails, roll back (newest first, with their downs) every migration this run applied; refused beforehand when one cannot be rolled back',
+    },
+    allowIrreversible: {
+        key: 'allowIrreversible',
+        commands: DEPLOYING,
+        flag: '--allow-irreversible',
+        input: 'allow-irreversible',
+        default: false,
+        shown: 'false',
+        parse: parseBoolean,
+        help: 'with --rollback-on-failure: run even though some pending migrations cannot be rolled back automatically',
+    },
+    notifyUrl: {
+        key: 'notifyUrl',
+        commands: ['up', 'down'],
+        flag: '--notify-url',
+        input: 'notify-url',
+        arg: '<url>',
+        default: '',
+        shown: '',
+        parse: (t, shownAs) => {
+            const u = t.trim();
+            if (u && !/^https?:\/\//i.test(u))
+                throw new errors_ConfigError(`${shownAs} must be an http:// or https:// URL (a webhook), not a value of another kind.`);
+            return u;
+        },
+        help: 'a webhook (Slack, Microsoft Teams, Discord, or any JSON endpoint) told the outcome of the deploy (CLI default $PGSHIFT_NOTIFY_URL)',
+    },
+    notifyFormat: {
+        key: 'notifyFormat',
+        commands: ['up', 'down'],
+        flag: '--notify-format',
+        input: 'notify-format',
+        arg: '<format>',
+        default: 'slack',
+        shown: 'slack',
+        parse: (t, shownAs) => {
+            const f = t.trim().toLowerCase();
+            if (!NOTIFY_FORMATS.includes(f))
+                throw new errors_ConfigError(`${shownAs} must be one of ${NOTIFY_FORMATS.join(', ')}, not "${t.trim()}".`);
+            return f;
+        },
+        help: `the webhook's body: ${NOTIFY_FORMATS.join(', ')} (json: documented in docs/notifications.md)`,
+    },
+    notifyOn: {
+        key: 'notifyOn',
+        commands: ['up', 'down'],
+        flag: '--notify-on',
+        input: 'notify-on',
+        arg: '<list>',
+        default: ['failed', 'refused', 'rolled-back'],
+        shown: 'failure,rolled-back',
+        parse: parseNotifyOn,
+        help: 'comma-separated outcomes that send a notification: applied, up-to-date, failed, refused, rolled-back; failure (failed and refused); always',
     },
     protectedEnvironments: {
         key: 'protectedEnvironments',
@@ -38220,6 +38410,29 @@ const settings_SETTINGS = {
         parse: parseBoolean,
         help: 'repair: every changed applied migration, listed first (asks on a terminal; without one, needs --yes)',
         onlyIn: flagOnly('the action takes "all" in the repair-versions input, which is itself the deliberate yes'),
+    },
+    historyVersion: {
+        key: 'historyVersion',
+        commands: ['history'],
+        // pgshift --version (any other command too) prints pgshift's version; after history it filters (cli/args.ts).
+        flag: '--version',
+        arg: '<version>',
+        default: undefined,
+        shown: '',
+        parse: optionalText,
+        help: 'history: only the rows of this version ("001" and "1" are one version)',
+        onlyIn: flagOnly('the history is read at a terminal; the action reports its own run in the summary'),
+    },
+    historyLimit: {
+        key: 'historyLimit',
+        commands: ['history'],
+        flag: '--limit',
+        arg: '<n>',
+        default: 50,
+        shown: '50',
+        parse: count(1),
+        help: 'history: show at most n rows, newest first',
+        onlyIn: flagOnly('the history is read at a terminal; the action reports its own run in the summary'),
     },
     json: {
         key: 'json',
@@ -41585,7 +41798,7 @@ async function connect(opts) {
 
 ;// CONCATENATED MODULE: ./src/db/identifiers.ts
 /** Quotes an identifier (schema name) for SQL text; values always go as parameters instead. */
-function quoteIdent(name) {
+function identifiers_quoteIdent(name) {
     return '"' + name.replace(/"/g, '""') + '"';
 }
 
@@ -42678,7 +42891,7 @@ async function finishReset(sql, o, after, results) {
         }
         const names = prepared.status === 'fulfilled' ? prepared.value.map((r) => r.name) : [];
         if (names.length)
-            await sql.unsafe(names.map((n) => `deallocate ${quoteIdent(n)}`).join('; ')).simple();
+            await sql.unsafe(names.map((n) => `deallocate ${identifiers_quoteIdent(n)}`).join('; ')).simple();
     }
     catch (err) {
         if (o.lifeline.lost)
@@ -42816,7 +43029,7 @@ async function runBatch(steps, o) {
 ;// CONCATENATED MODULE: ./src/db/invalid-indexes.ts
 
 function sqlName(name) {
-    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
+    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : identifiers_quoteIdent(name);
 }
 /** The named indexes a step's CREATE INDEX CONCURRENTLY statements create, with their tables as written. */
 function concurrentIndexes(step) {
@@ -42828,7 +43041,7 @@ function concurrentIndexes(step) {
         // An unnamed index gets a new name on every attempt: it cannot be skipped by IF NOT EXISTS.
         if (!n.concurrent || !n.idxname || !n.relation?.relname)
             continue;
-        out.push({ name: n.idxname, table: n.relation.schemaname ? `${quoteIdent(n.relation.schemaname)}.${quoteIdent(n.relation.relname)}` : quoteIdent(n.relation.relname) });
+        out.push({ name: n.idxname, table: n.relation.schemaname ? `${identifiers_quoteIdent(n.relation.schemaname)}.${identifiers_quoteIdent(n.relation.relname)}` : identifiers_quoteIdent(n.relation.relname) });
     }
     return out;
 }
@@ -44355,7 +44568,7 @@ function isGolangMigrateShape(columns) {
 }
 /** A name as it is written in SQL a user can paste: bare when it may be, quoted otherwise. */
 function tracking_sqlName(name) {
-    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : quoteIdent(name);
+    return /^[a-z_][a-z0-9_]*$/.test(name) ? name : identifiers_quoteIdent(name);
 }
 /** A Postgres error's SQLSTATE, if it is one. */
 function sqlState(err) {
@@ -44368,8 +44581,8 @@ class Tracking {
     history;
     constructor(schema) {
         this.schema = schema;
-        this.migrations = `${quoteIdent(schema)}.schema_migrations`;
-        this.history = `${quoteIdent(schema)}.migration_history`;
+        this.migrations = `${identifiers_quoteIdent(schema)}.schema_migrations`;
+        this.history = `${identifiers_quoteIdent(schema)}.migration_history`;
     }
     /** The tables as a user writes them in a GRANT or an ALTER: `public.schema_migrations`. */
     shown(table) {
@@ -44557,7 +44770,7 @@ class Tracking {
         if (columns === null) {
             await inTransaction(sql, async (tx) => {
                 if (!has_schema)
-                    await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
+                    await tx.unsafe(`create schema if not exists ${identifiers_quoteIdent(this.schema)}`);
                 await tx.unsafe(migrationsTableDdl(this.migrations));
                 await tx.unsafe(historyDdl);
             });
@@ -44707,7 +44920,7 @@ class Tracking {
                 const a = await this.access(tx);
                 this.checkWrite(a);
                 if (!a.schemaExists)
-                    await tx.unsafe(`create schema if not exists ${quoteIdent(this.schema)}`);
+                    await tx.unsafe(`create schema if not exists ${identifiers_quoteIdent(this.schema)}`);
                 const dbmateTable = a.migrations && !a.migrations.columns.includes('checksum');
                 if (!a.migrations)
                     await tx.unsafe(migrationsTableDdl(this.migrations));
@@ -46849,7 +47062,7 @@ function lint_fileFinding(path, line, version, reason) {
 
 /** A name as to_regclass() and friends read it: each part quoted, so case and dots stay as written. */
 function written(q) {
-    return q.schema ? `${quoteIdent(q.schema)}.${quoteIdent(q.name)}` : quoteIdent(q.name);
+    return q.schema ? `${identifiers_quoteIdent(q.schema)}.${identifiers_quoteIdent(q.name)}` : identifiers_quoteIdent(q.name);
 }
 async function lint_facts_readLintFacts(sql, q) {
     const objects = q.objects.map((o) => ({ k: o.kind, n: written(o.name) }));
@@ -47181,101 +47394,881 @@ function mayRun(catalog, state, selection) {
     return catalog.repeatables.length > 0 || catalog.files.some((f) => !known.has(version_versionId(f.version)));
 }
 async function migrate(o, selection) {
+    return session_withSession(o, (s) => session_withLock(s, o, (sql) => migrateLocked(s, sql, o, selection)));
+}
+/** The run itself, on a session that holds the migration lock (a deploy's safety net runs under the same lock). */
+async function migrateLocked(s, sql, o, selection) {
     const actor = o.actor ?? session_defaultActor();
     const environment = o.environment ?? settings_SETTINGS.environment.default;
-    return session_withSession(o, (s) => session_withLock(s, o, async (sql) => {
-        const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
-        // Linting costs a parse of each pending section's findings: only when a policy will read them.
-        const review = async (state) => {
-            const p = plan_buildPlan(s.catalog, state, selection);
-            // Under the lock, so what the database holds is what the migrations will meet.
-            const reviewed = o.lintPolicy ? withFindings(p, o.lint, false, await planFacts(sql, p, o.lint)) : p;
-            if (reviewed.blocked)
-                refuse(reviewed);
-            const refused = o.lintPolicy?.(reviewed.findings) ?? [];
-            if (refused.length)
-                throw policyRefusal(refused);
-            return reviewed;
-        };
-        let state = await readState();
-        // Nothing recorded yet while another tool's history has rows: say that adopt exists.
-        await adopt_adoptionHint(sql, s.tracking, state.rows.length, o.onEvent);
-        // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
-        if (mayRun(s.catalog, state, selection))
-            await split_loadParser();
-        let p = await review(state);
-        if (p.steps.length === 0)
-            return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
-        if (o.singleTransaction) {
-            const nonTx = p.steps.filter((st) => !st.transactional);
-            if (nonTx.length) {
-                throw new errors_ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
+    const readState = async () => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
+    // Linting costs a parse of each pending section's findings: only when a policy will read them.
+    const review = async (state) => {
+        const p = plan_buildPlan(s.catalog, state, selection);
+        // Under the lock, so what the database holds is what the migrations will meet.
+        const reviewed = o.lintPolicy ? withFindings(p, o.lint, false, await planFacts(sql, p, o.lint)) : p;
+        if (reviewed.blocked)
+            refuse(reviewed);
+        const refused = o.lintPolicy?.(reviewed.findings) ?? [];
+        if (refused.length)
+            throw policyRefusal(refused);
+        return reviewed;
+    };
+    let state = await readState();
+    // Nothing recorded yet while another tool's history has rows: say that adopt exists.
+    await adopt_adoptionHint(sql, s.tracking, state.rows.length, o.onEvent);
+    // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
+    if (mayRun(s.catalog, state, selection))
+        await split_loadParser();
+    let p = await review(state);
+    if (p.steps.length === 0)
+        return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
+    if (o.singleTransaction) {
+        const nonTx = p.steps.filter((st) => !st.transactional);
+        if (nonTx.length) {
+            throw new errors_ConfigError(`--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`);
+        }
+    }
+    // A migration that would run into an index an interrupted run left INVALID is refused, with the DROP.
+    if (p.steps.some((st) => !st.transactional) && (await invalid_indexes_checkInvalidIndexes(sql, s.catalog, p)).blocked)
+        refuse(p);
+    await o.beforeRun?.(p, sql);
+    const files = new Map(s.catalog.files.map((f) => [version_versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
+    const ensured = await s.tracking.ensure(sql, files, actor, environment);
+    if (ensured === 'created')
+        o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
+    if (typeof ensured === 'object') {
+        o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
+        state = await readState();
+        p = await review(state);
+    }
+    const started = performance.now();
+    const outcome = await executePlan(p.steps, {
+        sql,
+        tracking: s.tracking,
+        lockTimeout: String(o.lockTimeoutMs ?? settings_SETTINGS.lockTimeout.default),
+        statementTimeout: o.statementTimeoutMs !== undefined ? String(o.statementTimeoutMs) : undefined,
+        lockRetries: o.lockRetries ?? settings_SETTINGS.lockRetries.default,
+        retryDelayMs: o.retryDelayMs,
+        singleTransaction: !!o.singleTransaction,
+        actor,
+        environment,
+        redactor: s.redactor,
+        onEvent: o.onEvent,
+        signal: o.signal,
+        lifeline: s.lifeline,
+    });
+    let current;
+    const lost = outcome.error?.connectionLost ? outcome.error : undefined;
+    if (lost) {
+        // The connection ended under a migration: ask the server, on a new connection, what it holds.
+        const step = p.steps.find((st) => version_versionId(st.migration.version) === version_versionId(lost.version));
+        const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
+        if (lost.outcome === 'committed') {
+            for (const r of outcome.steps)
+                if (version_versionId(r.version) === version_versionId(lost.version))
+                    r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
+        }
+        current = rows ? plan_buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
+    }
+    else {
+        try {
+            const after = await s.tracking.read(sql);
+            current = plan_buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+        }
+        catch (err) {
+            // Every migration answered (and committed) before the connection went: the run is done.
+            if (!s.lifeline.lost)
+                throw err;
+            o.onEvent?.({ type: 'warning', message: `the connection was lost after the last migration was done (${s.lifeline.reason}); the server released the migration lock.` });
+            current = currentAfter(state.rows, outcome.steps);
+        }
+    }
+    return {
+        direction: p.direction,
+        status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
+        steps: outcome.steps,
+        plan: p,
+        error: outcome.error,
+        currentVersion: current,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/commands/backup.ts
+
+
+/**
+ * Nodes under which DML is defined, not run (a rule's actions, a function body, a prepared statement):
+ * a DELETE there empties nothing now.
+ */
+const NOT_RUN = new Set(['RuleStmt', 'CreateFunctionStmt', 'PrepareStmt', 'CreateTrigStmt']);
+/** DELETE and UPDATE without WHERE anywhere a statement runs them: at the top, in a CTE, under EXPLAIN ANALYZE. */
+function unfilteredDml(node, out) {
+    if (Array.isArray(node)) {
+        for (const x of node)
+            unfilteredDml(x, out);
+        return;
+    }
+    if (!node || typeof node !== 'object')
+        return;
+    for (const [key, value] of Object.entries(node)) {
+        if (NOT_RUN.has(key))
+            continue;
+        // EXPLAIN without ANALYZE only plans its statement.
+        if (key === 'ExplainStmt' && !enabled(ast_option(value.options, 'analyze')))
+            continue;
+        if (key === 'DeleteStmt' || key === 'UpdateStmt') {
+            const stmt = value;
+            const name = ast_fromRangeVar(stmt.relation);
+            if (name && !stmt.whereClause)
+                out.push(name);
+        }
+        unfilteredDml(value, out);
+    }
+}
+function risk(plan) {
+    const out = { tables: [], schemas: [], cascade: [] };
+    // A StatementBegin/StatementEnd block runs several statements as one query: each of them counts.
+    const statements = plan.steps.flatMap((step) => step.statements.flatMap((st) => st.parts ?? [st]));
+    for (const st of statements) {
+        const node = { [st.kind]: st.node };
+        const drop = ast_as(node, 'DropStmt');
+        if (drop?.removeType === 'OBJECT_TABLE') {
+            for (const o of drop.objects ?? []) {
+                const name = ast_fromNames((ast_as(o, 'List')?.items ?? []));
+                if (name)
+                    out.tables.push(name);
             }
         }
-        // A migration that would run into an index an interrupted run left INVALID is refused, with the DROP.
-        if (p.steps.some((st) => !st.transactional) && (await invalid_indexes_checkInvalidIndexes(sql, s.catalog, p)).blocked)
-            refuse(p);
-        await o.beforeRun?.(p, sql);
-        const files = new Map(s.catalog.files.map((f) => [version_versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
-        const ensured = await s.tracking.ensure(sql, files, actor, environment);
-        if (ensured === 'created')
-            o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
-        if (typeof ensured === 'object') {
-            o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
-            state = await readState();
-            p = await review(state);
+        if (drop?.removeType === 'OBJECT_SCHEMA' && drop.behavior === 'DROP_CASCADE')
+            out.schemas.push(...ast_strings(drop.objects));
+        const alter = ast_as(node, 'AlterTableStmt');
+        if (alter && (alter.objtype ?? 'OBJECT_TABLE') === 'OBJECT_TABLE') {
+            const name = ast_fromRangeVar(alter.relation);
+            // DROP COLUMN loses the column's values; ALTER COLUMN TYPE rewrites every row through a cast.
+            const destructive = (alter.cmds ?? []).some((c) => ['AT_DropColumn', 'AT_AlterColumnType'].includes(ast_as(c, 'AlterTableCmd')?.subtype ?? ''));
+            if (name && destructive)
+                out.tables.push(name);
         }
-        const started = performance.now();
-        const outcome = await executePlan(p.steps, {
-            sql,
-            tracking: s.tracking,
-            lockTimeout: String(o.lockTimeoutMs ?? settings_SETTINGS.lockTimeout.default),
-            statementTimeout: o.statementTimeoutMs !== undefined ? String(o.statementTimeoutMs) : undefined,
-            lockRetries: o.lockRetries ?? settings_SETTINGS.lockRetries.default,
-            retryDelayMs: o.retryDelayMs,
-            singleTransaction: !!o.singleTransaction,
-            actor,
-            environment,
-            redactor: s.redactor,
-            onEvent: o.onEvent,
-            signal: o.signal,
-            lifeline: s.lifeline,
+        const truncate = ast_as(node, 'TruncateStmt');
+        for (const r of truncate?.relations ?? []) {
+            const name = ast_fromRangeVar(ast_as(r, 'RangeVar'));
+            if (!name)
+                continue;
+            out.tables.push(name);
+            if (truncate?.behavior === 'DROP_CASCADE')
+                out.cascade.push(name);
+        }
+        unfilteredDml(node, out.tables);
+    }
+    return out;
+}
+/**
+ * The tables whose DATA the statements of the plan (whichever direction its steps run) can destroy or
+ * rewrite: DROP TABLE, DROP COLUMN, ALTER COLUMN TYPE, TRUNCATE, DELETE or UPDATE without WHERE; and the
+ * schemas dropped with CASCADE, every table in them. Names as written (schema optional), in order.
+ */
+function dataAtRisk(plan) {
+    const { tables, schemas } = risk(plan);
+    return { tables, schemas };
+}
+const regclassOf = (q) => (q.schema ? `${identifiers_quoteIdent(q.schema)}.${identifiers_quoteIdent(q.name)}` : identifiers_quoteIdent(q.name));
+/** The qualified name as Postgres would read it back: quote_ident on each part. */
+const QUALIFIED = `quote_ident(n.nspname) || '.' || quote_ident(c.relname)`;
+/**
+ * The existing tables (plain or partitioned) among those the plan puts at risk, qualified and quoted so
+ * that they round-trip (`public.users`, `app."Order Items"`), sorted and without repeats. A table the run
+ * creates before it drops it does not exist now, holds nothing yet, and is left out. A table truncated
+ * with CASCADE brings the tables whose foreign keys reference it (those are emptied too).
+ */
+async function backupTables(sql, plan) {
+    const { tables, schemas, cascade } = risk(plan);
+    const found = new Set();
+    const names = tables.map(regclassOf);
+    if (names.length) {
+        const rows = await sql.unsafe(`select ${QUALIFIED} as name from json_array_elements_text($1::text::json) t(name)
+        join pg_class c on c.oid = to_regclass(t.name) join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p')`, [JSON.stringify(names)]);
+        for (const r of rows)
+            found.add(r.name);
+    }
+    if (cascade.length) {
+        // TRUNCATE … CASCADE empties every table that references a truncated one, and so on down the chain.
+        const rows = await sql.unsafe(`with recursive emptied(oid) as (
+          select to_regclass(t.name)::oid from json_array_elements_text($1::text::json) t(name) where to_regclass(t.name) is not null
+          union
+          select k.conrelid from pg_constraint k join emptied e on k.confrelid = e.oid where k.contype = 'f')
+        select ${QUALIFIED} as name from emptied e join pg_class c on c.oid = e.oid join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p')`, [JSON.stringify(cascade.map(regclassOf))]);
+        for (const r of rows)
+            found.add(r.name);
+    }
+    if (schemas.length) {
+        const rows = await sql.unsafe(`select ${QUALIFIED} as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname in (select json_array_elements_text($1::text::json)) and c.relkind in ('r', 'p')`, [JSON.stringify(schemas)]);
+        for (const r of rows)
+            found.add(r.name);
+    }
+    return [...found].sort();
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = require("node:child_process");
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = require("node:fs/promises");
+;// CONCATENATED MODULE: ./src/db/backup.ts
+// The backup before a deploy: pg_dump in custom format, written under a hidden name and renamed into
+// place only once pg_dump succeeded and pg_restore can read it back. pg_dump runs as a child process
+// with an argument list (never a shell); the password goes to it through PGPASSWORD only, so that it
+// shows in no process list, log or file name.
+
+
+
+
+
+
+
+/** The server's major version (15 for 15.18). */
+async function serverMajor(sql) {
+    const [{ major }] = await sql.unsafe(`select current_setting('server_version_num')::int / 10000 as major`);
+    return Number(major);
+}
+/** Where Debian and Ubuntu (apt.postgresql.org included) install each major's client side by side. */
+const DEBIAN_CLIENTS = '/usr/lib/postgresql';
+async function executable(path) {
+    try {
+        if (!(await (0,promises_namespaceObject.stat)(path)).isFile())
+            return false;
+        await (0,promises_namespaceObject.access)(path, external_node_fs_.constants.X_OK);
+        return true;
+    }
+    catch {
+        return false;
+    }
+}
+/** The first executable `name` in the PATH's directories (empty entries, "the current folder", are skipped on purpose). */
+async function onPath(name, pathVar) {
+    const names = process.platform === 'win32' ? [`${name}.exe`, name] : [name];
+    for (const dir of (pathVar ?? '').split(external_node_path_namespaceObject.delimiter)) {
+        if (!dir)
+            continue;
+        for (const n of names)
+            if (await executable((0,external_node_path_namespaceObject.join)(dir, n)))
+                return (0,external_node_path_namespaceObject.resolve)(dir, n);
+    }
+    return undefined;
+}
+/** The newest pg_dump installed under /usr/lib/postgresql/<major>/bin that can dump this server. */
+async function installedFor(serverMajor) {
+    let majors;
+    try {
+        majors = (await (0,promises_namespaceObject.readdir)(DEBIAN_CLIENTS))
+            .filter((d) => /^\d+$/.test(d))
+            .map(Number)
+            .sort((a, b) => b - a);
+    }
+    catch {
+        return undefined;
+    }
+    for (const major of majors) {
+        const path = (0,external_node_path_namespaceObject.join)(DEBIAN_CLIENTS, String(major), 'bin', 'pg_dump');
+        if (major >= serverMajor && (await executable(path)))
+            return { major, path };
+    }
+    return undefined;
+}
+/** The way out, for every refusal: install the matching client, or deploy without a backup. */
+async function fixFor(serverMajor) {
+    const flag = nameOf('pgDump', 'cli');
+    const installed = await installedFor(serverMajor);
+    const already = installed ? ` A pg_dump ${installed.major} is already installed here: pass ${flag} ${installed.path}.` : '';
+    return (`${already} On GitHub's Ubuntu runners, install the client that matches the server: ` +
+        `sudo apt-get install -y postgresql-common && sudo /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y && sudo apt-get install -y postgresql-client-${serverMajor}, ` +
+        `then pass ${flag} /usr/lib/postgresql/${serverMajor}/bin/pg_dump. Or pass ${nameOf('backup', 'cli')} none to deploy without a backup.`);
+}
+function versionText(path, env) {
+    return new Promise((resolvePromise, reject) => {
+        (0,external_node_child_process_namespaceObject.execFile)(path, ['--version'], { env, timeout: 15_000, windowsHide: true }, (err, stdout, stderr) => {
+            if (err)
+                reject(new Error(`${err.message.trim()}${stderr.trim() ? `: ${stderr.trim()}` : ''}`));
+            else
+                resolvePromise(stdout.trim());
         });
-        let current;
-        const lost = outcome.error?.connectionLost ? outcome.error : undefined;
-        if (lost) {
-            // The connection ended under a migration: ask the server, on a new connection, what it holds.
-            const step = p.steps.find((st) => version_versionId(st.migration.version) === version_versionId(lost.version));
-            const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
-            if (lost.outcome === 'committed') {
-                for (const r of outcome.steps)
-                    if (version_versionId(r.version) === version_versionId(lost.version))
-                        r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
-            }
-            current = rows ? plan_buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
+    });
+}
+/**
+ * The pg_dump a backup runs: `path` when given (--pg-dump), else pg_dump on env.PATH; pg_restore beside
+ * it, else on PATH. Refused (ConfigError, with the fix) when there is none, it does not run, or it is
+ * older than the server: pg_dump refuses to dump a server of a newer major. A new-enough pg_dump found
+ * under /usr/lib/postgresql is named in the message, never picked silently: which client writes a
+ * production backup is the user's choice.
+ */
+async function findPgDump(o) {
+    const env = o.env ?? {};
+    const flag = nameOf('pgDump', 'cli');
+    const need = `a backup needs pg_dump ${o.serverMajor} or newer (the server is Postgres ${o.serverMajor})`;
+    let path;
+    if (o.path) {
+        path = (0,external_node_path_namespaceObject.resolve)(o.path);
+        if (!(await executable(path))) {
+            const what = await (0,promises_namespaceObject.stat)(path).then((s) => (s.isFile() ? 'is not executable' : 'is not a file'), () => 'does not exist');
+            throw new errors_ConfigError(`${flag} ${o.path}: ${path} ${what}; ${need}.${await fixFor(o.serverMajor)}`);
         }
-        else {
+    }
+    else {
+        const found = await onPath('pg_dump', env.PATH);
+        if (!found)
+            throw new errors_ConfigError(`no pg_dump on PATH (${env.PATH ? env.PATH : 'PATH is empty'}): ${need}.${await fixFor(o.serverMajor)}`);
+        path = found;
+    }
+    let version;
+    try {
+        version = await versionText(path, env);
+    }
+    catch (err) {
+        throw new errors_ConfigError(`${path} cannot run (${err.message}): ${need}.${await fixFor(o.serverMajor)}`);
+    }
+    const m = /\(PostgreSQL\)\s+(\d+)/.exec(version);
+    if (!m)
+        throw new errors_ConfigError(`${path} --version printed "${version.slice(0, 200)}", not pg_dump's version: ${need}.${await fixFor(o.serverMajor)}`);
+    const major = Number(m[1]);
+    if (major < o.serverMajor) {
+        throw new errors_ConfigError(`${path} is pg_dump ${major} ("${version}"), older than the server (Postgres ${o.serverMajor}): pg_dump refuses to dump a newer server, so ${need}.${await fixFor(o.serverMajor)}`);
+    }
+    const beside = (0,external_node_path_namespaceObject.join)((0,external_node_path_namespaceObject.dirname)(path), process.platform === 'win32' && path.endsWith('.exe') ? 'pg_restore.exe' : 'pg_restore');
+    const restorePath = (await executable(beside)) ? beside : await onPath('pg_restore', env.PATH);
+    if (!restorePath) {
+        throw new errors_ConfigError(`no pg_restore beside ${path} nor on PATH: pgshift checks every backup with pg_restore --list (it comes in the same client package as pg_dump).${await fixFor(o.serverMajor)}`);
+    }
+    return { path, restorePath, version, major, env: o.env };
+}
+/** libpq's connection parameters: those a URL may carry for pg_dump (anything else, libpq refuses). */
+const LIBPQ = new Set([
+    'host',
+    'hostaddr',
+    'port',
+    'dbname',
+    'user',
+    'passfile',
+    'channel_binding',
+    'connect_timeout',
+    'client_encoding',
+    'options',
+    'application_name',
+    'fallback_application_name',
+    'keepalives',
+    'keepalives_idle',
+    'keepalives_interval',
+    'keepalives_count',
+    'tcp_user_timeout',
+    'replication',
+    'gssencmode',
+    'sslmode',
+    'requiressl',
+    'sslcompression',
+    'sslcert',
+    'sslkey',
+    'sslpassword',
+    'sslcertmode',
+    'sslrootcert',
+    'sslcrl',
+    'sslcrldir',
+    'sslsni',
+    'requirepeer',
+    'ssl_min_protocol_version',
+    'ssl_max_protocol_version',
+    'krbsrvname',
+    'gsslib',
+    'gssdelegation',
+    'service',
+    'target_session_attrs',
+    'load_balance_hosts',
+    'require_auth',
+]);
+/** postgres.js's own options, which it reads from the URL and does not send to the server. */
+const POSTGRES_JS = new Set(['ssl', 'sslnegotiation', 'max', 'idle_timeout', 'max_lifetime', 'max_pipeline', 'backoff', 'keep_alive', 'prepare', 'no_prepare', 'debug', 'fetch_types', 'publications']);
+/** A value inside libpq's `options` (split on spaces, backslash escapes). */
+const optionValue = (s) => s.replace(/\\/g, '\\\\').replace(/ /g, '\\ ');
+/**
+ * The URL pgshift connects with, as pg_dump's --dbname: the same host, port, user, database and libpq
+ * parameters, without the password, which comes back separately for PGPASSWORD (from user:password@,
+ * else from a `password` parameter). postgres.js's spellings become libpq's: `ssl` becomes sslmode, and
+ * the server settings it sends from unknown parameters (search_path, statement_timeout …) go as -c in `options`.
+ */
+function pgDumpConnection(databaseUrl) {
+    let u;
+    try {
+        u = new URL(databaseUrl);
+    }
+    catch {
+        throw new errors_ConfigError('the database URL is not a valid URL: use postgres://user:password@host:5432/database.');
+    }
+    if (!/^postgres(ql)?:$/i.test(u.protocol))
+        throw new errors_ConfigError('the database URL must start with postgres:// or postgresql://.');
+    const decode = (s) => {
+        try {
+            return decodeURIComponent(s);
+        }
+        catch {
+            return s;
+        }
+    };
+    const params = [...u.searchParams];
+    // As postgres.js and resolveCredentials read it: the user-info password wins over the parameter.
+    const password = (u.password ? decode(u.password) : undefined) || params.find(([k]) => k === 'password')?.[1] || undefined;
+    const out = [];
+    const settings = [];
+    for (const [k, v] of params) {
+        if (k === 'password')
+            continue;
+        if (LIBPQ.has(k))
+            out.push([k, v]);
+        else if (!POSTGRES_JS.has(k))
+            settings.push(`-c ${optionValue(`${k}=${v}`)}`);
+    }
+    const ssl = u.searchParams.get('ssl');
+    if (ssl !== null && !u.searchParams.has('sslmode')) {
+        // postgres.js: disable/false is no TLS, require/allow/prefer encrypt without verifying, anything else verifies.
+        const mode = ['disable', 'false'].includes(ssl) ? 'disable' : ['require', 'allow', 'prefer', 'verify-ca', 'verify-full'].includes(ssl) ? ssl : 'verify-full';
+        out.push(['sslmode', mode]);
+    }
+    if (settings.length) {
+        const given = out.findIndex(([k]) => k === 'options');
+        if (given >= 0)
+            out[given] = ['options', `${out[given][1]} ${settings.join(' ')}`];
+        else
+            out.push(['options', settings.join(' ')]);
+    }
+    // Percent-encoded by hand: URLSearchParams writes a space as "+", which libpq reads as a plus sign.
+    const query = out.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+    const userinfo = u.username ? `${u.username}@` : '';
+    return { dbname: `${u.protocol}//${userinfo}${u.host}${u.pathname}${query ? `?${query}` : ''}`, password };
+}
+/** `"schema"."table"`: a pg_dump pattern in which every character is literal (double quotes doubled). */
+function literalPattern(schema, table) {
+    const q = (s) => `"${s.replace(/"/g, '""')}"`;
+    return `${q(schema)}.${q(table)}`;
+}
+/** 20250102T030405Z. */
+function utcStamp(d) {
+    return d
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z')
+        .replace(/[-:]/g, '');
+}
+/** A label fit for a file name: lower-case letters, digits and dashes; never a secret. */
+function safeLabel(label, redactor) {
+    const clean = label
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-')
+        .replace(/-+/g, '-')
+        .replace(/^-|-$/g, '')
+        .slice(0, 48)
+        .replace(/-$/, '');
+    const secret = redactor.redact(label) !== label || redactor.values.some((s) => clean.includes(s.toLowerCase()));
+    return clean && !secret ? clean : 'db';
+}
+/** Quotes a path for a POSIX shell when it needs it. */
+function shellQuote(s) {
+    return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+/**
+ * How to bring the archive back, with "$DATABASE_URL" for the URL (it holds the password).
+ *
+ * full: over the live database, object by object (--clean --if-exists drops each before recreating it).
+ *
+ * auto: into a new scratch database on the same server, from which the user copies back what the run
+ * destroyed (a dropped column's values, a table's rows). Never over the live database with --clean: the
+ * archive holds every table's definition but only some tables' rows, so --clean would drop and recreate
+ * every table and leave all the others empty. The scratch database's URL is $DATABASE_URL with its path
+ * replaced (sed keeps the user, password, host, port and parameters such as sslmode or a socket's host=).
+ */
+function restoreCommandFor(mode, file, scratch) {
+    const f = shellQuote(file);
+    if (mode === 'full')
+        return `pg_restore --clean --if-exists --no-owner --dbname "$DATABASE_URL" ${f}`;
+    const url = `"$(printf '%s' "$DATABASE_URL" | sed -E 's#^([^:/?]+://[^/?]*)(/[^?]*)?#\\1/${scratch}#')"`;
+    return `createdb --maintenance-db "$DATABASE_URL" ${scratch} && pg_restore --no-owner --dbname ${url} ${f}`;
+}
+/** Every user table (and materialized view), with which ones the archive must hold the rows of. */
+async function listTables(sql, dataTables) {
+    const rows = await sql.unsafe(`with recursive asked(oid) as (
+        select to_regclass(t.name)::oid from json_array_elements_text($1::text::json) t(name) where to_regclass(t.name) is not null),
+      keep(oid) as (
+        select oid from asked
+        union
+        select i.inhrelid from pg_inherits i join keep k on i.inhparent = k.oid)
+      select n.nspname as schema, c.relname as name, c.relkind::text as kind,
+        quote_ident(n.nspname) || '.' || quote_ident(c.relname) as qualified,
+        c.oid in (select oid from asked) as asked,
+        c.oid in (select oid from keep) as keep,
+        exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass and d.objid = c.oid and d.deptype = 'e') as extension
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where c.relkind in ('r', 'p', 'm') and n.nspname <> 'information_schema' and n.nspname !~ '^pg_'
+      order by 1, 2`, [JSON.stringify(dataTables)]);
+    return [...rows];
+}
+/** The catalog, read on `sql` when the caller has a session, else on a short connection of its own. */
+async function withCatalog(databaseUrl, sql, redactor, fn) {
+    if (sql)
+        return fn(sql);
+    const u = new URL(databaseUrl);
+    const password = pgDumpConnection(databaseUrl).password;
+    // postgres.js would send a `password` parameter to the server as a setting.
+    u.searchParams.delete('password');
+    const own = src(u.toString(), { max: 1, onnotice: () => { }, fetch_types: false, connect_timeout: 30, ...(password ? { password } : {}) });
+    try {
+        return await fn(own);
+    }
+    catch (err) {
+        throw new BackupError(redactor.redact(`the backup could not read the list of tables: ${err?.message ?? String(err)}`));
+    }
+    finally {
+        await own.end({ timeout: 1 }).catch(() => { });
+    }
+}
+/** The tail of an output that may be long: what a message shows. */
+const KEEP = 64 * 1024;
+const tail = (s) => (s.length > KEEP ? `…${s.slice(-KEEP)}` : s);
+/** Runs a client program (no shell), killed on abort; resolves once it has exited and closed its files. */
+function run(path, args, env, signal) {
+    return new Promise((resolvePromise, reject) => {
+        const child = (0,external_node_child_process_namespaceObject.spawn)(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'], windowsHide: true });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout = tail(stdout + d.toString())));
+        child.stderr.on('data', (d) => (stderr = tail(stderr + d.toString())));
+        let aborted = false;
+        let killer;
+        const onAbort = () => {
+            aborted = true;
+            child.kill('SIGTERM');
+            killer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        const done = () => {
+            signal?.removeEventListener('abort', onAbort);
+            clearTimeout(killer);
+        };
+        child.on('error', (err) => {
+            done();
+            reject(err);
+        });
+        child.on('close', (code, sig) => {
+            done();
+            if (aborted)
+                reject(new errors_AbortedError('interrupted while taking the backup: pg_dump was stopped and its partial archive removed'));
+            else
+                resolvePromise({ code, signal: sig, stdout, stderr });
+        });
+    });
+}
+/** The TOC entries of `pg_restore --list` (the lines that are not comments). */
+function tocEntries(list) {
+    return list.split(/\r?\n/).filter((l) => /^\d+;/.test(l));
+}
+/** Whether the list holds the rows of schema.table: "1234; 0 16390 TABLE DATA public users owner". */
+function holdsData(entries, schema, table) {
+    // pg_restore prints names raw, newlines turned into spaces.
+    const want = `${schema} ${table}`.replace(/[\r\n]/g, ' ');
+    return entries.some((l) => {
+        const m = /^\d+; \d+ \d+ TABLE DATA (.*)$/.exec(l);
+        return !!m && (m[1] === want || m[1].startsWith(`${want} `));
+    });
+}
+/**
+ * Writes a pg_dump archive (custom format) of the database, checks it with pg_restore --list, and
+ * reports it. On any failure nothing is left in `dir` and a BackupError says what pg_dump said
+ * (redacted) and the fix; an abort stops pg_dump and removes its partial file.
+ */
+async function takeBackup(o) {
+    const started = Date.now();
+    o.redactor.addUrl(o.databaseUrl);
+    const aborted = () => new errors_AbortedError('interrupted before the backup was written: nothing was dumped');
+    if (o.signal?.aborted)
+        throw aborted();
+    const { dbname, password } = pgDumpConnection(o.databaseUrl);
+    o.redactor.add(password);
+    const env = { ...(o.tool.env ?? {}) };
+    // The password, and only it, travels outside the URL; without one, libpq's own sources (an inherited
+    // PGPASSWORD, ~/.pgpass) still apply, as they did for pgshift's connection.
+    if (password)
+        env.PGPASSWORD = password;
+    const none = `${nameOf('backup', 'cli')} none`;
+    const tables = await withCatalog(o.databaseUrl, o.sql, o.redactor, (sql) => listTables(sql, o.mode === 'auto' ? o.dataTables : []));
+    if (o.signal?.aborted)
+        throw aborted();
+    const userTables = tables.filter((t) => !t.extension && t.kind !== 'm');
+    const dataTables = o.mode === 'full' ? userTables.map((t) => t.qualified) : tables.filter((t) => t.asked).map((t) => t.qualified);
+    // The tables whose TABLE DATA entry the archive must show (a partitioned table has none: its partitions do).
+    const mustHold = o.mode === 'full' ? userTables.filter((t) => t.kind === 'r') : tables.filter((t) => t.keep && t.kind === 'r');
+    const args = ['--format=custom', '--no-password'];
+    if (o.mode === 'auto') {
+        if (!tables.some((t) => t.keep))
+            args.push('--schema-only');
+        else
+            for (const t of tables)
+                if (!t.keep)
+                    args.push(`--exclude-table-data=${literalPattern(t.schema, t.name)}`);
+    }
+    const dir = (0,external_node_path_namespaceObject.resolve)(o.dir);
+    await (0,promises_namespaceObject.mkdir)(dir, { recursive: true });
+    const stamp = utcStamp(o.now ?? new Date());
+    const base = `pgshift-backup-${safeLabel(o.label, o.redactor)}-${stamp}`;
+    // Two backups in the same second (another environment, a retry) never share a file.
+    let name = `${base}.dump`;
+    for (let i = 2; await backup_exists((0,external_node_path_namespaceObject.join)(dir, name)); i++)
+        name = `${base}-${i}.dump`;
+    const file = (0,external_node_path_namespaceObject.join)(dir, name);
+    const partial = (0,external_node_path_namespaceObject.join)(dir, `.${name}.partial`);
+    args.push('--file', partial, '--dbname', dbname);
+    let renamed = false;
+    try {
+        // Created first, owner-only: the archive holds the database's rows, and pg_dump keeps the mode.
+        await (0,promises_namespaceObject.rm)(partial, { force: true });
+        await (await (0,promises_namespaceObject.open)(partial, 'wx', 0o600)).close();
+        const dump = await run(o.tool.path, args, env, o.signal);
+        if (dump.code !== 0) {
+            const said = dump.stderr.trim() || dump.stdout.trim() || 'nothing on stderr';
+            throw new BackupError(o.redactor.redact(`the backup failed: ${o.tool.path} exited with ${dump.code !== null ? `code ${dump.code}` : `signal ${dump.signal}`}: ${said}\nNothing was written to ${dir}. Fix what pg_dump says (its role needs SELECT on every table it dumps, and on sequences), or pass ${none} to deploy without a backup.`));
+        }
+        await (0,promises_namespaceObject.rename)(partial, file);
+        renamed = true;
+        const list = await run(o.tool.restorePath, ['--list', file], env, o.signal);
+        if (list.code !== 0) {
+            throw new BackupError(o.redactor.redact(`the backup was written but pg_restore cannot read it (${o.tool.restorePath} --list exited with code ${list.code}): ${list.stderr.trim() || 'nothing on stderr'}\nThe archive was removed. Pass ${none} to deploy without a backup.`));
+        }
+        const entries = tocEntries(list.stdout);
+        const missing = mustHold.filter((t) => !holdsData(entries, t.schema, t.name)).map((t) => t.qualified);
+        if (missing.length) {
+            throw new BackupError(`the backup does not hold the rows of ${missing.join(', ')} (pg_restore --list shows no TABLE DATA entry for ${missing.length === 1 ? 'it' : 'them'}): the archive was removed. Pass ${none} to deploy without a backup.`);
+        }
+        const { size } = await (0,promises_namespaceObject.stat)(file);
+        const scratch = `pgshift_restore_${stamp.toLowerCase()}`;
+        return {
+            mode: o.mode,
+            file,
+            bytes: size,
+            dataTables,
+            entries: entries.length,
+            tool: o.tool.version,
+            restoreCommand: restoreCommandFor(o.mode, file, scratch),
+            durationMs: Date.now() - started,
+        };
+    }
+    catch (err) {
+        await (0,promises_namespaceObject.rm)(partial, { force: true }).catch(() => { });
+        if (renamed)
+            await (0,promises_namespaceObject.rm)(file, { force: true }).catch(() => { });
+        if (err instanceof BackupError || err instanceof errors_AbortedError)
+            throw err;
+        // The program could not start (ENOENT, EACCES) or a file operation failed.
+        throw new BackupError(o.redactor.redact(`the backup failed: ${err?.message ?? String(err)}. Pass ${none} to deploy without a backup.`));
+    }
+}
+async function backup_exists(path) {
+    return (0,promises_namespaceObject.stat)(path).then(() => true, () => false);
+}
+
+;// CONCATENATED MODULE: ./src/commands/safety-net.ts
+// The production safety net, decided once for every shell: a backup before anything is applied, health
+// checks after, and an automatic rollback of what the run applied when a migration or a check fails.
+// deploy.ts calls these in order under the migration lock; a dry run shows what they would do.
+
+
+
+
+/** The net's settings from a shell's settings (the same rows in the CLI and the action). */
+function netSettings(s, env) {
+    return {
+        backup: s.backup,
+        pgDump: s.pgDump || undefined,
+        backupDir: s.backupDir || env.RUNNER_TEMP || (0,external_node_os_namespaceObject.tmpdir)(),
+        env,
+        healthCheckSql: s.healthCheckSql || undefined,
+        healthCheckUrl: s.healthCheckUrl || undefined,
+        healthCheckTimeoutMs: s.healthCheckTimeout,
+        rollbackOnFailure: s.rollbackOnFailure,
+        allowIrreversible: s.allowIrreversible,
+    };
+}
+function backupMode(net, isProtected) {
+    if (!net || net.backup === '')
+        return isProtected ? 'auto' : 'none';
+    return net.backup;
+}
+/** Whether a deploy has anything of the safety net to do or show. */
+function hasNet(net, isProtected) {
+    return !!net && (backupMode(net, isProtected) !== 'none' || !!net.healthCheckSql || !!net.healthCheckUrl || net.rollbackOnFailure);
+}
+/**
+ * A statement that can run again, or run after a partial failure, without failing on what is or is not
+ * there: DROP … IF EXISTS, ALTER TABLE IF EXISTS … DROP … IF EXISTS, CREATE … IF NOT EXISTS.
+ */
+function idempotent(st) {
+    const n = st.node;
+    if (st.kind === 'DropStmt')
+        return !!n.missing_ok;
+    if (st.kind === 'IndexStmt' || st.kind === 'CreateStmt')
+        return !!n.if_not_exists;
+    if (st.kind === 'AlterTableStmt')
+        return !!n.cmds?.every((c) => /^AT_Drop/.test(c.AlterTableCmd?.subtype ?? '') && c.AlterTableCmd?.missing_ok);
+    return false;
+}
+/** Why a pending step cannot be rolled back automatically; undefined when it can. */
+function whyIrreversible(step) {
+    const m = step.migration;
+    if (m.repeatable)
+        return 'a repeatable migration is never rolled back (the previous text of its file is not kept)';
+    if (!m.down)
+        return 'it has no down section';
+    if (step.transactional || m.down.empty)
+        return undefined;
+    // Outside a transaction a failure can leave part of the migration behind: its down must cope with that.
+    const problems = [];
+    const down = planStep(m, 'down', problems);
+    if (problems.some((p) => p.blocking))
+        return `it runs without a transaction and its down does not parse (${problems[0].message})`;
+    const unsafe = down.statements.find((st) => !idempotent(st));
+    if (!unsafe)
+        return undefined;
+    return `it runs without a transaction, so a failure can leave part of it behind, and its down is not safe to run then: line ${unsafe.line} (${unsafe.sql.split('\n')[0].slice(0, 80)}) fails on what is not there. Write the down with IF EXISTS`;
+}
+/** What the net does for `plan` in this environment: backup, checks, and which steps it could undo. */
+function safetyNet(plan, net, isProtected, backupTables) {
+    const rollbackOnFailure = net.rollbackOnFailure && plan.direction === 'up';
+    const irreversible = [];
+    const reversible = [];
+    if (rollbackOnFailure) {
+        for (const step of plan.steps) {
+            const why = whyIrreversible(step);
+            if (why)
+                irreversible.push({ version: step.migration.version, name: step.migration.name, why });
+            else
+                reversible.push(step.migration.version);
+        }
+    }
+    const health = [];
+    if (net.healthCheckSql)
+        health.push({ kind: 'sql', target: net.healthCheckSql });
+    if (net.healthCheckUrl)
+        health.push({ kind: 'url', target: net.healthCheckUrl });
+    const mode = backupMode(net, isProtected);
+    return { backup: mode, backupTables: mode === 'auto' ? backupTables : [], health, rollbackOnFailure, reversible: reversible.reverse(), irreversible };
+}
+/** With rollback-on-failure, a run that could not be undone is refused before anything runs. */
+function checkReversible(n, net) {
+    if (!n.rollbackOnFailure || !n.irreversible.length || net.allowIrreversible)
+        return;
+    throw new errors_ValidationError(`refused before anything ran: --rollback-on-failure is set, but ${n.irreversible.length === 1 ? 'a pending migration' : `${n.irreversible.length} pending migrations`} cannot be rolled back automatically:\n${n.irreversible
+        .map((i) => `  - ${i.version} ${i.name}: ${i.why}`)
+        .join('\n')}\nGive each a down that can undo it, or pass --allow-irreversible to run anyway (a failure after them leaves them applied).`, []);
+}
+const safety_net_sleep = (ms, signal) => new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+});
+/** Tries `probe` until it passes or `timeoutMs` is spent (at least once), with backoff between tries. */
+async function retried(kind, target, probe, timeoutMs, signal) {
+    const started = performance.now();
+    const deadline = started + timeoutMs;
+    let tries = 0;
+    let last;
+    for (let delay = 1000;; delay = Math.min(delay * 2, 10_000)) {
+        tries++;
+        // Each try gets what is left, but at least a few seconds: a 0s timeout still means one real try.
+        last = await probe(Math.round(Math.max(5000, deadline - performance.now())));
+        if (last.passed || signal?.aborted || performance.now() + delay > deadline)
+            break;
+        await safety_net_sleep(delay, signal);
+    }
+    return { kind, target, ...last, tries, durationMs: Math.round(performance.now() - started) };
+}
+/** The value of a health query's first column, as its verdict. */
+function verdictOf(rows) {
+    if (!rows.length)
+        return { passed: false, returned: 'no rows' };
+    const v = Object.values(rows[0])[0];
+    if (v === true || v === 't' || v === 'true')
+        return { passed: true, returned: 'true' };
+    if (v === false || v === 'f' || v === 'false')
+        return { passed: false, returned: 'false' };
+    return { passed: false, returned: `${v === null ? 'null' : JSON.stringify(v)} (not true)` };
+}
+/** The configured health checks, each retried until it passes or the timeout is spent; in parallel. */
+async function runHealthChecks(net, c) {
+    const checks = [];
+    const query = net.healthCheckSql;
+    if (query) {
+        checks.push(retried('sql', query, async (budget) => {
             try {
-                const after = await s.tracking.read(sql);
-                current = plan_buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+                // Read-only: a health check never changes the database it checks.
+                const rows = await c.sql.begin('read only', async (tx) => {
+                    await tx.unsafe(`set local statement_timeout = ${Math.round(budget)}`);
+                    return (await tx.unsafe(query));
+                });
+                return verdictOf(rows);
             }
             catch (err) {
-                // Every migration answered (and committed) before the connection went: the run is done.
-                if (!s.lifeline.lost)
-                    throw err;
-                o.onEvent?.({ type: 'warning', message: `the connection was lost after the last migration was done (${s.lifeline.reason}); the server released the migration lock.` });
-                current = currentAfter(state.rows, outcome.steps);
+                return { passed: false, returned: `error: ${c.redactor.redact(err.message)}` };
             }
-        }
-        return {
-            direction: p.direction,
-            status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
-            steps: outcome.steps,
-            plan: p,
-            error: outcome.error,
-            currentVersion: current,
-        };
-    }));
+        }, net.healthCheckTimeoutMs, c.signal));
+    }
+    const url = net.healthCheckUrl;
+    if (url) {
+        checks.push(retried('url', c.redactor.redact(url), async (budget) => {
+            try {
+                const res = await fetch(url, { signal: AbortSignal.any([AbortSignal.timeout(Math.round(Math.min(budget, 30_000))), ...(c.signal ? [c.signal] : [])]), redirect: 'follow' });
+                await res.body?.cancel().catch(() => { });
+                return { passed: res.ok, returned: `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}` };
+            }
+            catch (err) {
+                const e = err;
+                const why = e.name === 'TimeoutError' ? 'no answer in time' : (e.cause?.code ?? e.cause?.message ?? e.message);
+                return { passed: false, returned: `error: ${c.redactor.redact(why)}` };
+            }
+        }, net.healthCheckTimeoutMs, c.signal));
+    }
+    return (await Promise.all(checks)).map((r) => (c.afterRollback ? { ...r, afterRollback: true } : r));
+}
+/** "the health check failed (sql: false after 3 tries)". */
+function healthFailure(results) {
+    const failed = results.filter((r) => !r.passed);
+    return `the health check failed (${failed.map((r) => `${r.kind}: ${r.returned}${r.tries > 1 ? ` after ${r.tries} tries` : ''}`).join('; ')})`;
+}
+/**
+ * Rolls back, newest first with their downs, the steps this run applied (and a failed non-transactional
+ * one, whose down is safe after a partial failure: checked before the run). Stops at the first down that
+ * fails: what is still applied is then exactly said.
+ */
+async function rollBack(applied, failed, reason, o) {
+    const undo = [...applied].reverse();
+    // A non-transactional migration that failed part-way is marked failed: its down clears what it left.
+    if (failed && !failed.step.transactional && failed.error.outcome === 'failed-needs-resolve' && !whyIrreversible(failed.step))
+        undo.unshift(failed.step);
+    // A repeatable is skipped (the next run makes it again); a migration with no down (allowed by
+    // --allow-irreversible) stops the rollback there: undoing what came before it could break it.
+    const reversible = undo.filter((s) => !s.migration.repeatable);
+    const stop = reversible.findIndex((s) => !s.migration.down);
+    const chosen = stop < 0 ? reversible : reversible.slice(0, stop);
+    const versions = reversible.map((s) => s.migration.version);
+    const problems = [];
+    const downs = chosen.map((s) => {
+        const d = planStep(s.migration, 'down', problems);
+        const note = `automatic rollback: ${reason}`;
+        return { ...d, historyNote: d.historyNote === EMPTY_DOWN_NOTE ? `${note}; ${EMPTY_DOWN_NOTE}` : note };
+    });
+    const outcome = await executePlan(downs, { ...o, singleTransaction: false });
+    const rolledBack = outcome.steps.filter((s) => s.status === 'rolled-back').map((s) => s.version);
+    const done = new Set(rolledBack);
+    // What this run applied and could not undo (irreversible, allowed by --allow-irreversible, or the rollback stopped).
+    const stillApplied = [...applied]
+        .reverse()
+        .map((s) => s.migration.version)
+        .filter((v) => !done.has(v));
+    const error = outcome.error
+        ? `rolling back ${outcome.error.version} (${outcome.error.name}) failed at ${outcome.error.path}:${outcome.error.line}:${outcome.error.column}: ${outcome.error.message}`
+        : stop >= 0
+            ? `${reversible[stop].migration.version} (${reversible[stop].migration.name}) has no down: the rollback stopped there`
+            : undefined;
+    return { rollback: { reason, versions, rolledBack, stillApplied, error }, steps: outcome.steps };
 }
 
 ;// CONCATENATED MODULE: ./src/commands/plan.ts
@@ -47372,7 +48365,7 @@ async function createShadow(shadowUrl, o) {
     try {
         const [{ v }] = await admin `select current_setting('server_version_num')::int / 10000 as v`;
         major = v;
-        await admin.unsafe(`create database ${quoteIdent(database)}`);
+        await admin.unsafe(`create database ${identifiers_quoteIdent(database)}`);
     }
     catch (err) {
         await admin.end({ timeout: 1 }).catch(() => { });
@@ -47393,7 +48386,7 @@ async function createShadow(shadowUrl, o) {
             dropped = true;
             try {
                 // WITH (FORCE) ends any session still in it (Postgres 13 and later).
-                await admin.unsafe(`drop database if exists ${quoteIdent(database)}${major >= 13 ? ' with (force)' : ''}`);
+                await admin.unsafe(`drop database if exists ${identifiers_quoteIdent(database)}${major >= 13 ? ' with (force)' : ''}`);
             }
             finally {
                 await admin.end({ timeout: 1 }).catch(() => { });
@@ -47875,7 +48868,7 @@ function compare_realDifferences(diffs) {
 // and sorted by name within each, so the same schema gives the same bytes on every run. It reads like
 // SQL but is a description, not a script to replay (objects are not ordered by dependency).
 
-const ident = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name));
+const ident = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : identifiers_quoteIdent(name));
 const render_qualified = (x) => `${ident(x.schema)}.${ident(x.name)}`;
 const literal = (text) => `'${text.replace(/'/g, "''")}'`;
 /** "GRANT SELECT ON TABLE public.t TO app;" per grant; a grantable one WITH GRANT OPTION. */
@@ -48195,6 +49188,12 @@ function failedVerdicts(proof, allowNoDown) {
 
 
 
+
+
+
+
+
+
 const NO_REVIEW = { findings: [], refused: [] };
 function deploy_frame(req, command, sink) {
     const environment = req.environment ?? settings_SETTINGS.environment.default;
@@ -48237,7 +49236,12 @@ function stopped(err, f, reviewed) {
     const guard = error instanceof errors_PolicyError && error.findings.length === 0;
     const incident = f.command !== 'plan' &&
         !guard &&
-        (error instanceof errors_ValidationError || error instanceof errors_PolicyError || error instanceof LockError || error instanceof ConnectionError || error instanceof UnexpectedError);
+        (error instanceof errors_ValidationError ||
+            error instanceof errors_PolicyError ||
+            error instanceof LockError ||
+            error instanceof ConnectionError ||
+            error instanceof BackupError ||
+            error instanceof UnexpectedError);
     return { command: f.command, status: refused ? 'refused' : 'failed', incident, environment: f.environment, protected: f.protected, review, error, applied: [] };
 }
 async function deploy_finish(sink, outcome, req) {
@@ -48255,7 +49259,8 @@ async function deploy(req, sink) {
     const f = deploy_frame(req, req.selection.direction, sink);
     let reviewed;
     let drifted;
-    const done = (o) => deploy_finish(sink, { ...o, drift: drifted }, req);
+    const started = performance.now();
+    const done = (o) => deploy_finish(sink, { ...o, drift: drifted, durationMs: Math.round(performance.now() - started) }, req);
     try {
         checkGuard(f.environment, req.selection.direction, req.confirm, req.safety);
         if (!req.databaseUrl)
@@ -48271,11 +49276,14 @@ async function deploy(req, sink) {
         }
         if (f.protected) {
             // In a protected environment the plan is on record before anything is applied.
-            const onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
+            let onRecord = await plan({ ...req, baseline: undefined, onEvent: f.onEvent }, req.selection);
+            if (req.net && hasNet(req.net, f.protected))
+                onRecord = { ...onRecord, net: safetyNet(onRecord, req.net, f.protected, atRisk(onRecord)) };
             await sink.planned?.(onRecord, { findings: onRecord.findings, refused: f.refusals(onRecord.findings) });
         }
         // The engine checks the findings again under the migration lock, before anything runs.
-        const result = await migrate({ ...req, onEvent: f.onEvent, lintPolicy: (findings) => f.refusals((reviewed = findings)) }, req.selection);
+        const o = { ...req, onEvent: f.onEvent, lintPolicy: (findings) => f.refusals((reviewed = findings)) };
+        const { result, net } = req.net && hasNet(req.net, f.protected) ? await underNet(req, req.net, f, o) : { result: await migrate(o, req.selection) };
         const applied = result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map((s) => s.version);
         const pendingAfter = result.direction === 'up' ? Math.max(0, result.plan.pendingCount - applied.length) : result.plan.pendingCount + applied.length;
         const common = {
@@ -48289,10 +49297,18 @@ async function deploy(req, sink) {
             pendingAfter,
             currentVersion: result.currentVersion,
         };
+        const netFields = { backup: net?.backup, health: net?.health.length ? net.health : undefined, rollback: net?.rollback, net: net?.shown };
+        if (net?.rollback)
+            return await done({ ...common, ...netFields, ...afterRollback(net.rollback, result, common.applied, net.currentVersion) });
         if (result.error)
-            return await done({ ...common, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) });
+            return await done({ ...common, ...netFields, status: 'failed', incident: true, error: new MigrationFailedError(failureMessage(result.error), result.error) });
+        const unhealthy = net?.health.filter((h) => !h.passed) ?? [];
+        if (unhealthy.length) {
+            const error = new HealthCheckError(`${healthFailure(net.health)} after the run${applied.length ? `; ${applied.length === 1 ? 'the migration it applied stays' : `the ${applied.length} migrations it applied stay`} applied (--rollback-on-failure was not set)` : ''}.`);
+            return await done({ ...common, ...netFields, status: 'failed', incident: true, error });
+        }
         const schemaFile = req.schemaFile ? await writeSchemaFile(req, req.schemaFile) : undefined;
-        return await done({ ...common, status: result.status === 'failed' ? 'failed' : result.status, incident: false, schemaFile });
+        return await done({ ...common, ...netFields, status: result.status === 'failed' ? 'failed' : result.status, incident: false, schemaFile });
     }
     catch (err) {
         return done(stopped(err, f, reviewed));
@@ -48312,6 +49328,11 @@ async function dryRun(req, sink) {
             if (stale)
                 p = { ...p, findings: [...p.findings, stale] };
         }
+        // What the safety net would do: the backup's tables, the checks, which migrations a failure would undo.
+        const net = req.net && hasNet(req.net, f.protected) ? safetyNet(p, req.net, f.protected, atRisk(p)) : undefined;
+        if (net)
+            p = { ...p, net };
+        const irreversible = net && req.net ? reversibility(net, req.net) : undefined;
         const unverified = p.proof && req.shadow?.verify ? failedVerdicts(p.proof, req.shadow.allowNoDown) : [];
         if (p.proof && req.shadow?.verify)
             p.proof.verified = unverified.length === 0;
@@ -48322,9 +49343,11 @@ async function dryRun(req, sink) {
             ? new errors_ValidationError(`the plan would be refused:\n${blocking.map((x) => `  - ${x.message}`).join('\n')}`, blocking)
             : review.refused.length
                 ? policyRefusal(review.refused, `the run would be refused in ${f.environment}`)
-                : unverified.length
-                    ? new errors_ValidationError(`the shadow database did not verify ${unverified.length === 1 ? 'a migration' : `${unverified.length} migrations`}:\n${unverified.map((v) => `  - ${v.version} ${v.name}: ${v.verdict}`).join('\n')}`, [])
-                    : undefined;
+                : irreversible
+                    ? irreversible
+                    : unverified.length
+                        ? new errors_ValidationError(`the shadow database did not verify ${unverified.length === 1 ? 'a migration' : `${unverified.length} migrations`}:\n${unverified.map((v) => `  - ${v.version} ${v.name}: ${v.verdict}`).join('\n')}`, [])
+                        : undefined;
         return await deploy_finish(sink, {
             command: 'plan',
             status: error ? 'refused' : 'planned',
@@ -48334,6 +49357,7 @@ async function dryRun(req, sink) {
             plan: p,
             review,
             error,
+            net,
             applied: [],
             pendingAfter: p.pendingCount,
             currentVersion: p.currentVersion,
@@ -48369,6 +49393,143 @@ async function staleSchemaFile(req, path) {
         version: '',
         destructive: false,
         docs: docs_ruleDocs('stale-schema-file'),
+    };
+}
+/** The tables a dry run names for an auto backup: what the pending migrations change destructively (not checked against the database). */
+function atRisk(p) {
+    const { tables, schemas } = dataAtRisk(p);
+    return [...new Set([...tables.map((t) => (t.schema ? `${t.schema}.${t.name}` : t.name)), ...schemas.map((n) => `${n}.*`)])].sort();
+}
+/** The refusal a deploy with rollback-on-failure would meet, as an error; undefined when it would run. */
+function reversibility(net, settings) {
+    try {
+        checkReversible(net, settings);
+        return undefined;
+    }
+    catch (err) {
+        return err;
+    }
+}
+/**
+ * The run with its safety net, all under one migration lock so that nothing else deploys in between:
+ * refuse what could not be undone, back up, apply, check health, roll back what this run applied.
+ */
+async function underNet(req, net, f, o) {
+    const done = { health: [] };
+    const result = await session_withSession(req, (s) => session_withLock(s, req, async (sql) => {
+        const r = await migrateLocked(s, sql, {
+            ...o,
+            beforeRun: async (p, locked) => {
+                // Decided before anything is written: a run that could not be undone or backed up is refused here.
+                const shown = (done.shown = safetyNet(p, net, f.protected, []));
+                checkReversible(shown, net);
+                const tool = shown.backup !== 'none' ? await findPgDump({ path: net.pgDump, serverMajor: await serverMajor(locked), env: net.env }) : undefined;
+                await req.beforeRun?.(p, locked);
+                if (!tool || shown.backup === 'none')
+                    return;
+                shown.backupTables = shown.backup === 'auto' ? await backupTables(locked, p) : [];
+                done.backup = await takeBackup({
+                    tool,
+                    databaseUrl: req.databaseUrl,
+                    mode: shown.backup,
+                    dataTables: shown.backupTables,
+                    dir: net.backupDir,
+                    sql: locked,
+                    label: f.environment,
+                    redactor: s.redactor,
+                    signal: req.signal,
+                });
+                f.onEvent({ type: 'backup', report: done.backup });
+            },
+        }, req.selection);
+        // A run with nothing pending never reached beforeRun: its health is still checked.
+        done.shown ??= safetyNet(r.plan, net, f.protected, []);
+        await afterRun(r, s, sql, req, net, f, done);
+        return r;
+    }));
+    return { result, net: done };
+}
+/** Health checks after the run, and the automatic rollback when the run or the checks failed. */
+async function afterRun(r, s, sql, req, net, f, done) {
+    const checks = async (afterRollback) => {
+        if (!done.shown?.health.length)
+            return [];
+        // A connection of its own: the session's one holds the lock (and may be the one that was lost).
+        const own = await s.reopen();
+        try {
+            const results = await runHealthChecks(net, { sql: own.sql, redactor: s.redactor, signal: req.signal, afterRollback });
+            for (const result of results)
+                f.onEvent({ type: 'health', result });
+            return results;
+        }
+        finally {
+            await own.close();
+        }
+    };
+    const ran = r.plan.steps.filter((st) => r.steps.some((x) => version_versionId(x.version) === version_versionId(st.migration.version) && x.status === 'applied'));
+    const upRun = net.rollbackOnFailure && r.direction === 'up' && !req.signal?.aborted;
+    let reason;
+    let failed;
+    if (r.error) {
+        const step = r.plan.steps.find((st) => version_versionId(st.migration.version) === version_versionId(r.error.version));
+        if (step)
+            failed = { step, error: r.error };
+        if (upRun)
+            reason = `migration ${r.error.version} (${r.error.name}) failed`;
+    }
+    else {
+        done.health = await checks(false);
+        if (upRun && done.health.some((h) => !h.passed))
+            reason = healthFailure(done.health);
+    }
+    const failedPartly = failed && !failed.step.transactional && failed.error.outcome === 'failed-needs-resolve';
+    if (!reason || (!ran.length && !failedPartly))
+        return;
+    f.onEvent({ type: 'rollback-start', reason, versions: [...ran].reverse().map((st) => st.migration.version) });
+    const undo = async (locked, session) => {
+        const { rollback } = await rollBack(ran, failed, reason, {
+            sql: locked,
+            tracking: session.tracking,
+            lockTimeout: String(req.lockTimeoutMs ?? settings_SETTINGS.lockTimeout.default),
+            statementTimeout: req.statementTimeoutMs !== undefined ? String(req.statementTimeoutMs) : undefined,
+            lockRetries: req.lockRetries ?? settings_SETTINGS.lockRetries.default,
+            retryDelayMs: req.retryDelayMs,
+            actor: req.actor ?? session_defaultActor(),
+            environment: f.environment,
+            redactor: session.redactor,
+            onEvent: f.onEvent,
+            lifeline: session.lifeline,
+        });
+        done.rollback = rollback;
+        done.currentVersion = plan_buildPlan(session.catalog, { ...(await session.tracking.read(locked)), databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+    };
+    try {
+        // The connection the run used may be gone (the failure was its loss): then a new one, with the lock again.
+        if (s.lifeline.lost)
+            await session_withSession(req, (again) => session_withLock(again, req, (locked) => undo(locked, again)));
+        else
+            await undo(sql, s);
+    }
+    catch (err) {
+        const versions = [...ran].reverse().map((st) => st.migration.version);
+        done.rollback = { reason, versions, rolledBack: done.rollback?.rolledBack ?? [], stillApplied: done.rollback?.stillApplied ?? versions, error: s.redactor.redact(err.message) };
+    }
+    done.health.push(...(await checks(true).catch(() => [])));
+}
+/** The outcome of a run the safety net rolled back: rolled-back when the rollback was whole, failed when it stopped. */
+function afterRollback(rb, result, applied, current) {
+    const list = (vs) => vs.join(', ');
+    const n = rb.rolledBack.length;
+    const undone = n ? `rolled back ${n === 1 ? 'the migration' : `the ${n} migrations`} this run applied (${list(rb.rolledBack)}, newest first)` : 'rolled back nothing';
+    const message = rb.error
+        ? `the automatic rollback did not finish: ${list(rb.stillApplied)} ${rb.stillApplied.length === 1 ? 'is' : 'are'} still applied. ${rb.reason}; then ${rb.error}. ${undone}. Check the database, then roll back the rest by hand (pgshift down) or fix forward.`
+        : `${rb.reason}: ${undone}.${rb.stillApplied.length ? ` Still applied: ${list(rb.stillApplied)} (they could not be rolled back automatically).` : ''}`;
+    return {
+        status: rb.error ? 'failed' : 'rolled-back',
+        incident: true,
+        error: new RollbackError(message, rb, result.error),
+        currentVersion: current,
+        pendingAfter: result.plan.pendingCount - applied.length + n,
     };
 }
 
@@ -48826,6 +49987,73 @@ async function status_status(o) {
     });
 }
 
+;// CONCATENATED MODULE: ./src/commands/history.ts
+
+
+
+
+/**
+ * versionId() in SQL, for a numeric version: parts split on . or _, leading zeros dropped, trailing zero
+ * parts dropped. So the filter and the limit both run in the database, on every row shape other tools
+ * left (a non-numeric version is compared as it is, as versionId does).
+ */
+const VERSION_ID_SQL = (column) => `case when ${column} ~ '^[0-9]+([._][0-9]+)*$' then regexp_replace(regexp_replace(translate(${column}, '_', '.'), '(^|\\.)0+([0-9])', '\\1\\2', 'g'), '(\\.0)+$', '') else ${column} end`;
+/** A Postgres error's SQLSTATE, if it is one. */
+function history_sqlState(err) {
+    const code = err?.code;
+    return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+/** The history rows, newest first, with what the report needs to say about them. */
+async function historyReport(o) {
+    return withSession(o, async (s) => {
+        const schema = /^[a-z_][a-z0-9_]*$/.test(s.tracking.schema) ? s.tracking.schema : quoteIdent(s.tracking.schema);
+        const shown = `${schema}.migration_history`;
+        try {
+            return await s.sql.begin('read only', async (t) => {
+                const tx = t;
+                const [{ found }] = await tx.unsafe(`select to_regclass($1) is not null as found`, [s.tracking.history]);
+                if (!found)
+                    return { table: shown, exists: false, entries: [], more: false };
+                const limit = o.limit ?? null;
+                // One row more than asked: whether to say that older rows were left out.
+                const rows = await tx.unsafe(`select id::text as id, executed_at, version::text as version, name, action, status, environment, executed_by, execution_time_ms, error_message, checksum
+             from ${s.tracking.history}
+            where ($1::text is null or lower(environment) = lower($1::text))
+              and ($2::text is null or ${VERSION_ID_SQL('version::text')} = $2::text)
+            order by executed_at desc, id desc
+            limit $3::bigint`, [o.environment ?? null, o.version === undefined ? null : versionId(o.version.trim()), limit === null ? null : limit + 1]);
+                const entries = rows.slice(0, limit ?? rows.length).map((r) => ({
+                    id: Number(r.id),
+                    executedAt: r.executed_at,
+                    version: r.version,
+                    name: r.name,
+                    action: r.action,
+                    status: r.status,
+                    environment: r.environment,
+                    executedBy: r.executed_by,
+                    executionTimeMs: r.execution_time_ms,
+                    note: r.error_message === null ? null : s.redactor.redact(r.error_message),
+                    checksum: r.checksum,
+                }));
+                return { table: shown, exists: true, entries, more: limit !== null && rows.length > limit };
+            });
+        }
+        catch (err) {
+            const state = history_sqlState(err);
+            if (state === '42501') {
+                throw new ConfigError(`the role may not read ${shown}: ${err.message}. As the owner of the tracking tables or a superuser, grant it: GRANT USAGE ON SCHEMA ${schema} and GRANT SELECT ON ${shown}.`);
+            }
+            if (state === '42703')
+                throw new ConfigError(`${shown} does not have the shape pgshift made it with: ${err.message}. Put back what was dropped or renamed by hand.`);
+            throw err;
+        }
+    });
+}
+/** The history rows, newest first (see historyReport for whether the table exists at all). */
+async function history_history(o) {
+    return (await historyReport(o)).entries;
+}
+
 ;// CONCATENATED MODULE: ./src/db/credentials.ts
 // Where a connection's password comes from, resolved once before connecting, so that every source is
 // also a secret the Redactor knows: the URL's user:password@, a `?password=` parameter (libpq's
@@ -48937,6 +50165,8 @@ function resolveCredentials(databaseUrl, sources = {}) {
 
 
 
+
+
 ;// CONCATENATED MODULE: ./src/report/credentials.ts
 // The shells' side of credentials: read the sources from the environment, teach the Redactor every
 // password found (before anything can print one), and connect with the resolved URL.
@@ -49018,6 +50248,628 @@ function fanOut(...sinks) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/report/net.ts
+
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const net_list = (vs) => vs.map((v) => `\`${v}\``).join(', ');
+/** What the backup holds, in a few words. */
+function backupWhat(mode, tables) {
+    if (mode === 'full')
+        return 'the whole database';
+    return tables.length ? `the schema and the rows of ${tables.join(', ')}` : 'the schema only (nothing pending drops, empties or rewrites data)';
+}
+/** The net a deploy will use, as markdown bullet lines (the PR comment, the plan on record). */
+function netPlanLines(n, pending) {
+    const out = ['', '### Safety net', ''];
+    out.push(n.backup === 'none'
+        ? '- **Backup:** none.'
+        : `- **Backup** before anything is applied (\`pg_dump\`, ${n.backup}): ${backupWhat(n.backup, n.backupTables)}${n.backup === 'auto' && n.backupTables.length ? ' (as the migrations name them)' : ''}.`);
+    if (n.health.length)
+        out.push(`- **Health check** after the run: ${n.health.map((h) => `${h.kind === 'sql' ? 'query' : 'URL'} \`${h.target.replace(/`/g, "'")}\``).join(' and ')}.`);
+    if (!n.rollbackOnFailure)
+        out.push('- **Automatic rollback:** off: a failure leaves what the run applied before it in place.');
+    else if (!pending)
+        out.push('- **Automatic rollback:** on (nothing pending to roll back).');
+    else {
+        const when = n.health.length ? 'If a migration or the health check fails' : 'If a migration fails';
+        if (n.reversible.length)
+            out.push(`- ${when}, ${n.reversible.length === pending ? `these ${plural(pending, 'migration')}` : plural(n.reversible.length, 'migration')} will be rolled back, newest first: ${net_list(n.reversible)}.`);
+        for (const i of n.irreversible)
+            out.push(`- ⚠️ \`${i.version}\` ${i.name} **cannot be rolled back automatically**: ${i.why}.`);
+    }
+    return out;
+}
+/** "✅ query `select …`: true (1 try, 12 ms)". */
+function healthWords(h) {
+    return `${h.passed ? '✅' : '❌'} ${h.kind === 'sql' ? 'query' : 'URL'} \`${h.target.replace(/`/g, "'")}\`${h.afterRollback ? ' (after the rollback)' : ''}: ${h.returned} (${plural(h.tries, 'try', 'tries')}, ${formatMs(h.durationMs)})`;
+}
+/** What the rollback did, first what is still applied when it stopped. */
+function rollbackWords(rb) {
+    const out = [];
+    if (rb.error)
+        out.push(`❌ **The automatic rollback did not finish**: ${rb.stillApplied.length ? `${net_list(rb.stillApplied)} ${rb.stillApplied.length === 1 ? 'is' : 'are'} still applied` : 'nothing this run applied is left'}. ${rb.error}`);
+    out.push(`↩️ **Rolled back automatically** because ${rb.reason}: ${rb.rolledBack.length ? net_list(rb.rolledBack) : 'nothing'}${rb.rolledBack.length ? ' (newest first)' : ''}.`);
+    if (!rb.error && rb.stillApplied.length)
+        out.push(`⚠️ Still applied (could not be rolled back automatically): ${net_list(rb.stillApplied)}.`);
+    return out;
+}
+/** The backup, its size and how to restore it. */
+function backupWords(b) {
+    return [`💾 Backup \`${b.file}\` (${formatBytes(b.bytes)}, ${backupWhat(b.mode, b.dataTables)}; ${formatMs(b.durationMs)}). To restore it:`, '', '```sh', b.restoreCommand, '```'];
+}
+/** The net's results as markdown lines (the step summary, the failure issue); empty when it did nothing. */
+function netRunLines(o) {
+    const out = [];
+    if (o.rollback)
+        out.push(...rollbackWords(o.rollback).flatMap((l) => [l, '']));
+    if (o.health?.length)
+        out.push('**Health checks**', '', ...o.health.map((h) => `- ${healthWords(h)}`), '');
+    if (o.backup)
+        out.push(...backupWords(o.backup), '');
+    return out.length ? ['', ...out] : [];
+}
+/** "1.2 MB, the schema and the rows of public.users (14 entries)". */
+function backupLine(b) {
+    return `${formatBytes(b.bytes)}, ${backupWhat(b.mode, b.dataTables)}`;
+}
+/** "✓ health sql: true (1 try, 12 ms)". */
+function healthLine(h) {
+    return `${h.passed ? '✓' : '✗'} health${h.afterRollback ? ' after rollback' : ''}  ${h.kind} ${h.target.length > 60 ? `${h.target.slice(0, 57)}…` : h.target}: ${h.returned} (${h.tries} ${h.tries === 1 ? 'try' : 'tries'}, ${formatMs(h.durationMs)})`;
+}
+
+;// CONCATENATED MODULE: ./src/report/text.ts
+// Plain-text renderings of engine results, for the terminal and the action's log.
+
+
+function displayPath(path) {
+    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
+    return rel && !rel.startsWith('..') ? rel : path;
+}
+/** Absolute paths in a message shown relative to the working directory. */
+function displayMessage(message) {
+    const cwd = process.cwd() + '/';
+    return message.split(cwd).join('');
+}
+/** 1536 → "1.5 kB"; bytes in powers of 1000, as people read file sizes. */
+function formatBytes(n) {
+    if (n < 1000)
+        return `${n} B`;
+    const units = ['kB', 'MB', 'GB', 'TB'];
+    let v = n;
+    let u = -1;
+    do {
+        v /= 1000;
+        u++;
+    } while (v >= 1000 && u < units.length - 1);
+    return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+function formatMs(ms) {
+    if (ms === null || ms === undefined)
+        return '';
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(ms / 1000).toFixed(1)} s`;
+    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+function stepLabel(step) {
+    return `${step.migration.version} ${step.migration.name}`;
+}
+function renderProblems(problems) {
+    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
+}
+function indent(text, pad) {
+    return text
+        .split('\n')
+        .map((l) => (l ? pad + l : l))
+        .join('\n');
+}
+function renderPlan(plan) {
+    const out = [];
+    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
+    const rollbackFindings = plan.rollbackFindings ?? [];
+    const onSection = (step, path) => rollbackFindings.filter((f) => f.version === step.migration.version && f.path === path);
+    if (plan.baseline) {
+        const { applied: n, label } = plan.baseline;
+        const unchanged = n === 1 ? `the 1 migration unchanged since ${label} counts` : `the ${n} migrations unchanged since ${label} count`;
+        out.push(`No database asked: ${unchanged} as applied; the ones added or changed since then are pending.`);
+    }
+    else if (!plan.databaseChecked) {
+        out.push("No database given: every migration in the directory is treated as pending. They are linted as one batch, so a table an earlier one creates counts as new: findings on objects created earlier in the directory are not reported. To see them, compare with a base commit (pgshift plan --since <git-ref>; the action uses the pull request's base) or give a database.");
+    }
+    else if (!plan.trackingExists)
+        out.push('The tracking table does not exist yet: the first run that writes will create it.');
+    out.push(plan.steps.length === 0
+        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
+            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
+            : plan.direction === 'up'
+                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
+                : 'Nothing to roll back.'
+        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion && !plan.baseline ? ` (current version ${plan.currentVersion})` : ''}:`);
+    plan.steps.forEach((step, i) => {
+        out.push('');
+        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
+        for (const note of step.notes)
+            out.push(`   note: ${note}`);
+        out.push(indent(step.section.sql.trim(), '     '));
+        if (plan.direction === 'up')
+            out.push(rollbackText(step.rollback));
+        // What rolling this migration back would destroy, under its rollback SQL.
+        const underRollback = plan.direction === 'up' && step.rollback ? onSection(step, step.rollback.path) : [];
+        if (underRollback.length)
+            out.push('   rollback findings:', ...renderFindings(underRollback).map((l) => `   ${l}`));
+    });
+    // The safety net, as the PR comment says it (markdown marks dropped).
+    if (plan.net)
+        out.push(...netPlanLines(plan.net, plan.steps.length).map((l) => l.replace(/\*\*|`/g, '').replace(/^### /, '')));
+    const s = (n) => (n === 1 ? '' : 's');
+    if (plan.direction === 'up' && plan.steps.length) {
+        out.push('');
+        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${s(plan.findings.length)}):` : 'Safety: no findings.');
+        out.push(...renderFindings(plan.findings));
+        if (rollbackFindings.length)
+            out.push('', `Rolling back: ${rollbackFindings.length} finding${s(rollbackFindings.length)} on the down sections, shown under each rollback above (not part of this run).`);
+    }
+    if (plan.direction === 'down' && plan.steps.length && plan.rollbackFindings) {
+        out.push('');
+        out.push(rollbackFindings.length ? `Safety of this rollback (${rollbackFindings.length} finding${s(rollbackFindings.length)}):` : 'Safety of this rollback: no findings.');
+        out.push(...renderFindings(rollbackFindings));
+    }
+    if (plan.problems.length) {
+        out.push('');
+        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
+        out.push(renderProblems(plan.problems));
+    }
+    return out.join('\n');
+}
+/** What rolling a step back runs: its down SQL, nothing (an empty down), or nothing possible (no down). */
+function rollbackText(rollback) {
+    if (!rollback)
+        return '   rollback: none (this migration has no down, so it cannot be rolled back)';
+    if (rollback.empty)
+        return '   rollback: empty down section (rolling back runs no SQL and removes the migration from the applied set)';
+    return `   rollback:\n${indent(rollback.sql.trim(), '     ')}`;
+}
+function renderFindings(findings) {
+    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
+}
+function renderStatus(entries) {
+    if (entries.length === 0)
+        return 'No migrations found.';
+    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
+    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (r) => r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd();
+    const counts = new Map();
+    for (const e of entries)
+        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
+    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
+    return [line(header), ...rows.map(line), '', summary].join('\n');
+}
+function tally(result) {
+    const label = (s) => `${s.version} ${s.name}`;
+    const ran = new Set(result.steps.map((s) => s.version));
+    return {
+        done: result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map(label),
+        failed: result.steps.filter((s) => s.status === 'failed').map(label),
+        undone: result.steps.filter((s) => s.status === 'skipped').map(label),
+        notRun: result.plan.steps.filter((st) => !ran.has(st.migration.version)).map((st) => label(st.migration)),
+    };
+}
+/** One line: "1 applied (1 users); failed: 2 orders; not run: 3 items, 4 tags." */
+function renderTally(result) {
+    const t = tally(result);
+    const list = (xs) => xs.join(', ');
+    const parts = [`${t.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'}${t.done.length ? ` (${list(t.done)})` : ''}`];
+    if (t.failed.length)
+        parts.push(`failed: ${list(t.failed)}`);
+    if (t.undone.length)
+        parts.push(`undone with it (one transaction): ${list(t.undone)}`);
+    parts.push(t.notRun.length ? `not run: ${list(t.notRun)}` : 'nothing left unrun');
+    return `${parts.join('; ')}.`;
+}
+/** What a failure left behind, in the words of the direction that failed. */
+/** After a lost connection: what pgshift found when it looked at the database again, and what to do. */
+function lostState(f) {
+    const found = f.afterLoss ? `Checked again: ${f.afterLoss} ` : '';
+    if (f.outcome === 'committed')
+        return `${found}Run ${f.direction} again for the migrations that did not run.`;
+    if (f.outcome === 'rolled-back')
+        return `${found}Nothing of this ${f.direction === 'up' ? 'migration' : 'rollback'} took effect; run ${f.direction} again once the server is reachable.`;
+    if (f.outcome === 'failed-needs-resolve') {
+        return `${found}It runs without a transaction, so statements before the one that was running stayed applied, and it stays marked running until resolved: check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`;
+    }
+    return `${found}Whether it committed is not known: the server rolls back a transaction whose connection ends before its COMMIT arrives. Run "pgshift status" once the server is reachable: ${f.version} shows as applied if it committed.`;
+}
+function failureState(f) {
+    if (f.connectionLost)
+        return lostState(f);
+    if (f.outcome === 'failed-needs-resolve') {
+        return `Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`;
+    }
+    return f.direction === 'up'
+        ? 'The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
+        : `The failed rollback was undone: migration ${f.version} is still applied, exactly as before this run. Fix its down section (or fix forward with a new migration) and run down again.`;
+}
+function renderFailure(f) {
+    const out = [
+        `✗ ${f.version} ${f.name} ${f.connectionLost ? 'lost its connection' : 'failed'} at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
+        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
+    ];
+    if (f.excerpt)
+        out.push(indent(f.excerpt, '  '));
+    if (f.detail)
+        out.push(`  DETAIL: ${f.detail}`);
+    if (f.hint)
+        out.push(`  HINT: ${f.hint}`);
+    if (f.invalidIndex)
+        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
+    out.push(`  ${failureState(f)}`);
+    return out.join('\n');
+}
+
+;// CONCATENATED MODULE: ./src/report/notify.ts
+// Notifications: a Sink that tells a chat webhook (Slack, Microsoft Teams, Discord) or any JSON endpoint
+// what a deploy came to. Delivery is best effort: bounded in time, retried only on what a retry can fix,
+// and a failure to deliver is a warning, never the deploy's failure. The webhook URL is a secret (Slack's
+// and Discord's paths are the credential): only its scheme and host are ever shown.
+// The json body is documented in docs/notifications.md: keep the two in step.
+
+
+
+/** What a notification is about: the deploy's status (a dry run sends nothing). */
+function notifyOutcomeOf(outcome) {
+    if (outcome.command === 'plan' || outcome.status === 'planned')
+        return undefined;
+    // A successful down is rolled-back too (without `rollback`): a deliberate rollback is worth telling.
+    return outcome.status;
+}
+// Limits of the receiving services, kept with room to spare so a body is never refused for its size.
+const SLACK_SECTION = 3000;
+const SLACK_FIELD = 2000;
+const SLACK_FIELDS = 10;
+const DISCORD_CONTENT = 2000;
+const DISCORD_FIELD = 1024;
+const DISCORD_FIELDS = 25;
+const DISCORD_DESCRIPTION = 2000;
+const DISCORD_EMBED_TOTAL = 6000;
+/** An error's text in a notification: enough to see what failed; the CI log has the rest. */
+const ERROR_CHARS = 1500;
+/** Versions listed in a field; the json body lists them all. */
+const LISTED_VERSIONS = 20;
+const HEADLINE_ERROR = 300;
+/** The text cut to `max` characters, with an ellipsis when cut. */
+function cut(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+function notify_firstLine(text) {
+    return text.split('\n').find((l) => l.trim()) ?? '';
+}
+const notify_plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const triesText = (n) => (n === 1 ? '1 try' : `${n} tries`);
+/** "1, 2, 3" or "1, 2, 3, … (12 in all)". */
+function listVersions(versions, max = LISTED_VERSIONS) {
+    if (versions.length <= max)
+        return versions.join(', ');
+    return `${versions.slice(0, max).join(', ')}, … (${versions.length} in all)`;
+}
+function notify_healthLine(h) {
+    const when = h.afterRollback ? ' (after the rollback)' : '';
+    return `${h.passed ? '✓' : '✗'} health check ${h.kind} ${cut(h.target, 200)}${when}: ${cut(h.returned, 200)} (${triesText(h.tries)}, ${formatMs(h.durationMs)})`;
+}
+function summarize(o, kind, ctx) {
+    const where = o.target ? `${o.environment}/${o.target}` : o.environment;
+    const took = o.durationMs !== undefined ? ` in ${formatMs(o.durationMs)}` : '';
+    const rb = o.rollback;
+    const versions = rb ? rb.versions : o.applied;
+    const rolledBack = rb ? rb.rolledBack : o.command === 'down' ? o.applied : [];
+    const stillApplied = rb ? rb.stillApplied : [];
+    const error = o.error ? cut(o.error.message.trim(), ERROR_CHARS) : undefined;
+    const why = error ? cut(notify_firstLine(error), HEADLINE_ERROR) : 'no reason given';
+    const short = (vs) => (vs.length ? ` (${listVersions(vs, 3)})` : '');
+    let text;
+    if (kind === 'applied')
+        text = `✅ pgshift applied ${notify_plural(o.applied.length, 'migration')} to ${where}${short(o.applied)}${took}`;
+    else if (kind === 'up-to-date')
+        text = o.command === 'down' ? `✅ pgshift: nothing to roll back in ${where}` : `✅ pgshift: ${where} is up to date${o.currentVersion ? ` at ${o.currentVersion}` : ''}`;
+    else if (kind === 'rolled-back' && rb)
+        text = `↩️ pgshift rolled back ${notify_plural(rb.rolledBack.length, 'migration')} in ${where} after ${rb.reason}${short(rb.rolledBack)}${rb.stillApplied.length ? `; still applied: ${listVersions(rb.stillApplied, 3)}` : ''}`;
+    else if (kind === 'rolled-back')
+        text = `↩️ pgshift rolled back ${notify_plural(o.applied.length, 'migration')} in ${where}${short(o.applied)}${took}`;
+    else if (kind === 'refused')
+        text = `⛔ pgshift refused to run in ${where}: ${why}`;
+    else
+        text = `❌ pgshift failed in ${where}: ${why}`;
+    const details = [];
+    if (rb) {
+        details.push(`Automatic rollback after ${rb.reason}: rolled back ${rb.rolledBack.length ? listVersions(rb.rolledBack) : 'nothing'}.`);
+        if (rb.stillApplied.length)
+            details.push(`Still applied: ${listVersions(rb.stillApplied)}.`);
+        if (rb.error)
+            details.push(`The rollback stopped: ${cut(notify_firstLine(rb.error), HEADLINE_ERROR)}`);
+    }
+    for (const h of o.health ?? [])
+        details.push(notify_healthLine(h));
+    const facts = [
+        { name: 'Environment', value: o.environment + (o.protected ? ' (protected)' : '') },
+        { name: 'Outcome', value: kind },
+    ];
+    const database = o.target ?? ctx.database;
+    if (database)
+        facts.push({ name: 'Database', value: database });
+    const label = o.command === 'down' && !rb ? 'Rolled back' : 'Migrations';
+    if (versions.length)
+        facts.push({ name: label, value: listVersions(versions) });
+    if (o.durationMs !== undefined)
+        facts.push({ name: 'Duration', value: formatMs(o.durationMs) });
+    if (o.backup)
+        facts.push({ name: 'Backup', value: `${(0,external_node_path_namespaceObject.basename)(o.backup.file)} (${o.backup.mode}, ${notify_formatBytes(o.backup.bytes)})` });
+    if (ctx.actor)
+        facts.push({ name: 'Actor', value: ctx.actor });
+    if (ctx.commit)
+        facts.push({ name: 'Commit', value: ctx.commit.slice(0, 12) });
+    if (ctx.repository)
+        facts.push({ name: 'Repository', value: ctx.repository });
+    const inHeadline = (kind === 'failed' || kind === 'refused') && error === why;
+    return { outcome: kind, text, where, error, errorBlock: inHeadline ? undefined : error, details, facts, versions, rolledBack, stillApplied, runUrl: isHttpUrl(ctx.runUrl) ? ctx.runUrl : undefined };
+}
+function notify_formatBytes(n) {
+    if (n < 1024)
+        return `${n} B`;
+    if (n < 1024 * 1024)
+        return `${(n / 1024).toFixed(1)} KiB`;
+    return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+function isHttpUrl(url) {
+    return !!url && /^https?:\/\/\S+$/i.test(url) && url.length <= 2000;
+}
+/** Slack's mrkdwn: &, < and > are control characters (<!channel> would ping everyone). */
+function slackEscape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/** Escaped text cut to `max`, never inside an entity. */
+function slackFit(escaped, max) {
+    if (escaped.length <= max)
+        return escaped;
+    let end = max - 1;
+    const amp = escaped.lastIndexOf('&', end);
+    if (amp >= 0 && amp > end - 5 && !escaped.slice(amp, end).includes(';'))
+        end = amp;
+    return `${escaped.slice(0, end)}…`;
+}
+function slackBody(s, ctx) {
+    const section = (text) => ({ type: 'section', text: { type: 'mrkdwn', text } });
+    const blocks = [section(slackFit(`*${slackEscape(s.text)}*`, SLACK_SECTION))];
+    // A code block ends at the first ```: an error holding one would spill out of it.
+    if (s.errorBlock)
+        blocks.push(section('```' + slackFit(slackEscape(s.errorBlock.replace(/```/g, "'''")), SLACK_SECTION - 6) + '```'));
+    if (s.details.length)
+        blocks.push(section(slackFit(slackEscape(s.details.join('\n')), SLACK_SECTION)));
+    blocks.push({ type: 'section', fields: s.facts.slice(0, SLACK_FIELDS).map((f) => ({ type: 'mrkdwn', text: slackFit(`*${f.name}*\n${slackEscape(f.value)}`, SLACK_FIELD) })) });
+    if (s.runUrl)
+        blocks.push({ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'View run' }, url: s.runUrl }] });
+    const where = [ctx.repository, ctx.commit?.slice(0, 12)].filter(Boolean).join(' @ ');
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: slackFit(slackEscape(`pgshift${where ? ` · ${where}` : ''}`), SLACK_SECTION) }] });
+    return { text: cut(s.text, SLACK_SECTION), blocks };
+}
+const TEAMS_COLOR = { applied: 'Good', 'up-to-date': 'Good', 'rolled-back': 'Warning', refused: 'Warning', failed: 'Attention' };
+function teamsBody(s) {
+    const block = (text, extra = {}) => ({ type: 'TextBlock', text, wrap: true, ...extra });
+    const body = [block(s.text, { weight: 'Bolder', size: 'Medium', color: TEAMS_COLOR[s.outcome] })];
+    if (s.errorBlock)
+        body.push(block(s.errorBlock, { fontType: 'Monospace', color: 'Attention' }));
+    for (const d of s.details)
+        body.push(block(d, { spacing: 'Small' }));
+    body.push({ type: 'FactSet', facts: s.facts.map((f) => ({ title: f.name, value: f.value })) });
+    return {
+        type: 'message',
+        // Not part of Teams' schema: the one line for any other reader of the body (Workflows ignore it).
+        text: s.text,
+        attachments: [
+            {
+                contentType: 'application/vnd.microsoft.card.adaptive',
+                contentUrl: null,
+                content: {
+                    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+                    type: 'AdaptiveCard',
+                    version: '1.4',
+                    msteams: { width: 'Full' },
+                    body,
+                    actions: s.runUrl ? [{ type: 'Action.OpenUrl', title: 'View run', url: s.runUrl }] : [],
+                },
+            },
+        ],
+    };
+}
+const DISCORD_COLOR = { applied: 0x2eb67d, 'up-to-date': 0x2eb67d, 'rolled-back': 0xecb22e, refused: 0xe8912d, failed: 0xe01e5a };
+function discordBody(s) {
+    const fields = s.facts.slice(0, DISCORD_FIELDS).map((f) => ({ name: f.name, value: cut(f.value || '—', DISCORD_FIELD), inline: f.value.length <= 40 }));
+    const footer = 'pgshift';
+    const title = cut(s.text, 256);
+    // Discord refuses an embed whose text adds up to more than 6000 characters: the description gives way.
+    const room = DISCORD_EMBED_TOTAL - title.length - footer.length - fields.reduce((n, f) => n + f.name.length + f.value.length, 0) - 100;
+    const parts = [...(s.errorBlock ? ['```\n' + s.errorBlock.replace(/```/g, "'''") + '\n```'] : []), ...s.details];
+    const description = parts.length ? cut(parts.join('\n'), Math.max(0, Math.min(DISCORD_DESCRIPTION, room))) : undefined;
+    return {
+        content: cut(s.text, DISCORD_CONTENT),
+        // An error quoting "@everyone" must not ping anyone.
+        allowed_mentions: { parse: [] },
+        embeds: [{ title, ...(description ? { description } : {}), color: DISCORD_COLOR[s.outcome], ...(s.runUrl ? { url: s.runUrl } : {}), fields, footer: { text: footer } }],
+    };
+}
+function jsonBody(o, s, ctx) {
+    return {
+        text: s.text,
+        tool: 'pgshift',
+        outcome: s.outcome,
+        command: o.command === 'down' ? 'down' : 'up',
+        environment: o.environment,
+        protected: o.protected,
+        database: o.target ?? ctx.database ?? null,
+        versions: s.versions,
+        rolledBack: s.rolledBack,
+        stillApplied: s.stillApplied,
+        rollbackReason: o.rollback?.reason ?? null,
+        durationMs: o.durationMs ?? null,
+        error: s.error ?? null,
+        health: (o.health ?? []).map((h) => ({ kind: h.kind, target: h.target, passed: h.passed, returned: h.returned, tries: h.tries, durationMs: h.durationMs, afterRollback: !!h.afterRollback })),
+        backup: o.backup ? { file: (0,external_node_path_namespaceObject.basename)(o.backup.file), mode: o.backup.mode, bytes: o.backup.bytes } : null,
+        run: { url: s.runUrl ?? null, actor: ctx.actor ?? null, commit: ctx.commit ?? null, repository: ctx.repository ?? null },
+    };
+}
+/**
+ * The body of a notification of `outcome` in `format`: one text line plus structured fields. Pure; the
+ * sink redacts it before sending. A dry run is never notified (notifySink skips it); given one anyway,
+ * it reads as up to date.
+ */
+function notificationBody(outcome, format, ctx) {
+    const s = summarize(outcome, notifyOutcomeOf(outcome) ?? 'up-to-date', ctx);
+    if (format === 'slack')
+        return slackBody(s, ctx);
+    if (format === 'teams')
+        return teamsBody(s);
+    if (format === 'discord')
+        return discordBody(s);
+    return jsonBody(outcome, s, ctx);
+}
+/** The webhook as it may be shown: scheme and host only. */
+function webhookOrigin(url) {
+    try {
+        const u = new URL(url);
+        return `${u.protocol}//${u.host}`;
+    }
+    catch {
+        return 'the notification URL (not a valid URL)';
+    }
+}
+const notify_sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Retry-After in ms (seconds or an HTTP date), if the answer has one. */
+function retryAfterMs(header, now) {
+    if (!header)
+        return undefined;
+    const t = header.trim();
+    if (/^\d+(\.\d+)?$/.test(t))
+        return Number(t) * 1000;
+    const at = Date.parse(t);
+    return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+/** POSTs `body`, retrying 5xx, 429 and network errors with backoff, all within the budget. */
+async function deliver(target, body, o, scrub) {
+    // fetch refuses a URL with credentials: an endpoint behind basic auth gets them as a header.
+    const auth = target.username || target.password ? `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}` : undefined;
+    const url = new URL(target.href);
+    url.username = '';
+    url.password = '';
+    const triesMax = Math.max(1, o.triesMax ?? 3);
+    const budgetMs = o.budgetMs ?? 10_000;
+    const deadline = Date.now() + budgetMs;
+    let wait = o.backoffMs ?? 500;
+    let why = 'not tried';
+    let tries = 0;
+    while (tries < triesMax) {
+        const remaining = deadline - Date.now();
+        if (remaining <= 0)
+            break;
+        tries++;
+        let retryAfter;
+        try {
+            const res = await fetch(url, {
+                method: 'POST',
+                headers: { 'Content-Type': 'application/json', 'User-Agent': `pgshift${o.version ? `/${o.version}` : ''} (notification)`, ...(auth ? { Authorization: auth } : {}) },
+                body,
+                // Each try may use what is left of the budget, and no more.
+                signal: AbortSignal.timeout(remaining),
+            });
+            if (res.ok) {
+                await res.body?.cancel().catch(() => { });
+                return { ok: true, tries };
+            }
+            // What the service says is wrong ("invalid_payload", "no_text"): a few words, scrubbed of the URL.
+            const said = await res
+                .text()
+                .then((t) => cut(notify_firstLine(t).trim(), 200))
+                .catch(() => '');
+            why = `HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}${said ? ` (${scrub(said)})` : ''}`;
+            if (res.status !== 429 && res.status < 500)
+                return { ok: false, tries, why };
+            retryAfter = retryAfterMs(res.headers.get('retry-after'), Date.now());
+        }
+        catch (err) {
+            const e = err;
+            if (e.name === 'TimeoutError' || e.name === 'AbortError')
+                why = `no answer within ${formatMs(remaining)}`;
+            else
+                why = scrub(e.cause?.message ?? e.cause?.code ?? e.message);
+        }
+        if (tries >= triesMax)
+            break;
+        const pause = retryAfter ?? wait;
+        // A wait that would leave no time for the next try (a long Retry-After) ends the tries now.
+        if (Date.now() + pause >= deadline - 100) {
+            if (retryAfter !== undefined)
+                why += `; asked to retry after ${formatMs(retryAfter)}, past the ${formatMs(budgetMs)} budget`;
+            break;
+        }
+        await notify_sleep(pause);
+        wait *= 3;
+    }
+    return { ok: false, tries, why };
+}
+/** A Sink that sends the deploy's outcome to a webhook when it is one of `on`; it never throws. */
+function notifySink(o) {
+    const origin = webhookOrigin(o.url);
+    // Anything shown about a delivery keeps the URL's secret part out, whatever echoed it.
+    const secretParts = [[o.url, `${origin}/***`]];
+    try {
+        const u = new URL(o.url);
+        secretParts.push([u.href, `${origin}/***`], [`${u.pathname}${u.search}`, '/***']);
+    }
+    catch {
+        /* not a URL: the whole text is the secret, as above */
+    }
+    const parts = secretParts.filter(([p]) => p.length > 1).sort((a, b) => b[0].length - a[0].length);
+    const scrub = (text) => o.redactor.redact(parts.reduce((t, [p, shown]) => t.split(p).join(shown), text));
+    return {
+        async finished(outcome) {
+            try {
+                const kind = notifyOutcomeOf(outcome);
+                if (!kind || !o.on.includes(kind))
+                    return;
+                let target;
+                try {
+                    target = new URL(o.url);
+                }
+                catch {
+                    o.warn(`the ${o.format} notification was not sent: its URL is not a valid URL. The deploy's outcome stands.`);
+                    return;
+                }
+                const body = redactDeep(notificationBody(outcome, o.format, o.context), (t) => o.redactor.redact(t));
+                const sent = await deliver(target, JSON.stringify(body), o, scrub);
+                if (sent.ok)
+                    o.info?.(`notified ${origin.replace(/^https?:\/\//, '')} (${kind})`);
+                else
+                    o.warn(`the ${o.format} notification to ${origin} was not delivered: ${sent.why} (${triesText(sent.tries)}). The deploy's outcome stands.`);
+            }
+            catch (err) {
+                o.warn(`the ${o.format} notification to ${origin} was not sent: ${scrub(err.message)}. The deploy's outcome stands.`);
+            }
+        },
+    };
+}
+/** The database's name from a connection URL, for a notification's context (never the URL itself). */
+function databaseNameOf(url) {
+    try {
+        const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
+        return name || undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/wording.ts
 
 function wording_plan(p, shell) {
@@ -49054,8 +50906,6 @@ function inWordsOf(shell, sink) {
     };
 }
 
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = require("node:child_process");
 ;// CONCATENATED MODULE: ./src/action/baseline.ts
 // A pull request's dry run without a database: its base commit (pull_request.base.sha) says what is
 // applied, and the files the pull request adds or changes are pending. The files come from the GitHub
@@ -49260,185 +51110,9 @@ function erDiagram(proof, options = {}) {
     return { mermaid: [...lines, ...relations].join('\n'), tables: shown.map((t) => (t.schema === 'public' ? t.name : er_qualified(t))), leftOut: wanted.size - shown.length };
 }
 
-;// CONCATENATED MODULE: ./src/report/text.ts
-// Plain-text renderings of engine results, for the terminal and the action's log.
-
-function displayPath(path) {
-    const rel = (0,external_node_path_namespaceObject.relative)(process.cwd(), path);
-    return rel && !rel.startsWith('..') ? rel : path;
-}
-/** Absolute paths in a message shown relative to the working directory. */
-function displayMessage(message) {
-    const cwd = process.cwd() + '/';
-    return message.split(cwd).join('');
-}
-function formatMs(ms) {
-    if (ms === null || ms === undefined)
-        return '';
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(ms / 1000).toFixed(1)} s`;
-    return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
-}
-function stepLabel(step) {
-    return `${step.migration.version} ${step.migration.name}`;
-}
-function renderProblems(problems) {
-    return problems.map((p) => `  ${p.blocking ? '✗' : '!'} ${displayMessage(p.message)}`).join('\n');
-}
-function indent(text, pad) {
-    return text
-        .split('\n')
-        .map((l) => (l ? pad + l : l))
-        .join('\n');
-}
-function renderPlan(plan) {
-    const out = [];
-    const verb = plan.direction === 'up' ? 'apply' : 'roll back';
-    const rollbackFindings = plan.rollbackFindings ?? [];
-    const onSection = (step, path) => rollbackFindings.filter((f) => f.version === step.migration.version && f.path === path);
-    if (plan.baseline) {
-        const { applied: n, label } = plan.baseline;
-        const unchanged = n === 1 ? `the 1 migration unchanged since ${label} counts` : `the ${n} migrations unchanged since ${label} count`;
-        out.push(`No database asked: ${unchanged} as applied; the ones added or changed since then are pending.`);
-    }
-    else if (!plan.databaseChecked) {
-        out.push("No database given: every migration in the directory is treated as pending. They are linted as one batch, so a table an earlier one creates counts as new: findings on objects created earlier in the directory are not reported. To see them, compare with a base commit (pgshift plan --since <git-ref>; the action uses the pull request's base) or give a database.");
-    }
-    else if (!plan.trackingExists)
-        out.push('The tracking table does not exist yet: the first run that writes will create it.');
-    out.push(plan.steps.length === 0
-        ? plan.blocked // e.g. a pending file that cannot be read: not "up to date"
-            ? `No migration can be ${plan.direction === 'up' ? 'applied' : 'rolled back'} until the problems below are fixed.`
-            : plan.direction === 'up'
-                ? `Up to date${plan.currentVersion ? ` at ${plan.currentVersion}` : ''}: nothing to apply.`
-                : 'Nothing to roll back.'
-        : `${plan.steps.length} migration${plan.steps.length > 1 ? 's' : ''} to ${verb}${plan.currentVersion && !plan.baseline ? ` (current version ${plan.currentVersion})` : ''}:`);
-    plan.steps.forEach((step, i) => {
-        out.push('');
-        out.push(`${i + 1}. ${plan.direction === 'up' ? '↑' : '↓'} ${stepLabel(step)}  [${step.transactional ? 'transactional' : 'non-transactional'}, ${step.statements.length} statement${step.statements.length === 1 ? '' : 's'}]  ${displayPath(step.section.path)}:${step.section.startLine}`);
-        for (const note of step.notes)
-            out.push(`   note: ${note}`);
-        out.push(indent(step.section.sql.trim(), '     '));
-        if (plan.direction === 'up')
-            out.push(rollbackText(step.rollback));
-        // What rolling this migration back would destroy, under its rollback SQL.
-        const underRollback = plan.direction === 'up' && step.rollback ? onSection(step, step.rollback.path) : [];
-        if (underRollback.length)
-            out.push('   rollback findings:', ...renderFindings(underRollback).map((l) => `   ${l}`));
-    });
-    const s = (n) => (n === 1 ? '' : 's');
-    if (plan.direction === 'up' && plan.steps.length) {
-        out.push('');
-        out.push(plan.findings.length ? `Safety (${plan.findings.length} finding${s(plan.findings.length)}):` : 'Safety: no findings.');
-        out.push(...renderFindings(plan.findings));
-        if (rollbackFindings.length)
-            out.push('', `Rolling back: ${rollbackFindings.length} finding${s(rollbackFindings.length)} on the down sections, shown under each rollback above (not part of this run).`);
-    }
-    if (plan.direction === 'down' && plan.steps.length && plan.rollbackFindings) {
-        out.push('');
-        out.push(rollbackFindings.length ? `Safety of this rollback (${rollbackFindings.length} finding${s(rollbackFindings.length)}):` : 'Safety of this rollback: no findings.');
-        out.push(...renderFindings(rollbackFindings));
-    }
-    if (plan.problems.length) {
-        out.push('');
-        out.push(plan.blocked ? 'Problems (the run would be refused):' : 'Warnings:');
-        out.push(renderProblems(plan.problems));
-    }
-    return out.join('\n');
-}
-/** What rolling a step back runs: its down SQL, nothing (an empty down), or nothing possible (no down). */
-function rollbackText(rollback) {
-    if (!rollback)
-        return '   rollback: none (this migration has no down, so it cannot be rolled back)';
-    if (rollback.empty)
-        return '   rollback: empty down section (rolling back runs no SQL and removes the migration from the applied set)';
-    return `   rollback:\n${indent(rollback.sql.trim(), '     ')}`;
-}
-function renderFindings(findings) {
-    return findings.map((f) => `  ${f.severity === 'error' ? '✗' : '!'} ${displayPath(f.path)}:${f.line}  ${f.severity}  ${f.rule}${f.destructive ? ' (destructive)' : ''}: ${displayMessage(f.message)} (${f.docs})`);
-}
-function renderStatus(entries) {
-    if (entries.length === 0)
-        return 'No migrations found.';
-    const rows = entries.map((e) => [e.version, e.name, e.state, e.appliedAt ? e.appliedAt.toISOString().replace('T', ' ').slice(0, 19) : '', formatMs(e.executionTimeMs)]);
-    const header = ['VERSION', 'NAME', 'STATUS', 'APPLIED AT (UTC)', 'DURATION'];
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r) => r
-        .map((c, i) => c.padEnd(widths[i]))
-        .join('  ')
-        .trimEnd();
-    const counts = new Map();
-    for (const e of entries)
-        counts.set(e.state, (counts.get(e.state) ?? 0) + 1);
-    const summary = [...counts].map(([k, v]) => `${v} ${k}`).join(', ');
-    return [line(header), ...rows.map(line), '', summary].join('\n');
-}
-function tally(result) {
-    const label = (s) => `${s.version} ${s.name}`;
-    const ran = new Set(result.steps.map((s) => s.version));
-    return {
-        done: result.steps.filter((s) => s.status === 'applied' || s.status === 'rolled-back').map(label),
-        failed: result.steps.filter((s) => s.status === 'failed').map(label),
-        undone: result.steps.filter((s) => s.status === 'skipped').map(label),
-        notRun: result.plan.steps.filter((st) => !ran.has(st.migration.version)).map((st) => label(st.migration)),
-    };
-}
-/** One line: "1 applied (1 users); failed: 2 orders; not run: 3 items, 4 tags." */
-function renderTally(result) {
-    const t = tally(result);
-    const list = (xs) => xs.join(', ');
-    const parts = [`${t.done.length} ${result.direction === 'up' ? 'applied' : 'rolled back'}${t.done.length ? ` (${list(t.done)})` : ''}`];
-    if (t.failed.length)
-        parts.push(`failed: ${list(t.failed)}`);
-    if (t.undone.length)
-        parts.push(`undone with it (one transaction): ${list(t.undone)}`);
-    parts.push(t.notRun.length ? `not run: ${list(t.notRun)}` : 'nothing left unrun');
-    return `${parts.join('; ')}.`;
-}
-/** What a failure left behind, in the words of the direction that failed. */
-/** After a lost connection: what pgshift found when it looked at the database again, and what to do. */
-function lostState(f) {
-    const found = f.afterLoss ? `Checked again: ${f.afterLoss} ` : '';
-    if (f.outcome === 'committed')
-        return `${found}Run ${f.direction} again for the migrations that did not run.`;
-    if (f.outcome === 'rolled-back')
-        return `${found}Nothing of this ${f.direction === 'up' ? 'migration' : 'rollback'} took effect; run ${f.direction} again once the server is reachable.`;
-    if (f.outcome === 'failed-needs-resolve') {
-        return `${found}It runs without a transaction, so statements before the one that was running stayed applied, and it stays marked running until resolved: check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`;
-    }
-    return `${found}Whether it committed is not known: the server rolls back a transaction whose connection ends before its COMMIT arrives. Run "pgshift status" once the server is reachable: ${f.version} shows as applied if it committed.`;
-}
-function failureState(f) {
-    if (f.connectionLost)
-        return lostState(f);
-    if (f.outcome === 'failed-needs-resolve') {
-        return `Statements before this one stayed applied (no transaction). The migration is marked failed; check the database, then run "pgshift resolve ${f.version} --applied" or "--rolled-back".`;
-    }
-    return f.direction === 'up'
-        ? 'The migration was rolled back: nothing of it remains. Fix the file (or add a new migration) and run again.'
-        : `The failed rollback was undone: migration ${f.version} is still applied, exactly as before this run. Fix its down section (or fix forward with a new migration) and run down again.`;
-}
-function renderFailure(f) {
-    const out = [
-        `✗ ${f.version} ${f.name} ${f.connectionLost ? 'lost its connection' : 'failed'} at ${displayPath(f.path)}:${f.line}:${f.column} (statement ${f.statementNumber}, ${f.direction})`,
-        `  ERROR${f.code ? ` ${f.code}` : ''}: ${f.message}`,
-    ];
-    if (f.excerpt)
-        out.push(indent(f.excerpt, '  '));
-    if (f.detail)
-        out.push(`  DETAIL: ${f.detail}`);
-    if (f.hint)
-        out.push(`  HINT: ${f.hint}`);
-    if (f.invalidIndex)
-        out.push(`  The failed CREATE INDEX CONCURRENTLY left invalid index ${f.invalidIndex}: drop it before retrying.`);
-    out.push(`  ${failureState(f)}`);
-    return out.join('\n');
-}
-
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
 // Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
+
 
 
 
@@ -49513,7 +51187,7 @@ const FAILED_VERDICTS = new Set(['up-failed', 'down-failed', 'down-mismatch', 'r
 function failedVerifications(proof) {
     return (proof?.verdicts ?? []).filter((v) => FAILED_VERDICTS.has(v.verdict));
 }
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+const markdown_plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 /**
  * What a reviewer must know first, in this order: a refusal by the safety policy (in a protected
  * environment, said so), destructive changes, a failed verification, a changed applied history; then the count.
@@ -49529,22 +51203,22 @@ function headline(plan, ctx) {
     // Each alarm as the headline says it first, and as it follows another.
     const alarms = [];
     if (refused) {
-        const text = `${plural(refused, 'finding')} the safety policy refuses`;
+        const text = `${markdown_plural(refused, 'finding')} the safety policy refuses`;
         alarms.push({ first: `Refused${ctx.protected ? ' in a protected environment' : ''}: ${text}`, next: text });
     }
     if (destructive.length) {
-        const text = `${plural(destructive.length, 'destructive change')} (${[...new Set(destructive.map((f) => f.rule))].join(', ')})`;
+        const text = `${markdown_plural(destructive.length, 'destructive change')} (${[...new Set(destructive.map((f) => f.rule))].join(', ')})`;
         alarms.push({ first: text, next: text });
     }
     if (failed)
-        alarms.push({ first: `${plural(failed, 'migration')} failed verification`, next: `${plural(failed, 'migration')} failed verification` });
+        alarms.push({ first: `${markdown_plural(failed, 'migration')} failed verification`, next: `${markdown_plural(failed, 'migration')} failed verification` });
     if (changed)
         alarms.push({ first: `Applied history changed: ${changed}`, next: `applied history changed (${changed})` });
     if (alarms.length) {
         const icon = refused || failed || plan.blocked ? '❌' : '⚠️';
         const rest = alarms.slice(1).map((a) => a.next);
         const tail = [...(rest.length ? [`also ${rest.join(', ')}`] : []), ...(plan.blocked && !refused ? ['the run would be refused'] : [])];
-        const count = n ? `${plural(n, 'migration')} ${what}${changed ? ', none will run until it is settled' : ''}` : '';
+        const count = n ? `${markdown_plural(n, 'migration')} ${what}${changed ? ', none will run until it is settled' : ''}` : '';
         const after = [tail.join(', '), count].filter(Boolean).join('; ');
         return `${icon} **${alarms[0].first}** ${where}${after ? ` — ${after}` : ''}`;
     }
@@ -49555,7 +51229,7 @@ function headline(plan, ctx) {
         ? plan.direction === 'up'
             ? `✅ **Up to date**${plan.currentVersion ? ` at \`${plan.currentVersion}\`` : ''}`
             : '✅ **Nothing to roll back**'
-        : `📋 **${plural(n, 'migration')} ${what}**`;
+        : `📋 **${markdown_plural(n, 'migration')} ${what}**`;
     return `${head} ${where}${plan.blocked ? ' — ❌ **the run would be refused**' : ''}`;
 }
 /** "Commit `abc1234` · 2025-05-01 12:34 UTC · run": what the report describes, when, and where it ran. */
@@ -49604,7 +51278,7 @@ function verifiedCell(v) {
         case 'skipped':
             return `⏭️ skipped${v.reason ? ` (${clipped(v.reason)})` : ''}`;
         default: {
-            const why = v.error ? `: ${clipped(displayMessage(v.error.message))}` : v.differences?.length ? ` (${plural(v.differences.length, 'difference')})` : '';
+            const why = v.error ? `: ${clipped(displayMessage(v.error.message))}` : v.differences?.length ? ` (${markdown_plural(v.differences.length, 'difference')})` : '';
             return `❌ ${VERDICT_WORDS[v.verdict]}${why}`;
         }
     }
@@ -49815,7 +51489,7 @@ function schemaChangeLines(proof, budget, note) {
     }
     return lines;
 }
-function cut(sql, max, note) {
+function markdown_cut(sql, max, note) {
     if (sql.length <= max)
         return sql;
     return `${sql.slice(0, Math.max(0, max)).replace(/\n[^\n]*$/, '')}\n-- … cut here (${sql.length - max} more characters): ${note}`;
@@ -49841,7 +51515,7 @@ function rollbackFindingLines(findings, ctx) {
     return ['', `**Rolling back** (${findings.length} finding${findings.length > 1 ? 's' : ''})`, '', ...findingItems(findings, ctx)];
 }
 /** An empty down and a missing one read differently: the first rolls back as a no-op, the second cannot roll back. */
-function rollbackWords(rollback) {
+function markdown_rollbackWords(rollback) {
     if (!rollback)
         return '_None: this migration has no down, so it cannot be rolled back._';
     if (rollback.empty)
@@ -49859,10 +51533,10 @@ function stepDetails(step, maxSql, note, plan, ctx) {
         ...(ctx?.fileUrl?.(step.section.path, step.section.startLine) ? [`File: ${where(step.section.path, step.section.startLine, ctx)}`, ''] : []),
         `**${label}**`,
         '',
-        fence(cut(step.section.sql.trim(), maxSql, note)),
+        fence(markdown_cut(step.section.sql.trim(), maxSql, note)),
     ];
     if (step.direction === 'up') {
-        parts.push('', '**Rollback SQL**', '', rollbackWords(step.rollback) ?? fence(cut(step.rollback.sql.trim(), maxSql, note)));
+        parts.push('', '**Rollback SQL**', '', markdown_rollbackWords(step.rollback) ?? fence(markdown_cut(step.rollback.sql.trim(), maxSql, note)));
     }
     if (ctx)
         parts.push(...rollbackFindingLines(onDown, ctx));
@@ -49956,6 +51630,7 @@ function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
             ...problemLines(plan.problems, plan.blocked, keep.problems, note, ctx),
             ...changes,
             ...safety,
+            ...(plan.net ? netPlanLines(plan.net, plan.steps.length) : []),
             ...extra,
         ].join('\n');
         const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note, plan, ctx));
@@ -50004,14 +51679,21 @@ function planMarkdown(plan, ctx, limit = Number.POSITIVE_INFINITY, extra = []) {
     return text.slice(0, limit);
 }
 /** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
-function runMarkdown(result, ctx, safety = true) {
+function runMarkdown(result, ctx, safety = true, net) {
     const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
+    const unhealthy = net?.health?.some((h) => !h.passed && !h.afterRollback);
     const lines = [
-        result.status === 'failed'
-            ? `❌ **Migration failed** in \`${ctx.environment}\``
-            : result.steps.length === 0
-                ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
-                : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
+        net?.rollback
+            ? net.rollback.error
+                ? `❌ **The automatic rollback did not finish** in \`${ctx.environment}\``
+                : `↩️ **Rolled back automatically** in \`${ctx.environment}\`: ${net.rollback.reason}`
+            : result.status === 'failed'
+                ? `❌ **Migration failed** in \`${ctx.environment}\``
+                : unhealthy
+                    ? `❌ **Health check failed** in \`${ctx.environment}\` after the run`
+                    : result.steps.length === 0
+                        ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
+                        : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
         ...provenance(ctx),
         '',
         `Current version: \`${result.currentVersion ?? 'none'}\``,
@@ -50033,6 +51715,8 @@ function runMarkdown(result, ctx, safety = true) {
     lines.push(...problemLines(result.plan.problems, false, undefined, '', ctx));
     if (safety)
         lines.push(...safetyLines(result.plan, ctx));
+    if (net)
+        lines.push(...netRunLines(net));
     return lines.join('\n');
 }
 /** At most `max` characters of `text`, marked where cut. */
@@ -50184,7 +51868,7 @@ function linkedFailureDetails(f) {
     return failureDetails(f, fileUrl);
 }
 /** The failure issue: what failed where, the run it failed in, and how to recover. */
-function issueBody(headline, details, f, environment, migrationsDir) {
+function issueBody(headline, details, f, environment, migrationsDir, recovery) {
     const url = runUrl();
     const commit = commitRef();
     return [
@@ -50200,7 +51884,7 @@ function issueBody(headline, details, f, environment, migrationsDir) {
         '',
         details,
         '',
-        recoverySteps(f, environment, docsBase()),
+        recovery ?? recoverySteps(f, environment, docsBase()),
     ].join('\n');
 }
 
@@ -50464,6 +52148,7 @@ function annotateVerdicts(plan, redact) {
 
 
 
+
 const SUMMARY_LIMIT = GITHUB_LIMITS.summary;
 function markdownContext(c, refused) {
     const environment = c.settings.environment;
@@ -50516,6 +52201,15 @@ function logSink(c) {
                     info(renderFailure(e.error));
                     endGroup();
                     break;
+                case 'backup':
+                    info(`✓ backed up ${e.report.file} (${backupLine(e.report)})`);
+                    break;
+                case 'health':
+                    (e.result.passed ? info : (t) => warning(c.redact(t)))(healthLine(e.result));
+                    break;
+                case 'rollback-start':
+                    warning(c.redact(`${e.reason}: rolling back what this run applied (${e.versions.join(', ')}), newest first`));
+                    break;
             }
         },
         planned(plan) {
@@ -50552,8 +52246,10 @@ function summarySink(c) {
             if (o.drift)
                 await write(driftMarkdown(o.drift, c.settings.environment));
             // A protected run's summary already has the plan with its Safety section.
-            if (o.result)
-                return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(o.result, markdownContext(c), !o.protected)}`);
+            if (o.result) {
+                const result = { ...o.result, currentVersion: o.currentVersion !== undefined ? o.currentVersion : o.result.currentVersion };
+                return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(result, markdownContext(c), !o.protected, o)}`);
+            }
             if (!stoppedEarly(o))
                 return;
             const message = stopMessage(c, o);
@@ -50583,6 +52279,11 @@ function outputsSink() {
                 setOutput('drift', String(o.drift.length > 0));
             if (o.schemaFile)
                 setOutput('schema-file', o.schemaFile);
+            if (o.backup)
+                setOutput('backup-file', o.backup.file);
+            if (o.health?.length)
+                setOutput('health-check', o.health.filter((h) => !h.afterRollback).every((h) => h.passed) ? 'passed' : 'failed');
+            setOutput('rolled-back-versions', JSON.stringify(o.rollback?.rolledBack ?? []));
             const proof = o.plan?.proof;
             if (proof) {
                 setOutput('schema-changes', JSON.stringify(proof.changes
@@ -50642,8 +52343,9 @@ function stepStatusSink(c) {
     return {
         finished(o) {
             const f = o.result?.error;
+            // A failure the net rolled back: where the migration failed, then what the rollback did.
             if (f)
-                return setFailed(c.redact(failureMessage({ ...f, path: workspacePath(f.path) })));
+                return setFailed(c.redact([failureMessage({ ...f, path: workspacePath(f.path) }), ...(o.rollback ? [o.error.message] : [])].join('\n')));
             if (o.command === 'plan' && o.plan) {
                 if (o.plan.blocked) {
                     setFailed(c.redact(`the plan would be refused:\n${o.plan.problems
@@ -50682,6 +52384,17 @@ function prCommentSink(c) {
         },
     };
 }
+/** How to recover after an automatic rollback: what state it left, and what to do. */
+function rollbackRecovery(rb, environment) {
+    const lines = ['### How to recover', ''];
+    if (rb.error) {
+        lines.push(`1. **Still applied:** ${rb.stillApplied.map((v) => `\`${v}\``).join(', ') || 'nothing'}. The rollback stopped: ${rb.error}`, `2. Check \`${environment}\` by hand; then roll the rest back (\`pgshift down --steps ${rb.stillApplied.length || 1} --env ${environment} --confirm MIGRATE-${environment.toUpperCase()}\`) or fix forward.`, '3. Restore from the backup above only if data is gone. Re-run the workflow once fixed; the next successful run closes this issue.');
+    }
+    else {
+        lines.push(`1. \`${environment}\` is back where it was before this run${rb.stillApplied.length ? `, except ${rb.stillApplied.map((v) => `\`${v}\``).join(', ')} (no automatic rollback)` : ''}.`, '2. Find out why it failed (above), fix the migration or the app, and push the fix.', '3. The next successful run in this environment closes this issue.');
+    }
+    return lines.join('\n');
+}
 function quoted(text) {
     return text
         .split('\n')
@@ -50704,13 +52417,22 @@ function failureIssueSink(c) {
             if (o.incident) {
                 const f = o.result?.error;
                 const applied = o.result?.steps.filter((s) => s.status === 'applied').length ?? 0;
-                const [headline, details] = f
+                const net = netRunLines(o).join('\n');
+                const [headline, details] = o.rollback
                     ? [
-                        `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
-                        `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${linkedFailureDetails(f)}`,
+                        o.rollback.error ? `Automatic rollback did not finish in \`${environment}\`` : `Deploy to \`${environment}\` rolled back automatically`,
+                        // A rollback that stopped says first what is still applied (rollbackWords puts it first).
+                        `${net.trim()}${f ? `\n\n**The migration that failed**\n\n${linkedFailureDetails(f)}` : ''}`,
                     ]
-                    : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
-                const body = issueBody(headline, details, f, environment, c.migrationsDir);
+                    : f
+                        ? [
+                            `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
+                            `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${linkedFailureDetails(f)}${net}`,
+                        ]
+                        : o.result
+                            ? [`Health check failed after the deploy to \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}\n${net}`]
+                            : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
+                const body = issueBody(headline, details, o.rollback ? undefined : f, environment, c.migrationsDir, o.rollback ? rollbackRecovery(o.rollback, environment) : undefined);
                 const issue = await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`);
                 posted(issue);
                 // The summary links the issue where the recovery is followed.
@@ -50729,6 +52451,7 @@ function failureIssueSink(c) {
 ;// CONCATENATED MODULE: ./src/action/main.ts
 // The GitHub Action shell: inputs → a request → deploy or dry run → the action's sinks. Every decision
 // about migrations is the command's; this file only wires the runner's world to it.
+
 
 
 
@@ -50775,6 +52498,7 @@ function main_request(inputs, redactor, signal, workspace) {
         shadow: s.dryRun && s.shadowUrl ? { url: s.shadowUrl, verify: s.verify ?? true, allowNoDown: s.allowNoDown } : undefined,
         drift: !s.dryRun && s.shadowUrl && (s.checkDrift ?? true) ? { shadowUrl: s.shadowUrl, fail: s.failOnDrift } : undefined,
         schemaFile: s.schemaFile ? (0,external_node_path_namespaceObject.resolve)(workspace, s.schemaFile) : undefined,
+        net: netSettings(s, process.env),
         redactor,
         signal,
     };
@@ -50782,14 +52506,22 @@ function main_request(inputs, redactor, signal, workspace) {
 async function runAction(redactor) {
     const redact = (t) => redactor.redact(t);
     // Mask the URL and its password before anything can print them.
-    for (const input of ['database-url', 'shadow-database-url']) {
+    for (const input of ['database-url', 'shadow-database-url', 'health-check-url']) {
         const rawUrl = getInput(input).trim();
         if (!rawUrl)
             continue;
-        core_setSecret(rawUrl);
+        // A health-check URL is shown in reports; only its credentials are secret.
+        if (input !== 'health-check-url')
+            core_setSecret(rawUrl);
         redactor.addUrl(rawUrl);
         for (const s of redactor.values)
             core_setSecret(s);
+    }
+    // A webhook's whole URL is its secret (Slack, Discord and Teams put the key in the path).
+    const hook = getInput('notify-url').trim();
+    if (hook) {
+        core_setSecret(hook);
+        redactor.add(hook);
     }
     const abort = new AbortController();
     for (const sig of ['SIGINT', 'SIGTERM'])
@@ -50832,7 +52564,7 @@ async function runAction(redactor) {
         req.baseline = await pullRequestBaseline({ number: c.prNumber, baseSha }, { reporter: c.reporter, migrationsPath: inputs.migrationsPath, workspace, warn: (m) => warning(redact(m)) });
     }
     // Redacted before rendering (so no cut can split a secret), then worded as the action's inputs.
-    const sink = redactedFor(redactor, inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c))));
+    const sink = redactedFor(redactor, inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c), ...notifier(s, redactor))));
     // A repair runs only when the workflow names it (repair-versions), before the deploy of the same run.
     // A dry run after adopt-from plans as if the adoption were recorded (assumed: what it would record).
     const run = (assumed) => s.repairVersions.length
@@ -50845,6 +52577,29 @@ async function runAction(redactor) {
         await adoptThen(req, s.adoptFrom, s.dryRun, sink, (r) => reportAdopt(r, redact), run);
     else
         await run();
+}
+/** The webhook told the deploy's outcome (notify-url), with the run's links; none without one. */
+function notifier(s, redactor) {
+    if (!s.notifyUrl)
+        return [];
+    const sha = process.env.GITHUB_SHA;
+    return [
+        notifySink({
+            url: s.notifyUrl,
+            format: s.notifyFormat,
+            on: s.notifyOn,
+            context: {
+                repository: process.env.GITHUB_REPOSITORY || undefined,
+                runUrl: runUrl(),
+                actor: process.env.GITHUB_ACTOR || undefined,
+                commit: sha || undefined,
+                database: s.databaseUrl ? databaseNameOf(s.databaseUrl) : undefined,
+            },
+            redactor,
+            warn: (m) => warning(redactor.redact(m)),
+            info: (m) => core_info(redactor.redact(m)),
+        }),
+    ];
 }
 /** What adopt-from recorded (or would), in the log, the step summary and the outputs, before the deploy reports. */
 async function reportAdopt(r, redact) {
@@ -50869,7 +52624,7 @@ async function reportRepair(r, reason, redact) {
     if (process.env.GITHUB_STEP_SUMMARY)
         await summary.addRaw(`## pgshift repair\n\n${lines.map((l) => `- ${l}`).join('\n')}\n`, true).write();
 }
-async function run() {
+async function main_run() {
     const redactor = new Redactor();
     try {
         await runAction(redactor);
@@ -50931,7 +52686,7 @@ process.on('beforeExit', () => {
     setOutput('status', 'failed');
     setFailed('pgshift stopped before it finished, with no result: check the database (pgshift status) before running again. This is a bug: please report it.');
 });
-void run().finally(() => {
+void main_run().finally(() => {
     settled = true;
 });
 

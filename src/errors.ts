@@ -1,6 +1,6 @@
 // The error kinds pgshift raises on purpose; anything else is a bug. Kinds only: what each means to a
 // shell (an exit code, an action status) is the shell's decision (cli/exit-codes.ts, commands/deploy.ts).
-import type { Finding, LockHolder, MigrationError, ValidationProblem } from './types';
+import type { AutoRollback, Finding, LockHolder, MigrationError, ValidationProblem } from './types';
 
 export class PgshiftError extends Error {
   constructor(message: string) {
@@ -83,5 +83,36 @@ export class UnexpectedError extends PgshiftError {
     super((cause as Error)?.message ?? String(cause));
     this.name = 'UnexpectedError';
     this.stack = (cause as Error)?.stack ?? this.stack;
+  }
+}
+
+/** The health check failed after the run (and no automatic rollback was asked for). */
+export class HealthCheckError extends PgshiftError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HealthCheckError';
+  }
+}
+
+/**
+ * A migration or the health check failed, and the automatic rollback ran (--rollback-on-failure):
+ * the message says why and what is still applied; `rollback` holds the details.
+ */
+export class RollbackError extends PgshiftError {
+  constructor(
+    message: string,
+    readonly rollback: AutoRollback,
+    readonly failure?: MigrationError,
+  ) {
+    super(message);
+    this.name = 'RollbackError';
+  }
+}
+
+/** The backup before the run (--backup) could not be written or did not check out: nothing was applied. */
+export class BackupError extends PgshiftError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackupError';
   }
 }

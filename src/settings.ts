@@ -9,9 +9,17 @@ import type { Direction } from './types';
 export type Shell = 'cli' | 'action';
 export type Policy = '' | 'additive-only';
 export const POLICIES: readonly Policy[] = ['', 'additive-only'];
+/** --backup: '' is "auto in a protected environment, none elsewhere". */
+export const BACKUP_MODES = ['', 'none', 'auto', 'full'] as const;
+export type BackupSetting = (typeof BACKUP_MODES)[number];
+export const NOTIFY_FORMATS = ['slack', 'teams', 'discord', 'json'] as const;
+export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
+/** The outcomes of a deploy a notification can be sent for. */
+export const NOTIFY_OUTCOMES = ['applied', 'up-to-date', 'failed', 'refused', 'rolled-back'] as const;
+export type NotifyOutcome = (typeof NOTIFY_OUTCOMES)[number];
 
 /** The CLI's commands that take flags (help and version take none). */
-export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair' | 'adopt' | 'baseline' | 'verify' | 'dump' | 'drift';
+export type CommandName = 'up' | 'down' | 'status' | 'plan' | 'lint' | 'new' | 'resolve' | 'repair' | 'adopt' | 'baseline' | 'verify' | 'dump' | 'drift' | 'history';
 
 export interface Setting<T> {
   key: string;
@@ -66,6 +74,8 @@ export function parseDuration(text: string, shownAs: string, bounds: DurationBou
 
 /** The longest a run waits for another run's lock: the longest job GitHub-hosted runners allow. */
 const LOCK_WAIT: DurationBounds = { zeroAllowed: true, max: 6 * 3_600_000, maxShown: '6h, the longest a GitHub-hosted job may run' };
+/** Health checks are retried for at most an hour: a deploy that waits longer for its app is stuck. */
+const HEALTH_TIMEOUT: DurationBounds = { zeroAllowed: true, max: 3_600_000, maxShown: '1h' };
 /** A database that does not answer within an hour is not starting up: a bare number is seconds, so 3600 is the most. */
 const CONNECT_TIMEOUT: DurationBounds = { zeroMeans: 'pgshift would give up before trying to connect', max: 3_600_000, maxShown: '1h (a bare number means seconds)' };
 const LOCK_TIMEOUT: DurationBounds = {
@@ -147,6 +157,18 @@ function parseTool(t: string, shownAs: string): ToolId | '' {
   throw new ConfigError(`${shownAs} must be one of ${TOOLS.join(', ')}, not "${t.trim()}".`);
 }
 
+/** --notify-on: outcomes, "failure" (failed and refused) or "always" (every outcome). */
+function parseNotifyOn(t: string, shownAs: string): NotifyOutcome[] {
+  const out = new Set<NotifyOutcome>();
+  for (const word of parseList(t.toLowerCase())) {
+    if (word === 'always') NOTIFY_OUTCOMES.forEach((o) => out.add(o));
+    else if (word === 'failure') ['failed', 'refused'].forEach((o) => out.add(o as NotifyOutcome));
+    else if ((NOTIFY_OUTCOMES as readonly string[]).includes(word)) out.add(word as NotifyOutcome);
+    else throw new ConfigError(`${shownAs}: "${word}" is not an outcome: use ${NOTIFY_OUTCOMES.join(', ')}, failure or always.`);
+  }
+  return [...out];
+}
+
 const text = (t: string) => t.trim();
 const optionalText = (t: string) => t.trim() || undefined;
 const duration = (bounds: DurationBounds) => (t: string, shownAs: string) => parseDuration(t, shownAs, bounds);
@@ -154,7 +176,7 @@ const optionalDuration = (bounds: DurationBounds) => (t: string, shownAs: string
 const flagOnly = (why: string) => ({ shell: 'cli' as const, why });
 // Which commands a flag applies to, by what the command does. plan is the dry run of up and down, and
 // takes their flags (those about running change nothing in a plan): one set of flags serves both.
-const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift'];
+const CONNECTING: readonly CommandName[] = ['up', 'down', 'status', 'plan', 'lint', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift', 'history'];
 /** Commands that replay migrations on a shadow database. */
 const SHADOWING: readonly CommandName[] = ['verify', 'dump', 'drift'];
 const EVERY: readonly CommandName[] = [...CONNECTING, 'new'];
@@ -295,7 +317,7 @@ export const SETTINGS = {
   },
   environment: {
     key: 'environment',
-    commands: ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline'],
+    commands: ['up', 'down', 'plan', 'resolve', 'repair', 'adopt', 'baseline', 'history'],
     flag: '--env',
     input: 'environment',
     arg: '<name>',
@@ -434,6 +456,142 @@ export const SETTINGS = {
     shown: 'false',
     parse: parseBoolean,
     help: 'apply pending migrations older than the newest applied one',
+  },
+  backup: {
+    key: 'backup',
+    commands: DEPLOYING,
+    flag: '--backup',
+    input: 'backup',
+    arg: '<mode>',
+    default: '' as BackupSetting,
+    // Empty: auto in a protected environment, none elsewhere.
+    shown: '',
+    parse: (t: string, shownAs: string): BackupSetting => {
+      const m = t.trim().toLowerCase();
+      if (!(BACKUP_MODES as readonly string[]).includes(m)) throw new ConfigError(`${shownAs} must be none, auto or full, not "${t.trim()}".`);
+      return m as BackupSetting;
+    },
+    help: 'a pg_dump before anything is applied: none, auto (the schema plus the data of the tables the run drops, empties or rewrites) or full (default auto in protected environments, none elsewhere)',
+  },
+  pgDump: {
+    key: 'pgDump',
+    commands: DEPLOYING,
+    flag: '--pg-dump',
+    input: 'pg-dump-path',
+    arg: '<path>',
+    default: '',
+    shown: '',
+    parse: text,
+    help: "the pg_dump to back up with (default: pg_dump on PATH); its major version must be at least the server's",
+  },
+  backupDir: {
+    key: 'backupDir',
+    commands: DEPLOYING,
+    flag: '--backup-dir',
+    input: 'backup-dir',
+    arg: '<path>',
+    default: '',
+    shown: '',
+    parse: text,
+    help: 'where the backup is written (default $RUNNER_TEMP on a runner, else the system temporary folder)',
+  },
+  healthCheckSql: {
+    key: 'healthCheckSql',
+    commands: DEPLOYING,
+    flag: '--health-check-sql',
+    input: 'health-check-sql',
+    arg: '<query>',
+    default: '',
+    shown: '',
+    parse: text,
+    help: "after the run (also when nothing was pending): passes when the query's first row's first column is true",
+  },
+  healthCheckUrl: {
+    key: 'healthCheckUrl',
+    commands: DEPLOYING,
+    flag: '--health-check-url',
+    input: 'health-check-url',
+    arg: '<url>',
+    default: '',
+    shown: '',
+    parse: (t: string, shownAs: string) => {
+      const u = t.trim();
+      if (u && !/^https?:\/\//i.test(u)) throw new ConfigError(`${shownAs} must be an http:// or https:// URL, not "${u}".`);
+      return u;
+    },
+    help: 'after the run (also when nothing was pending): passes on a 2xx answer to a GET',
+  },
+  healthCheckTimeout: {
+    key: 'healthCheckTimeout',
+    commands: DEPLOYING,
+    flag: '--health-check-timeout',
+    input: 'health-check-timeout',
+    arg: '<dur>',
+    default: 60_000,
+    shown: '60s',
+    parse: duration(HEALTH_TIMEOUT),
+    help: 'how long the health checks are retried (with backoff) before they fail',
+  },
+  rollbackOnFailure: {
+    key: 'rollbackOnFailure',
+    commands: DEPLOYING,
+    flag: '--rollback-on-failure',
+    input: 'rollback-on-failure',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'when a migration or the health check fails, roll back (newest first, with their downs) every migration this run applied; refused beforehand when one cannot be rolled back',
+  },
+  allowIrreversible: {
+    key: 'allowIrreversible',
+    commands: DEPLOYING,
+    flag: '--allow-irreversible',
+    input: 'allow-irreversible',
+    default: false,
+    shown: 'false',
+    parse: parseBoolean,
+    help: 'with --rollback-on-failure: run even though some pending migrations cannot be rolled back automatically',
+  },
+  notifyUrl: {
+    key: 'notifyUrl',
+    commands: ['up', 'down'],
+    flag: '--notify-url',
+    input: 'notify-url',
+    arg: '<url>',
+    default: '',
+    shown: '',
+    parse: (t: string, shownAs: string) => {
+      const u = t.trim();
+      if (u && !/^https?:\/\//i.test(u)) throw new ConfigError(`${shownAs} must be an http:// or https:// URL (a webhook), not a value of another kind.`);
+      return u;
+    },
+    help: 'a webhook (Slack, Microsoft Teams, Discord, or any JSON endpoint) told the outcome of the deploy (CLI default $PGSHIFT_NOTIFY_URL)',
+  },
+  notifyFormat: {
+    key: 'notifyFormat',
+    commands: ['up', 'down'],
+    flag: '--notify-format',
+    input: 'notify-format',
+    arg: '<format>',
+    default: 'slack' as NotifyFormat,
+    shown: 'slack',
+    parse: (t: string, shownAs: string): NotifyFormat => {
+      const f = t.trim().toLowerCase();
+      if (!(NOTIFY_FORMATS as readonly string[]).includes(f)) throw new ConfigError(`${shownAs} must be one of ${NOTIFY_FORMATS.join(', ')}, not "${t.trim()}".`);
+      return f as NotifyFormat;
+    },
+    help: `the webhook's body: ${NOTIFY_FORMATS.join(', ')} (json: documented in docs/notifications.md)`,
+  },
+  notifyOn: {
+    key: 'notifyOn',
+    commands: ['up', 'down'],
+    flag: '--notify-on',
+    input: 'notify-on',
+    arg: '<list>',
+    default: ['failed', 'refused', 'rolled-back'] as NotifyOutcome[],
+    shown: 'failure,rolled-back',
+    parse: parseNotifyOn,
+    help: 'comma-separated outcomes that send a notification: applied, up-to-date, failed, refused, rolled-back; failure (failed and refused); always',
   },
   protectedEnvironments: {
     key: 'protectedEnvironments',
@@ -584,6 +742,29 @@ export const SETTINGS = {
     parse: parseBoolean,
     help: 'repair: every changed applied migration, listed first (asks on a terminal; without one, needs --yes)',
     onlyIn: flagOnly('the action takes "all" in the repair-versions input, which is itself the deliberate yes'),
+  },
+  historyVersion: {
+    key: 'historyVersion',
+    commands: ['history'],
+    // pgshift --version (any other command too) prints pgshift's version; after history it filters (cli/args.ts).
+    flag: '--version',
+    arg: '<version>',
+    default: undefined as string | undefined,
+    shown: '',
+    parse: optionalText,
+    help: 'history: only the rows of this version ("001" and "1" are one version)',
+    onlyIn: flagOnly('the history is read at a terminal; the action reports its own run in the summary'),
+  },
+  historyLimit: {
+    key: 'historyLimit',
+    commands: ['history'],
+    flag: '--limit',
+    arg: '<n>',
+    default: 50,
+    shown: '50',
+    parse: count(1),
+    help: 'history: show at most n rows, newest first',
+    onlyIn: flagOnly('the history is read at a terminal; the action reports its own run in the summary'),
   },
   json: {
     key: 'json',

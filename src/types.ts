@@ -158,6 +158,8 @@ export interface Plan {
   baseline?: { label: string; applied: number };
   /** What a shadow database proved about the pending migrations (a dry run with a shadow). */
   proof?: ShadowProof;
+  /** The safety net the deploy will use (backup, health checks, automatic rollback), when one is set. */
+  net?: SafetyNet;
 }
 
 /**
@@ -235,6 +237,67 @@ export interface RunResult {
   currentVersion: string | null;
 }
 
+// The production safety net's results (backup before, health checks after, automatic rollback).
+
+/** A pg_dump archive written before a deploy. */
+export interface BackupReport {
+  /** auto: the schema plus the data of the tables the run changes destructively; full: everything. */
+  mode: 'auto' | 'full';
+  /** Absolute path of the archive (custom format), renamed into place only once pg_dump succeeded. */
+  file: string;
+  bytes: number;
+  /** Tables whose rows the archive holds, qualified ("public.users"); every table's for full. */
+  dataTables: string[];
+  /** How many entries pg_restore --list shows in it. */
+  entries: number;
+  /** The pg_dump that wrote it, as it names itself ("pg_dump (PostgreSQL) 15.18"). */
+  tool: string;
+  /** The shell command that restores it, with $DATABASE_URL in place of the URL (no secret). */
+  restoreCommand: string;
+  durationMs: number;
+}
+
+/** One health check's verdict, with what it saw. */
+export interface HealthResult {
+  kind: 'sql' | 'url';
+  /** The query, or the URL with credentials redacted. */
+  target: string;
+  passed: boolean;
+  /** What the last try returned: "true", "false", "no rows", "HTTP 503 Service Unavailable", an error. */
+  returned: string;
+  tries: number;
+  durationMs: number;
+  /** Checked after the automatic rollback (false: after the run). */
+  afterRollback?: boolean;
+}
+
+/** The automatic rollback after a failed migration or a failed health check. */
+export interface AutoRollback {
+  /** Why: "migration 3 (add_x) failed" or "the health check failed". */
+  reason: string;
+  /** The versions this run applied, newest first: what the rollback set out to undo. */
+  versions: string[];
+  /** Those it rolled back. */
+  rolledBack: string[];
+  /** Those still applied: the rollback stopped before them (its own error says why). */
+  stillApplied: string[];
+  /** The rollback's own failure, when it failed. */
+  error?: string;
+}
+
+/** What the safety net of a deploy does, decided before anything runs (and shown by a dry run). */
+export interface SafetyNet {
+  backup: 'none' | 'auto' | 'full';
+  /** For auto: the tables whose data the backup holds (those the pending migrations change destructively). */
+  backupTables: string[];
+  health: { kind: 'sql' | 'url'; target: string }[];
+  rollbackOnFailure: boolean;
+  /** With rollbackOnFailure: the pending versions that can be rolled back automatically, newest first. */
+  reversible: string[];
+  /** With rollbackOnFailure: the pending migrations that cannot be, and why. */
+  irreversible: { version: string; name: string; why: string }[];
+}
+
 /** Progress reported while the engine works; the CLI and the action decide how to show it. */
 export type EngineEvent =
   | { type: 'connect-retry'; attempt: number; delayMs: number; message: string }
@@ -247,7 +310,10 @@ export type EngineEvent =
   | { type: 'step-retry'; step: PlannedStep; attempt: number; delayMs: number; message: string }
   | { type: 'step-done'; step: PlannedStep; result: StepResult }
   | { type: 'step-failed'; step: PlannedStep; error: MigrationError }
-  | { type: 'warning'; message: string };
+  | { type: 'warning'; message: string }
+  | { type: 'backup'; report: BackupReport }
+  | { type: 'health'; result: HealthResult }
+  | { type: 'rollback-start'; reason: string; versions: string[] };
 
 export interface LockHolder {
   pid: number;

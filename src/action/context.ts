@@ -73,7 +73,7 @@ export function linkedFailureDetails(f: MigrationError): string {
 }
 
 /** The failure issue: what failed where, the run it failed in, and how to recover. */
-export function issueBody(headline: string, details: string, f: MigrationError | undefined, environment: string, migrationsDir: string): string {
+export function issueBody(headline: string, details: string, f: MigrationError | undefined, environment: string, migrationsDir: string, recovery?: string): string {
   const url = runUrl();
   const commit = commitRef();
   return [
@@ -89,6 +89,6 @@ export function issueBody(headline: string, details: string, f: MigrationError |
     '',
     details,
     '',
-    recoverySteps(f, environment, docsBase()),
+    recovery ?? recoverySteps(f, environment, docsBase()),
   ].join('\n');
 }

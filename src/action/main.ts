@@ -3,17 +3,18 @@
 import { resolve as resolvePath } from 'node:path';
 import * as core from '@actions/core';
 import * as github from '@actions/github';
-import { ConfigError, deploy, dryRun, loadLintConfig, type DeployRequest } from '../commands';
+import { ConfigError, deploy, dryRun, loadLintConfig, netSettings, type DeployRequest } from '../commands';
 import { describeRepair, repairThenDeploy, type RepairReport } from '../commands';
 import { adoptThen, describeAdopt, describeDifference, drift, EXPECTED_ACTUAL, type AdoptReport, type AssumedMigration, type DriftReport } from '../commands';
 import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
 import { redactedFor } from '../report/redacting';
-import { fanOut } from '../report/sink';
+import { fanOut, type Sink } from '../report/sink';
+import { databaseNameOf, notifySink } from '../report/notify';
 import { inWordsOf } from '../report/wording';
 import { forShell, SETTINGS } from '../settings';
 import { pullRequestBaseline } from './baseline';
-import { commitLine } from './context';
+import { commitLine, runUrl } from './context';
 import { GitHubReporter } from './github';
 import { readInputs, type ActionInputs } from './inputs';
 import { annotationsSink, failureIssueSink, logSink, outputsSink, planFileSink, prCommentSink, stepStatusSink, summarySink, type ActionContext } from './sinks';
@@ -48,6 +49,7 @@ function request(inputs: ActionInputs, redactor: Redactor, signal: AbortSignal, 
     shadow: s.dryRun && s.shadowUrl ? { url: s.shadowUrl, verify: s.verify ?? true, allowNoDown: s.allowNoDown } : undefined,
     drift: !s.dryRun && s.shadowUrl && (s.checkDrift ?? true) ? { shadowUrl: s.shadowUrl, fail: s.failOnDrift } : undefined,
     schemaFile: s.schemaFile ? resolvePath(workspace, s.schemaFile) : undefined,
+    net: netSettings(s, process.env),
     redactor,
     signal,
   };
@@ -56,12 +58,19 @@ function request(inputs: ActionInputs, redactor: Redactor, signal: AbortSignal, 
 async function runAction(redactor: Redactor): Promise<void> {
   const redact = (t: string) => redactor.redact(t);
   // Mask the URL and its password before anything can print them.
-  for (const input of ['database-url', 'shadow-database-url']) {
+  for (const input of ['database-url', 'shadow-database-url', 'health-check-url']) {
     const rawUrl = core.getInput(input).trim();
     if (!rawUrl) continue;
-    core.setSecret(rawUrl);
+    // A health-check URL is shown in reports; only its credentials are secret.
+    if (input !== 'health-check-url') core.setSecret(rawUrl);
     redactor.addUrl(rawUrl);
     for (const s of redactor.values) core.setSecret(s);
+  }
+  // A webhook's whole URL is its secret (Slack, Discord and Teams put the key in the path).
+  const hook = core.getInput('notify-url').trim();
+  if (hook) {
+    core.setSecret(hook);
+    redactor.add(hook);
   }
   const abort = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort());
@@ -102,7 +111,7 @@ async function runAction(redactor: Redactor): Promise<void> {
   // Redacted before rendering (so no cut can split a secret), then worded as the action's inputs.
   const sink = redactedFor(
     redactor,
-    inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c))),
+    inWordsOf('action', fanOut(logSink(c), planFileSink(c), summarySink(c), annotationsSink(c), outputsSink(), prCommentSink(c), stepStatusSink(c), failureIssueSink(c), ...notifier(s, redactor))),
   );
   // A repair runs only when the workflow names it (repair-versions), before the deploy of the same run.
   // A dry run after adopt-from plans as if the adoption were recorded (assumed: what it would record).
@@ -115,6 +124,29 @@ async function runAction(redactor: Redactor): Promise<void> {
   // adopt-from: the adoption first (a dry run only says what it would record); once done, a no-op.
   if (s.adoptFrom) await adoptThen(req, s.adoptFrom, s.dryRun, sink, (r) => reportAdopt(r, redact), run);
   else await run();
+}
+
+/** The webhook told the deploy's outcome (notify-url), with the run's links; none without one. */
+function notifier(s: ActionInputs['settings'], redactor: Redactor): Sink[] {
+  if (!s.notifyUrl) return [];
+  const sha = process.env.GITHUB_SHA;
+  return [
+    notifySink({
+      url: s.notifyUrl,
+      format: s.notifyFormat,
+      on: s.notifyOn,
+      context: {
+        repository: process.env.GITHUB_REPOSITORY || undefined,
+        runUrl: runUrl(),
+        actor: process.env.GITHUB_ACTOR || undefined,
+        commit: sha || undefined,
+        database: s.databaseUrl ? databaseNameOf(s.databaseUrl) : undefined,
+      },
+      redactor,
+      warn: (m) => core.warning(redactor.redact(m)),
+      info: (m) => core.info(redactor.redact(m)),
+    }),
+  ];
 }
 
 /** What adopt-from recorded (or would), in the log, the step summary and the outputs, before the deploy reports. */

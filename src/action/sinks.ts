@@ -11,6 +11,7 @@ import { toJson } from '../report/json';
 import { planMarkdown, runMarkdown, type MarkdownContext } from '../report/markdown';
 import type { Sink } from '../report/sink';
 import { displayMessage, formatMs, renderFailure, renderPlan, stepLabel } from '../report/text';
+import { backupLine, healthLine, netRunLines } from '../report/net';
 import type { SettingValues } from '../settings';
 import type { EngineEvent, Finding, Plan } from '../types';
 import { annotateFailure, annotateFindings, annotateProblems, annotateVerdicts } from './annotations';
@@ -84,6 +85,15 @@ export function logSink(c: ActionContext): Sink {
           info(renderFailure(e.error));
           core.endGroup();
           break;
+        case 'backup':
+          info(`✓ backed up ${e.report.file} (${backupLine(e.report)})`);
+          break;
+        case 'health':
+          (e.result.passed ? info : (t: string) => core.warning(c.redact(t)))(healthLine(e.result));
+          break;
+        case 'rollback-start':
+          core.warning(c.redact(`${e.reason}: rolling back what this run applied (${e.versions.join(', ')}), newest first`));
+          break;
       }
     },
     planned(plan: Plan) {
@@ -116,7 +126,10 @@ export function summarySink(c: ActionContext): Sink {
     async finished(o: Outcome) {
       if (o.drift) await write(driftMarkdown(o.drift, c.settings.environment));
       // A protected run's summary already has the plan with its Safety section.
-      if (o.result) return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(o.result, markdownContext(c), !o.protected)}`);
+      if (o.result) {
+        const result = { ...o.result, currentVersion: o.currentVersion !== undefined ? o.currentVersion : o.result.currentVersion };
+        return write(`## pgshift ${o.result.direction}\n\n${runMarkdown(result, markdownContext(c), !o.protected, o)}`);
+      }
       if (!stoppedEarly(o)) return;
       const message = stopMessage(c, o);
       const lines = message.split('\n').map((l) => (l.startsWith('  - ') ? `- ${l.slice(4)}` : l));
@@ -142,6 +155,9 @@ export function outputsSink(): Sink {
       if (o.currentVersion !== undefined) core.setOutput('current-version', o.currentVersion ?? '');
       if (o.drift) core.setOutput('drift', String(o.drift.length > 0));
       if (o.schemaFile) core.setOutput('schema-file', o.schemaFile);
+      if (o.backup) core.setOutput('backup-file', o.backup.file);
+      if (o.health?.length) core.setOutput('health-check', o.health.filter((h) => !h.afterRollback).every((h) => h.passed) ? 'passed' : 'failed');
+      core.setOutput('rolled-back-versions', JSON.stringify(o.rollback?.rolledBack ?? []));
       const proof = o.plan?.proof;
       if (proof) {
         core.setOutput(
@@ -203,7 +219,8 @@ export function stepStatusSink(c: ActionContext): Sink {
   return {
     finished(o: Outcome) {
       const f = o.result?.error;
-      if (f) return core.setFailed(c.redact(failureMessage({ ...f, path: workspacePath(f.path) })));
+      // A failure the net rolled back: where the migration failed, then what the rollback did.
+      if (f) return core.setFailed(c.redact([failureMessage({ ...f, path: workspacePath(f.path) }), ...(o.rollback ? [o.error!.message] : [])].join('\n')));
       if (o.command === 'plan' && o.plan) {
         if (o.plan.blocked) {
           core.setFailed(
@@ -247,6 +264,25 @@ export function prCommentSink(c: ActionContext): Sink {
   };
 }
 
+/** How to recover after an automatic rollback: what state it left, and what to do. */
+function rollbackRecovery(rb: NonNullable<Outcome['rollback']>, environment: string): string {
+  const lines = ['### How to recover', ''];
+  if (rb.error) {
+    lines.push(
+      `1. **Still applied:** ${rb.stillApplied.map((v) => `\`${v}\``).join(', ') || 'nothing'}. The rollback stopped: ${rb.error}`,
+      `2. Check \`${environment}\` by hand; then roll the rest back (\`pgshift down --steps ${rb.stillApplied.length || 1} --env ${environment} --confirm MIGRATE-${environment.toUpperCase()}\`) or fix forward.`,
+      '3. Restore from the backup above only if data is gone. Re-run the workflow once fixed; the next successful run closes this issue.',
+    );
+  } else {
+    lines.push(
+      `1. \`${environment}\` is back where it was before this run${rb.stillApplied.length ? `, except ${rb.stillApplied.map((v) => `\`${v}\``).join(', ')} (no automatic rollback)` : ''}.`,
+      '2. Find out why it failed (above), fix the migration or the app, and push the fix.',
+      '3. The next successful run in this environment closes this issue.',
+    );
+  }
+  return lines.join('\n');
+}
+
 function quoted(text: string): string {
   return text
     .split('\n')
@@ -268,13 +304,22 @@ export function failureIssueSink(c: ActionContext): Sink {
       if (o.incident) {
         const f = o.result?.error;
         const applied = o.result?.steps.filter((s) => s.status === 'applied').length ?? 0;
-        const [headline, details] = f
+        const net = netRunLines(o).join('\n');
+        const [headline, details] = o.rollback
           ? [
-              `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
-              `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${linkedFailureDetails(f)}`,
+              o.rollback.error ? `Automatic rollback did not finish in \`${environment}\`` : `Deploy to \`${environment}\` rolled back automatically`,
+              // A rollback that stopped says first what is still applied (rollbackWords puts it first).
+              `${net.trim()}${f ? `\n\n**The migration that failed**\n\n${linkedFailureDetails(f)}` : ''}`,
             ]
-          : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
-        const body = issueBody(headline, details, f, environment, c.migrationsDir);
+          : f
+            ? [
+                `Migration \`${f.version}\` ${f.name} failed in \`${environment}\``,
+                `${applied ? `${applied} migration(s) before it in the same run were applied and stay applied.\n\n` : ''}${linkedFailureDetails(f)}${net}`,
+              ]
+            : o.result
+              ? [`Health check failed after the deploy to \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}\n${net}`]
+              : [`pgshift could not run in \`${environment}\``, `**Reason**\n\n${quoted(stopMessage(c, o))}`];
+        const body = issueBody(headline, details, o.rollback ? undefined : f, environment, c.migrationsDir, o.rollback ? rollbackRecovery(o.rollback, environment) : undefined);
         const issue = await c.reporter.reportFailure(environment, c.settings.issueLabels, body, `Failed again${commitLine()}.\n\n${body}`);
         posted(issue);
         // The summary links the issue where the recovery is followed.

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../commands';
 import { readSettings, SETTING_ROWS, SETTINGS, type Setting, type SettingKey, type SettingValues } from '../settings';
 
-export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift', 'help', 'version'] as const;
+export const COMMANDS = ['up', 'down', 'status', 'plan', 'lint', 'new', 'resolve', 'repair', 'adopt', 'baseline', 'verify', 'dump', 'drift', 'history', 'help', 'version'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface CliArgs {
@@ -102,19 +102,37 @@ type FlagOptions = Record<string, { type: 'string' | 'boolean'; short?: string }
 
 const FLAGS = SETTING_ROWS.filter((s) => s.flag);
 
-function flagOptions(): FlagOptions {
-  const options: FlagOptions = { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean' } };
+/** `--version` takes a value only as history's filter; everywhere else it is the switch that prints pgshift's version. */
+function flagOptions(versionFilter: boolean): FlagOptions {
+  const options: FlagOptions = { help: { type: 'boolean', short: 'h' } };
   for (const s of FLAGS) options[s.flag!.slice(2)] = { type: s.arg ? 'string' : 'boolean', ...(s.short ? { short: s.short } : {}) };
+  options.version = { type: versionFilter ? 'string' : 'boolean' };
   return options;
+}
+
+/**
+ * Whether `--version` is history's filter here: the command is history and --version comes after it
+ * (`pgshift history --version 20240101`). `pgshift --version`, `pgshift --version history` and
+ * `pgshift up --version` keep printing pgshift's version. A loose first pass finds the command word.
+ */
+function versionIsFilter(argv: string[]): boolean {
+  const { tokens } = parseArgs({ args: argv, allowPositionals: true, strict: false, tokens: true, options: flagOptions(false) });
+  const command = tokens.find((t) => t.kind === 'positional');
+  const version = tokens.find((t) => t.kind === 'option' && t.name === 'version');
+  return command?.kind === 'positional' && command.value === 'history' && (!version || version.index > command.index);
 }
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliArgs {
   let parsed;
+  const versionFilter = versionIsFilter(argv);
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: flagOptions() });
+    parsed = parseArgs({ args: argv, allowPositionals: true, strict: true, options: flagOptions(versionFilter) });
   } catch (err) {
     const e = err as Error & { code?: string };
     const see = seeHelp(argv.find(isCommand));
+    if (versionFilter && e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /--version/.test(e.message)) {
+      throw new ConfigError(`--version after "pgshift history" takes the version whose rows to show: pgshift history --version 20240101 (pgshift --version prints pgshift's version). ${see}`);
+    }
     const unknown = e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /Unknown option '([^']+)'/.exec(e.message)?.[1] : undefined;
     if (unknown) {
       const hint = flagHint(unknown);
@@ -125,11 +143,14 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   const v = parsed.values as Record<string, string | boolean | undefined>;
   const [first, ...positionals] = parsed.positionals;
   if (first !== undefined && !isCommand(first)) throw unknownCommand(first);
+  // The switch that prints pgshift's version is no setting: history's filter row must not read it.
+  const printVersion = !versionFilter && v.version === true;
+  if (!versionFilter) delete v.version;
   const given = new Set(FLAGS.filter((s) => v[s.flag!.slice(2)] !== undefined).map((s) => s.key as SettingKey));
   let command: Command;
   let topic: string | undefined;
   if (v.help) [command, topic] = ['help', first === 'help' ? positionals[0] : first];
-  else if (v.version) command = 'version';
+  else if (printVersion) command = 'version';
   // --dry-run is adopt's and baseline's; alone, it is still someone looking for pgshift plan.
   else if (first === undefined && v['dry-run']) throw new ConfigError(`unknown option --dry-run: ${flagHint('--dry-run')}. ${seeHelp(undefined)}`);
   else if (first === undefined) return { command: 'help', positionals: [], settings: readSettings('cli', () => undefined), given, bare: true };
@@ -173,6 +194,8 @@ Commands:
   up                    apply pending migrations (all, or --target / --steps)
   down                  roll back the last applied migration (--steps N, or --target V)
   status                list every migration: applied, pending, failed, modified or missing
+  history               the audit log: every apply, rollback, resolve, repair, adopt and baseline, newest
+                        first (--env, --version, --limit; read-only)
   plan [up|down]        dry run: what up/down would run, with its SQL and safety findings (read-only: no table, no lock)
   lint [paths...]       safety findings: of the given files or directories; with no path, of the pending
                         migrations when a database is given, else of every migration in --dir
@@ -247,6 +270,11 @@ records every migration up to and including <version> as applied without running
 action baseline), under the migration lock. Refused when schema_migrations already has rows. With
 --shadow-url it is proven first: the migrations up to <version> are replayed on a shadow database and
 must give the live schema, or the baseline is refused with the differences. --dry-run writes nothing.`,
+  history: `Reads migration_history, newest first: when (UTC), version, name, action (apply, rollback, resolve,
+repair, adopt, baseline), status (success or failed), environment, who ran it, how long it took, and its
+note (a failure's error, or why a resolve, repair, adopt or baseline was recorded; first line). Read-only:
+it takes no lock and creates nothing; a database where no pgshift run has written yet has no history
+(exit 0; --json prints []). --env and --version filter only when given ("001" and "1" are one version).`,
   lint: 'Exits 1 on an error-level finding. Rules and their settings: docs/rules.md.',
   verify: `Makes a fresh database pgshift_shadow_<random> on the --shadow-url server (dropped at the end, also on
 SIGINT/SIGTERM), applies the migrations the target already has (none without --database-url), then for

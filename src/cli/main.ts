@@ -3,14 +3,17 @@
 import { askBeforeRun, ConfigError, deploy, dryRun, newMigration, plan, resolve, status, loadLintConfig, pendingPaths, type DeployRequest, type Outcome, type SessionOptions } from '../commands';
 import { changedHistory, describeRepair, listCandidates, repair } from '../commands';
 import { adopt, baselineAt, describeAdopt, describeBaseline } from '../commands';
-import { ValidationError } from '../commands';
+import { defaultActor, historyReport } from '../commands';
+import { netSettings, ValidationError } from '../commands';
 import { databaseFacts, drift, failedVerdicts, migrationsModel, targetModel, verify, renderSchema, describeDifference, EXPECTED_ACTUAL } from '../commands';
 import { majorNote, verdictLine } from '../report/proof';
 import { writeFileSync } from 'node:fs';
 import { toJson } from '../report/json';
 import { connectionUrl } from '../report/credentials';
 import { Redactor } from '../report/redact';
-import { fanOut } from '../report/sink';
+import { renderHistory } from '../report/history';
+import { databaseNameOf, notifySink, type NotifyContext } from '../report/notify';
+import { fanOut, type Sink } from '../report/sink';
 import { displayMessage, displayPath, renderPlan, renderProblems, renderStatus } from '../report/text';
 import { SETTINGS, type SettingKey, type SettingValues } from '../settings';
 import { commandHelp, HELP, parseCli, type CliArgs } from './args';
@@ -59,6 +62,7 @@ function deployRequest(args: CliArgs, io: CliIo, redactor: Redactor, direction: 
     // With a shadow database, a deploy to a protected environment checks drift first (as the action does).
     drift: shadowUrl && (s.checkDrift ?? true) ? { shadowUrl, fail: s.failOnDrift } : undefined,
     schemaFile: s.schemaFile,
+    net: netSettings(s, io.env),
     environment: s.environment,
     actor: io.env.GITHUB_ACTOR || undefined,
     lockTimeoutMs: s.lockTimeout,
@@ -82,6 +86,36 @@ function deployRequest(args: CliArgs, io: CliIo, redactor: Redactor, direction: 
           )
         : undefined,
   };
+}
+
+/** The deploy's notification (--notify-url, else $PGSHIFT_NOTIFY_URL), when there is a webhook. */
+function notification(args: CliArgs, io: CliIo, redactor: Redactor): Sink | undefined {
+  const s = args.settings;
+  const fromEnv = !args.given.has('notifyUrl') && io.env.PGSHIFT_NOTIFY_URL;
+  const url = fromEnv ? SETTINGS.notifyUrl.parse(fromEnv, 'PGSHIFT_NOTIFY_URL') : s.notifyUrl;
+  if (!url) return undefined;
+  // The whole URL is the webhook's secret (Slack and Discord put the key in the path): never printed.
+  redactor.add(url);
+  const env = io.env;
+  // In a CI run (GitHub Actions' variables), the notification links to it.
+  const runUrl = env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}` : undefined;
+  const context: NotifyContext = {
+    repository: env.GITHUB_REPOSITORY || undefined,
+    runUrl,
+    actor: env.GITHUB_ACTOR || defaultActor(),
+    commit: env.GITHUB_SHA || undefined,
+    database: s.databaseUrl ? databaseNameOf(s.databaseUrl) : undefined,
+  };
+  return notifySink({
+    url,
+    format: s.notifyFormat,
+    on: s.notifyOn,
+    context,
+    redactor,
+    version: VERSION,
+    warn: (m) => io.err(`warning: ${m}`),
+    info: (m) => io.err(m),
+  });
 }
 
 /** What an outcome leaves the process with. */
@@ -172,8 +206,29 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
     }
     case 'up':
     case 'down': {
-      const outcome = await deploy(deployRequest(args, io, redactor, args.command), fanOut(progress));
+      const notify = notification(args, io, redactor);
+      const outcome = await deploy(deployRequest(args, io, redactor, args.command), notify ? fanOut(progress, notify) : fanOut(progress));
       return exitCodeOfOutcome(outcome);
+    }
+    case 'history': {
+      if (args.positionals.length) throw new ConfigError(`history takes no arguments (got "${args.positionals[0]}"): pgshift history --version <version> shows one version's rows.`);
+      const report = await historyReport({
+        ...sessionOptions(s, io, redactor, args.given),
+        onEvent: progress.event,
+        // The environment's default (development) is no filter: only a given --env is.
+        environment: args.given.has('environment') ? s.environment : undefined,
+        version: s.historyVersion,
+        limit: s.historyLimit,
+      });
+      if (s.json) io.out(toJson(report.entries));
+      else if (!report.exists) io.out(`no history yet: ${report.table} does not exist (the first pgshift up, down, resolve, repair, adopt or baseline creates it).`);
+      else if (!report.entries.length) io.out(`no history rows${historyFilters(args)}.`);
+      else {
+        io.out(renderHistory(report.entries));
+        const n = report.entries.length;
+        io.out(report.more ? `\nthe newest ${n} rows${historyFilters(args)}; --limit <n> shows more.` : `\n${n} row${n === 1 ? '' : 's'}${historyFilters(args)}.`);
+      }
+      return ExitCode.ok;
     }
     case 'resolve': {
       const version = args.positionals[0];
@@ -215,6 +270,13 @@ async function runCommand(args: CliArgs, io: CliIo, redactor: Redactor): Promise
       return ExitCode.ok;
     }
   }
+}
+
+/** " for --env staging and --version 3": the filters a history was read with. */
+function historyFilters(args: CliArgs): string {
+  const s = args.settings;
+  const filters = [...(args.given.has('environment') ? [`--env ${s.environment}`] : []), ...(s.historyVersion ? [`--version ${s.historyVersion}`] : [])];
+  return filters.length ? ` for ${filters.join(' and ')}` : '';
 }
 
 /** adopt and baseline: the request from the flags; what they did, as text or JSON. */

@@ -1,8 +1,9 @@
 // The terminal Sink: each migration as it runs (a long one gets a "still running" line every 10 s), the
 // plan a protected environment puts on record, and the result of up/down.
-import { MigrationFailedError, PgshiftError, UnexpectedError, type Confirmation, type Outcome, type Review } from '../commands';
+import { HealthCheckError, MigrationFailedError, PgshiftError, RollbackError, UnexpectedError, type Confirmation, type Outcome, type Review } from '../commands';
 import { toJson } from '../report/json';
 import type { Sink } from '../report/sink';
+import { backupLine, healthLine } from '../report/net';
 import { displayMessage, displayPath, formatMs, renderFailure, renderFindings, renderPlan, renderTally, stepLabel } from '../report/text';
 import type { EngineEvent, Plan, PlannedStep } from '../types';
 import { exitCodeOf } from './exit-codes';
@@ -58,6 +59,15 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
       case 'warning':
         io.err(`warning: ${e.message}`);
         break;
+      case 'backup':
+        say(`✓ backed up  ${displayPath(e.report.file)}  ${backupLine(e.report)}`);
+        break;
+      case 'health':
+        say(healthLine(e.result));
+        break;
+      case 'rollback-start':
+        io.err(`↩ ${e.reason}: rolling back what this run applied (${e.versions.join(', ')}), newest first`);
+        break;
     }
   };
   return {
@@ -69,9 +79,11 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
     },
     finished(o: Outcome) {
       clearInterval(timer);
-      if (o.error && !(o.error instanceof MigrationFailedError)) return printError(io, o.error, opts.json);
+      // A run the safety net judged (health check, rollback) has its result to show first.
+      const judged = o.result && (o.error instanceof HealthCheckError || o.error instanceof RollbackError);
+      if (o.error && !(o.error instanceof MigrationFailedError) && !judged) return printError(io, o.error, opts.json);
       const result = o.result!;
-      if (opts.json) return io.out(toJson(result));
+      if (opts.json) return io.out(toJson({ ...result, ...(o.backup && { backup: o.backup }), ...(o.health && { health: o.health }), ...(o.rollback && { rollback: o.rollback }) }));
       // The .sql files that are not migrations are said last, where they are not lost above the result.
       const ignored = result.plan.problems.filter((p) => p.kind === 'unmatched');
       for (const problem of result.plan.problems) if (problem.kind !== 'unmatched') io.err(`warning: ${displayMessage(problem.message)}`);
@@ -87,6 +99,8 @@ export function terminalSink(io: Terminal, opts: { json: boolean; verbose: boole
           `${result.direction === 'up' ? 'Applied' : 'Rolled back'} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''} in ${formatMs(result.steps.reduce((t, s) => t + s.durationMs, 0))}; current version ${result.currentVersion ?? 'none'}.`,
         );
       for (const problem of ignored) io.err(`warning: ${displayMessage(problem.message)}`);
+      if (judged) io.err(`pgshift: ${displayMessage(o.error!.message)}`);
+      if (o.backup && o.error) io.err(`The backup taken before the run: ${displayPath(o.backup.file)}. To restore it: ${o.backup.restoreCommand}`);
     },
   };
 }

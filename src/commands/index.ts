@@ -14,8 +14,11 @@ export { baselineAt, describeBaseline, type BaselineOptions, type BaselineReport
 export { changedHistory, describeRepair, listCandidates, repair, repairThenDeploy, type RepairCandidate, type RepairOptions, type RepairReport } from './repair';
 export { defaultActor, type SessionOptions } from './session';
 export { status, type StatusReport } from './status';
+export { history, historyReport, type HistoryAction, type HistoryEntry, type HistoryOptions, type HistoryReport } from './history';
 export type { Selection } from '../plan/plan';
 export * from '../errors';
 export { resolveCredentials, type CredentialSources, type Credentials } from '../db/credentials';
 export { drift, migrationsModel, targetModel, verify, withShadow, type DriftReport, type ShadowOptions, type VerifyOptions } from './verify';
 export { describeDifference, EXPECTED_ACTUAL, BEFORE_AFTER, failedVerdicts, render as renderSchema, type Difference, type ShadowProof, type Verdict } from '../schema';
+export { netSettings, type NetSettings } from './safety-net';
+export type { AutoRollback, BackupReport, HealthResult, SafetyNet } from './outcome';

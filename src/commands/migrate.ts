@@ -15,7 +15,7 @@ import { adoptionHint } from './adopt';
 import { checkInvalidIndexes } from './invalid-indexes';
 import { planFacts, withFindings } from './lint';
 import { policyRefusal } from './policy';
-import { defaultActor, withLock, withSession, type SessionOptions } from './session';
+import { defaultActor, withLock, withSession, type Session, type SessionOptions } from './session';
 
 export interface MigrateOptions extends SessionOptions {
   /** Recorded in migration_history. */
@@ -56,92 +56,93 @@ function mayRun(catalog: Catalog, state: TrackingState, selection: Selection): b
 }
 
 export async function migrate(o: MigrateOptions, selection: Selection): Promise<RunResult> {
+  return withSession(o, (s) => withLock(s, o, (sql) => migrateLocked(s, sql, o, selection)));
+}
+
+/** The run itself, on a session that holds the migration lock (a deploy's safety net runs under the same lock). */
+export async function migrateLocked(s: Session, sql: ReservedSql, o: MigrateOptions, selection: Selection): Promise<RunResult> {
   const actor = o.actor ?? defaultActor();
   const environment = o.environment ?? SETTINGS.environment.default;
-  return withSession(o, (s) =>
-    withLock(s, o, async (sql) => {
-      const readState = async (): Promise<TrackingState> => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
-      // Linting costs a parse of each pending section's findings: only when a policy will read them.
-      const review = async (state: TrackingState): Promise<Plan> => {
-        const p = buildPlan(s.catalog, state, selection);
-        // Under the lock, so what the database holds is what the migrations will meet.
-        const reviewed = o.lintPolicy ? withFindings(p, o.lint, false, await planFacts(sql, p, o.lint)) : p;
-        if (reviewed.blocked) refuse(reviewed);
-        const refused = o.lintPolicy?.(reviewed.findings) ?? [];
-        if (refused.length) throw policyRefusal(refused);
-        return reviewed;
-      };
-      let state = await readState();
-      // Nothing recorded yet while another tool's history has rows: say that adopt exists.
-      await adoptionHint(sql, s.tracking, state.rows.length, o.onEvent);
-      // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
-      if (mayRun(s.catalog, state, selection)) await loadParser();
-      let p = await review(state);
-      if (p.steps.length === 0) return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
-      if (o.singleTransaction) {
-        const nonTx = p.steps.filter((st) => !st.transactional);
-        if (nonTx.length) {
-          throw new ConfigError(
-            `--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`,
-          );
-        }
-      }
-      // A migration that would run into an index an interrupted run left INVALID is refused, with the DROP.
-      if (p.steps.some((st) => !st.transactional) && (await checkInvalidIndexes(sql, s.catalog, p)).blocked) refuse(p);
-      await o.beforeRun?.(p, sql);
-      const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
-      const ensured = await s.tracking.ensure(sql, files, actor, environment);
-      if (ensured === 'created') o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
-      if (typeof ensured === 'object') {
-        o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
-        state = await readState();
-        p = await review(state);
-      }
-      const started = performance.now();
-      const outcome = await executePlan(p.steps, {
-        sql,
-        tracking: s.tracking,
-        lockTimeout: String(o.lockTimeoutMs ?? SETTINGS.lockTimeout.default),
-        statementTimeout: o.statementTimeoutMs !== undefined ? String(o.statementTimeoutMs) : undefined,
-        lockRetries: o.lockRetries ?? SETTINGS.lockRetries.default,
-        retryDelayMs: o.retryDelayMs,
-        singleTransaction: !!o.singleTransaction,
-        actor,
-        environment,
-        redactor: s.redactor,
-        onEvent: o.onEvent,
-        signal: o.signal,
-        lifeline: s.lifeline,
-      });
-      let current: string | null;
-      const lost = outcome.error?.connectionLost ? outcome.error : undefined;
-      if (lost) {
-        // The connection ended under a migration: ask the server, on a new connection, what it holds.
-        const step = p.steps.find((st) => versionId(st.migration.version) === versionId(lost.version))!;
-        const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
-        if (lost.outcome === 'committed') {
-          for (const r of outcome.steps) if (versionId(r.version) === versionId(lost.version)) r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
-        }
-        current = rows ? buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
-      } else {
-        try {
-          const after = await s.tracking.read(sql);
-          current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
-        } catch (err) {
-          // Every migration answered (and committed) before the connection went: the run is done.
-          if (!s.lifeline.lost) throw err;
-          o.onEvent?.({ type: 'warning', message: `the connection was lost after the last migration was done (${s.lifeline.reason}); the server released the migration lock.` });
-          current = currentAfter(state.rows, outcome.steps);
-        }
-      }
-      return {
-        direction: p.direction,
-        status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
-        steps: outcome.steps,
-        plan: p,
-        error: outcome.error,
-        currentVersion: current,
-      };
-    }),
-  );
+  const readState = async (): Promise<TrackingState> => ({ ...(await s.tracking.read(sql)), databaseChecked: true });
+  // Linting costs a parse of each pending section's findings: only when a policy will read them.
+  const review = async (state: TrackingState): Promise<Plan> => {
+    const p = buildPlan(s.catalog, state, selection);
+    // Under the lock, so what the database holds is what the migrations will meet.
+    const reviewed = o.lintPolicy ? withFindings(p, o.lint, false, await planFacts(sql, p, o.lint)) : p;
+    if (reviewed.blocked) refuse(reviewed);
+    const refused = o.lintPolicy?.(reviewed.findings) ?? [];
+    if (refused.length) throw policyRefusal(refused);
+    return reviewed;
+  };
+  let state = await readState();
+  // Nothing recorded yet while another tool's history has rows: say that adopt exists.
+  await adoptionHint(sql, s.tracking, state.rows.length, o.onEvent);
+  // The parser's WebAssembly is only loaded when something may run: a no-op deploy never pays for it.
+  if (mayRun(s.catalog, state, selection)) await loadParser();
+  let p = await review(state);
+  if (p.steps.length === 0) return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
+  if (o.singleTransaction) {
+    const nonTx = p.steps.filter((st) => !st.transactional);
+    if (nonTx.length) {
+      throw new ConfigError(
+        `--single-transaction cannot include non-transactional migrations (${nonTx.map((st) => st.migration.version).join(', ')}). Run without --single-transaction, or stop before them with --target.`,
+      );
+    }
+  }
+  // A migration that would run into an index an interrupted run left INVALID is refused, with the DROP.
+  if (p.steps.some((st) => !st.transactional) && (await checkInvalidIndexes(sql, s.catalog, p)).blocked) refuse(p);
+  await o.beforeRun?.(p, sql);
+  const files = new Map(s.catalog.files.map((f) => [versionId(f.version), { file: f, checksum: () => s.catalog.checksum(f) }]));
+  const ensured = await s.tracking.ensure(sql, files, actor, environment);
+  if (ensured === 'created') o.onEvent?.({ type: 'tracking-created', schema: s.tracking.schema });
+  if (typeof ensured === 'object') {
+    o.onEvent?.({ type: 'tracking-adopted', schema: s.tracking.schema, rows: ensured.adopted });
+    state = await readState();
+    p = await review(state);
+  }
+  const started = performance.now();
+  const outcome = await executePlan(p.steps, {
+    sql,
+    tracking: s.tracking,
+    lockTimeout: String(o.lockTimeoutMs ?? SETTINGS.lockTimeout.default),
+    statementTimeout: o.statementTimeoutMs !== undefined ? String(o.statementTimeoutMs) : undefined,
+    lockRetries: o.lockRetries ?? SETTINGS.lockRetries.default,
+    retryDelayMs: o.retryDelayMs,
+    singleTransaction: !!o.singleTransaction,
+    actor,
+    environment,
+    redactor: s.redactor,
+    onEvent: o.onEvent,
+    signal: o.signal,
+    lifeline: s.lifeline,
+  });
+  let current: string | null;
+  const lost = outcome.error?.connectionLost ? outcome.error : undefined;
+  if (lost) {
+    // The connection ended under a migration: ask the server, on a new connection, what it holds.
+    const step = p.steps.find((st) => versionId(st.migration.version) === versionId(lost.version))!;
+    const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
+    if (lost.outcome === 'committed') {
+      for (const r of outcome.steps) if (versionId(r.version) === versionId(lost.version)) r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
+    }
+    current = rows ? buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
+  } else {
+    try {
+      const after = await s.tracking.read(sql);
+      current = buildPlan(s.catalog, { ...after, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion;
+    } catch (err) {
+      // Every migration answered (and committed) before the connection went: the run is done.
+      if (!s.lifeline.lost) throw err;
+      o.onEvent?.({ type: 'warning', message: `the connection was lost after the last migration was done (${s.lifeline.reason}); the server released the migration lock.` });
+      current = currentAfter(state.rows, outcome.steps);
+    }
+  }
+  return {
+    direction: p.direction,
+    status: outcome.error ? 'failed' : p.direction === 'up' ? 'applied' : 'rolled-back',
+    steps: outcome.steps,
+    plan: p,
+    error: outcome.error,
+    currentVersion: current,
+  };
 }

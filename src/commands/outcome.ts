@@ -1,7 +1,9 @@
 // What a deploy or a dry run came to, for every sink: one value, decided once.
 import type { Difference } from '../schema/compare';
 import type { PgshiftError } from '../errors';
-import type { Finding, Plan, RunResult } from '../types';
+import type { AutoRollback, BackupReport, Finding, HealthResult, Plan, RunResult, SafetyNet } from '../types';
+
+export type { AutoRollback, BackupReport, HealthResult, SafetyNet };
 
 /** The linter's findings on a plan, and those the safety policy refuses in this environment. */
 export interface Review {
@@ -14,7 +16,10 @@ export type OutcomeStatus = 'applied' | 'up-to-date' | 'planned' | 'rolled-back'
 export interface Outcome {
   command: 'plan' | 'up' | 'down';
   status: OutcomeStatus;
-  /** Worth an issue / a notification: a deploy that failed or could not run. */
+  /**
+   * Worth an issue / a notification: a deploy that failed or could not run (an automatic rollback too:
+   * status rolled-back with `rollback` set, whereas a down that succeeded is rolled-back without it).
+   */
   incident: boolean;
   environment: string;
   /** The environment is protected (guard, safety policy, plan on record first). */
@@ -36,4 +41,14 @@ export interface Outcome {
   drift?: Difference[];
   /** Where the schema was written after the deploy (schema-file). */
   schemaFile?: string;
+  /** The backup taken before anything was applied (--backup). */
+  backup?: BackupReport;
+  /** The health checks after the run (--health-check-sql, --health-check-url), in the order they ran. */
+  health?: HealthResult[];
+  /** The automatic rollback (--rollback-on-failure): what it undid, and what is still applied. */
+  rollback?: AutoRollback;
+  /** A deploy or dry run with a safety net configured: what it does (a dry run: what it would do). */
+  net?: SafetyNet;
+  /** How long the command took, start to outcome (ms). */
+  durationMs?: number;
 }

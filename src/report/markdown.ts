@@ -1,4 +1,5 @@
 // Markdown renderings for GitHub: the PR plan comment, the step summary and the failure issue.
+import { netPlanLines, netRunLines } from './net';
 import { RULES_DOCS } from '../lint/docs';
 import { BEFORE_AFTER, describeDifference, type Difference, type ObjectKind, type Words } from '../schema/compare';
 import type { SchemaModel } from '../schema/model';
@@ -559,6 +560,7 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
       ...problemLines(plan.problems, plan.blocked, keep.problems, note, ctx),
       ...changes,
       ...safety,
+      ...(plan.net ? netPlanLines(plan.net, plan.steps.length) : []),
       ...extra,
     ].join('\n');
     const details = plan.steps.slice(0, shown).map((s) => stepDetails(s, maxSql, note, plan, ctx));
@@ -603,14 +605,21 @@ export function planMarkdown(plan: Plan, ctx: MarkdownContext, limit = Number.PO
 }
 
 /** `safety`: add the Safety section (off when the plan, with its own, is already in the summary). */
-export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = true): string {
+export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = true, net?: Parameters<typeof netRunLines>[0]): string {
   const verb = result.direction === 'up' ? 'Applied' : 'Rolled back';
+  const unhealthy = net?.health?.some((h) => !h.passed && !h.afterRollback);
   const lines = [
-    result.status === 'failed'
-      ? `❌ **Migration failed** in \`${ctx.environment}\``
-      : result.steps.length === 0
-        ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
-        : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
+    net?.rollback
+      ? net.rollback.error
+        ? `❌ **The automatic rollback did not finish** in \`${ctx.environment}\``
+        : `↩️ **Rolled back automatically** in \`${ctx.environment}\`: ${net.rollback.reason}`
+      : result.status === 'failed'
+        ? `❌ **Migration failed** in \`${ctx.environment}\``
+        : unhealthy
+          ? `❌ **Health check failed** in \`${ctx.environment}\` after the run`
+          : result.steps.length === 0
+            ? `✅ **Up to date** in \`${ctx.environment}\`${result.currentVersion ? ` at \`${result.currentVersion}\`` : ''}`
+            : `✅ **${verb} ${result.steps.length} migration${result.steps.length > 1 ? 's' : ''}** in \`${ctx.environment}\``,
     ...provenance(ctx),
     '',
     `Current version: \`${result.currentVersion ?? 'none'}\``,
@@ -629,6 +638,7 @@ export function runMarkdown(result: RunResult, ctx: MarkdownContext, safety = tr
   if (result.error) lines.push('', `**${renderTally(result)}**`, '', failureDetails(result.error, ctx.fileUrl));
   lines.push(...problemLines(result.plan.problems, false, undefined, '', ctx));
   if (safety) lines.push(...safetyLines(result.plan, ctx));
+  if (net) lines.push(...netRunLines(net));
   return lines.join('\n');
 }
 

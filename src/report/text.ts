@@ -1,4 +1,5 @@
 // Plain-text renderings of engine results, for the terminal and the action's log.
+import { netPlanLines } from './net';
 import { relative } from 'node:path';
 import type { Finding } from '../types';
 import type { MigrationError, Plan, PlannedStep, RunResult, StatusEntry, ValidationProblem } from '../types';
@@ -12,6 +13,19 @@ export function displayPath(path: string): string {
 export function displayMessage(message: string): string {
   const cwd = process.cwd() + '/';
   return message.split(cwd).join('');
+}
+
+/** 1536 → "1.5 kB"; bytes in powers of 1000, as people read file sizes. */
+export function formatBytes(n: number): string {
+  if (n < 1000) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let u = -1;
+  do {
+    v /= 1000;
+    u++;
+  } while (v >= 1000 && u < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
 export function formatMs(ms: number | null | undefined): string {
@@ -71,6 +85,8 @@ export function renderPlan(plan: Plan): string {
     const underRollback = plan.direction === 'up' && step.rollback ? onSection(step, step.rollback.path) : [];
     if (underRollback.length) out.push('   rollback findings:', ...renderFindings(underRollback).map((l) => `   ${l}`));
   });
+  // The safety net, as the PR comment says it (markdown marks dropped).
+  if (plan.net) out.push(...netPlanLines(plan.net, plan.steps.length).map((l) => l.replace(/\*\*|`/g, '').replace(/^### /, '')));
   const s = (n: number) => (n === 1 ? '' : 's');
   if (plan.direction === 'up' && plan.steps.length) {
     out.push('');
