@@ -73,6 +73,20 @@ describe('automatic rollback (CLI)', () => {
     ]);
   });
 
+  test('a rollback that itself fails stops there and says first exactly which versions are still applied', async () => {
+    const dir = migrationsDir({ '1_a.sql': FIVE['1_a.sql'], '2_b.sql': dbmate('CREATE TABLE b (id int);', 'DROP TABLE b_typo;') });
+    const r = await pgshift(['up'], dir, db, ['--rollback-on-failure', '--health-check-sql', 'select false', '--health-check-timeout', '0s']);
+    expect(r.code).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(
+      /^pgshift: the automatic rollback did not finish: 2, 1 are still applied\. the health check failed \(sql: false\); then rolling back 2 \(b\) failed at .*2_b\.sql:5:1: table "b_typo" does not exist\./,
+    );
+    // It stopped at the down that failed: 1 was not rolled back either (its down ran after 2's in order).
+    expect(await versions()).toEqual(['1:applied', '2:applied']);
+    const failed = (await historyRows(db.sql)).filter((h) => h.action === 'rollback');
+    expect(failed.map((h) => [h.version, h.status])).toEqual([['2', 'failed']]);
+  });
+
   test('without --rollback-on-failure the migrations before the failed one stay applied', async () => {
     const r = await pgshift(['up'], migrationsDir(FIVE), db);
     expect(r.code).toBe(1);
@@ -161,6 +175,28 @@ describe('automatic rollback (CLI)', () => {
     expect((await db.sql`select count(*)::int as n from pg_class where relname in ('t', 't_id', 't_nope')`)[0].n).toBe(0);
   });
 });
+
+test('a webhook that never answers leaves the deploy green, with a warning, within the 10 s budget', async () => {
+  const sockets = new Set<import('node:net').Socket>();
+  const silent: Server = createServer(() => {}); // takes the request and never answers
+  silent.on('connection', (c) => sockets.add(c));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  try {
+    const hook = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/services/T1/B2/secret-key`;
+    const started = Date.now();
+    const r = await pgshift(['up'], migrationsDir({ '1_a.sql': FIVE['1_a.sql'] }), db, ['--notify-url', hook, '--notify-on', 'always']);
+    const took = Date.now() - started;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Applied 1 migration');
+    expect(r.stderr).toMatch(/warning: .*127\.0\.0\.1/);
+    expect(r.stdout + r.stderr).not.toContain('secret-key');
+    expect(took).toBeLessThan(15_000);
+    expect(await versions()).toEqual(['1:applied']);
+  } finally {
+    for (const c of sockets) c.destroy();
+    await new Promise((r) => silent.close(() => r(undefined)));
+  }
+}, 30_000);
 
 describe('what cannot be undone is refused before anything runs', () => {
   const IRREVERSIBLE = {
@@ -260,6 +296,28 @@ describe('the action', () => {
     } finally {
       await hook.close();
     }
+  });
+
+  test('a rollback that fails: status failed, and the failure issue says first what is still applied', async () => {
+    const workspace = tempDir();
+    writeMigrations(join(workspace, 'migrations'), { '1_a.sql': FIVE['1_a.sql'], '2_b.sql': dbmate('CREATE TABLE b (id int);', 'DROP TABLE b_typo;') });
+    const r = await runAction({
+      inputs: { 'database-url': db.url, environment: 'staging', 'github-token': 't0ken', 'health-check-sql': 'select false', 'health-check-timeout': '0s', 'rollback-on-failure': 'true' },
+      eventName: 'push',
+      event: { ref: 'refs/heads/staging' },
+      apiUrl: gh.url,
+      workspace,
+    });
+    expect(r.code).toBe(1);
+    expect(r.outputs.status).toBe('failed');
+    expect(JSON.parse(r.outputs['rolled-back-versions'])).toEqual([]);
+    expect(gh.issues).toHaveLength(1);
+    const body = gh.issues[0].body;
+    expect(body).toContain('## Automatic rollback did not finish in `staging`');
+    const details = body.slice(body.indexOf('| Run |'));
+    // The first thing after the run's facts: what is still applied.
+    expect(details.split('\n').find((l) => l.startsWith('❌'))).toMatch(/^❌ \*\*The automatic rollback did not finish\*\*: `2`, `1` are still applied\./);
+    expect(body).toContain('1. **Still applied:** `2`, `1`.');
   });
 
   test('a dry run on a pull request shows the safety net in the comment', async () => {
