@@ -5356,6 +5356,13 @@ async function commitThenReset(sql, parts, signal) {
  * unlock).
  */
 async function settle(parts, signal) {
+    return dispatch(parts, signal).all;
+}
+/** Sends every part now (see settle); `all` settles once every part has, each part's own promise as it answers. */
+function dispatch(parts, signal) {
+    return { all: dispatched(parts, signal) };
+}
+async function dispatched(parts, signal) {
     const pending = new Set(parts);
     let sent = false;
     let timer;
@@ -5425,11 +5432,11 @@ function lostStep(step, o, at, started) {
     return { result: stepResult(step, 'failed', performance.now() - started, 1), error };
 }
 /** A step, and if the connection ends under it, that as its failure: no tracking write is possible. */
-async function runStep(step, o) {
+async function runStep(step, o, firstAttempt = 1) {
     const started = performance.now();
     const at = { statement: -1, committing: false };
     try {
-        return step.transactional ? await runTransactional(step, o, at) : await runNonTransactional(step, o, at);
+        return step.transactional ? await runTransactional(step, o, at, firstAttempt) : await runNonTransactional(step, o, at);
     }
     catch (err) {
         if (err instanceof AbortedError || !connectionLost(o, err))
@@ -5440,23 +5447,132 @@ async function runStep(step, o) {
 async function executePlan(steps, o) {
     return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
 }
+/** At most this many migrations, and about this much SQL, are in flight at once: memory stays flat at any count. */
+const WINDOW_STEPS = 64;
+const WINDOW_BYTES = 4 * 1024 * 1024;
+/**
+ * A step that must not share a pipeline with the one after it: outside a transaction, or one that
+ * PREPAREs a statement (its name is only freed once the reset after it has been read).
+ */
+const barrier = (step) => !step.transactional || step.statements.some((st) => st.kind === 'PrepareStmt');
+/** The next window: consecutive transactional steps from `from`, within the bounds, ending at a barrier. */
+function windowFrom(steps, from) {
+    let bytes = 0;
+    let end = from;
+    while (end < steps.length && end - from < WINDOW_STEPS) {
+        const step = steps[end];
+        bytes += step.section.sql.length;
+        if (end > from && (!step.transactional || bytes > WINDOW_BYTES))
+            break;
+        end++;
+        if (barrier(step))
+            break;
+    }
+    return steps.slice(from, end);
+}
 async function runEach(steps, o) {
     const results = [];
-    for (let i = 0; i < steps.length; i++) {
+    let i = 0;
+    while (i < steps.length) {
         if (o.signal?.aborted)
             throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
-        const step = steps[i];
-        o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-        const outcome = await runStep(step, o);
-        results.push(outcome.result);
+        const window = windowFrom(steps, i);
+        const outcome = window.length > 1 ? await runWindow(window, o, i, steps.length) : await runOne(window[0], o, i, steps.length);
+        results.push(...outcome.steps);
         if (outcome.error) {
+            const step = steps[i + outcome.steps.length - 1];
             o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
             if (o.signal?.aborted)
                 throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
             return { steps: results, error: outcome.error };
         }
-        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+        i += outcome.steps.length;
     }
+    return { steps: results };
+}
+/**
+ * The step of a window whose pipeline failed (`bad`: its first rejected part, counted from its BEGIN):
+ * its connection lost, its lock timeout retried on its own, or its failure recorded as for one step.
+ */
+async function failedInWindow(span, bad, settled, resets, o, ms, index, total) {
+    const { sql } = o;
+    const { step } = span;
+    const first = span.first - span.begin;
+    const reason = settled[bad].reason;
+    if (connectionLost(o, reason)) {
+        const { result, error } = lostStep(step, o, positionOf(bad, first, step.statements.length), performance.now() - ms);
+        return { steps: [result], error };
+    }
+    await finishReset(sql, o, `migration ${step.migration.version}`, resets);
+    const failure = firstFailure(settled, first, step.statements.length);
+    const code = failure.error?.code;
+    if (code === LOCK_NOT_AVAILABLE && o.lockRetries >= 1 && !o.signal?.aborted) {
+        const delayMs = o.retryDelayMs ?? 1000;
+        o.onEvent?.({ type: 'step-retry', step, attempt: 1, delayMs, message: o.redactor.redact(failure.error.message) });
+        await pause(delayMs, o.signal);
+        if (!o.signal?.aborted)
+            return runOne(step, o, index, total, 2);
+    }
+    await sql.unsafe('rollback').catch(() => { });
+    const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+    await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+    return { steps: [stepResult(step, 'failed', ms, 1)], error };
+}
+/** One step on its own (a barrier, or the last of a run), as before pipelining: with its retries. */
+async function runOne(step, o, index, total, firstAttempt = 1) {
+    if (firstAttempt === 1)
+        o.onEvent?.({ type: 'step-start', step, index, total });
+    const outcome = await runStep(step, o, firstAttempt);
+    if (!outcome.error)
+        o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+    return { steps: [outcome.result], error: outcome.error };
+}
+/**
+ * Several transactional steps in one pipeline. Results are read in order as they arrive, each step
+ * reported with its duration; the first that fails stops the reading: the ones behind it were refused
+ * by the server (their guard) and are not run. A lock timeout is retried from that step on its own.
+ */
+async function runWindow(window, o, offset, total) {
+    const { sql } = o;
+    const parts = [];
+    const spans = [];
+    window.forEach((step, k) => {
+        const begin = parts.length;
+        parts.push(sql.unsafe('begin'), ...timeoutQueries(sql, o, true));
+        if (k > 0) {
+            const guard = o.tracking.guardAfter({ version: window[k - 1].migration.version, direction: window[k - 1].direction });
+            parts.push(sql.unsafe(guard.text, guard.params, { prepare: true }));
+        }
+        const { first } = queueStep(sql, o, step, parts);
+        parts.push(sql.unsafe('commit'));
+        const resetAt = parts.length;
+        parts.push(...resetQueries(sql));
+        spans.push({ step, begin, first, resetAt, end: parts.length });
+    });
+    const results = [];
+    let last = performance.now();
+    o.onEvent?.({ type: 'step-start', step: window[0], index: offset, total });
+    const { all } = dispatch(parts, o.signal);
+    for (let k = 0; k < spans.length; k++) {
+        const span = spans[k];
+        const settled = await Promise.allSettled(parts.slice(span.begin, span.resetAt));
+        const bad = settled.findIndex((r) => r.status === 'rejected');
+        if (bad >= 0) {
+            // The steps behind it are answered too (refused by their guards) before anything else is sent.
+            const everything = await all;
+            const failed = await failedInWindow(span, bad, settled, everything.slice(span.resetAt, span.end), o, performance.now() - last, offset + k, total);
+            return { steps: [...results, ...failed.steps], error: failed.error };
+        }
+        const now = performance.now();
+        const result = stepResult(span.step, span.step.direction === 'up' ? 'applied' : 'rolled-back', now - last, 1);
+        last = now;
+        results.push(result);
+        await finishReset(sql, o, `migration ${span.step.migration.version}`, await Promise.allSettled(parts.slice(span.resetAt, span.end)));
+        o.onEvent?.({ type: 'step-done', step: span.step, result });
+        if (k + 1 < spans.length)
+            o.onEvent?.({ type: 'step-start', step: spans[k + 1].step, index: offset + k + 1, total });
+    }
+    await all;
     return { steps: results };
 }
 function stepResult(step, status, durationMs, attempts) {
@@ -5470,10 +5586,10 @@ function stepResult(step, status, durationMs, attempts) {
         attempts,
     };
 }
-async function runTransactional(step, o, at) {
+async function runTransactional(step, o, at, firstAttempt = 1) {
     const { sql } = o;
     const started = performance.now();
-    for (let attempt = 1;; attempt++) {
+    for (let attempt = firstAttempt;; attempt++) {
         const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
         const { first } = queueStep(sql, o, step, parts);
         // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
@@ -7356,7 +7472,18 @@ class Tracking {
      * `adoptionPending`: a dry run reads the database as if an adoption were done, so golang-migrate's
      * table in pgshift's place (which the adoption renames) counts as no tracking table yet.
      */
+    selectRows(sql) {
+        return sql.unsafe(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
+    }
+    /**
+     * What schema_migrations holds. `pipelined`: the rows are asked for in the same round trip as the access
+     * check, before knowing the table is there (a no-op deploy is then one round trip). Only outside a
+     * transaction: there, a query on a missing table would abort it.
+     */
     async read(sql, o = {}) {
+        const early = o.pipelined ? this.selectRows(sql) : undefined;
+        // Settled whatever happens, so that a failure of the early read is never unhandled.
+        const earlyRows = early?.then((rows) => ({ rows }), () => undefined);
         const access = await this.access(sql);
         this.checkUsage(access);
         const columns = access.migrations?.columns ?? null;
@@ -7374,7 +7501,7 @@ class Tracking {
                 rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
             };
         }
-        const rows = await sql.unsafe(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
+        const rows = (await earlyRows)?.rows ?? (await this.selectRows(sql));
         return {
             exists: true,
             rows: rows.map((r) => ({
@@ -7459,6 +7586,21 @@ class Tracking {
           add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
         });
         return { adopted };
+    }
+    /**
+     * The first query of a migration's transaction when it is pipelined behind another: it fails (and so
+     * aborts this transaction, and through the same guard each one after it) unless the migration before it
+     * committed. Whatever the client library does after a failure (postgres.js ends each query with its own
+     * Sync, so a later BEGIN starts afresh), nothing after a failed migration runs or commits.
+     */
+    guardAfter(previous) {
+        // Up: its row must be there and applied; down: gone. The cast fails at run time because the CASE
+        // reads the count: a prepared statement's custom plan would fold a cast of constants while planning.
+        const [where, missing] = previous.direction === 'up' ? [`version = $1 and status = 'applied'`, 'count(*) = 0'] : ['version = $1', 'count(*) > 0'];
+        return {
+            text: `select (case when ${missing} then 'pgshift: migration ' || $1 || ' before this one did not commit, so this one does not run' else '0' end)::integer from ${this.migrations} where ${where}`,
+            params: [previous.version],
+        };
     }
     /** SQL and parameters that record a finished step; run inside the step's transaction. */
     recordSuccess(step, ms, actor, environment) {
@@ -10041,7 +10183,25 @@ function mayRun(catalog, state, selection) {
     return catalog.repeatables.length > 0 || catalog.files.some((f) => !known.has(versionId(f.version)));
 }
 async function migrate(o, selection) {
-    return withSession(o, (s) => withLock(s, o, (sql) => migrateLocked(s, sql, o, selection)));
+    return withSession(o, async (s) => (await nothingToDo(s, selection)) ?? withLock(s, o, (sql) => migrateLocked(s, sql, o, selection)));
+}
+/**
+ * A run with nothing to do is answered from one read of the tracking state, without the lock: what is
+ * committed is all applied, so no run could change the answer (one that applies more applies files this
+ * directory does not have). Anything that may run (a pending file, a repeatable, a down) takes the lock
+ * and reads again. Undefined when the run must go on under the lock.
+ */
+async function nothingToDo(s, selection) {
+    const state = { ...(await s.tracking.read(s.sql, { pipelined: true })), databaseChecked: true };
+    if (state.unadopted || state.rows.length === 0 || mayRun(s.catalog, state, selection))
+        return undefined;
+    const p = buildPlan(s.catalog, state, selection);
+    if (p.steps.length)
+        return undefined;
+    // A changed history refuses even a run with nothing to do, as under the lock.
+    if (p.blocked)
+        refuse(p);
+    return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
 }
 /** The run itself, on a session that holds the migration lock (a deploy's safety net runs under the same lock). */
 async function migrateLocked(s, sql, o, selection) {
@@ -10114,6 +10274,27 @@ async function migrateLocked(s, sql, o, selection) {
             for (const r of outcome.steps)
                 if (versionId(r.version) === versionId(lost.version))
                     r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
+        }
+        // Pipelined behind it, later migrations may have committed before their answers were lost: the
+        // tracking table, read again, says which (each one's row is written in its own transaction).
+        if (rows) {
+            const ran = new Set(outcome.steps.map((r) => versionId(r.version)));
+            for (const st of p.steps) {
+                if (ran.has(versionId(st.migration.version)))
+                    continue;
+                const row = rows.find((r) => versionId(r.version) === versionId(st.migration.version));
+                if (st.direction === 'up' ? row?.status !== 'applied' : row)
+                    break;
+                outcome.steps.push({
+                    version: st.migration.version,
+                    name: st.migration.name,
+                    path: st.section.path,
+                    direction: st.direction,
+                    status: st.direction === 'up' ? 'applied' : 'rolled-back',
+                    durationMs: 0,
+                    attempts: 1,
+                });
+            }
         }
         current = rows ? buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
     }

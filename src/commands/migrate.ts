@@ -56,7 +56,23 @@ function mayRun(catalog: Catalog, state: TrackingState, selection: Selection): b
 }
 
 export async function migrate(o: MigrateOptions, selection: Selection): Promise<RunResult> {
-  return withSession(o, (s) => withLock(s, o, (sql) => migrateLocked(s, sql, o, selection)));
+  return withSession(o, async (s) => (await nothingToDo(s, selection)) ?? withLock(s, o, (sql) => migrateLocked(s, sql, o, selection)));
+}
+
+/**
+ * A run with nothing to do is answered from one read of the tracking state, without the lock: what is
+ * committed is all applied, so no run could change the answer (one that applies more applies files this
+ * directory does not have). Anything that may run (a pending file, a repeatable, a down) takes the lock
+ * and reads again. Undefined when the run must go on under the lock.
+ */
+async function nothingToDo(s: Session, selection: Selection): Promise<RunResult | undefined> {
+  const state: TrackingState = { ...(await s.tracking.read(s.sql, { pipelined: true })), databaseChecked: true };
+  if (state.unadopted || state.rows.length === 0 || mayRun(s.catalog, state, selection)) return undefined;
+  const p = buildPlan(s.catalog, state, selection);
+  if (p.steps.length) return undefined;
+  // A changed history refuses even a run with nothing to do, as under the lock.
+  if (p.blocked) refuse(p);
+  return { direction: p.direction, status: 'up-to-date', steps: [], plan: p, currentVersion: p.currentVersion };
 }
 
 /** The run itself, on a session that holds the migration lock (a deploy's safety net runs under the same lock). */
@@ -124,6 +140,25 @@ export async function migrateLocked(s: Session, sql: ReservedSql, o: MigrateOpti
     const rows = await lookAgain(lost, step, { reopen: s.reopen, tracking: s.tracking, lifeline: s.lifeline, actor, environment, durationMs: performance.now() - started });
     if (lost.outcome === 'committed') {
       for (const r of outcome.steps) if (versionId(r.version) === versionId(lost.version)) r.status = r.direction === 'up' ? 'applied' : 'rolled-back';
+    }
+    // Pipelined behind it, later migrations may have committed before their answers were lost: the
+    // tracking table, read again, says which (each one's row is written in its own transaction).
+    if (rows) {
+      const ran = new Set(outcome.steps.map((r) => versionId(r.version)));
+      for (const st of p.steps) {
+        if (ran.has(versionId(st.migration.version))) continue;
+        const row = rows.find((r) => versionId(r.version) === versionId(st.migration.version));
+        if (st.direction === 'up' ? row?.status !== 'applied' : row) break;
+        outcome.steps.push({
+          version: st.migration.version,
+          name: st.migration.name,
+          path: st.section.path,
+          direction: st.direction,
+          status: st.direction === 'up' ? 'applied' : 'rolled-back',
+          durationMs: 0,
+          attempts: 1,
+        });
+      }
     }
     current = rows ? buildPlan(s.catalog, { exists: true, rows, databaseChecked: true }, { direction: 'up', steps: 0 }).currentVersion : currentAfter(state.rows, outcome.steps);
   } else {

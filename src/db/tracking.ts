@@ -256,7 +256,33 @@ export class Tracking {
    * `adoptionPending`: a dry run reads the database as if an adoption were done, so golang-migrate's
    * table in pgshift's place (which the adoption renames) counts as no tracking table yet.
    */
-  async read(sql: Sql | ReservedSql, o: { adoptionPending?: boolean } = {}): Promise<{ exists: boolean; rows: AppliedMigration[]; unadopted?: boolean }> {
+  private selectRows(sql: Sql | ReservedSql) {
+    return sql.unsafe<
+      {
+        version: string;
+        name: string;
+        checksum: string;
+        status: AppliedMigration['status'];
+        applied_at: Date | null;
+        execution_time_ms: number | null;
+        error_message: string | null;
+        applied_by: string | null;
+      }[]
+    >(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
+  }
+
+  /**
+   * What schema_migrations holds. `pipelined`: the rows are asked for in the same round trip as the access
+   * check, before knowing the table is there (a no-op deploy is then one round trip). Only outside a
+   * transaction: there, a query on a missing table would abort it.
+   */
+  async read(sql: Sql | ReservedSql, o: { adoptionPending?: boolean; pipelined?: boolean } = {}): Promise<{ exists: boolean; rows: AppliedMigration[]; unadopted?: boolean }> {
+    const early = o.pipelined ? this.selectRows(sql) : undefined;
+    // Settled whatever happens, so that a failure of the early read is never unhandled.
+    const earlyRows = early?.then(
+      (rows) => ({ rows }),
+      () => undefined,
+    );
     const access = await this.access(sql);
     this.checkUsage(access);
     const columns = access.migrations?.columns ?? null;
@@ -272,18 +298,7 @@ export class Tracking {
         rows: rows.map((r) => ({ version: r.version, name: '', checksum: '', status: 'applied', appliedAt: null, executionTimeMs: null, errorMessage: null, appliedBy: null })),
       };
     }
-    const rows = await sql.unsafe<
-      {
-        version: string;
-        name: string;
-        checksum: string;
-        status: AppliedMigration['status'];
-        applied_at: Date | null;
-        execution_time_ms: number | null;
-        error_message: string | null;
-        applied_by: string | null;
-      }[]
-    >(`select version::text as version, name, checksum, status, applied_at, execution_time_ms, error_message, applied_by from ${this.migrations}`);
+    const rows = (await earlyRows)?.rows ?? (await this.selectRows(sql));
     return {
       exists: true,
       rows: rows.map((r) => ({
@@ -377,6 +392,22 @@ export class Tracking {
           add constraint schema_migrations_status_check check (status in ('applied', 'running', 'failed'))`);
     });
     return { adopted };
+  }
+
+  /**
+   * The first query of a migration's transaction when it is pipelined behind another: it fails (and so
+   * aborts this transaction, and through the same guard each one after it) unless the migration before it
+   * committed. Whatever the client library does after a failure (postgres.js ends each query with its own
+   * Sync, so a later BEGIN starts afresh), nothing after a failed migration runs or commits.
+   */
+  guardAfter(previous: { version: string; direction: Direction }): { text: string; params: string[] } {
+    // Up: its row must be there and applied; down: gone. The cast fails at run time because the CASE
+    // reads the count: a prepared statement's custom plan would fold a cast of constants while planning.
+    const [where, missing] = previous.direction === 'up' ? [`version = $1 and status = 'applied'`, 'count(*) = 0'] : ['version = $1', 'count(*) > 0'];
+    return {
+      text: `select (case when ${missing} then 'pgshift: migration ' || $1 || ' before this one did not commit, so this one does not run' else '0' end)::integer from ${this.migrations} where ${where}`,
+      params: [previous.version],
+    };
   }
 
   /** SQL and parameters that record a finished step; run inside the step's transaction. */

@@ -1,8 +1,11 @@
 // Runs a Plan's steps on the reserved connection that holds the migration lock.
 //
 // A transactional step is sent as one pipeline: BEGIN, the timeouts (SET LOCAL), each statement, the
-// tracking rows, COMMIT. One round trip per migration, and still all-or-nothing: after the first
-// failing statement the server rejects the rest and turns COMMIT into ROLLBACK.
+// tracking rows, COMMIT, and still all-or-nothing: after the first failing statement the server rejects
+// the rest and turns COMMIT into ROLLBACK. Consecutive transactional steps go in one pipeline too (a
+// window of them), without waiting for each COMMIT: each one's transaction first checks that the one
+// before it committed (Tracking.guardAfter), so a failure stops everything behind it on the server.
+// A non-transactional step is a barrier: what came before it is confirmed first.
 import type postgres from 'postgres';
 import { ConnectionLostError, type Lifeline, type ReservedSql } from '../db/connect';
 import { quoteIdent } from '../db/identifiers';
@@ -91,6 +94,15 @@ async function commitThenReset(sql: ReservedSql, parts: Query[], signal?: AbortS
  * unlock).
  */
 async function settle(parts: Query[], signal?: AbortSignal): Promise<PromiseSettledResult<unknown>[]> {
+  return dispatch(parts, signal).all;
+}
+
+/** Sends every part now (see settle); `all` settles once every part has, each part's own promise as it answers. */
+function dispatch(parts: Query[], signal?: AbortSignal): { all: Promise<PromiseSettledResult<unknown>[]> } {
+  return { all: dispatched(parts, signal) };
+}
+
+async function dispatched(parts: Query[], signal?: AbortSignal): Promise<PromiseSettledResult<unknown>[]> {
   const pending = new Set(parts);
   let sent = false;
   let timer: NodeJS.Timeout | undefined;
@@ -168,11 +180,11 @@ function lostStep(step: PlannedStep, o: ExecuteOptions, at: Position, started: n
 }
 
 /** A step, and if the connection ends under it, that as its failure: no tracking write is possible. */
-async function runStep(step: PlannedStep, o: ExecuteOptions): Promise<{ result: StepResult; error?: MigrationError }> {
+async function runStep(step: PlannedStep, o: ExecuteOptions, firstAttempt = 1): Promise<{ result: StepResult; error?: MigrationError }> {
   const started = performance.now();
   const at: Position = { statement: -1, committing: false };
   try {
-    return step.transactional ? await runTransactional(step, o, at) : await runNonTransactional(step, o, at);
+    return step.transactional ? await runTransactional(step, o, at, firstAttempt) : await runNonTransactional(step, o, at);
   } catch (err) {
     if (err instanceof AbortedError || !connectionLost(o, err)) throw err;
     return lostStep(step, o, at, started);
@@ -183,21 +195,151 @@ export async function executePlan(steps: PlannedStep[], o: ExecuteOptions): Prom
   return o.singleTransaction ? runBatch(steps, o) : runEach(steps, o);
 }
 
+/** At most this many migrations, and about this much SQL, are in flight at once: memory stays flat at any count. */
+export const WINDOW_STEPS = 64;
+export const WINDOW_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A step that must not share a pipeline with the one after it: outside a transaction, or one that
+ * PREPAREs a statement (its name is only freed once the reset after it has been read).
+ */
+const barrier = (step: PlannedStep) => !step.transactional || step.statements.some((st) => st.kind === 'PrepareStmt');
+
+/** The next window: consecutive transactional steps from `from`, within the bounds, ending at a barrier. */
+function windowFrom(steps: PlannedStep[], from: number): PlannedStep[] {
+  let bytes = 0;
+  let end = from;
+  while (end < steps.length && end - from < WINDOW_STEPS) {
+    const step = steps[end];
+    bytes += step.section.sql.length;
+    if (end > from && (!step.transactional || bytes > WINDOW_BYTES)) break;
+    end++;
+    if (barrier(step)) break;
+  }
+  return steps.slice(from, end);
+}
+
 async function runEach(steps: PlannedStep[], o: ExecuteOptions): Promise<ExecuteOutcome> {
   const results: StepResult[] = [];
-  for (let i = 0; i < steps.length; i++) {
+  let i = 0;
+  while (i < steps.length) {
     if (o.signal?.aborted) throw new AbortedError('interrupted before migration ' + steps[i].migration.version + '; nothing of it ran');
-    const step = steps[i];
-    o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
-    const outcome = await runStep(step, o);
-    results.push(outcome.result);
+    const window = windowFrom(steps, i);
+    const outcome = window.length > 1 ? await runWindow(window, o, i, steps.length) : await runOne(window[0], o, i, steps.length);
+    results.push(...outcome.steps);
     if (outcome.error) {
+      const step = steps[i + outcome.steps.length - 1];
       o.onEvent?.({ type: 'step-failed', step, error: outcome.error });
       if (o.signal?.aborted) throw new AbortedError(`interrupted: migration ${step.migration.version} was ${outcome.error.outcome === 'rolled-back' ? 'rolled back' : 'stopped and marked failed'}`);
       return { steps: results, error: outcome.error };
     }
-    o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+    i += outcome.steps.length;
   }
+  return { steps: results };
+}
+
+/**
+ * The step of a window whose pipeline failed (`bad`: its first rejected part, counted from its BEGIN):
+ * its connection lost, its lock timeout retried on its own, or its failure recorded as for one step.
+ */
+async function failedInWindow(
+  span: Span,
+  bad: number,
+  settled: PromiseSettledResult<unknown>[],
+  resets: PromiseSettledResult<unknown>[],
+  o: ExecuteOptions,
+  ms: number,
+  index: number,
+  total: number,
+): Promise<ExecuteOutcome> {
+  const { sql } = o;
+  const { step } = span;
+  const first = span.first - span.begin;
+  const reason = (settled[bad] as PromiseRejectedResult).reason;
+  if (connectionLost(o, reason)) {
+    const { result, error } = lostStep(step, o, positionOf(bad, first, step.statements.length), performance.now() - ms);
+    return { steps: [result], error };
+  }
+  await finishReset(sql, o, `migration ${step.migration.version}`, resets);
+  const failure = firstFailure(settled, first, step.statements.length);
+  const code = (failure.error as { code?: string })?.code;
+  if (code === LOCK_NOT_AVAILABLE && o.lockRetries >= 1 && !o.signal?.aborted) {
+    const delayMs = o.retryDelayMs ?? 1000;
+    o.onEvent?.({ type: 'step-retry', step, attempt: 1, delayMs, message: o.redactor.redact((failure.error as Error).message) });
+    await pause(delayMs, o.signal);
+    if (!o.signal?.aborted) return runOne(step, o, index, total, 2);
+  }
+  await sql.unsafe('rollback').catch(() => {});
+  const error = toMigrationError(step, failure.index, failure.error, 'rolled-back', o.redactor);
+  await o.tracking.recordFailure(sql, trackingStep(step), ms, errorSummary(error), o.actor, o.environment);
+  return { steps: [stepResult(step, 'failed', ms, 1)], error };
+}
+
+/** One step on its own (a barrier, or the last of a run), as before pipelining: with its retries. */
+async function runOne(step: PlannedStep, o: ExecuteOptions, index: number, total: number, firstAttempt = 1): Promise<ExecuteOutcome> {
+  if (firstAttempt === 1) o.onEvent?.({ type: 'step-start', step, index, total });
+  const outcome = await runStep(step, o, firstAttempt);
+  if (!outcome.error) o.onEvent?.({ type: 'step-done', step, result: outcome.result });
+  return { steps: [outcome.result], error: outcome.error };
+}
+
+/** Where a step's parts sit in a window's pipeline. */
+interface Span {
+  step: PlannedStep;
+  /** Its BEGIN. */
+  begin: number;
+  /** Its first statement. */
+  first: number;
+  /** Its reset, after its COMMIT. */
+  resetAt: number;
+  end: number;
+}
+
+/**
+ * Several transactional steps in one pipeline. Results are read in order as they arrive, each step
+ * reported with its duration; the first that fails stops the reading: the ones behind it were refused
+ * by the server (their guard) and are not run. A lock timeout is retried from that step on its own.
+ */
+async function runWindow(window: PlannedStep[], o: ExecuteOptions, offset: number, total: number): Promise<ExecuteOutcome> {
+  const { sql } = o;
+  const parts: Query[] = [];
+  const spans: Span[] = [];
+  window.forEach((step, k) => {
+    const begin = parts.length;
+    parts.push(sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true));
+    if (k > 0) {
+      const guard = o.tracking.guardAfter({ version: window[k - 1].migration.version, direction: window[k - 1].direction });
+      parts.push(sql.unsafe(guard.text, guard.params, { prepare: true }) as unknown as Query);
+    }
+    const { first } = queueStep(sql, o, step, parts);
+    parts.push(sql.unsafe('commit') as unknown as Query);
+    const resetAt = parts.length;
+    parts.push(...resetQueries(sql));
+    spans.push({ step, begin, first, resetAt, end: parts.length });
+  });
+  const results: StepResult[] = [];
+  let last = performance.now();
+  o.onEvent?.({ type: 'step-start', step: window[0], index: offset, total });
+  const { all } = dispatch(parts, o.signal);
+  for (let k = 0; k < spans.length; k++) {
+    const span = spans[k];
+    const settled = await Promise.allSettled(parts.slice(span.begin, span.resetAt));
+    const bad = settled.findIndex((r) => r.status === 'rejected');
+    if (bad >= 0) {
+      // The steps behind it are answered too (refused by their guards) before anything else is sent.
+      const everything = await all;
+      const failed = await failedInWindow(span, bad, settled, everything.slice(span.resetAt, span.end), o, performance.now() - last, offset + k, total);
+      return { steps: [...results, ...failed.steps], error: failed.error };
+    }
+    const now = performance.now();
+    const result = stepResult(span.step, span.step.direction === 'up' ? 'applied' : 'rolled-back', now - last, 1);
+    last = now;
+    results.push(result);
+    await finishReset(sql, o, `migration ${span.step.migration.version}`, await Promise.allSettled(parts.slice(span.resetAt, span.end)));
+    o.onEvent?.({ type: 'step-done', step: span.step, result });
+    if (k + 1 < spans.length) o.onEvent?.({ type: 'step-start', step: spans[k + 1].step, index: offset + k + 1, total });
+  }
+  await all;
   return { steps: results };
 }
 
@@ -213,10 +355,10 @@ function stepResult(step: PlannedStep, status: StepResult['status'], durationMs:
   };
 }
 
-async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Position): Promise<{ result: StepResult; error?: MigrationError }> {
+async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Position, firstAttempt = 1): Promise<{ result: StepResult; error?: MigrationError }> {
   const { sql } = o;
   const started = performance.now();
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = firstAttempt; ; attempt++) {
     const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
     const { first } = queueStep(sql, o, step, parts);
     // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
