@@ -78,7 +78,10 @@ describe('through the CLI', () => {
     const r = await pgshift(['up'], dir, db);
     expect(r.code).toBe(1);
     // One progress line per migration as its result arrives, with its duration; then the failure at file:line:column.
-    expect(r.stdout.split('\n').filter((l) => l.startsWith('✓ applied'))).toEqual([expect.stringMatching(/^✓ applied {5}1 m1 {2}\d+ ms$/), expect.stringMatching(/^✓ applied {5}2 m2 {2}\d+ ms$/)]);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('✓ applied'))).toEqual([
+      expect.stringMatching(/^✓ applied {5}1 m1 {2}\d+(\.\d+)? m?s$/),
+      expect.stringMatching(/^✓ applied {5}2 m2 {2}\d+(\.\d+)? m?s$/),
+    ]);
     expect(r.stderr).toContain('3_m3.sql:3:1');
     expect(r.stderr).toContain('division by zero');
     expect(r.stderr).toMatch(/not run: 4 m4, 5 m5, .*50 m50/);
@@ -122,24 +125,19 @@ describe('through the CLI', () => {
     const reserved = await holder.reserve();
     await reserved`begin`;
     await reserved`lock table busy in access exclusive mode`;
-    // A query runs once something waits for it: then() sends it.
-    const release = setTimeout(
-      () =>
-        reserved`commit`.then(
-          () => {},
-          () => {},
-        ),
-      1500,
-    );
     try {
       const dir = migrationsDir(numbered(10, { 4: 'ALTER TABLE busy ADD COLUMN x int;\nCREATE TABLE t4 (id int);' }));
-      const r = await pgshift(['up'], dir, db, ['--lock-timeout', '300ms', '--lock-retries', '5']);
+      const run = pgshift(['up'], dir, db, ['--lock-timeout', '300ms', '--lock-retries', '5']);
+      // Released once migration 4 has waited past its lock timeout: its retry (1 s later) then gets the lock.
+      await waitFor('migration 4 to wait for the lock', async () => (await db.sql`select 1 from pg_stat_activity where wait_event_type = 'Lock' and pid <> pg_backend_pid()`).length > 0, 30_000, 10);
+      await new Promise((r) => setTimeout(r, 600));
+      await reserved`commit`;
+      const r = await run;
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/↻ 4 m4: .*lock timeout.*; retry 1 in/);
       expect(await versions()).toEqual(Array.from({ length: 10 }, (_, i) => `${i + 1}:applied`));
     } finally {
-      clearTimeout(release);
       await reserved`commit`.catch(() => {});
       reserved.release();
       await holder.end();
