@@ -1213,7 +1213,7 @@ const external_node_net_namespaceObject = require("node:net");
 const external_os_namespaceObject = require("os");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = require("fs");
-;// CONCATENATED MODULE: ./node_modules/postgres/src/query.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/query.js
 const originCache = new Map()
     , originStackCache = new Map()
     , originError = Symbol('OriginError')
@@ -1388,7 +1388,7 @@ function cachedError(xs) {
   return originCache.get(xs)
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/errors.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/errors.js
 class PostgresError extends Error {
   constructor(x) {
     super(x.message)
@@ -1443,7 +1443,7 @@ function notSupported(x) {
   return error
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/types.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/types.js
 
 
 
@@ -1822,7 +1822,7 @@ const external_crypto_namespaceObject = require("crypto");
 const external_stream_namespaceObject = require("stream");
 ;// CONCATENATED MODULE: external "perf_hooks"
 const external_perf_hooks_namespaceObject = require("perf_hooks");
-;// CONCATENATED MODULE: ./node_modules/postgres/src/result.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/result.js
 class Result extends Array {
   constructor() {
     super()
@@ -1840,7 +1840,7 @@ class Result extends Array {
   }
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/queue.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/queue.js
 /* harmony default export */ const src_queue = (Queue);
 
 function Queue(initial = []) {
@@ -1873,7 +1873,7 @@ function Queue(initial = []) {
   }
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/bytes.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/bytes.js
 const size = 256
 let buffer = Buffer.allocUnsafe(size)
 
@@ -1953,7 +1953,7 @@ function bytes_reset() {
   return b
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/connection.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/connection.js
 
 
 
@@ -3017,7 +3017,7 @@ function timer(fn, seconds) {
   }
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/subscribe.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/subscribe.js
 const subscribe_noop = () => { /* noop */ }
 
 function Subscribe(postgres, options) {
@@ -3296,7 +3296,7 @@ function parseEvent(x) {
        + (key ? '=' + key : '')
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/large.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/large.js
 
 
 function largeObject(sql, oid, mode = 0x00020000 | 0x00040000) {
@@ -3368,7 +3368,7 @@ function largeObject(sql, oid, mode = 0x00020000 | 0x00040000) {
   })
 }
 
-;// CONCATENATED MODULE: ./node_modules/postgres/src/index.js
+;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/index.js
 
 
 
@@ -4368,7 +4368,7 @@ async function connect(opts) {
         const probe = new Probe(target, lifeline);
         // The last attempt may start at the deadline: it still gets a moment to be answered.
         const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.min(ATTEMPT_MS, deadline - Date.now()));
-        // `socket` is a documented option that postgres.js's types leave out.
+        // `socket` and `max_pipeline` are documented options that postgres.js's types leave out.
         const options = {
             max: 1,
             onnotice: () => { },
@@ -4385,6 +4385,9 @@ async function connect(opts) {
             prepare: true,
             // pgshift sends no array parameters: skip the pg_type query postgres.js makes on every connect.
             fetch_types: false,
+            // Past this many queries in flight postgres.js sends the rest one per answer: a round trip each.
+            // The engine bounds what it sends itself (a window of migrations, execute/run.ts).
+            max_pipeline: 100_000,
         };
         const sql = src(opts.databaseUrl, options);
         let onAbort;
@@ -5315,6 +5318,29 @@ function lostConnectionError(step, statementIndex, reason, code, committing, red
 
 
 
+/**
+ * A query in the extended protocol, with no parameters. postgres.js sends a query without parameters as a
+ * simple Query message by default, and one with parameters waits for a Describe the first time its text is
+ * seen; either way a pipeline mixing them stops at each such query to wait for an answer. Every query of a
+ * migration's pipeline goes this way, its values written in as literals (inline()).
+ */
+function extended(sql, text) {
+    // `simple` is a documented option of unsafe() that postgres.js's types leave out.
+    return sql.unsafe(text, [], { simple: false });
+}
+/** A Postgres string literal, right whatever standard_conforming_strings says. */
+function literal(v) {
+    if (v === null)
+        return 'null';
+    if (typeof v !== 'string')
+        return String(v);
+    const quoted = `'${v.replace(/'/g, "''")}'`;
+    return v.includes('\\') ? `E${quoted.replace(/\\/g, '\\\\')}` : quoted;
+}
+/** `text` with each $n replaced by the literal of params[n-1]: no parameter, so no Describe round trip. */
+function inline(q) {
+    return q.text.replace(/\$(\d+)/g, (_m, n) => literal(q.params[Number(n) - 1]));
+}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const LOCK_NOT_AVAILABLE = '55P03';
 /** Queues a step's SQL (and its tracking rows) on the pipeline; `settle` waits for all of it. */
@@ -5325,23 +5351,22 @@ function queueStep(sql, o, step, parts) {
     const record = o.tracking.recordSuccess(trackingStep(step), null, o.actor, o.environment);
     // As the user pgshift connected as: a migration may SET ROLE to a role that owns its objects but may
     // not write the tracking tables. In the transaction, so a rollback undoes it with the rest.
-    parts.push(sql.unsafe('set session authorization default'));
-    // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
-    // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
-    parts.push(sql.unsafe(record.text, record.params, { prepare: true }));
+    parts.push(extended(sql, 'set session authorization default'));
+    // Its values as literals: a parameter would make postgres.js wait for a Describe, splitting the pipeline.
+    parts.push(extended(sql, inline(record)));
     return { first };
 }
 function timeoutQueries(sql, o, local) {
-    const q = [sql `select set_config('lock_timeout', ${o.lockTimeout}, ${local})`];
+    const q = [extended(sql, inline({ text: `select set_config('lock_timeout', $1, $2)`, params: [o.lockTimeout, local] }))];
     if (o.statementTimeout)
-        q.push(sql `select set_config('statement_timeout', ${o.statementTimeout}, ${local})`);
+        q.push(extended(sql, inline({ text: `select set_config('statement_timeout', $1, $2)`, params: [o.statementTimeout, local] })));
     return q;
 }
 /** How long an unanswered cancel request is given to reach the server before the run goes on. */
 const CANCEL_GRACE_MS = 200;
 /** Ends a transaction's pipeline with COMMIT and the session reset: what settled up to the COMMIT, and the reset's own results. */
 async function commitThenReset(sql, parts, signal) {
-    parts.push(sql.unsafe('commit'));
+    parts.push(extended(sql, 'commit'));
     const resetAt = parts.length;
     parts.push(...resetQueries(sql));
     const all = await settle(parts, signal);
@@ -5538,13 +5563,11 @@ async function runWindow(window, o, offset, total) {
     const spans = [];
     window.forEach((step, k) => {
         const begin = parts.length;
-        parts.push(sql.unsafe('begin'), ...timeoutQueries(sql, o, true));
-        if (k > 0) {
-            const guard = o.tracking.guardAfter({ version: window[k - 1].migration.version, direction: window[k - 1].direction });
-            parts.push(sql.unsafe(guard.text, guard.params, { prepare: true }));
-        }
+        parts.push(extended(sql, 'begin'), ...timeoutQueries(sql, o, true));
+        if (k > 0)
+            parts.push(extended(sql, inline(o.tracking.guardAfter({ version: window[k - 1].migration.version, direction: window[k - 1].direction }))));
         const { first } = queueStep(sql, o, step, parts);
-        parts.push(sql.unsafe('commit'));
+        parts.push(extended(sql, 'commit'));
         const resetAt = parts.length;
         parts.push(...resetQueries(sql));
         spans.push({ step, begin, first, resetAt, end: parts.length });
@@ -5590,7 +5613,7 @@ async function runTransactional(step, o, at, firstAttempt = 1) {
     const { sql } = o;
     const started = performance.now();
     for (let attempt = firstAttempt;; attempt++) {
-        const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+        const parts = [extended(sql, 'begin'), ...timeoutQueries(sql, o, true)];
         const { first } = queueStep(sql, o, step, parts);
         // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
         const { settled, resets } = await commitThenReset(sql, parts, o.signal);
@@ -5632,11 +5655,12 @@ async function runTransactional(step, o, at, firstAttempt = 1) {
  * started with (application_name) and the role's defaults; pgshift's timeouts are set anew in each
  * migration.
  */
-const RESET_SESSION = 'close all; set session authorization default; reset all; unlisten *; discard sequences; discard temp';
+const RESET_SESSION = ['close all', 'set session authorization default', 'reset all', 'unlisten *', 'discard sequences', 'discard temp'];
 /** Statements the migrations PREPAREd: postgres.js's own are made over the protocol (from_sql false). */
 const SQL_PREPARED = 'select name from pg_prepared_statements where from_sql';
 function resetQueries(sql) {
-    return [sql.unsafe(RESET_SESSION).simple(), sql.unsafe(SQL_PREPARED)];
+    // One statement each, in the extended protocol: so they ride on a pipeline without stopping it.
+    return [...RESET_SESSION.map((t) => extended(sql, t)), extended(sql, SQL_PREPARED)];
 }
 /**
  * Completes the reset queued behind a step, once it has answered: again if it failed (a transaction the
@@ -5645,12 +5669,14 @@ function resetQueries(sql) {
  */
 async function finishReset(sql, o, after, results) {
     try {
-        let [reset, prepared] = results;
-        if (reset.status === 'rejected' || prepared.status === 'rejected') {
+        let prepared = results[results.length - 1];
+        if (results.some((r) => r.status === 'rejected')) {
             await sql.unsafe('rollback');
-            [reset, prepared] = await Promise.allSettled(resetQueries(sql));
-            if (reset.status === 'rejected')
-                throw reset.reason;
+            const again = await Promise.allSettled(resetQueries(sql));
+            const failed = again.find((r) => r.status === 'rejected');
+            if (failed)
+                throw failed.reason;
+            prepared = again[again.length - 1];
         }
         const names = prepared.status === 'fulfilled' ? prepared.value.map((r) => r.name) : [];
         if (names.length)
@@ -5675,8 +5701,7 @@ function trackingStep(step) {
  * query, as goose and sql-migrate send it (the extended protocol takes one statement per query).
  */
 function statementQuery(sql, s) {
-    const q = sql.unsafe(s.sql);
-    return (s.parts ? q.simple() : q);
+    return s.parts ? sql.unsafe(s.sql).simple() : extended(sql, s.sql);
 }
 async function invalidIndexes(sql) {
     const rows = await sql `select indexrelid::regclass::text as name from pg_index where not indisvalid`;
@@ -5731,7 +5756,7 @@ async function runNonTransactional(step, o, at) {
         Object.assign(at, { statement: step.statements.length - 1, committing: true });
         await clean();
         const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-        await sql.unsafe(record.text, record.params, { prepare: true });
+        await extended(sql, inline(record));
         return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
     }
     catch (err) {
@@ -5754,7 +5779,7 @@ async function runNonTransactional(step, o, at) {
 async function runBatch(steps, o) {
     const { sql } = o;
     const started = performance.now();
-    const parts = [sql.unsafe('begin'), ...timeoutQueries(sql, o, true)];
+    const parts = [extended(sql, 'begin'), ...timeoutQueries(sql, o, true)];
     const spans = [];
     steps.forEach((step, i) => {
         o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
@@ -6119,7 +6144,7 @@ let parser;
 async function loadParser() {
     if (parser)
         return;
-    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
+    const mod = (await __nccwpck_require__.e(/* import() */ 663).then(__nccwpck_require__.t.bind(__nccwpck_require__, 663, 23)));
     await mod.loadModule();
     parser = mod;
 }
@@ -11698,7 +11723,7 @@ function realDifferences(diffs) {
 
 const ident = (name) => (/^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name));
 const render_qualified = (x) => `${ident(x.schema)}.${ident(x.name)}`;
-const literal = (text) => `'${text.replace(/'/g, "''")}'`;
+const render_literal = (text) => `'${text.replace(/'/g, "''")}'`;
 /** "GRANT SELECT ON TABLE public.t TO app;" per grant; a grantable one WITH GRANT OPTION. */
 function grantLines(on, grants) {
     return grants.map((g) => {
@@ -11750,10 +11775,10 @@ function table(t) {
             lines.push(`ALTER TABLE ${name} ${g.enabled === 'disabled' ? 'DISABLE' : `ENABLE ${g.enabled.toUpperCase()}`} TRIGGER ${ident(g.name)};`);
     }
     if (t.comment !== null)
-        lines.push(`COMMENT ON TABLE ${name} IS ${literal(t.comment)};`);
+        lines.push(`COMMENT ON TABLE ${name} IS ${render_literal(t.comment)};`);
     for (const c of t.columns)
         if (c.comment !== null)
-            lines.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${literal(c.comment)};`);
+            lines.push(`COMMENT ON COLUMN ${name}.${ident(c.name)} IS ${render_literal(c.comment)};`);
     lines.push(...grantLines(`TABLE ${name}`, t.privileges));
     return lines.join('\n');
 }
@@ -11764,18 +11789,18 @@ function render(model) {
         if (s.owner)
             lines.push(`ALTER SCHEMA ${ident(s.name)} OWNER TO ${ident(s.owner)};`);
         if (s.comment !== null)
-            lines.push(`COMMENT ON SCHEMA ${ident(s.name)} IS ${literal(s.comment)};`);
+            lines.push(`COMMENT ON SCHEMA ${ident(s.name)} IS ${render_literal(s.comment)};`);
         lines.push(...grantLines(`SCHEMA ${ident(s.name)}`, s.privileges));
         if (lines.length)
             blocks.push(lines.join('\n'));
     }
     for (const e of model.extensions)
-        blocks.push(`CREATE EXTENSION ${ident(e.name)} WITH SCHEMA ${ident(e.schema)} VERSION ${literal(e.version)};`);
+        blocks.push(`CREATE EXTENSION ${ident(e.name)} WITH SCHEMA ${ident(e.schema)} VERSION ${render_literal(e.version)};`);
     for (const t of model.types) {
         const name = render_qualified(t);
         let text;
         if (t.kind === 'enum')
-            text = `CREATE TYPE ${name} AS ENUM (${t.values.map(literal).join(', ')});`;
+            text = `CREATE TYPE ${name} AS ENUM (${t.values.map(render_literal).join(', ')});`;
         else if (t.kind === 'composite')
             text = `CREATE TYPE ${name} AS (${t.attributes.map((a) => `${ident(a.name)} ${a.type}`).join(', ')});`;
         else
@@ -11802,7 +11827,7 @@ function render(model) {
         for (const i of v.indexes)
             lines.push(`${i.definition};`);
         if (v.comment !== null)
-            lines.push(`COMMENT ON ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} IS ${literal(v.comment)};`);
+            lines.push(`COMMENT ON ${v.materialized ? 'MATERIALIZED VIEW' : 'VIEW'} ${name} IS ${render_literal(v.comment)};`);
         lines.push(...grantLines(`TABLE ${name}`, v.privileges));
         blocks.push(lines.join('\n'));
     }

@@ -451,8 +451,8 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
     const probe = new Probe(target, lifeline);
     // The last attempt may start at the deadline: it still gets a moment to be answered.
     const attemptMs = Math.max(MIN_ATTEMPT_MS, Math.min(ATTEMPT_MS, deadline - Date.now()));
-    // `socket` is a documented option that postgres.js's types leave out.
-    const options: postgres.Options<Record<string, never>> & { socket: () => Promise<Socket> } = {
+    // `socket` and `max_pipeline` are documented options that postgres.js's types leave out.
+    const options: postgres.Options<Record<string, never>> & { socket: () => Promise<Socket>; max_pipeline: number } = {
       max: 1,
       onnotice: () => {},
       // A backstop only: pgshift's own timer below ends the attempt first.
@@ -468,6 +468,9 @@ export async function connect(opts: ConnectOptions): Promise<Connection> {
       prepare: true,
       // pgshift sends no array parameters: skip the pg_type query postgres.js makes on every connect.
       fetch_types: false,
+      // Past this many queries in flight postgres.js sends the rest one per answer: a round trip each.
+      // The engine bounds what it sends itself (a window of migrations, execute/run.ts).
+      max_pipeline: 100_000,
     };
     const sql = postgres(opts.databaseUrl, options) as unknown as Sql;
     let onAbort: (() => void) | undefined;

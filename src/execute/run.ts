@@ -43,6 +43,30 @@ export interface ExecuteOutcome {
 
 type Query = postgres.PendingQuery<postgres.Row[]>;
 
+/**
+ * A query in the extended protocol, with no parameters. postgres.js sends a query without parameters as a
+ * simple Query message by default, and one with parameters waits for a Describe the first time its text is
+ * seen; either way a pipeline mixing them stops at each such query to wait for an answer. Every query of a
+ * migration's pipeline goes this way, its values written in as literals (inline()).
+ */
+function extended(sql: ReservedSql, text: string): Query {
+  // `simple` is a documented option of unsafe() that postgres.js's types leave out.
+  return sql.unsafe(text, [], { simple: false } as unknown as { prepare: false }) as unknown as Query;
+}
+
+/** A Postgres string literal, right whatever standard_conforming_strings says. */
+function literal(v: string | number | boolean | null): string {
+  if (v === null) return 'null';
+  if (typeof v !== 'string') return String(v);
+  const quoted = `'${v.replace(/'/g, "''")}'`;
+  return v.includes('\\') ? `E${quoted.replace(/\\/g, '\\\\')}` : quoted;
+}
+
+/** `text` with each $n replaced by the literal of params[n-1]: no parameter, so no Describe round trip. */
+function inline(q: { text: string; params: (string | number | boolean | null)[] }): string {
+  return q.text.replace(/\$(\d+)/g, (_m, n: string) => literal(q.params[Number(n) - 1]));
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -60,16 +84,15 @@ function queueStep(sql: ReservedSql, o: ExecuteOptions, step: PlannedStep, parts
   const record = o.tracking.recordSuccess(trackingStep(step), null, o.actor, o.environment);
   // As the user pgshift connected as: a migration may SET ROLE to a role that owns its objects but may
   // not write the tracking tables. In the transaction, so a rollback undoes it with the rest.
-  parts.push(sql.unsafe('set session authorization default') as unknown as Query);
-  // sql.unsafe() defaults to unprepared: the tracking query, the same text for every migration, would be
-  // parsed and described again each time, a round trip that splits the pipeline. Prepared, it is not.
-  parts.push(sql.unsafe(record.text, record.params, { prepare: true }) as unknown as Query);
+  parts.push(extended(sql, 'set session authorization default'));
+  // Its values as literals: a parameter would make postgres.js wait for a Describe, splitting the pipeline.
+  parts.push(extended(sql, inline(record)));
   return { first };
 }
 
 function timeoutQueries(sql: ReservedSql, o: ExecuteOptions, local: boolean): Query[] {
-  const q: Query[] = [sql`select set_config('lock_timeout', ${o.lockTimeout}, ${local})` as unknown as Query];
-  if (o.statementTimeout) q.push(sql`select set_config('statement_timeout', ${o.statementTimeout}, ${local})` as unknown as Query);
+  const q: Query[] = [extended(sql, inline({ text: `select set_config('lock_timeout', $1, $2)`, params: [o.lockTimeout, local] }))];
+  if (o.statementTimeout) q.push(extended(sql, inline({ text: `select set_config('statement_timeout', $1, $2)`, params: [o.statementTimeout, local] })));
   return q;
 }
 
@@ -78,7 +101,7 @@ const CANCEL_GRACE_MS = 200;
 
 /** Ends a transaction's pipeline with COMMIT and the session reset: what settled up to the COMMIT, and the reset's own results. */
 async function commitThenReset(sql: ReservedSql, parts: Query[], signal?: AbortSignal): Promise<{ settled: PromiseSettledResult<unknown>[]; resets: PromiseSettledResult<unknown>[] }> {
-  parts.push(sql.unsafe('commit') as unknown as Query);
+  parts.push(extended(sql, 'commit'));
   const resetAt = parts.length;
   parts.push(...resetQueries(sql));
   const all = await settle(parts, signal);
@@ -306,13 +329,10 @@ async function runWindow(window: PlannedStep[], o: ExecuteOptions, offset: numbe
   const spans: Span[] = [];
   window.forEach((step, k) => {
     const begin = parts.length;
-    parts.push(sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true));
-    if (k > 0) {
-      const guard = o.tracking.guardAfter({ version: window[k - 1].migration.version, direction: window[k - 1].direction });
-      parts.push(sql.unsafe(guard.text, guard.params, { prepare: true }) as unknown as Query);
-    }
+    parts.push(extended(sql, 'begin'), ...timeoutQueries(sql, o, true));
+    if (k > 0) parts.push(extended(sql, inline(o.tracking.guardAfter({ version: window[k - 1].migration.version, direction: window[k - 1].direction }))));
     const { first } = queueStep(sql, o, step, parts);
-    parts.push(sql.unsafe('commit') as unknown as Query);
+    parts.push(extended(sql, 'commit'));
     const resetAt = parts.length;
     parts.push(...resetQueries(sql));
     spans.push({ step, begin, first, resetAt, end: parts.length });
@@ -359,7 +379,7 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Positi
   const { sql } = o;
   const started = performance.now();
   for (let attempt = firstAttempt; ; attempt++) {
-    const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
+    const parts: Query[] = [extended(sql, 'begin'), ...timeoutQueries(sql, o, true)];
     const { first } = queueStep(sql, o, step, parts);
     // The reset rides on the same pipeline, after the COMMIT (or the ROLLBACK it became): no round trip.
     const { settled, resets } = await commitThenReset(sql, parts, o.signal);
@@ -401,12 +421,13 @@ async function runTransactional(step: PlannedStep, o: ExecuteOptions, at: Positi
  * started with (application_name) and the role's defaults; pgshift's timeouts are set anew in each
  * migration.
  */
-const RESET_SESSION = 'close all; set session authorization default; reset all; unlisten *; discard sequences; discard temp';
+const RESET_SESSION = ['close all', 'set session authorization default', 'reset all', 'unlisten *', 'discard sequences', 'discard temp'];
 /** Statements the migrations PREPAREd: postgres.js's own are made over the protocol (from_sql false). */
 const SQL_PREPARED = 'select name from pg_prepared_statements where from_sql';
 
 function resetQueries(sql: ReservedSql): Query[] {
-  return [sql.unsafe(RESET_SESSION).simple() as unknown as Query, sql.unsafe(SQL_PREPARED) as unknown as Query];
+  // One statement each, in the extended protocol: so they ride on a pipeline without stopping it.
+  return [...RESET_SESSION.map((t) => extended(sql, t)), extended(sql, SQL_PREPARED)];
 }
 
 /**
@@ -416,11 +437,13 @@ function resetQueries(sql: ReservedSql): Query[] {
  */
 async function finishReset(sql: ReservedSql, o: ExecuteOptions, after: string, results: PromiseSettledResult<unknown>[]): Promise<void> {
   try {
-    let [reset, prepared] = results;
-    if (reset.status === 'rejected' || prepared.status === 'rejected') {
+    let prepared = results[results.length - 1];
+    if (results.some((r) => r.status === 'rejected')) {
       await sql.unsafe('rollback');
-      [reset, prepared] = await Promise.allSettled(resetQueries(sql));
-      if (reset.status === 'rejected') throw reset.reason;
+      const again = await Promise.allSettled(resetQueries(sql));
+      const failed = again.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      prepared = again[again.length - 1];
     }
     const names = prepared.status === 'fulfilled' ? (prepared.value as { name: string }[]).map((r) => r.name) : [];
     if (names.length) await sql.unsafe(names.map((n) => `deallocate ${quoteIdent(n)}`).join('; ')).simple();
@@ -445,8 +468,7 @@ function trackingStep(step: PlannedStep) {
  * query, as goose and sql-migrate send it (the extended protocol takes one statement per query).
  */
 function statementQuery(sql: ReservedSql, s: Statement): Query {
-  const q = sql.unsafe(s.sql);
-  return (s.parts ? q.simple() : q) as unknown as Query;
+  return s.parts ? (sql.unsafe(s.sql).simple() as unknown as Query) : extended(sql, s.sql);
 }
 
 async function invalidIndexes(sql: ReservedSql): Promise<Set<string>> {
@@ -500,7 +522,7 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions, at: Pos
     Object.assign(at, { statement: step.statements.length - 1, committing: true });
     await clean();
     const record = o.tracking.recordSuccess(trackingStep(step), ms, o.actor, o.environment);
-    await sql.unsafe(record.text, record.params, { prepare: true });
+    await extended(sql, inline(record));
     return { result: stepResult(step, step.direction === 'up' ? 'applied' : 'rolled-back', ms, 1) };
   } catch (err) {
     if (err instanceof AbortedError) {
@@ -522,7 +544,7 @@ async function runNonTransactional(step: PlannedStep, o: ExecuteOptions, at: Pos
 async function runBatch(steps: PlannedStep[], o: ExecuteOptions): Promise<ExecuteOutcome> {
   const { sql } = o;
   const started = performance.now();
-  const parts: Query[] = [sql.unsafe('begin') as unknown as Query, ...timeoutQueries(sql, o, true)];
+  const parts: Query[] = [extended(sql, 'begin'), ...timeoutQueries(sql, o, true)];
   const spans: { step: PlannedStep; first: number; end: number }[] = [];
   steps.forEach((step, i) => {
     o.onEvent?.({ type: 'step-start', step, index: i, total: steps.length });
