@@ -1213,7 +1213,7 @@ const external_node_net_namespaceObject = require("node:net");
 const external_os_namespaceObject = require("os");
 ;// CONCATENATED MODULE: external "fs"
 const external_fs_namespaceObject = require("fs");
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/query.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/query.js
 const originCache = new Map()
     , originStackCache = new Map()
     , originError = Symbol('OriginError')
@@ -1388,7 +1388,7 @@ function cachedError(xs) {
   return originCache.get(xs)
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/errors.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/errors.js
 class PostgresError extends Error {
   constructor(x) {
     super(x.message)
@@ -1443,7 +1443,7 @@ function notSupported(x) {
   return error
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/types.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/types.js
 
 
 
@@ -1822,7 +1822,7 @@ const external_crypto_namespaceObject = require("crypto");
 const external_stream_namespaceObject = require("stream");
 ;// CONCATENATED MODULE: external "perf_hooks"
 const external_perf_hooks_namespaceObject = require("perf_hooks");
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/result.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/result.js
 class Result extends Array {
   constructor() {
     super()
@@ -1840,7 +1840,7 @@ class Result extends Array {
   }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/queue.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/queue.js
 /* harmony default export */ const src_queue = (Queue);
 
 function Queue(initial = []) {
@@ -1873,7 +1873,7 @@ function Queue(initial = []) {
   }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/bytes.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/bytes.js
 const size = 256
 let buffer = Buffer.allocUnsafe(size)
 
@@ -1953,7 +1953,7 @@ function bytes_reset() {
   return b
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/connection.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/connection.js
 
 
 
@@ -3017,7 +3017,7 @@ function timer(fn, seconds) {
   }
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/subscribe.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/subscribe.js
 const subscribe_noop = () => { /* noop */ }
 
 function Subscribe(postgres, options) {
@@ -3296,7 +3296,7 @@ function parseEvent(x) {
        + (key ? '=' + key : '')
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/large.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/large.js
 
 
 function largeObject(sql, oid, mode = 0x00020000 | 0x00040000) {
@@ -3368,7 +3368,7 @@ function largeObject(sql, oid, mode = 0x00020000 | 0x00040000) {
   })
 }
 
-;// CONCATENATED MODULE: ../../work/main/node_modules/postgres/src/index.js
+;// CONCATENATED MODULE: ./node_modules/postgres/src/index.js
 
 
 
@@ -6144,7 +6144,7 @@ let parser;
 async function loadParser() {
     if (parser)
         return;
-    const mod = (await __nccwpck_require__.e(/* import() */ 663).then(__nccwpck_require__.t.bind(__nccwpck_require__, 663, 23)));
+    const mod = (await __nccwpck_require__.e(/* import() */ 627).then(__nccwpck_require__.t.bind(__nccwpck_require__, 627, 23)));
     await mod.loadModule();
     parser = mod;
 }
